@@ -1,0 +1,64 @@
+import type { Actor, AgentSpec, ContentPart, Delta, ItemBody, ToolKind, TurnStopReason } from '@yoke/protocol';
+import type { z } from 'zod';
+
+/** Where and how a harness reaches its model. Filled from ANTHROPIC_* / OPENAI_* and the agent YAML. */
+export interface ProviderEnv {
+  anthropicBaseUrl?: string;
+  anthropicApiKey?: string;
+  openaiBaseUrl?: string;
+  openaiApiKey?: string;
+}
+
+/** Asked before every tool call; the harness cannot run the tool without an `allow`. */
+export interface PermissionRequest {
+  callId: string;
+  tool: ToolKind;
+  nativeTool: string;
+  input: unknown;
+}
+export type PermissionDecision = { behavior: 'allow' } | { behavior: 'deny'; reason: string };
+export type PermissionHook = (request: PermissionRequest) => Promise<PermissionDecision>;
+
+/**
+ * What a harness reports while a turn runs. The runner stamps `seq`, `createdAt` and `actor` and owns
+ * `turn_started` / `user_message` / `turn_completed` / `turn_failed`; adapters emit everything in between.
+ */
+export type HarnessEvent = { kind: 'item'; item: ItemBody } | { kind: 'delta'; delta: Delta };
+
+export interface HarnessStartOptions {
+  sessionId: string;
+  agent: AgentSpec;
+  /** Model override (session or CLI); falls back to the agent's `model`. */
+  model: string | null;
+  /** Absolute path of the session workspace; tools act only inside it. */
+  workspace: string;
+  /** A private directory for the harness's own state (transcript, config); survives runner restarts. */
+  stateDir: string;
+  provider: ProviderEnv;
+  permission: PermissionHook;
+  onEvent: (event: HarnessEvent) => void;
+}
+
+export interface TurnInput {
+  turnId: string;
+  content: ContentPart[];
+  actor: Actor;
+}
+
+export interface TurnOutcome {
+  stopReason: z.infer<typeof TurnStopReason>;
+}
+
+export interface HarnessSession {
+  /** Runs one turn to its end. Rejects (with a message fit for `turn_failed`) when the turn fails. */
+  runTurn(input: TurnInput): Promise<TurnOutcome>;
+  /** Interrupts the running turn, if any; `runTurn` then resolves with `cancelled`. */
+  cancel(): void;
+  /** Ends the session and its whole process tree. */
+  close(): Promise<void>;
+}
+
+export interface HarnessAdapter {
+  readonly name: string;
+  start(options: HarnessStartOptions): Promise<HarnessSession>;
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Bumped on any breaking change to events or messages. Runners and clients send theirs at the handshake. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest single runner event (one item or one batch), in bytes of JSON. Larger payloads are refused. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+/** Largest number of items in one runner batch. */
+export const MAX_BATCH_ITEMS = 500;
+/** Largest text of one item field (agent text, command output, file content...). */
+export const MAX_TEXT_CHARS = 256 * 1024;
+
+export const Uuid = z.uuid();
+export const Seq = z.number().int().positive();
+export const IsoDate = z.iso.datetime({ offset: true });
+
+export const BoundedText = z.string().max(MAX_TEXT_CHARS);
+
+/** The human (or local user) on whose behalf something happened. */
+export const Actor = z.strictObject({
+  id: z.string().min(1).max(200),
+  name: z.string().max(200),
+});
+export type Actor = z.infer<typeof Actor>;

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Stable error codes, shared by every transport (HTTP body, socket ack, job outcome, CLI exit message). */
+export const ErrorCode = z.enum([
+  'request.invalid',
+  'request.too_large',
+  'auth.unauthenticated',
+  'auth.forbidden',
+  'auth.invalid_token',
+  'runner.not_found',
+  'runner.not_connected',
+  'runner.enrolment_invalid',
+  'runner.no_runner_available',
+  'session.not_found',
+  'session.not_owned_by_runner',
+  'session.archived',
+  'event.invalid',
+  'event.too_large',
+  'event.seq_gap',
+  'event.session_mismatch',
+  'agent.invalid',
+  'protocol.version_mismatch',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.strictObject({
+  code: ErrorCode,
+  message: z.string(),
+  details: z.unknown().optional(),
+  correlationId: z.string().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** HTTP status for each code: one exhaustive table, used by the HTTP exception filter. */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  'request.invalid': 400,
+  'request.too_large': 413,
+  'auth.unauthenticated': 401,
+  'auth.forbidden': 403,
+  'auth.invalid_token': 401,
+  'runner.not_found': 404,
+  'runner.not_connected': 409,
+  'runner.enrolment_invalid': 401,
+  'runner.no_runner_available': 409,
+  'session.not_found': 404,
+  'session.not_owned_by_runner': 403,
+  'session.archived': 409,
+  'event.invalid': 400,
+  'event.too_large': 413,
+  'event.seq_gap': 409,
+  'event.session_mismatch': 403,
+  'agent.invalid': 422,
+  'protocol.version_mismatch': 426,
+  internal: 500,
+};
+
+/** Socket acks are always one of these two shapes. */
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export const AckError = z.strictObject({ ok: z.literal(false), error: ErrorBody });
+
+/** A domain error with a stable code; mapped once per transport. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toBody(correlationId?: string): ErrorBody {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details === undefined ? {} : { details: this.details }),
+      ...(correlationId ? { correlationId } : {}),
+    };
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

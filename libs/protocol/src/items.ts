@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { Actor, BoundedText, IsoDate, Seq, Uuid } from './common';
+import { ToolKind } from './tools';
+
+export const ContentPart = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('text'), text: BoundedText }),
+  z.strictObject({
+    type: z.literal('file'),
+    path: z.string().min(1).max(4096),
+    mediaType: z.string().max(200).optional(),
+    content: BoundedText.optional(),
+  }),
+]);
+export type ContentPart = z.infer<typeof ContentPart>;
+
+const ToolCallStatus = z.enum(['pending', 'running', 'completed', 'failed', 'denied']);
+export const TurnStopReason = z.enum(['end_turn', 'max_turns', 'cancelled', 'refusal']);
+const JsonValue: z.ZodType<unknown> = z.json();
+
+/** Payload of each persisted item kind, discriminated by `type`. */
+export const ItemBody = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('turn_started'), turnId: z.string().min(1).max(100) }),
+  z.strictObject({ type: z.literal('user_message'), content: z.array(ContentPart).min(1).max(100) }),
+  z.strictObject({ type: z.literal('agent_message'), text: BoundedText, streamId: z.string().max(100).optional() }),
+  z.strictObject({ type: z.literal('reasoning'), text: BoundedText, streamId: z.string().max(100).optional() }),
+  z.strictObject({
+    type: z.literal('tool_call'),
+    callId: z.string().min(1).max(200),
+    tool: ToolKind,
+    nativeTool: z.string().max(200),
+    input: JsonValue,
+    status: ToolCallStatus,
+  }),
+  z.strictObject({
+    type: z.literal('tool_result'),
+    callId: z.string().min(1).max(200),
+    output: BoundedText,
+    isError: z.boolean(),
+  }),
+  z.strictObject({
+    type: z.literal('command'),
+    callId: z.string().min(1).max(200),
+    argv: z.array(z.string().max(64 * 1024)).max(1000),
+    cwd: z.string().max(4096),
+    exitCode: z.number().int().nullable(),
+    output: BoundedText,
+  }),
+  z.strictObject({ type: z.literal('file_change'), path: z.string().min(1).max(4096), diff: BoundedText }),
+  z.strictObject({
+    type: z.literal('approval_request'),
+    approvalId: z.string().min(1).max(200),
+    callId: z.string().max(200).optional(),
+    policy: z.string().max(200),
+    reason: z.string().max(4000),
+    options: z.array(z.string().max(100)).max(10),
+  }),
+  z.strictObject({
+    type: z.literal('approval_decision'),
+    approvalId: z.string().min(1).max(200),
+    decision: z.string().max(100),
+  }),
+  z.strictObject({
+    type: z.literal('policy_decision'),
+    callId: z.string().max(200).optional(),
+    verdict: z.enum(['allow', 'deny', 'ask']),
+    policies: z.array(z.string().max(200)).max(100),
+    reasons: z.array(z.string().max(4000)).max(100).default([]),
+  }),
+  z.strictObject({
+    type: z.literal('usage'),
+    model: z.string().max(200),
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+    cachedTokens: z.number().int().nonnegative(),
+    costUsd: z.number().nonnegative().finite(),
+  }),
+  z.strictObject({
+    type: z.literal('turn_completed'),
+    turnId: z.string().min(1).max(100),
+    stopReason: TurnStopReason,
+  }),
+  z.strictObject({ type: z.literal('turn_failed'), turnId: z.string().min(1).max(100), error: z.string().max(4000) }),
+  z.strictObject({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), text: z.string().max(4000) }),
+]);
+export type ItemBody = z.infer<typeof ItemBody>;
+export type ItemType = ItemBody['type'];
+export const ITEM_TYPES = ItemBody.options.map((o) => o.shape.type.value) as ItemType[];
+
+/** Fields every item carries besides its body. */
+const ItemEnvelope = {
+  seq: Seq,
+  turnId: z.string().min(1).max(100).optional(),
+  actor: Actor.optional(),
+  createdAt: IsoDate,
+};
+
+/** What a runner sends: an item with its runner-assigned `seq`, before the server has stored it. */
+export type ItemDraft = ItemBody & { seq: number; turnId?: string; actor?: Actor; createdAt: string };
+/** A persisted item as every client sees it. */
+export type Item = ItemDraft & { sessionId: string };
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: z.core.$ZodIssue[]; message: string };
+
+const DraftEnvelope = z.strictObject(ItemEnvelope);
+const ItemEnvelopeWithSession = z.strictObject({ ...ItemEnvelope, sessionId: Uuid });
+
+/**
+ * Parse an item strictly: the envelope fields plus exactly the body fields of its `type`; anything unknown is
+ * an error. (A zod intersection of two strict objects would reject each other's keys, so the two halves are
+ * parsed apart.)
+ */
+function parseSplit<E extends z.ZodType>(envelope: E, keys: string[], input: unknown): ParseResult<z.infer<E> & ItemBody> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, issues: [], message: 'item must be an object' };
+  }
+  const rec = input as Record<string, unknown>;
+  const env: Record<string, unknown> = {};
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rec)) (keys.includes(k) ? env : body)[k] = v;
+  const e = envelope.safeParse(env);
+  if (!e.success) return { ok: false, issues: e.error.issues, message: z.prettifyError(e.error) };
+  const b = ItemBody.safeParse(body);
+  if (!b.success) return { ok: false, issues: b.error.issues, message: z.prettifyError(b.error) };
+  return { ok: true, value: { ...(e.data as object), ...b.data } as z.infer<E> & ItemBody };
+}
+
+export function parseItemDraft(input: unknown): ParseResult<ItemDraft> {
+  return parseSplit(DraftEnvelope, Object.keys(ItemEnvelope), input) as ParseResult<ItemDraft>;
+}
+
+export function parseItem(input: unknown): ParseResult<Item> {
+  return parseSplit(ItemEnvelopeWithSession, [...Object.keys(ItemEnvelope), 'sessionId'], input) as ParseResult<Item>;
+}
+
+/** Ephemeral deltas: published to viewers, never persisted. The completed item replaces them. */
+export const Delta = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('agent_message_delta'),
+    turnId: z.string().min(1).max(100),
+    streamId: z.string().min(1).max(100),
+    text: BoundedText,
+  }),
+  z.strictObject({
+    type: z.literal('reasoning_delta'),
+    turnId: z.string().min(1).max(100),
+    streamId: z.string().min(1).max(100),
+    text: BoundedText,
+  }),
+  z.strictObject({
+    type: z.literal('command_output_delta'),
+    turnId: z.string().min(1).max(100),
+    streamId: z.string().min(1).max(100),
+    callId: z.string().min(1).max(200),
+    text: BoundedText,
+  }),
+]);
+export type Delta = z.infer<typeof Delta>;
+
+/** The accumulated text of one in-progress streamed item, as a late joiner receives it. */
+export const PartialItem = z.strictObject({
+  type: z.enum(['agent_message_delta', 'reasoning_delta', 'command_output_delta']),
+  turnId: z.string(),
+  streamId: z.string(),
+  callId: z.string().optional(),
+  text: z.string(),
+});
+export type PartialItem = z.infer<typeof PartialItem>;

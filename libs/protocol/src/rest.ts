@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { IsoDate, Uuid } from './common';
+import { HarnessName } from './agent';
+import { ContentPart, Item, PartialItem } from './items';
+import { Session, SessionStatus } from './session';
+
+/** REST is served under this prefix. */
+export const API_PREFIX = '/api/v1';
+
+const IdempotencyKey = z.string().min(1).max(200);
+
+export const CreateSessionBody = z.strictObject({
+  /** The agent YAML text; validated by the server with the same rules as the CLI. */
+  agentYaml: z.string().min(1).max(512 * 1024),
+  agentFile: z.string().max(4096).optional(),
+  harness: HarnessName.optional(),
+  model: z.string().min(1).max(200).optional(),
+  runnerId: Uuid.optional(),
+  workspace: z.string().min(1).max(4096).optional(),
+  title: z.string().max(200).optional(),
+  prompt: z.string().min(1).max(256 * 1024).optional(),
+  idempotencyKey: IdempotencyKey.optional(),
+});
+export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
+
+export const ListSessionsQuery = z.strictObject({
+  status: SessionStatus.optional(),
+  includeArchived: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type ListSessionsQuery = z.infer<typeof ListSessionsQuery>;
+
+export const SessionPage = z.strictObject({ sessions: z.array(Session), nextCursor: z.string().nullable() });
+export type SessionPage = z.infer<typeof SessionPage>;
+
+export const ItemsQuery = z.strictObject({
+  afterSeq: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+export type ItemsQuery = z.infer<typeof ItemsQuery>;
+
+export type ItemsPage = { items: Item[]; lastSeq: number; hasMore: boolean };
+
+export const SendMessageBody = z.strictObject({
+  text: z.string().min(1).max(256 * 1024).optional(),
+  content: z.array(ContentPart).min(1).max(100).optional(),
+  idempotencyKey: IdempotencyKey.optional(),
+});
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+export const CancelBody = z.strictObject({ idempotencyKey: IdempotencyKey.optional() });
+export type CancelBody = z.infer<typeof CancelBody>;
+
+export const InputAccepted = z.strictObject({ inboxId: Uuid, delivered: z.boolean() });
+export type InputAccepted = z.infer<typeof InputAccepted>;
+
+export const CreateEnrolmentBody = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(3600),
+});
+export type CreateEnrolmentBody = z.infer<typeof CreateEnrolmentBody>;
+export const Enrolment = z.strictObject({ token: z.string(), expiresAt: IsoDate });
+export type Enrolment = z.infer<typeof Enrolment>;
+
+export const EnrolBody = z.strictObject({
+  token: z.string().min(1).max(200),
+  name: z.string().min(1).max(100),
+  platform: z.string().max(100).optional(),
+});
+export type EnrolBody = z.infer<typeof EnrolBody>;
+export const EnrolReply = z.strictObject({ runnerId: Uuid, orgId: Uuid, credential: z.string() });
+export type EnrolReply = z.infer<typeof EnrolReply>;
+
+export const RunnerView = z.strictObject({
+  id: Uuid,
+  name: z.string(),
+  online: z.boolean(),
+  lastSeenAt: IsoDate.nullable(),
+  createdAt: IsoDate,
+});
+export type RunnerView = z.infer<typeof RunnerView>;
+
+export const Me = z.strictObject({
+  userId: Uuid,
+  orgId: Uuid,
+  name: z.string(),
+  email: z.string(),
+  role: z.enum(['owner', 'admin', 'member', 'auditor']),
+});
+export type Me = z.infer<typeof Me>;
+
+export type JoinReply = { session: Session; items: Item[]; partials: PartialItem[] };

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { Actor, IsoDate, Seq, Uuid } from './common';
+import { AgentSpec, HarnessName } from './agent';
+import { ContentPart } from './items';
+
+export const SessionStatus = z.enum(['idle', 'running', 'waiting_approval', 'paused', 'failed', 'archived']);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+export const Session = z.strictObject({
+  id: Uuid,
+  orgId: Uuid,
+  ownerId: Uuid,
+  title: z.string(),
+  agent: AgentSpec,
+  harness: HarnessName,
+  model: z.string().nullable(),
+  runnerId: Uuid.nullable(),
+  runnerOnline: z.boolean(),
+  status: SessionStatus,
+  statusReason: z.string().nullable(),
+  parentId: Uuid.nullable(),
+  forkedFrom: z.strictObject({ sessionId: Uuid, seq: z.number().int().nonnegative() }).nullable(),
+  lastSeq: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+});
+export type Session = z.infer<typeof Session>;
+
+/** What the server sends a runner to start (or resume) a session it was assigned. */
+export const SessionStartSpec = z.strictObject({
+  sessionId: Uuid,
+  agent: AgentSpec,
+  harness: HarnessName,
+  model: z.string().nullable(),
+  workspace: z.string().max(4096).nullable(),
+});
+export type SessionStartSpec = z.infer<typeof SessionStartSpec>;
+
+/** An input for a runner, stored in the server's inbox and delivered at least once; applied once. */
+export const InboxInput = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('start'), spec: SessionStartSpec }),
+  z.strictObject({ kind: z.literal('message'), content: z.array(ContentPart).min(1).max(100), actor: Actor }),
+  z.strictObject({ kind: z.literal('cancel'), actor: Actor }),
+]);
+export type InboxInput = z.infer<typeof InboxInput>;
+
+export const InboxEntry = z.strictObject({
+  id: Uuid,
+  sessionId: Uuid,
+  input: InboxInput,
+  createdAt: IsoDate,
+});
+export type InboxEntry = z.infer<typeof InboxEntry>;
+
+export { Seq };

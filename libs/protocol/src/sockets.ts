@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { Ack } from './errors';
+import { Uuid } from './common';
+import { Delta, Item, PartialItem } from './items';
+import { InboxEntry, Session } from './session';
+
+/** socket.io namespaces. */
+export const NS_RUNNER = '/runner';
+export const NS_WEB = '/web';
+
+/** Room names: built by one helper everywhere. */
+export const rooms = {
+  org: (orgId: string) => `org:${orgId}`,
+  user: (userId: string) => `user:${userId}`,
+  runner: (runnerId: string) => `runner:${runnerId}`,
+  session: (sessionId: string) => `session:${sessionId}`,
+} as const;
+
+// ---- runner <-> server ----
+
+export const RunnerHandshakeAuth = z.strictObject({
+  credential: z.string().min(1).max(500),
+  protocolVersion: z.number().int(),
+  runnerVersion: z.string().max(100).optional(),
+});
+export type RunnerHandshakeAuth = z.infer<typeof RunnerHandshakeAuth>;
+
+/** A batch of items of one session, in seq order. Items themselves are parsed with `parseItemDraft`. */
+export const ItemsBatch = z.strictObject({
+  sessionId: Uuid,
+  items: z.array(z.unknown()).min(1),
+});
+export type ItemsBatch = { sessionId: string; items: unknown[] };
+export type ItemsAck = Ack<{ lastSeq: number }>;
+
+export const DeltaEvent = z.strictObject({ sessionId: Uuid, delta: Delta });
+export type DeltaEvent = z.infer<typeof DeltaEvent>;
+
+export const RunnerHello = z.strictObject({
+  /** Sessions this runner holds, with the last seq it has sent (acked or not). */
+  sessions: z.array(z.strictObject({ sessionId: Uuid, lastSeq: z.number().int().nonnegative() })).max(10_000),
+});
+export type RunnerHello = z.infer<typeof RunnerHello>;
+export type HelloAck = Ack<{ runnerId: string; sessions: { sessionId: string; persistedSeq: number }[] }>;
+
+export const Heartbeat = z.strictObject({ activeSessions: z.number().int().nonnegative() });
+export type Heartbeat = z.infer<typeof Heartbeat>;
+
+export interface RunnerToServerEvents {
+  'runner.hello': (payload: RunnerHello, ack: (reply: HelloAck) => void) => void;
+  'runner.heartbeat': (payload: Heartbeat, ack: (reply: Ack<{ at: string }>) => void) => void;
+  'session.items': (payload: ItemsBatch, ack: (reply: ItemsAck) => void) => void;
+  'session.delta': (payload: DeltaEvent) => void;
+}
+
+export type InboxAck = Ack<{ applied: boolean }>;
+export interface ServerToRunnerEvents {
+  'session.input': (entry: InboxEntry, ack: (reply: InboxAck) => void) => void;
+}
+
+// ---- web (browser, cli) <-> server ----
+
+export const WebHandshakeAuth = z.strictObject({ token: z.string().min(1).max(500).optional() });
+
+export const JoinSession = z.strictObject({ sessionId: Uuid, afterSeq: z.number().int().nonnegative().default(0) });
+export type JoinSession = z.input<typeof JoinSession>;
+export type JoinAck = Ack<{ session: Session; items: Item[]; partials: PartialItem[]; hasMore: boolean }>;
+
+export const LeaveSession = z.strictObject({ sessionId: Uuid });
+export type LeaveSession = z.infer<typeof LeaveSession>;
+
+export const WatchOrg = z.strictObject({});
+
+export interface WebToServerEvents {
+  'session.join': (payload: JoinSession, ack: (reply: JoinAck) => void) => void;
+  'session.leave': (payload: LeaveSession, ack: (reply: Ack<object>) => void) => void;
+  'sessions.watch': (payload: z.infer<typeof WatchOrg>, ack: (reply: Ack<object>) => void) => void;
+}
+
+export interface ServerToWebEvents {
+  'session.item': (item: Item) => void;
+  'session.delta': (payload: DeltaEvent) => void;
+  'session.updated': (session: Session) => void;
+}
