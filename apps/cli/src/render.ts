@@ -1,0 +1,94 @@
+import type { DeltaEvent, Item } from '@yoke/protocol';
+
+const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const red = (s: string) => (process.stdout.isTTY ? `\x1b[31m${s}\x1b[0m` : s);
+
+/** Human rendering of a live session: text as it streams, tool calls and their results, usage, turn ends. */
+export class TerminalRenderer {
+  private streaming = new Set<string>();
+  private spinner: NodeJS.Timeout | null = null;
+  private frame = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {}
+
+  delta(event: DeltaEvent): void {
+    this.stopSpinner();
+    const d = event.delta;
+    if (d.type === 'agent_message_delta') {
+      this.streaming.add(d.streamId);
+      this.out.write(d.text);
+    } else if (d.type === 'command_output_delta') {
+      this.streaming.add(d.streamId);
+      this.out.write(dim(d.text));
+    }
+  }
+
+  item(item: Item): void {
+    this.stopSpinner();
+    switch (item.type) {
+      case 'turn_started':
+        this.startSpinner();
+        break;
+      case 'user_message':
+        this.out.write(`${bold(`${item.actor?.name ?? 'user'}>`)} ${item.content.map((c) => (c.type === 'text' ? c.text : `[${c.path}]`)).join(' ')}\n`);
+        this.startSpinner();
+        break;
+      case 'agent_message':
+      case 'reasoning':
+        if (item.streamId && this.streaming.delete(item.streamId)) this.out.write('\n');
+        else if (item.type === 'agent_message') this.out.write(`${item.text}\n`);
+        break;
+      case 'tool_call':
+        this.out.write(dim(`⚙ ${item.tool} ${summarize(item.input)}\n`));
+        break;
+      case 'command':
+        if (![...this.streaming].length) this.out.write(dim(item.output ? `${item.output.trimEnd()}\n` : ''));
+        this.streaming.clear();
+        this.out.write(dim(`  exit ${item.exitCode ?? 'killed'}\n`));
+        break;
+      case 'tool_result':
+        if (item.isError) this.out.write(red(`  ✗ ${item.output.slice(0, 500)}\n`));
+        break;
+      case 'file_change':
+        this.out.write(dim(`  ✎ ${item.path}\n`));
+        break;
+      case 'usage':
+        this.out.write(dim(`  ${item.model}: ${item.inputTokens} in / ${item.outputTokens} out, $${item.costUsd.toFixed(4)}\n`));
+        break;
+      case 'turn_completed':
+        this.out.write(dim(`— turn ${item.stopReason === 'end_turn' ? 'completed' : item.stopReason}\n`));
+        break;
+      case 'turn_failed':
+        this.out.write(red(`— turn failed: ${item.error}\n`));
+        break;
+      case 'notice':
+        this.out.write(`${item.level === 'error' ? red('!') : '·'} ${item.text}\n`);
+        break;
+      default:
+        this.out.write(dim(`${item.type}\n`));
+    }
+  }
+
+  close(): void {
+    this.stopSpinner();
+  }
+
+  private startSpinner(): void {
+    if (!process.stderr.isTTY || this.spinner) return;
+    const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
+    this.spinner = setInterval(() => process.stderr.write(`\r${frames[this.frame++ % frames.length]} `), 80);
+  }
+
+  private stopSpinner(): void {
+    if (!this.spinner) return;
+    clearInterval(this.spinner);
+    this.spinner = null;
+    process.stderr.write('\r  \r');
+  }
+}
+
+function summarize(input: unknown): string {
+  const text = JSON.stringify(input);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

@@ -1,0 +1,3 @@
+export { Runner, providerFromEnv, type RunnerOptions } from './runner';
+export { enrol, loadIdentity, identityPath, EnrolError, type RunnerIdentityFile } from './identity';
+export { Outbox } from './outbox';

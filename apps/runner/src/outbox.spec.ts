@@ -1,0 +1,55 @@
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Outbox } from './outbox';
+
+const note = (text: string) => ({ type: 'notice' as const, level: 'info' as const, text, createdAt: new Date(0).toISOString() });
+
+describe('Outbox', () => {
+  const dir = () => mkdtempSync(join(tmpdir(), 'outbox-'));
+
+  it('numbers items from 1 and keeps unacknowledged ones across a restart', () => {
+    const d = dir();
+    const a = new Outbox(d);
+    expect(a.append(note('a')).seq).toBe(1);
+    expect(a.append(note('b')).seq).toBe(2);
+    expect(a.append(note('c')).seq).toBe(3);
+    a.ack(1);
+    const b = new Outbox(d); // as after SIGKILL
+    expect(b.pending().map((i) => i.seq)).toEqual([2, 3]);
+    expect(b.nextSeq).toBe(4);
+  });
+
+  it('never reuses a seq once everything was acknowledged and compacted', () => {
+    const d = dir();
+    const a = new Outbox(d);
+    a.append(note('a'));
+    a.append(note('b'));
+    a.ack(2);
+    expect(readFileSync(join(d, 'outbox.jsonl'), 'utf8')).toBe('');
+    const b = new Outbox(d);
+    expect(b.hasPending).toBe(false);
+    expect(b.append(note('c')).seq).toBe(3);
+  });
+
+  it('drops a torn last line left by a crash mid-write and carries on after it', () => {
+    const d = dir();
+    const a = new Outbox(d);
+    a.append(note('a'));
+    appendFileSync(join(d, 'outbox.jsonl'), '{"seq":2,"type":"not');
+    const b = new Outbox(d);
+    expect(b.pending().map((i) => i.seq)).toEqual([1]);
+    expect(b.append(note('b')).seq).toBe(2);
+    expect(new Outbox(d).pending().map((i) => i.seq)).toEqual([1, 2]);
+  });
+
+  it('ignores stale or future acknowledgements safely', () => {
+    const a = new Outbox(dir());
+    a.append(note('a'));
+    a.ack(0);
+    expect(a.pending()).toHaveLength(1);
+    a.ack(99);
+    expect(a.acked).toBe(1);
+    expect(a.append(note('b')).seq).toBe(2);
+  });
+});

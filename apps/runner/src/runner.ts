@@ -1,0 +1,220 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import {
+  type Delta,
+  type HelloAck,
+  type InboxAck,
+  type InboxEntry,
+  InboxEntry as InboxEntrySchema,
+  type ItemsAck,
+  MAX_BATCH_ITEMS,
+  NS_RUNNER,
+  PROTOCOL_VERSION,
+  type RunnerToServerEvents,
+  type ServerToRunnerEvents,
+} from '@yoke/protocol';
+import { createHarnessAdapter, type HarnessAdapter, type PermissionHook, type ProviderEnv } from '@yoke/harness';
+import type { RunnerIdentityFile } from './identity';
+import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
+
+export interface RunnerOptions {
+  home: string;
+  identity: RunnerIdentityFile;
+  log: Logger;
+  provider?: ProviderEnv;
+  /** Let sessions name any absolute workspace path (a local runner acting in the user's own directories). */
+  allowAnyWorkspace?: boolean;
+  adapterFor?: (harness: string) => HarnessAdapter;
+  permission?: PermissionHook;
+  heartbeatMs?: number;
+}
+
+const ACK_TIMEOUT_MS = 15_000;
+const SEND_RETRY_MS = 1_000;
+
+/**
+ * The runner agent: keeps one socket to its server (reconnecting with backoff), applies inputs to its sessions,
+ * and streams their items from the on-disk outboxes until the server acknowledged each one.
+ */
+export class Runner {
+  private readonly socket: Socket<ServerToRunnerEvents, RunnerToServerEvents>;
+  private readonly sessions = new Map<string, SessionSupervisor>();
+  private readonly sending = new Set<string>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private ready = false;
+  private stopped = false;
+  private readonly log: Logger;
+  private readonly deps: Omit<SupervisorDeps, 'dir'>;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.log = opts.log;
+    this.deps = {
+      adapterFor: opts.adapterFor ?? createHarnessAdapter,
+      provider: opts.provider ?? providerFromEnv(),
+      permission: opts.permission ?? (async () => ({ behavior: 'allow' })),
+      onItems: (id) => this.flush(id),
+      onDelta: (id, delta) => this.sendDelta(id, delta),
+      log: opts.log,
+    };
+    mkdirSync(this.sessionsDir, { recursive: true });
+    this.resumeSessions();
+    this.socket = io(`${opts.identity.server}${NS_RUNNER}`, {
+      auth: { credential: opts.identity.credential, protocolVersion: PROTOCOL_VERSION },
+      transports: ['websocket'],
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 5_000,
+      randomizationFactor: 0.5,
+      autoConnect: false,
+    });
+    this.wire();
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  get runnerId(): string {
+    return this.opts.identity.runnerId;
+  }
+
+  start(): void {
+    this.socket.connect();
+    this.heartbeat = setInterval(() => {
+      if (this.ready) this.socket.emit('runner.heartbeat', { activeSessions: this.sessions.size }, () => undefined);
+    }, this.opts.heartbeatMs ?? 10_000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.socket.disconnect();
+    await Promise.all([...this.sessions.values()].map((s) => s.close()));
+  }
+
+  private get sessionsDir(): string {
+    return join(this.opts.home, 'sessions');
+  }
+
+  private resumeSessions(): void {
+    for (const id of readdirSync(this.sessionsDir)) {
+      const sup = SessionSupervisor.resume(id, { ...this.deps, dir: join(this.sessionsDir, id) });
+      if (sup) this.sessions.set(id, sup);
+    }
+    if (this.sessions.size) this.log.info({ sessions: this.sessions.size }, 'resumed sessions from disk');
+  }
+
+  private wire(): void {
+    this.socket.on('connect', () => void this.hello());
+    this.socket.on('disconnect', (reason) => {
+      this.ready = false;
+      this.log.warn({ reason }, 'disconnected from server');
+      // A server-side disconnect does not reconnect by itself; anything else does.
+      if (reason === 'io server disconnect' && !this.stopped) setTimeout(() => this.socket.connect(), 1_000);
+    });
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+      const code = err.data?.code;
+      this.log.warn({ code, message: err.data?.message ?? err.message }, 'cannot connect to server');
+      if (code === 'auth.invalid_token' || code === 'protocol.version_mismatch') {
+        this.log.error('the server refused this runner; stopping (re-enrol with `yoke runner enrol`)');
+        void this.stop();
+      }
+    });
+    this.socket.on('session.input', (raw, ack) => {
+      const reply = this.onInput(raw);
+      if (typeof ack === 'function') ack(reply);
+    });
+  }
+
+  private async hello(): Promise<void> {
+    const sessions = [...this.sessions.values()].map((s) => ({ sessionId: s.sessionId, lastSeq: s.outbox.last }));
+    let reply: HelloAck;
+    try {
+      reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('runner.hello', { sessions });
+    } catch {
+      this.log.warn('server did not answer hello; reconnecting');
+      this.socket.disconnect().connect();
+      return;
+    }
+    if (!reply.ok) {
+      this.log.error({ error: reply.error }, 'hello refused');
+      return;
+    }
+    for (const { sessionId, persistedSeq } of reply.sessions) this.sessions.get(sessionId)?.outbox.ack(persistedSeq);
+    this.ready = true;
+    this.log.info({ runnerId: reply.runnerId, sessions: sessions.length }, 'connected to server');
+    for (const id of this.sessions.keys()) this.flush(id);
+  }
+
+  private onInput(raw: unknown): InboxAck {
+    const parsed = InboxEntrySchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, error: { code: 'event.invalid', message: 'malformed input' } };
+    const entry: InboxEntry = parsed.data;
+    try {
+      let sup = this.sessions.get(entry.sessionId);
+      if (!sup) {
+        if (entry.input.kind !== 'start') {
+          return { ok: false, error: { code: 'session.not_found', message: 'this runner does not hold that session' } };
+        }
+        const dir = join(this.sessionsDir, entry.sessionId);
+        const workspace = this.workspaceFor(entry.input.spec.workspace, entry.sessionId);
+        sup = SessionSupervisor.create(entry.input.spec, workspace, { ...this.deps, dir });
+        this.sessions.set(entry.sessionId, sup);
+        this.log.info({ sessionId: entry.sessionId, harness: entry.input.spec.harness, workspace }, 'session started');
+      }
+      return { ok: true, applied: sup.apply(entry) };
+    } catch (err) {
+      this.log.error({ err, sessionId: entry.sessionId }, 'could not apply input');
+      return { ok: false, error: { code: 'internal', message: 'the runner could not apply the input' } };
+    }
+  }
+
+  private workspaceFor(requested: string | null, sessionId: string): string {
+    if (requested && this.opts.allowAnyWorkspace && isAbsolute(requested)) return resolve(requested);
+    const dir = join(this.opts.home, 'workspaces', sessionId);
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Sends a session's pending items in order, one batch in flight at a time, until the outbox is empty. */
+  private flush(sessionId: string): void {
+    if (!this.ready || this.sending.has(sessionId)) return;
+    const sup = this.sessions.get(sessionId);
+    if (!sup || !sup.outbox.hasPending) return;
+    this.sending.add(sessionId);
+    void this.sendLoop(sup).finally(() => this.sending.delete(sessionId));
+  }
+
+  private async sendLoop(sup: SessionSupervisor): Promise<void> {
+    while (this.ready && sup.outbox.hasPending) {
+      const batch = sup.outbox.pending(MAX_BATCH_ITEMS);
+      let reply: ItemsAck;
+      try {
+        reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.items', { sessionId: sup.sessionId, items: batch });
+      } catch {
+        continue; // no ack in time: the connection is probably gone; `ready` tells
+      }
+      if (reply.ok) {
+        sup.outbox.ack(reply.lastSeq);
+        continue;
+      }
+      this.log.error({ sessionId: sup.sessionId, error: reply.error }, 'server refused items; retrying');
+      await new Promise((r) => setTimeout(r, SEND_RETRY_MS));
+    }
+  }
+
+  private sendDelta(sessionId: string, delta: Delta): void {
+    // Deltas are ephemeral: sent when connected, otherwise dropped (the completed item follows through the outbox).
+    if (this.ready) this.socket.emit('session.delta', { sessionId, delta });
+  }
+}
+
+export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ProviderEnv {
+  return {
+    anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
+    anthropicApiKey: env.ANTHROPIC_API_KEY,
+    openaiBaseUrl: env.OPENAI_BASE_URL,
+    openaiApiKey: env.OPENAI_API_KEY,
+  };
+}

@@ -1,0 +1,181 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  type Actor,
+  type ContentPart,
+  type Delta,
+  type InboxEntry,
+  type ItemBody,
+  type ItemDraft,
+  parseItemDraft,
+  type SessionStartSpec,
+} from '@yoke/protocol';
+import type { HarnessAdapter, HarnessSession, PermissionHook, ProviderEnv } from '@yoke/harness';
+import { Outbox } from './outbox';
+import { type SessionState, SessionStateStore } from './session-state';
+
+export interface SupervisorDeps {
+  dir: string;
+  adapterFor: (harness: string) => HarnessAdapter;
+  provider: ProviderEnv;
+  permission: PermissionHook;
+  /** Called after items were made durable: the connection sends them. */
+  onItems: (sessionId: string) => void;
+  onDelta: (sessionId: string, delta: Delta) => void;
+  log: Logger;
+}
+
+/**
+ * One session on this runner: applies its inbox inputs exactly once, runs turns one at a time on its harness, and
+ * turns everything into seq-stamped items in its outbox.
+ */
+export class SessionSupervisor {
+  readonly outbox: Outbox;
+  private harness: HarnessSession | null = null;
+  private running: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly sessionId: string,
+    private readonly store: SessionStateStore,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.outbox = new Outbox(deps.dir);
+  }
+
+  static create(spec: SessionStartSpec, workspace: string, deps: SupervisorDeps): SessionSupervisor {
+    mkdirSync(workspace, { recursive: true });
+    const state: SessionState = { spec, workspace, applied: [], queued: [], openTurn: null };
+    const store = new SessionStateStore(deps.dir, state);
+    store.update(() => undefined);
+    return new SessionSupervisor(spec.sessionId, store, deps);
+  }
+
+  /** Reloads a session after a restart. A turn that was in flight has lost its harness: it ends as failed. */
+  static resume(sessionId: string, deps: SupervisorDeps): SessionSupervisor | null {
+    const store = SessionStateStore.load(deps.dir);
+    if (!store) return null;
+    const sup = new SessionSupervisor(sessionId, store, deps);
+    const open = store.state.openTurn;
+    if (open) {
+      sup.emit(
+        { type: 'turn_failed', turnId: open.turnId, error: 'the runner stopped during this turn; it was restarted and the turn was lost' },
+        open.turnId,
+        open.actor,
+      );
+      store.update((s) => (s.openTurn = null));
+    }
+    sup.drain();
+    return sup;
+  }
+
+  get state(): Readonly<SessionState> {
+    return this.store.state;
+  }
+
+  /** Applies an input once. Returns false when this id was applied before (a redelivery). */
+  apply(entry: InboxEntry): boolean {
+    if (this.store.hasApplied(entry.id)) return false;
+    const input = entry.input;
+    switch (input.kind) {
+      case 'start':
+        this.store.update((s) => s.applied.push(entry.id));
+        break;
+      case 'message':
+        this.store.update((s) => {
+          s.applied.push(entry.id);
+          s.queued.push(entry);
+        });
+        this.drain();
+        break;
+      case 'cancel':
+        this.store.update((s) => s.applied.push(entry.id));
+        if (this.store.state.openTurn) this.harness?.cancel();
+        break;
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.harness?.close().catch(() => undefined);
+    this.harness = null;
+  }
+
+  /** Runs queued messages one turn at a time. */
+  private drain(): void {
+    if (this.running || this.closed) return;
+    const next = this.store.state.queued[0];
+    if (!next || next.input.kind !== 'message') return;
+    const { content, actor } = next.input;
+    this.running = this.runTurn(content, actor, next.id).finally(() => {
+      this.running = null;
+      this.drain();
+    });
+  }
+
+  private async runTurn(content: ContentPart[], actor: Actor, inboxId: string): Promise<void> {
+    const turnId = randomUUID().slice(0, 8);
+    // The user's message is durable (and the input leaves the queue) before the harness sees it.
+    this.store.update((s) => {
+      s.queued = s.queued.filter((q) => q.id !== inboxId);
+      s.openTurn = { turnId, actor };
+    });
+    this.emit({ type: 'turn_started', turnId }, turnId, actor);
+    this.emit({ type: 'user_message', content }, turnId, actor);
+    let terminal: ItemBody;
+    try {
+      const harness = await this.ensureHarness(turnId, actor);
+      const outcome = await harness.runTurn({ turnId, content, actor });
+      terminal = { type: 'turn_completed', turnId, stopReason: outcome.stopReason };
+    } catch (err) {
+      terminal = { type: 'turn_failed', turnId, error: errorText(err) };
+      this.deps.log.warn({ err, sessionId: this.sessionId, turnId }, 'turn failed');
+    }
+    this.emit(terminal, turnId, actor);
+    this.store.update((s) => (s.openTurn = null));
+  }
+
+  private async ensureHarness(turnId: string, actor: Actor): Promise<HarnessSession> {
+    if (this.harness) return this.harness;
+    const { spec, workspace } = this.store.state;
+    const adapter = this.deps.adapterFor(spec.harness);
+    this.harness = await adapter.start({
+      sessionId: this.sessionId,
+      agent: spec.agent,
+      model: spec.model,
+      workspace,
+      stateDir: join(this.deps.dir, 'harness'),
+      provider: this.deps.provider,
+      permission: this.deps.permission,
+      onEvent: (event) => {
+        const open = this.store.state.openTurn;
+        if (event.kind === 'delta') this.deps.onDelta(this.sessionId, event.delta);
+        else this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
+      },
+    });
+    return this.harness;
+  }
+
+  /** Stamps, validates and makes an item durable, then asks the connection to send. */
+  private emit(body: ItemBody, turnId: string | undefined, actor: Actor | undefined): ItemDraft {
+    const stamp = { createdAt: new Date().toISOString(), ...(turnId ? { turnId } : {}), ...(actor ? { actor } : {}) };
+    let candidate: Omit<ItemDraft, 'seq'> = { ...body, ...stamp } as Omit<ItemDraft, 'seq'>;
+    const check = parseItemDraft({ ...candidate, seq: this.outbox.nextSeq });
+    if (!check.ok) {
+      // A harness produced something off-contract: record that, never send an invalid item.
+      this.deps.log.error({ sessionId: this.sessionId, problem: check.message, type: body.type }, 'invalid item from harness');
+      candidate = { type: 'notice', level: 'error', text: `dropped an invalid ${body.type} item: ${check.message.slice(0, 2000)}`, ...stamp } as Omit<ItemDraft, 'seq'>;
+    }
+    const draft = this.outbox.append(candidate);
+    this.deps.onItems(this.sessionId);
+    return draft;
+  }
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.slice(0, 4000) || 'unknown error';
+}

@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { Redis } from 'ioredis';
+import type { AppConfig } from './core/config/config';
+import { CoreModule } from './core/core.module';
+import { HttpExceptionFilter } from './core/errors/http-exception.filter';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { BootstrapModule } from './modules/orgs/bootstrap.module';
+import { RunnersModule } from './modules/runners/runners.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
+
+/** The API process: REST + socket.io gateways. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, databaseUrl: string, redis: Redis | null): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, databaseUrl, redis),
+        AuthModule,
+        BootstrapModule,
+        RunnersModule,
+        SessionsModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+    };
+  }
+}

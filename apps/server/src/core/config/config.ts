@@ -1,0 +1,83 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Every environment variable the server reads, parsed once at boot. Nothing else reads process.env. */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(7420),
+  HOST: z.string().default('127.0.0.1'),
+  /** Team mode when set; otherwise embedded Postgres (PGlite) under YOKE_HOME. */
+  DATABASE_URL: z.string().url().optional(),
+  /** socket.io Redis adapter + BullMQ when set; in-process otherwise. */
+  REDIS_URL: z.string().url().optional(),
+  /** Prefix for every Redis key of this deployment (tests give each run its own). */
+  REDIS_PREFIX: z.string().min(1).max(100).default('yoke'),
+  YOKE_HOME: z.string().default(join(homedir(), '.yoke')),
+  /** Embedded mode: a single local user, loopback only, no login. */
+  YOKE_EMBEDDED: z.enum(['0', '1']).optional(),
+  /** Team mode bootstrap: when no org exists yet, create one whose admin holds this API token. */
+  YOKE_BOOTSTRAP_TOKEN: z.string().min(24).optional(),
+  YOKE_BOOTSTRAP_EMAIL: z.string().email().default('admin@localhost'),
+  /** Directory of the static web UI export. */
+  YOKE_WEB_DIR: z.string().optional(),
+  /** Spawn and enrol a local runner next to the server (embedded `yoke start`). */
+  YOKE_LOCAL_RUNNER: z.enum(['0', '1']).default('0'),
+  /** Seconds without a heartbeat after which a runner counts as offline. */
+  YOKE_RUNNER_STALE_SECONDS: z.coerce.number().int().min(5).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AppConfig = {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  redisPrefix: string;
+  home: string;
+  embedded: boolean;
+  bootstrapToken: string | null;
+  bootstrapEmail: string;
+  webDir: string | null;
+  localRunner: boolean;
+  runnerStaleSeconds: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+};
+
+/** Secrets: the logger redacts these paths wherever they appear. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'databaseUrl',
+  'redisUrl',
+  'bootstrapToken',
+  'credential',
+  'token',
+];
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
+    home: e.YOKE_HOME,
+    embedded: e.YOKE_EMBEDDED === '1' || (!e.DATABASE_URL && e.YOKE_EMBEDDED !== '0'),
+    bootstrapToken: e.YOKE_BOOTSTRAP_TOKEN ?? null,
+    bootstrapEmail: e.YOKE_BOOTSTRAP_EMAIL,
+    webDir: e.YOKE_WEB_DIR ?? null,
+    localRunner: e.YOKE_LOCAL_RUNNER === '1',
+    runnerStaleSeconds: e.YOKE_RUNNER_STALE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,35 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { AppError, type ErrorBody, HTTP_STATUS_BY_CODE } from '@yoke/protocol';
+import type { Request, Response } from 'express';
+
+/** The one mapping from errors to HTTP replies. Unknown errors: 500 with a correlation id, details in the log. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const correlationId = String(req.id ?? '');
+    const { status, body } = toHttpError(exception, correlationId);
+    if (status >= 500) this.logger.error({ err: exception, correlationId }, 'request failed');
+    res.status(status).json(body);
+  }
+}
+
+export function toHttpError(exception: unknown, correlationId: string): { status: number; body: ErrorBody } {
+  if (exception instanceof AppError) {
+    return { status: HTTP_STATUS_BY_CODE[exception.code], body: exception.toBody(correlationId) };
+  }
+  if (exception instanceof HttpException) {
+    // Framework-level errors (404 route, body too large, malformed JSON).
+    const status = exception.getStatus();
+    const code = status === 404 ? 'request.invalid' : status === 413 ? 'request.too_large' : 'request.invalid';
+    if (status < 500) return { status, body: { code, message: exception.message, correlationId } };
+  }
+  const status = (exception as { status?: number; type?: string })?.status;
+  if (status === 413) return { status, body: { code: 'request.too_large', message: 'request body too large', correlationId } };
+  if (status === 400) return { status, body: { code: 'request.invalid', message: 'malformed request body', correlationId } };
+  return { status: 500, body: { code: 'internal', message: 'internal error', correlationId } };
+}

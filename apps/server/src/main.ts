@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { Logger } from 'nestjs-pino';
+import pino from 'pino';
+import { AppModule } from './app.module';
+import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
+import { runMigrations } from './core/database/migrate';
+import { YokeIoAdapter } from './core/realtime/io.adapter';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel, redact: REDACT_PATHS });
+  if (config.embedded && !LOOPBACK.has(config.host)) {
+    throw new Error(`embedded mode serves a single local user and listens on loopback only (HOST=${config.host})`);
+  }
+
+  let embedded: EmbeddedPostgres | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.home);
+    databaseUrl = embedded.url;
+    log.info({ home: config.home }, 'embedded Postgres started');
+  }
+  const applied = await runMigrations(databaseUrl);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+
+  const redis = config.redisUrl ? connectRedis(config) : null;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, redis?.client ?? null), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: '2mb' });
+  app.setGlobalPrefix('api/v1', { exclude: ['health', 'ready', 'metrics'] });
+  app.useWebSocketAdapter(new YokeIoAdapter(app, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null));
+  const webDir = config.webDir ?? resolve(__dirname, '../../web/out');
+  if (existsSync(webDir)) app.useStaticAssets(webDir, { extensions: ['html'], index: 'index.html' });
+  app.enableShutdownHooks();
+
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+  log.info({ url, mode: config.embedded ? 'embedded' : 'team', web: existsSync(webDir) }, 'yoke server listening');
+
+  const shutdown = async () => {
+    await app.close();
+    if (redis) await Promise.all([redis.client.quit(), redis.pub.quit(), redis.sub.quit()]).catch(() => undefined);
+    if (embedded) await embedded.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+function connectRedis(config: AppConfig) {
+  const url = config.redisUrl as string;
+  const client = new Redis(url, { maxRetriesPerRequest: null });
+  const pub = new Redis(url);
+  const sub = pub.duplicate();
+  return { client, pub, sub };
+}
+
+main().catch((err: unknown) => {
+  pino().fatal({ err }, 'yoke server failed to start');
+  process.exit(1);
+});

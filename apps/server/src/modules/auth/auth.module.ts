@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { OrgsModule } from '../orgs/orgs.module';
+import { AuthGuard } from './auth.guard';
+import { AuthRepository } from './auth.repository';
+import { AuthService } from './auth.service';
+
+@Module({
+  imports: [OrgsModule],
+  providers: [AuthRepository, AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, AuthRepository],
+})
+export class AuthModule {}

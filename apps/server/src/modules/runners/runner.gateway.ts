@@ -1,0 +1,104 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { AppError, NS_RUNNER, PROTOCOL_VERSION, RunnerHandshakeAuth, rooms } from '@yoke/protocol';
+import type { Namespace, Socket } from 'socket.io';
+import { answer } from '../../core/errors/ws-ack';
+import { MetricsService } from '../../core/metrics/metrics.service';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { connectError } from '../../core/realtime/socket-auth';
+import { RunnerEventsService } from '../sessions/runner-events.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { type RunnerIdentity, RunnersService } from './runners.service';
+
+type RunnerSocket = Socket & { data: { runner: RunnerIdentity } };
+
+/** The /runner namespace: runners authenticate at the handshake with their credential. */
+@WebSocketGateway({ namespace: NS_RUNNER })
+export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(RunnerGateway.name);
+  private nsp!: Namespace;
+
+  constructor(
+    private readonly runners: RunnersService,
+    private readonly events: RunnerEventsService,
+    private readonly sessions: SessionsService,
+    private readonly publisher: RealtimePublisher,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  afterInit(nsp: Namespace): void {
+    this.nsp = nsp;
+    this.publisher.attachRunners(nsp);
+    nsp.use((socket, next) => {
+      const auth = RunnerHandshakeAuth.safeParse(socket.handshake.auth);
+      if (!auth.success) return next(connectError(new AppError('auth.unauthenticated', 'a runner credential is required')));
+      if (auth.data.protocolVersion !== PROTOCOL_VERSION) {
+        return next(
+          connectError(
+            new AppError('protocol.version_mismatch', `server speaks protocol ${PROTOCOL_VERSION}, runner ${auth.data.protocolVersion}`),
+          ),
+        );
+      }
+      this.runners.authenticate(auth.data.credential).then(
+        (runner) => {
+          (socket as RunnerSocket).data.runner = runner;
+          next();
+        },
+        (err: unknown) => next(connectError(err)),
+      );
+    });
+  }
+
+  async handleConnection(socket: RunnerSocket): Promise<void> {
+    const { runner } = socket.data;
+    if (!runner) return;
+    await socket.join(rooms.runner(runner.runnerId));
+    this.metrics.runnersConnected.inc();
+    await this.runners.connected(runner.runnerId);
+    this.logger.log({ runnerId: runner.runnerId, name: runner.name }, 'runner connected');
+    await this.sessions.publishRunnerSessions(runner.runnerId);
+  }
+
+  async handleDisconnect(socket: RunnerSocket): Promise<void> {
+    const { runner } = socket.data;
+    if (!runner) return;
+    this.metrics.runnersConnected.dec();
+    this.events.forgetRunner(runner.runnerId);
+    const remaining = await this.nsp.in(rooms.runner(runner.runnerId)).fetchSockets();
+    if (remaining.length > 0) return;
+    await this.runners.disconnected(runner.runnerId);
+    this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');
+    await this.sessions.publishRunnerSessions(runner.runnerId);
+  }
+
+  @SubscribeMessage('runner.hello')
+  hello(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
+    return answer(undefined, () => this.events.hello(socket.data.runner, body));
+  }
+
+  @SubscribeMessage('runner.heartbeat')
+  heartbeat(@ConnectedSocket() socket: RunnerSocket) {
+    return answer(undefined, async () => ({ at: (await this.runners.heartbeat(socket.data.runner.runnerId)).toISOString() }));
+  }
+
+  @SubscribeMessage('session.items')
+  items(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
+    return answer(undefined, () => this.events.items(socket.data.runner, body));
+  }
+
+  @SubscribeMessage('session.delta')
+  async delta(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<void> {
+    // Deltas carry no ack; a bad one is dropped and logged, and changes nothing.
+    await this.events.delta(socket.data.runner, body).catch((err: unknown) => {
+      this.logger.warn({ err: err instanceof AppError ? err.toBody() : err, runnerId: socket.data.runner.runnerId }, 'delta refused');
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../core/prisma/prisma.service';
+
+@Injectable()
+export class RunnersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  createEnrolment(data: { orgId: string; createdById: string; name?: string; tokenHash: string; expiresAt: Date }) {
+    return this.prisma.runnerEnrolment.create({ data });
+  }
+
+  /** Uses a one-time enrolment token and creates its runner, atomically: a token works once. */
+  async enrolWithToken(tokenHash: string, now: Date, runner: { name: string; platform?: string; credentialHash: string }) {
+    return this.prisma.$transaction(async (tx) => {
+      const enrolment = await tx.runnerEnrolment.findUnique({ where: { tokenHash } });
+      if (!enrolment || enrolment.usedAt || enrolment.expiresAt <= now) return null;
+      const used = await tx.runnerEnrolment.updateMany({
+        where: { id: enrolment.id, usedAt: null },
+        data: { usedAt: now },
+      });
+      if (used.count !== 1) return null;
+      const created = await tx.runner.create({ data: { orgId: enrolment.orgId, ...runner } });
+      await tx.runnerEnrolment.update({ where: { id: enrolment.id }, data: { runnerId: created.id } });
+      return created;
+    });
+  }
+
+  findByCredentialHash(credentialHash: string) {
+    return this.prisma.runner.findUnique({ where: { credentialHash } });
+  }
+
+  list(orgId: string) {
+    return this.prisma.runner.findMany({ where: { orgId, revokedAt: null }, orderBy: { createdAt: 'asc' } });
+  }
+
+  findById(orgId: string, id: string) {
+    return this.prisma.runner.findFirst({ where: { orgId, id, revokedAt: null } });
+  }
+
+  /** The most recently seen live runner of an org. */
+  findAvailable(orgId: string, seenSince: Date) {
+    return this.prisma.runner.findFirst({
+      where: { orgId, revokedAt: null, online: true, lastSeenAt: { gte: seenSince } },
+      orderBy: { lastSeenAt: 'desc' },
+    });
+  }
+
+  setOnline(id: string, online: boolean, at: Date) {
+    return this.prisma.runner.update({ where: { id }, data: { online, lastSeenAt: at } });
+  }
+
+  touch(id: string, at: Date) {
+    return this.prisma.runner.update({ where: { id }, data: { lastSeenAt: at, online: true } });
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, type CreateEnrolmentBody, type EnrolBody, type EnrolReply, type Enrolment, type RunnerView } from '@yoke/protocol';
+import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { hashSecret, newSecret } from '../../core/tokens';
+import type { Principal } from '../auth/principal';
+import { RunnersRepository } from './runners.repository';
+
+export type RunnerIdentity = { runnerId: string; orgId: string; name: string };
+
+@Injectable()
+export class RunnersService {
+  constructor(
+    private readonly repo: RunnersRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async createEnrolment(principal: Principal, body: CreateEnrolmentBody): Promise<Enrolment> {
+    if (principal.role !== 'owner' && principal.role !== 'admin') {
+      throw new AppError('auth.forbidden', 'only org owners and admins can enrol runners');
+    }
+    const token = newSecret('yke');
+    const expiresAt = new Date(Date.now() + body.ttlSeconds * 1000);
+    await this.repo.createEnrolment({
+      orgId: principal.orgId,
+      createdById: principal.userId,
+      name: body.name,
+      tokenHash: hashSecret(token),
+      expiresAt,
+    });
+    return { token, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Exchanges a one-time enrolment token for a runner credential, shown once and stored hashed. */
+  async enrol(body: EnrolBody): Promise<EnrolReply> {
+    const credential = newSecret('ykr');
+    const runner = await this.repo.enrolWithToken(hashSecret(body.token), new Date(), {
+      name: body.name,
+      platform: body.platform,
+      credentialHash: hashSecret(credential),
+    });
+    if (!runner) throw new AppError('runner.enrolment_invalid', 'the enrolment token is invalid, expired or already used');
+    return { runnerId: runner.id, orgId: runner.orgId, credential };
+  }
+
+  async authenticate(credential: string): Promise<RunnerIdentity> {
+    const runner = await this.repo.findByCredentialHash(hashSecret(credential));
+    if (!runner || runner.revokedAt) throw new AppError('auth.invalid_token', 'the runner credential is invalid or revoked');
+    return { runnerId: runner.id, orgId: runner.orgId, name: runner.name };
+  }
+
+  async list(principal: Principal): Promise<RunnerView[]> {
+    const runners = await this.repo.list(principal.orgId);
+    return runners.map((r) => ({
+      id: r.id,
+      name: r.name,
+      online: this.isOnline(r),
+      lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
+      createdAt: r.createdAt.toISOString(),
+    }));
+  }
+
+  /** The runner a new session goes to: the one asked for (in the caller's org), else the freshest online one. */
+  async pick(orgId: string, runnerId: string | undefined): Promise<string> {
+    if (runnerId) {
+      const r = await this.repo.findById(orgId, runnerId);
+      if (!r) throw new AppError('runner.not_found', 'no such runner');
+      return r.id;
+    }
+    const r = await this.repo.findAvailable(orgId, this.staleBefore());
+    if (!r) throw new AppError('runner.no_runner_available', 'no runner of this org is online; start one with `yoke runner start`');
+    return r.id;
+  }
+
+  async connected(runnerId: string): Promise<void> {
+    await this.repo.setOnline(runnerId, true, new Date());
+  }
+
+  async disconnected(runnerId: string): Promise<void> {
+    await this.repo.setOnline(runnerId, false, new Date());
+  }
+
+  async heartbeat(runnerId: string): Promise<Date> {
+    const at = new Date();
+    await this.repo.touch(runnerId, at);
+    return at;
+  }
+
+  isOnline(r: { online: boolean; lastSeenAt: Date | null }): boolean {
+    return r.online && !!r.lastSeenAt && r.lastSeenAt >= this.staleBefore();
+  }
+
+  private staleBefore(): Date {
+    return new Date(Date.now() - this.config.runnerStaleSeconds * 1000);
+  }
+}

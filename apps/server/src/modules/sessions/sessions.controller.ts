@@ -1,0 +1,53 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  AppError,
+  CancelBody,
+  CreateSessionBody,
+  ItemsQuery,
+  ListSessionsQuery,
+  SendMessageBody,
+} from '@yoke/protocol';
+import { ZodPipe } from '../../core/zod-body.pipe';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { SessionsService } from './sessions.service';
+
+const SessionId = new ParseUUIDPipe({
+  exceptionFactory: () => new AppError('session.not_found', 'no such session'),
+});
+
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Post()
+  create(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(CreateSessionBody)) body: CreateSessionBody) {
+    return this.sessions.create(p, body);
+  }
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal, @Query(new ZodPipe(ListSessionsQuery)) q: ListSessionsQuery) {
+    return this.sessions.list(p, q);
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
+    return this.sessions.get(p, id);
+  }
+
+  @Get(':id/items')
+  items(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string, @Query(new ZodPipe(ItemsQuery)) q: ItemsQuery) {
+    return this.sessions.items(p, id, q.afterSeq, q.limit);
+  }
+
+  @Post(':id/messages')
+  @HttpCode(202)
+  send(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string, @Body(new ZodPipe(SendMessageBody)) body: SendMessageBody) {
+    return this.sessions.sendMessage(p, id, body);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  cancel(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string, @Body(new ZodPipe(CancelBody)) body: CancelBody) {
+    return this.sessions.cancel(p, id, body);
+  }
+}

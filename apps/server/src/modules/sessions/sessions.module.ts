@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { RunnerGateway } from '../runners/runner.gateway';
+import { RunnersModule } from '../runners/runners.module';
+import { InboxDispatcher } from './inbox.dispatcher';
+import { PartialStore } from './partial-store';
+import { RunnerEventsService } from './runner-events.service';
+import { SessionsController } from './sessions.controller';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+import { WebGateway } from './web.gateway';
+
+@Module({
+  imports: [AuthModule, RunnersModule],
+  controllers: [SessionsController],
+  providers: [
+    SessionsRepository,
+    SessionsService,
+    InboxDispatcher,
+    PartialStore,
+    RunnerEventsService,
+    WebGateway,
+    RunnerGateway,
+  ],
+})
+export class SessionsModule {}

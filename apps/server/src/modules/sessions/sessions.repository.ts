@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, type InboxInput, type ItemDraft } from '@yoke/protocol';
+import { Prisma } from '../../generated/prisma/client';
+import { PrismaService } from '../../core/prisma/prisma.service';
+import { rollUp } from './session-status';
+
+const withRunner = { runner: { select: { online: true, lastSeenAt: true } } } as const;
+export type SessionRow = Prisma.SessionGetPayload<{ include: typeof withRunner }>;
+export type ItemRow = Prisma.SessionItemGetPayload<object>;
+export type InboxRow = Prisma.InboxEntryGetPayload<object>;
+
+export type NewSession = {
+  orgId: string;
+  ownerId: string;
+  runnerId: string;
+  title: string;
+  agent: object;
+  harness: string;
+  model: string | null;
+  workspace: string | null;
+  idempotencyKey: string | null;
+};
+
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Creates a session and its first inbox entries (start, then the optional prompt) in one transaction. */
+  async create(data: NewSession, inputs: (orgId: string, sessionId: string) => { input: InboxInput; key: string }[]) {
+    return this.prisma.$transaction(async (tx) => {
+      if (data.idempotencyKey) {
+        const existing = await tx.session.findFirst({
+          where: { orgId: data.orgId, ownerId: data.ownerId, idempotencyKey: data.idempotencyKey },
+          include: withRunner,
+        });
+        if (existing) return { session: existing, inbox: [] as InboxRow[], created: false };
+      }
+      const session = await tx.session.create({
+        data: { ...data, agent: data.agent as Prisma.InputJsonValue },
+        include: withRunner,
+      });
+      const inbox: InboxRow[] = [];
+      for (const { input, key } of inputs(data.orgId, session.id)) {
+        inbox.push(
+          await tx.inboxEntry.create({
+            data: {
+              orgId: data.orgId,
+              sessionId: session.id,
+              kind: input.kind,
+              input: input as Prisma.InputJsonValue,
+              idempotencyKey: key,
+            },
+          }),
+        );
+      }
+      return { session, inbox, created: true };
+    });
+  }
+
+  findById(orgId: string, id: string) {
+    return this.prisma.session.findFirst({ where: { orgId, id }, include: withRunner });
+  }
+
+  /** Runner-side lookup: a session by id, with the runner it is assigned to. */
+  findForRunner(id: string) {
+    return this.prisma.session.findUnique({ where: { id }, select: { id: true, orgId: true, runnerId: true } });
+  }
+
+  list(orgId: string, opts: { status?: string; includeArchived: boolean; limit: number; cursor?: { updatedAt: Date; id: string } }) {
+    const where: Prisma.SessionWhereInput = { orgId };
+    if (opts.status) where.status = opts.status as Prisma.SessionWhereInput['status'];
+    else if (!opts.includeArchived) where.status = { not: 'archived' };
+    if (opts.cursor) {
+      where.OR = [
+        { updatedAt: { lt: opts.cursor.updatedAt } },
+        { updatedAt: opts.cursor.updatedAt, id: { lt: opts.cursor.id } },
+      ];
+    }
+    return this.prisma.session.findMany({
+      where,
+      include: withRunner,
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: opts.limit + 1,
+    });
+  }
+
+  listForRunner(runnerId: string, limit: number) {
+    return this.prisma.session.findMany({
+      where: { runnerId, status: { not: 'archived' } },
+      include: withRunner,
+      orderBy: { updatedAt: 'desc' },
+      take: limit,
+    });
+  }
+
+  items(orgId: string, sessionId: string, afterSeq: number, limit: number) {
+    return this.prisma.sessionItem.findMany({
+      where: { orgId, sessionId, seq: { gt: afterSeq } },
+      orderBy: { seq: 'asc' },
+      take: limit + 1,
+    });
+  }
+
+  /**
+   * Appends a runner's items to the log exactly once. Items at or below the stored `last_seq` are replays and
+   * are skipped; the rest must continue the log without a gap. The session row is locked for the duration, so
+   * concurrent batches for one session serialize.
+   */
+  async appendItems(sessionId: string, drafts: ItemDraft[]) {
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ last_seq: number }[]>`
+        SELECT last_seq FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+      if (locked.length === 0) throw new AppError('session.not_found', 'no such session');
+      const lastSeq = locked[0].last_seq;
+      const fresh = drafts.filter((d) => d.seq > lastSeq);
+      if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq };
+      if (fresh[0].seq !== lastSeq + 1) {
+        throw new AppError('event.seq_gap', `expected seq ${lastSeq + 1}, got ${fresh[0].seq}`, { expectedSeq: lastSeq + 1 });
+      }
+      const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
+      const rows = fresh.map((d) => toRow(current.orgId, sessionId, d));
+      await tx.sessionItem.createMany({ data: rows });
+      const next = rollUp(
+        {
+          status: current.status,
+          statusReason: current.statusReason,
+          costUsd: Number(current.costUsd),
+          inputTokens: Number(current.inputTokens),
+          outputTokens: Number(current.outputTokens),
+        },
+        fresh,
+      );
+      const newLast = fresh[fresh.length - 1].seq;
+      const session = await tx.session.update({
+        where: { id: sessionId },
+        data: {
+          lastSeq: newLast,
+          status: next.status,
+          statusReason: next.statusReason,
+          costUsd: new Prisma.Decimal(next.costUsd.toFixed(6)),
+          inputTokens: BigInt(next.inputTokens),
+          outputTokens: BigInt(next.outputTokens),
+        },
+        include: withRunner,
+      });
+      return { appended: fresh, session, lastSeq: newLast };
+    });
+  }
+
+  persistedSeqs(runnerId: string, sessionIds: string[]) {
+    return this.prisma.session.findMany({
+      where: { runnerId, id: { in: sessionIds } },
+      select: { id: true, lastSeq: true },
+    });
+  }
+
+  addInbox(orgId: string, sessionId: string, input: InboxInput, key: string) {
+    return this.prisma.inboxEntry.upsert({
+      where: { sessionId_idempotencyKey: { sessionId, idempotencyKey: key } },
+      update: {},
+      create: { orgId, sessionId, kind: input.kind, input: input as Prisma.InputJsonValue, idempotencyKey: key },
+    });
+  }
+
+  /** Inputs not yet acknowledged by the runner, for every session it holds, in the order they were sent. */
+  pendingInboxForRunner(runnerId: string) {
+    return this.prisma.inboxEntry.findMany({
+      where: { deliveredAt: null, session: { runnerId } },
+      orderBy: [{ sessionId: 'asc' }, { position: 'asc' }],
+    });
+  }
+
+  markDelivered(id: string) {
+    return this.prisma.inboxEntry.update({ where: { id }, data: { deliveredAt: new Date() } });
+  }
+}
+
+function toRow(orgId: string, sessionId: string, d: ItemDraft) {
+  const { seq, turnId, actor, createdAt, ...body } = d;
+  return {
+    sessionId,
+    seq,
+    orgId,
+    type: body.type,
+    turnId: turnId ?? null,
+    actor: (actor ?? Prisma.DbNull) as Prisma.InputJsonValue,
+    body: body as Prisma.InputJsonValue,
+    createdAt: new Date(createdAt),
+  };
+}

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { parseAgentYaml } from '@yoke/harness';
+import {
+  AppError,
+  type CancelBody,
+  type ContentPart,
+  type CreateSessionBody,
+  type InputAccepted,
+  type Item,
+  type ItemsPage,
+  type ListSessionsQuery,
+  type PartialItem,
+  type SendMessageBody,
+  type Session,
+  type SessionPage,
+} from '@yoke/protocol';
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/principal';
+import { RunnersService } from '../runners/runners.service';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { InboxDispatcher } from './inbox.dispatcher';
+import { PartialStore } from './partial-store';
+import { toItem, toSessionView } from './session.mapper';
+import { SessionsRepository } from './sessions.repository';
+
+const JOIN_PAGE = 1000;
+type JoinReply = { session: Session; items: Item[]; partials: PartialItem[]; hasMore: boolean };
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly repo: SessionsRepository,
+    private readonly runners: RunnersService,
+    private readonly dispatcher: InboxDispatcher,
+    private readonly partials: PartialStore,
+    private readonly publisher: RealtimePublisher,
+  ) {}
+
+  async create(p: Principal, body: CreateSessionBody): Promise<Session> {
+    const agent = parseAgentYaml(body.agentYaml, body.agentFile ?? 'agent.yaml');
+    const harness = body.harness ?? agent.harness;
+    const model = body.model ?? agent.model ?? null;
+    const runnerId = await this.runners.pick(p.orgId, body.runnerId);
+    const actor = { id: p.userId, name: p.name };
+    const { session, inbox } = await this.repo.create(
+      {
+        orgId: p.orgId,
+        ownerId: p.userId,
+        runnerId,
+        title: body.title ?? (body.prompt ? body.prompt.slice(0, 80) : agent.name),
+        agent,
+        harness,
+        model,
+        workspace: body.workspace ?? null,
+        idempotencyKey: body.idempotencyKey ?? null,
+      },
+      (_orgId, sessionId) => [
+        {
+          key: 'start',
+          input: {
+            kind: 'start',
+            spec: { sessionId, agent: { ...agent, harness }, harness, model, workspace: body.workspace ?? null },
+          },
+        },
+        ...(body.prompt
+          ? [{ key: 'prompt', input: { kind: 'message' as const, content: [{ type: 'text' as const, text: body.prompt }], actor } }]
+          : []),
+      ],
+    );
+    for (const row of inbox) void this.dispatcher.dispatch(runnerId, row);
+    return this.view(session);
+  }
+
+  async list(p: Principal, q: ListSessionsQuery): Promise<SessionPage> {
+    const rows = await this.repo.list(p.orgId, {
+      status: q.status,
+      includeArchived: q.includeArchived === 'true',
+      limit: q.limit,
+      cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      sessions: page.map((r) => this.view(r)),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.updatedAt, last.id) : null,
+    };
+  }
+
+  async get(p: Principal, id: string): Promise<Session> {
+    const row = await this.repo.findById(p.orgId, id);
+    if (!row) throw new AppError('session.not_found', 'no such session');
+    return this.view(row);
+  }
+
+  async items(p: Principal, id: string, afterSeq: number, limit: number): Promise<ItemsPage> {
+    const session = await this.get(p, id);
+    const rows = await this.repo.items(p.orgId, id, afterSeq, limit);
+    const items: Item[] = rows.slice(0, limit).map(toItem);
+    return { items, lastSeq: session.lastSeq, hasMore: rows.length > limit };
+  }
+
+  async sendMessage(p: Principal, id: string, body: SendMessageBody): Promise<InputAccepted> {
+    const content: ContentPart[] = body.content ?? (body.text ? [{ type: 'text', text: body.text }] : []);
+    if (content.length === 0) throw new AppError('request.invalid', 'a message needs `text` or `content`');
+    const idempotencyKey = body.idempotencyKey;
+    const session = await this.get(p, id);
+    if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
+    return this.enqueue(session, { kind: 'message', content, actor: { id: p.userId, name: p.name } }, idempotencyKey);
+  }
+
+  async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
+    const session = await this.get(p, id);
+    return this.enqueue(session, { kind: 'cancel', actor: { id: p.userId, name: p.name } }, body.idempotencyKey);
+  }
+
+  /**
+   * A viewer joins a session: authorize, join the room first, then read history after `afterSeq`, so nothing
+   * published in between is missed (the client drops the overlap by seq).
+   */
+  async join(p: Principal, id: string, afterSeq: number, joinRoom: () => Promise<void> | void): Promise<JoinReply> {
+    await this.get(p, id);
+    await joinRoom();
+    const page = await this.items(p, id, afterSeq, JOIN_PAGE);
+    const session = await this.get(p, id);
+    return { session, items: page.items, partials: this.partials.list(id), hasMore: page.hasMore };
+  }
+
+  /** Tells every viewer that a runner came or went (sessions show "runner offline"). */
+  async publishRunnerSessions(runnerId: string): Promise<void> {
+    const rows = await this.repo.listForRunner(runnerId, 200);
+    for (const row of rows) this.publisher.sessionUpdated(this.view(row));
+  }
+
+  view(row: Parameters<typeof toSessionView>[0]): Session {
+    return toSessionView(row, (r) => this.runners.isOnline(r));
+  }
+
+  private async enqueue(
+    session: Session,
+    input: Parameters<SessionsRepository['addInbox']>[2],
+    idempotencyKey: string | undefined,
+  ): Promise<InputAccepted> {
+    if (!session.runnerId) throw new AppError('runner.not_found', 'the session has no runner');
+    const row = await this.repo.addInbox(session.orgId, session.id, input, idempotencyKey ?? randomUUID());
+    if (row.deliveredAt) return { inboxId: row.id, delivered: true };
+    const delivered = await this.dispatcher.dispatch(session.runnerId, row);
+    return { inboxId: row.id, delivered };
+  }
+}
+
+function encodeCursor(updatedAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([updatedAt.toISOString(), id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const updatedAt = new Date(at);
+    if (Number.isNaN(updatedAt.getTime()) || typeof id !== 'string') throw new Error('bad cursor');
+    return { updatedAt, id };
+  } catch {
+    throw new AppError('request.invalid', 'invalid cursor');
+  }
+}

@@ -1,0 +1,79 @@
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { JoinSession, LeaveSession, NS_WEB, rooms, WebHandshakeAuth } from '@yoke/protocol';
+import type { Namespace, Socket } from 'socket.io';
+import { answer } from '../../core/errors/ws-ack';
+import { MetricsService } from '../../core/metrics/metrics.service';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { connectError } from '../../core/realtime/socket-auth';
+import { parseOr } from '../../core/validation';
+import { AuthService } from '../auth/auth.service';
+import type { Principal } from '../auth/principal';
+import { SessionsService } from './sessions.service';
+
+type WebSocket = Socket & { data: { principal: Principal } };
+
+/** The /web namespace: browsers and the CLI watch sessions; authenticated at the handshake like REST. */
+@WebSocketGateway({ namespace: NS_WEB })
+export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    private readonly publisher: RealtimePublisher,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  afterInit(nsp: Namespace): void {
+    this.publisher.attachWeb(nsp);
+    nsp.use((socket, next) => {
+      const parsed = WebHandshakeAuth.safeParse(socket.handshake.auth ?? {});
+      this.auth.authenticate(parsed.success ? parsed.data.token : '\u0000invalid').then(
+        (principal) => {
+          (socket as WebSocket).data.principal = principal;
+          next();
+        },
+        (err: unknown) => next(connectError(err)),
+      );
+    });
+  }
+
+  handleConnection(): void {
+    this.metrics.socketsConnected.inc({ namespace: NS_WEB });
+  }
+
+  handleDisconnect(): void {
+    this.metrics.socketsConnected.dec({ namespace: NS_WEB });
+  }
+
+  @SubscribeMessage('session.join')
+  join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
+    return answer(undefined, () => {
+      const { sessionId, afterSeq } = parseOr(JoinSession, body);
+      return this.sessions.join(socket.data.principal, sessionId, afterSeq, () => socket.join(rooms.session(sessionId)));
+    });
+  }
+
+  @SubscribeMessage('session.leave')
+  leave(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
+    return answer(undefined, async () => {
+      const { sessionId } = parseOr(LeaveSession, body);
+      await socket.leave(rooms.session(sessionId));
+      return {};
+    });
+  }
+
+  @SubscribeMessage('sessions.watch')
+  watch(@ConnectedSocket() socket: WebSocket) {
+    return answer(undefined, async () => {
+      await socket.join(rooms.org(socket.data.principal.orgId));
+      return {};
+    });
+  }
+}

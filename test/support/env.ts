@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/** Real services for tests: the local Postgres/Redis (or DATABASE_URL/REDIS_URL), each test run on its own db/prefix. */
+export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export type Mode = 'team' | 'embedded';
+/** The suites run in both deployment shapes unless YOKE_TEST_MODES narrows them (e.g. "team"). */
+export const MODES: Mode[] = (process.env.YOKE_TEST_MODES ?? 'team,embedded').split(',').filter(Boolean) as Mode[];
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = uniqueName('yoke_t');
+  const admin = new Client({ connectionString: BASE_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(BASE_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: BASE_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Waits for a condition to hold (never a fixed sleep). */
+export async function expectEventually<T>(probe: () => T | Promise<T>, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== false && v !== undefined && v !== null) return v;
+      lastError = new Error(`condition still ${String(v)}`);
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw lastError instanceof Error ? lastError : new Error(String(lastError));
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import { API_PREFIX, type Enrolment, NS_RUNNER, NS_WEB, PROTOCOL_VERSION } from '@yoke/protocol';
+import { createTestDatabase, type Mode, REDIS_URL, uniqueName } from './env';
+import { freePort, Proc, RUNNER_MAIN, SERVER_MAIN, spawnNode, tempDir } from './processes';
+
+export interface Stack {
+  mode: Mode;
+  url: string;
+  token: string | undefined;
+  /** Environment for CLI invocations against this stack. */
+  cliEnv: NodeJS.ProcessEnv;
+  server: Proc;
+  api<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  restartServer(): Promise<void>;
+  enrolmentToken(): Promise<string>;
+  startRunner(opts?: { home?: string; env?: NodeJS.ProcessEnv }): Promise<RunnerProc>;
+  webSocket(token?: string | null): Socket;
+  rawRunnerSocket(credential: string): Socket;
+  stop(): Promise<void>;
+}
+
+export interface RunnerProc {
+  home: string;
+  proc: Proc;
+  credential: string;
+  runnerId: string;
+  restart(): Promise<void>;
+}
+
+const CLEAN_ENV: NodeJS.ProcessEnv = { DATABASE_URL: undefined, REDIS_URL: undefined, YOKE_TOKEN: undefined, YOKE_SERVER: undefined };
+
+function envWithout(overrides: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries({ ...CLEAN_ENV, ...overrides })) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** A real server (team: Postgres + Redis; embedded: PGlite, in-process bus) on a free loopback port. */
+export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
+  const port = await freePort();
+  const home = tempDir('yoke-server');
+  const db = mode === 'team' ? await createTestDatabase() : null;
+  const token = mode === 'team' ? `ykt_${randomBytes(24).toString('base64url')}` : undefined;
+  const env = envWithout({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    YOKE_HOME: home,
+    LOG_LEVEL: 'info',
+    ...(mode === 'team'
+      ? { DATABASE_URL: db!.url, REDIS_URL, REDIS_PREFIX: uniqueName('yoke'), YOKE_EMBEDDED: '0', YOKE_BOOTSTRAP_TOKEN: token }
+      : { YOKE_EMBEDDED: '1' }),
+    ...extraEnv,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const launch = async () => {
+    const p = new Proc(spawnNode(SERVER_MAIN, [], env).child);
+    await p.waitForLine((l) => l.includes('yoke server listening'), 60_000);
+    return p;
+  };
+  let server = await launch();
+  const runners: RunnerProc[] = [];
+  const sockets: Socket[] = [];
+
+  const api: Stack['api'] = async (method, path, body, tok) => {
+    const t = tok === null ? undefined : (tok ?? token);
+    const res = await fetch(`${url}${API_PREFIX}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(t ? { authorization: `Bearer ${t}` } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+  };
+
+  const stack: Stack = {
+    mode,
+    url,
+    token,
+    cliEnv: envWithout({ YOKE_SERVER: url, YOKE_TOKEN: token, YOKE_HOME: tempDir('yoke-cli') }),
+    get server() {
+      return server;
+    },
+    api,
+    async restartServer() {
+      await server.kill('SIGTERM');
+      server = await launch();
+    },
+    async enrolmentToken() {
+      const r = await api<Enrolment>('POST', '/runners/enrolments', { name: 'test' });
+      if (r.status !== 201) throw new Error(`enrolment failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.token;
+    },
+    async startRunner(opts = {}) {
+      const rhome = opts.home ?? tempDir('yoke-runner');
+      const renv = envWithout({ LOG_LEVEL: 'info', ...opts.env });
+      const enrol = spawnNode(RUNNER_MAIN, ['enrol', '--server', url, '--token', await stack.enrolmentToken(), '--name', 'test-runner', '--home', rhome], renv);
+      if ((await enrol.exited) !== 0) throw new Error(`runner enrol failed:\n${enrol.lines.join('\n')}`);
+      const identity = JSON.parse(require('node:fs').readFileSync(`${rhome}/runner.json`, 'utf8')) as { credential: string; runnerId: string };
+      const start = async () => {
+        const p = spawnNode(RUNNER_MAIN, ['start', '--home', rhome, '--allow-any-workspace'], renv);
+        await p.waitForLine((l) => l.includes('connected to server'), 30_000);
+        return p;
+      };
+      const r: RunnerProc = {
+        home: rhome,
+        proc: await start(),
+        credential: identity.credential,
+        runnerId: identity.runnerId,
+        async restart() {
+          r.proc = await start();
+        },
+      };
+      runners.push(r);
+      return r;
+    },
+    webSocket(tok) {
+      const t = tok === null ? undefined : (tok ?? token);
+      const s = io(`${url}${NS_WEB}`, { auth: t ? { token: t } : {}, transports: ['websocket'], reconnection: true });
+      sockets.push(s);
+      return s;
+    },
+    rawRunnerSocket(credential) {
+      const s = io(`${url}${NS_RUNNER}`, {
+        auth: { credential, protocolVersion: PROTOCOL_VERSION },
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      sockets.push(s);
+      return s;
+    },
+    async stop() {
+      for (const s of sockets) s.close();
+      await Promise.all(runners.map((r) => r.proc.kill('SIGKILL')));
+      await server.kill('SIGTERM');
+      await db?.drop().catch(() => undefined);
+    },
+  };
+  return stack;
+}
