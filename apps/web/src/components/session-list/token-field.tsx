@@ -1,0 +1,46 @@
+'use client';
+
+import { useState } from 'react';
+import { useToken } from '@/hooks/use-token';
+import { writeToken } from '@/lib/token';
+
+/** Team mode only: the bearer token used for REST and the socket handshake, kept in localStorage. */
+export function TokenField() {
+  const token = useToken();
+  const [draft, setDraft] = useState('');
+
+  return (
+    <details className="token-field">
+      <summary>
+        API token {token ? <span className="chip">set</span> : <span className="muted">(not set)</span>}
+      </summary>
+      <form
+        className="token-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          writeToken(draft);
+          setDraft('');
+        }}
+      >
+        <label className="field grow">
+          <span className="sr-only">API token</span>
+          <input
+            type="password"
+            autoComplete="off"
+            placeholder={token ? 'Replace the stored token' : 'Paste a token (team mode)'}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            data-testid="token-input"
+          />
+        </label>
+        <button type="submit" disabled={!draft.trim()}>
+          Save
+        </button>
+        <button type="button" className="secondary" disabled={!token} onClick={() => writeToken(null)}>
+          Clear
+        </button>
+      </form>
+      <p className="muted small">Not needed for a local `yoke start`. Stored in this browser only.</p>
+    </details>
+  );
+}

@@ -1,0 +1,104 @@
+'use client';
+
+import type { SessionStatus } from '@yoke/protocol';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { cancelSession, describeError, sendMessage } from '@/lib/api';
+import { newIdempotencyKey } from '@/lib/ids';
+
+const CANCELLABLE: ReadonlySet<SessionStatus> = new Set(['running', 'waiting_approval']);
+
+/** Message box: Send posts a message (one idempotency key per message, reused on retry); Cancel stops a turn. */
+export function Composer({ sessionId, status }: { sessionId: string; status: SessionStatus | null }) {
+  const [text, setText] = useState('');
+  const [isSending, setIsSending] = useState(false);
+  const [isCancelling, setIsCancelling] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const keyRef = useRef<string | null>(null);
+  const isArchived = status === 'archived';
+  const canSend = status !== null && !isArchived && !isSending && text.trim().length > 0;
+
+  const send = async () => {
+    if (!canSend) return;
+    keyRef.current ??= newIdempotencyKey();
+    setIsSending(true);
+    setError(null);
+    try {
+      const accepted = await sendMessage(sessionId, text, keyRef.current);
+      keyRef.current = null;
+      setText('');
+      setNote(accepted?.delivered === false ? 'Queued: it will be delivered when the runner is back online.' : null);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setIsSending(false);
+    }
+  };
+
+  const cancel = async () => {
+    setIsCancelling(true);
+    setError(null);
+    try {
+      await cancelSession(sessionId);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setIsCancelling(false);
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void send();
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) {
+      e.preventDefault();
+      void send();
+    }
+  };
+
+  return (
+    <form className="composer" onSubmit={onSubmit}>
+      {error && (
+        <p className="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+      {note && <p className="muted small">{note}</p>}
+      <div className="composer-row">
+        <label className="grow">
+          <span className="sr-only">Message</span>
+          <textarea
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              keyRef.current = null;
+            }}
+            onKeyDown={onKeyDown}
+            placeholder={isArchived ? 'This session is archived.' : 'Message the agent (Ctrl+Enter to send)'}
+            disabled={isArchived}
+            rows={3}
+            data-testid="composer-input"
+          />
+        </label>
+        <div className="composer-actions">
+          <button type="submit" disabled={!canSend} data-testid="composer-send">
+            {isSending ? 'Sending…' : 'Send'}
+          </button>
+          {status !== null && CANCELLABLE.has(status) && (
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void cancel()}
+              disabled={isCancelling}
+              data-testid="cancel-button"
+            >
+              {isCancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+        </div>
+      </div>
+    </form>
+  );
+}

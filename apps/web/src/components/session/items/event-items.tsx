@@ -1,0 +1,81 @@
+import type { ItemOf } from '@/components/session/items/item-types';
+import { formatCost, formatTokens } from '@/lib/format';
+
+export function Usage({ item }: { item: ItemOf<'usage'> }) {
+  return (
+    <div className="usage muted small" data-testid="usage">
+      <span>{item.model}</span>
+      <span>{formatTokens(item.inputTokens)} in</span>
+      <span>{formatTokens(item.outputTokens)} out</span>
+      {item.cachedTokens > 0 && <span>{formatTokens(item.cachedTokens)} cached</span>}
+      <span>{formatCost(item.costUsd)}</span>
+    </div>
+  );
+}
+
+export function TurnStarted({ item }: { item: ItemOf<'turn_started'> }) {
+  return (
+    <div className="turn-divider" role="separator">
+      <span>Turn started{item.actor?.name ? ` by ${item.actor.name}` : ''}</span>
+    </div>
+  );
+}
+
+const STOP_LABEL: Record<ItemOf<'turn_completed'>['stopReason'], string> = {
+  end_turn: 'Turn completed',
+  max_turns: 'Turn stopped: step limit reached',
+  cancelled: 'Turn cancelled',
+  refusal: 'Turn ended: the model refused',
+};
+
+export function TurnCompleted({ item }: { item: ItemOf<'turn_completed'> }) {
+  return (
+    <div className={`turn-divider stop-${item.stopReason}`} role="separator">
+      <span>{STOP_LABEL[item.stopReason]}</span>
+    </div>
+  );
+}
+
+export function TurnFailed({ item }: { item: ItemOf<'turn_failed'> }) {
+  return (
+    <div className="banner banner-error" role="alert" data-testid="turn-failed">
+      <strong>Turn failed:</strong> {item.error}
+    </div>
+  );
+}
+
+export function Notice({ item }: { item: ItemOf<'notice'> }) {
+  return (
+    <div className={`notice notice-${item.level}`} role={item.level === 'error' ? 'alert' : 'note'}>
+      {item.text}
+    </div>
+  );
+}
+
+export function ApprovalRequest({ item }: { item: ItemOf<'approval_request'> }) {
+  return (
+    <div className="notice notice-warning" data-approval-id={item.approvalId}>
+      <strong>Approval requested</strong> by policy <code>{item.policy}</code>: {item.reason}
+      {item.options.length > 0 && <div className="muted small">Options: {item.options.join(', ')}</div>}
+    </div>
+  );
+}
+
+export function ApprovalDecision({ item }: { item: ItemOf<'approval_decision'> }) {
+  return (
+    <div className="notice notice-info" data-approval-id={item.approvalId}>
+      Approval decision: <strong>{item.decision}</strong>
+      {item.actor?.name ? ` by ${item.actor.name}` : ''}
+    </div>
+  );
+}
+
+export function PolicyDecision({ item }: { item: ItemOf<'policy_decision'> }) {
+  return (
+    <div className={`notice ${item.verdict === 'deny' ? 'notice-error' : 'notice-info'}`}>
+      Policy <strong>{item.verdict}</strong>
+      {item.policies.length > 0 && <> ({item.policies.join(', ')})</>}
+      {item.reasons.length > 0 && <div className="small">{item.reasons.join(' · ')}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+import type { ContentPart } from '@yoke/protocol';
+import { Markdown } from '@/components/session/markdown';
+import type { ItemOf } from '@/components/session/items/item-types';
+
+function Part({ part }: { part: ContentPart }) {
+  if (part.type === 'text') return <p className="user-text">{part.text}</p>;
+  return (
+    <p className="file-part">
+      <span className="chip">file</span> <code>{part.path}</code>
+    </p>
+  );
+}
+
+export function UserMessage({ item }: { item: ItemOf<'user_message'> }) {
+  return (
+    <div className="bubble user" data-testid="user-message">
+      <div className="bubble-author">{item.actor?.name || 'You'}</div>
+      {item.content.map((part, i) => (
+        <Part key={i} part={part} />
+      ))}
+    </div>
+  );
+}
+
+/** An agent message bubble; the live one (`isStreaming`) and the final item share this markup. */
+export function AgentBubble({
+  text,
+  streamId,
+  isStreaming,
+}: {
+  text: string;
+  streamId?: string;
+  isStreaming: boolean;
+}) {
+  return (
+    <div
+      className={`bubble agent${isStreaming ? ' streaming' : ''}`}
+      data-testid="message-bubble"
+      data-stream-id={streamId}
+      data-streaming={isStreaming}
+      aria-busy={isStreaming}
+    >
+      <Markdown text={text} />
+      {isStreaming && <span className="caret" aria-hidden="true" />}
+    </div>
+  );
+}
+
+export function AgentMessage({ item }: { item: ItemOf<'agent_message'> }) {
+  return <AgentBubble text={item.text} streamId={item.streamId} isStreaming={false} />;
+}
+
+export function ReasoningBlock({
+  text,
+  streamId,
+  isStreaming,
+}: {
+  text: string;
+  streamId?: string;
+  isStreaming: boolean;
+}) {
+  return (
+    <details className="reasoning" data-testid="reasoning" data-stream-id={streamId} data-streaming={isStreaming}>
+      <summary>{isStreaming ? 'Thinking…' : 'Reasoning'}</summary>
+      <div className="reasoning-text">{text}</div>
+    </details>
+  );
+}
+
+export function Reasoning({ item }: { item: ItemOf<'reasoning'> }) {
+  return <ReasoningBlock text={item.text} streamId={item.streamId} isStreaming={false} />;
+}

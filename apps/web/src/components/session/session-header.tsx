@@ -1,0 +1,36 @@
+import type { Session } from '@yoke/protocol';
+import Link from 'next/link';
+import { RunnerBadge, StatusBadge } from '@/components/status-badge';
+import { formatCost, formatTokens } from '@/lib/format';
+
+export function SessionHeader({ session }: { session: Session | null }) {
+  return (
+    <header className="session-header">
+      <Link href="/" className="back">
+        ← Sessions
+      </Link>
+      <h1 className="session-heading" data-testid="session-title">
+        {session ? session.title || 'Untitled session' : 'Loading…'}
+      </h1>
+      {session && (
+        <div className="session-meta">
+          <StatusBadge status={session.status} />
+          {!session.runnerOnline && <RunnerBadge isOnline={false} />}
+          <span className="chip" title="Harness" data-testid="session-harness">
+            {session.harness}
+          </span>
+          <span className="chip" title="Model" data-testid="session-model">
+            {session.model ?? 'default model'}
+          </span>
+          <span className="cost" title="Total cost" data-testid="session-cost">
+            {formatCost(session.costUsd)}
+          </span>
+          <span className="muted small" title="Input / output tokens">
+            {formatTokens(session.inputTokens)} in · {formatTokens(session.outputTokens)} out
+          </span>
+        </div>
+      )}
+      {session?.statusReason && <p className="muted small status-reason">{session.statusReason}</p>}
+    </header>
+  );
+}

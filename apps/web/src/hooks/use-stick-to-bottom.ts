@@ -1,0 +1,26 @@
+'use client';
+
+import { useEffect, useLayoutEffect, useRef } from 'react';
+
+const SLACK_PX = 120;
+
+/**
+ * Keeps the page scrolled to the bottom while new content arrives, unless the reader has scrolled up.
+ * `growth` is any value that changes whenever the content grows.
+ */
+export function useStickToBottom(growth: string | number): void {
+  const isPinned = useRef(true);
+
+  useEffect(() => {
+    const onScroll = () => {
+      const el = document.documentElement;
+      isPinned.current = el.scrollHeight - (window.scrollY + window.innerHeight) < SLACK_PX;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, []);
+
+  useLayoutEffect(() => {
+    if (isPinned.current) window.scrollTo({ top: document.documentElement.scrollHeight });
+  }, [growth]);
+}

@@ -1,0 +1,91 @@
+import {
+  API_PREFIX,
+  type ErrorCode,
+  type InputAccepted,
+  type ItemsPage,
+  type SessionPage,
+  type SessionStatus,
+} from '@yoke/protocol';
+import { newIdempotencyKey } from '@/lib/ids';
+import { readToken } from '@/lib/token';
+import { parseErrorBody, parseInputAccepted, parseItemsPage, parseSessionPage } from '@/lib/wire';
+
+/** A failed REST call: the protocol error code when the server sent one, `network` when it never answered. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode | 'network',
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function request(path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal } = {}) {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const token = readToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`${API_PREFIX}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+      cache: 'no-store',
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError('network', 'The server could not be reached.', 0);
+  }
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = parseErrorBody(body);
+    throw new ApiError(error?.code ?? 'internal', error?.message ?? `Request failed (HTTP ${res.status}).`, res.status);
+  }
+  return body;
+}
+
+export type SessionQuery = { status?: SessionStatus; includeArchived?: boolean; cursor?: string; limit?: number };
+
+export async function listSessions(q: SessionQuery, signal?: AbortSignal): Promise<SessionPage> {
+  const params = new URLSearchParams();
+  if (q.status) params.set('status', q.status);
+  if (q.includeArchived) params.set('includeArchived', 'true');
+  if (q.cursor) params.set('cursor', q.cursor);
+  params.set('limit', String(q.limit ?? 50));
+  return parseSessionPage(await request(`/sessions?${params.toString()}`, { signal }));
+}
+
+export async function fetchItems(sessionId: string, afterSeq: number, signal?: AbortSignal): Promise<ItemsPage> {
+  const path = `/sessions/${encodeURIComponent(sessionId)}/items?afterSeq=${afterSeq}`;
+  return parseItemsPage(await request(path, { signal }), sessionId);
+}
+
+/**
+ * `delivered: false` means the input is queued in the server's inbox until the runner is back. Pass the same
+ * `idempotencyKey` when retrying the same message so the server applies it once.
+ */
+export async function sendMessage(
+  sessionId: string,
+  text: string,
+  idempotencyKey: string = newIdempotencyKey(),
+): Promise<InputAccepted | null> {
+  const body = { text, idempotencyKey };
+  return parseInputAccepted(
+    await request(`/sessions/${encodeURIComponent(sessionId)}/messages`, { method: 'POST', body }),
+  );
+}
+
+export async function cancelSession(sessionId: string): Promise<InputAccepted | null> {
+  return parseInputAccepted(
+    await request(`/sessions/${encodeURIComponent(sessionId)}/cancel`, { method: 'POST', body: {} }),
+  );
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return 'Something went wrong.';
+}
