@@ -1,0 +1,10 @@
+export * from './adapter';
+export * from './agent-loop';
+export * from './model';
+export * from './pricing';
+export * from './providers';
+export * from './tools';
+export * from './transcript';
+export { unifiedDiff } from './diff';
+export { DEFAULT_SHELL_TIMEOUT_MS, runShell, type ShellOptions, type ShellResult } from './shell';
+export { resolveInWorkspace, WorkspacePathError, type WorkspacePath } from './workspace';
