@@ -22,7 +22,17 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.spec.ts'] },
-    { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int-spec.ts'], testTimeout: 60_000 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e-spec.ts'], testTimeout: 180_000 },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/**/*.int-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/timeouts.int.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/timeouts.e2e.ts'],
+    },
   ],
 };

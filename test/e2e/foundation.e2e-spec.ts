@@ -171,7 +171,8 @@ describe.each(MODES)('foundation: one agent turn end to end (%s mode)', (mode) =
     model.script([{ match: 'AFTER-KILL', steps: [{ text: 'Back again.' }] }]);
     const sent = await stack.api('POST', `/sessions/${s.id}/messages`, { text: 'AFTER-KILL now' });
     expect(sent.status).toBe(202);
-    await expectEventually(async () => (await session(stack, s.id)).status === 'idle');
+    await expectEventually(async () => (await history(stack, s.id)).some((i) => i.type === 'turn_completed'));
+    expect((await session(stack, s.id)).status).toBe('idle');
     const final = await history(stack, s.id);
     expectContiguous(final);
     expect(final.filter((i) => i.type === 'turn_completed')).toHaveLength(1);
@@ -183,7 +184,7 @@ describe.each(MODES)('foundation: one agent turn end to end (%s mode)', (mode) =
       { match: 'AFTER-RESTART', steps: [{ text: 'Second.' }] },
     ]);
     const s = await createSession('BEFORE-RESTART');
-    await expectEventually(async () => (await session(stack, s.id)).status === 'idle' && (await session(stack, s.id)).lastSeq > 0);
+    await expectEventually(async () => (await history(stack, s.id)).some((i) => i.type === 'turn_completed'));
     const connectsBefore = runner.proc.lines.filter((l) => l.includes('connected to server')).length;
 
     await stack.restartServer();

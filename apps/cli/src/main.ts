@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
+import { isAppError } from '@yoke/protocol';
 import { enrol, loadIdentity, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
@@ -77,5 +78,6 @@ runner
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof ApiError ? err.message : err instanceof Error ? err.message : String(err);
   process.stderr.write(`yoke: ${message}\n`);
-  process.exitCode = err instanceof ApiError && err.status < 500 ? 2 : 1;
+  // 2: the request or input was refused (bad YAML, 4xx); 1: anything else went wrong.
+  process.exitCode = (err instanceof ApiError && err.status < 500) || isAppError(err) ? 2 : 1;
 });

@@ -61,7 +61,7 @@ export class SessionSupervisor {
     const open = store.state.openTurn;
     if (open) {
       sup.emit(
-        { type: 'turn_failed', turnId: open.turnId, error: 'the runner stopped during this turn; it was restarted and the turn was lost' },
+        { type: 'turn_failed', error: 'the runner stopped during this turn; it was restarted and the turn was lost' },
         open.turnId,
         open.actor,
       );
@@ -123,15 +123,15 @@ export class SessionSupervisor {
       s.queued = s.queued.filter((q) => q.id !== inboxId);
       s.openTurn = { turnId, actor };
     });
-    this.emit({ type: 'turn_started', turnId }, turnId, actor);
+    this.emit({ type: 'turn_started' }, turnId, actor);
     this.emit({ type: 'user_message', content }, turnId, actor);
     let terminal: ItemBody;
     try {
       const harness = await this.ensureHarness(turnId, actor);
       const outcome = await harness.runTurn({ turnId, content, actor });
-      terminal = { type: 'turn_completed', turnId, stopReason: outcome.stopReason };
+      terminal = { type: 'turn_completed', stopReason: outcome.stopReason };
     } catch (err) {
-      terminal = { type: 'turn_failed', turnId, error: errorText(err) };
+      terminal = { type: 'turn_failed', error: errorText(err) };
       this.deps.log.warn({ err, sessionId: this.sessionId, turnId }, 'turn failed');
     }
     this.emit(terminal, turnId, actor);

@@ -20,6 +20,14 @@ describe('parseItemDraft', () => {
     expect(parseItemDraft(null).ok).toBe(false);
   });
 
+  it('takes a turn item\'s turn from the envelope, and requires it', () => {
+    expect(parseItemDraft({ ...base, turnId: 't1', type: 'turn_started' }).ok).toBe(true);
+    expect(parseItemDraft({ ...base, turnId: 't1', type: 'turn_completed', stopReason: 'end_turn' }).ok).toBe(true);
+    expect(parseItemDraft({ ...base, turnId: 't1', type: 'turn_failed', error: 'boom' }).ok).toBe(true);
+    expect(parseItemDraft({ ...base, type: 'turn_started' }).ok).toBe(false);
+    expect(parseItemDraft({ ...base, turnId: 't1', type: 'notice', level: 'info', text: 'in a turn' }).ok).toBe(true);
+  });
+
   it('rejects a negative cost and an unknown tool kind', () => {
     const usage = { ...base, type: 'usage', model: 'm', inputTokens: 1, outputTokens: 1, cachedTokens: 0 };
     expect(parseItemDraft({ ...usage, costUsd: -1 }).ok).toBe(false);

@@ -19,7 +19,8 @@ const JsonValue: z.ZodType<unknown> = z.json();
 
 /** Payload of each persisted item kind, discriminated by `type`. */
 export const ItemBody = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('turn_started'), turnId: z.string().min(1).max(100) }),
+  // Turn items carry their turn in the envelope's `turnId` (required for them).
+  z.strictObject({ type: z.literal('turn_started') }),
   z.strictObject({ type: z.literal('user_message'), content: z.array(ContentPart).min(1).max(100) }),
   z.strictObject({ type: z.literal('agent_message'), text: BoundedText, streamId: z.string().max(100).optional() }),
   z.strictObject({ type: z.literal('reasoning'), text: BoundedText, streamId: z.string().max(100).optional() }),
@@ -74,12 +75,8 @@ export const ItemBody = z.discriminatedUnion('type', [
     cachedTokens: z.number().int().nonnegative(),
     costUsd: z.number().nonnegative().finite(),
   }),
-  z.strictObject({
-    type: z.literal('turn_completed'),
-    turnId: z.string().min(1).max(100),
-    stopReason: TurnStopReason,
-  }),
-  z.strictObject({ type: z.literal('turn_failed'), turnId: z.string().min(1).max(100), error: z.string().max(4000) }),
+  z.strictObject({ type: z.literal('turn_completed'), stopReason: TurnStopReason }),
+  z.strictObject({ type: z.literal('turn_failed'), error: z.string().max(4000) }),
   z.strictObject({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), text: z.string().max(4000) }),
 ]);
 export type ItemBody = z.infer<typeof ItemBody>;
@@ -109,6 +106,8 @@ const ItemEnvelopeWithSession = z.strictObject({ ...ItemEnvelope, sessionId: Uui
  * an error. (A zod intersection of two strict objects would reject each other's keys, so the two halves are
  * parsed apart.)
  */
+const TURN_TYPES = new Set<string>(['turn_started', 'turn_completed', 'turn_failed']);
+
 function parseSplit<E extends z.ZodType>(envelope: E, keys: string[], input: unknown): ParseResult<z.infer<E> & ItemBody> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, issues: [], message: 'item must be an object' };
@@ -121,6 +120,9 @@ function parseSplit<E extends z.ZodType>(envelope: E, keys: string[], input: unk
   if (!e.success) return { ok: false, issues: e.error.issues, message: z.prettifyError(e.error) };
   const b = ItemBody.safeParse(body);
   if (!b.success) return { ok: false, issues: b.error.issues, message: z.prettifyError(b.error) };
+  if (TURN_TYPES.has(b.data.type) && !env.turnId) {
+    return { ok: false, issues: [], message: `${b.data.type} needs a turnId` };
+  }
   return { ok: true, value: { ...(e.data as object), ...b.data } as z.infer<E> & ItemBody };
 }
 

@@ -1,0 +1,16 @@
+// Lets `node -r ./bench/register.js bench/<name>.ts` run a bench straight from TypeScript: each .ts file that is
+// required is compiled with @swc/core (already a devDependency, through @swc/jest), types stripped, to CommonJS.
+// No type checking here: `npm run lint` type-checks bench/ through tsconfig.json.
+'use strict';
+const { readFileSync } = require('node:fs');
+const { transformSync } = require('@swc/core');
+
+require.extensions['.ts'] = function compileTs(module, filename) {
+  const { code } = transformSync(readFileSync(filename, 'utf8'), {
+    filename,
+    sourceMaps: 'inline',
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  });
+  module._compile(code, filename);
+};
