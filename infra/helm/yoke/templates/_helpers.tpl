@@ -59,6 +59,8 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Team-mode environment shared by the server and the worker. */}}
 {{- define "yoke.teamEnv" -}}
+- name: NODE_ENV
+  value: production
 - name: YOKE_EMBEDDED
   value: "0"
 - name: LOG_LEVEL
