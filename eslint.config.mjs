@@ -29,9 +29,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       'no-console': 'error',
     },
   },
@@ -43,12 +49,20 @@ export default tseslint.config(
   // Boundaries (HOUSE-STYLE rule 6): runner, cli and libs never import the server; libs never import apps.
   {
     files: ['apps/runner/src/**/*.ts', 'apps/cli/src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: serverOnly, message: 'apps import libs/*, never apps/server' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: serverOnly, message: 'apps import libs/*, never apps/server' }] },
+      ],
+    },
   },
   {
     files: ['libs/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: [...serverOnly, ...apps], message: 'libs never import apps' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: [...serverOnly, ...apps], message: 'libs never import apps' }] },
+      ],
     },
   },
   // Only repositories (and the Prisma service itself) touch the Prisma client.
@@ -58,7 +72,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/generated/prisma/**', '**/generated/prisma', '@prisma/*'], message: 'only repositories import Prisma' }] },
+        {
+          patterns: [
+            {
+              group: ['**/generated/prisma/**', '**/generated/prisma', '@prisma/*'],
+              message: 'only repositories import Prisma',
+            },
+          ],
+        },
       ],
     },
   },

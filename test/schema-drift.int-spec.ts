@@ -25,7 +25,10 @@ function parseSchema(text: string) {
   const enums = new Map<string, { db: string; values: string[] }>();
   for (const m of text.matchAll(/enum (\w+) \{([^}]*)\}/g)) {
     const body = m[2];
-    const values = body.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('@@') && !l.startsWith('//'));
+    const values = body
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('@@') && !l.startsWith('//'));
     enums.set(m[1], { db: body.match(/@@map\("(\w+)"\)/)?.[1] ?? m[1], values });
   }
   const columns: Column[] = [];
@@ -75,7 +78,13 @@ describe('schema drift: prisma/schema.prisma vs prisma/migrations', () => {
   const schema = parseSchema(readFileSync(join(__dirname, '../prisma/schema.prisma'), 'utf8'));
 
   it('has the same tables and columns, with the same types and nullability', async () => {
-    const { rows } = await client.query<{ table_name: string; column_name: string; data_type: string; udt_name: string; is_nullable: string }>(
+    const { rows } = await client.query<{
+      table_name: string;
+      column_name: string;
+      data_type: string;
+      udt_name: string;
+      is_nullable: string;
+    }>(
       `SELECT table_name, column_name, data_type, udt_name, is_nullable FROM information_schema.columns
        WHERE table_schema = 'public' AND table_name <> 'migrations' ORDER BY table_name, column_name`,
     );
@@ -114,7 +123,9 @@ describe('schema drift: prisma/schema.prisma vs prisma/migrations', () => {
        GROUP BY t.relname, i.indexrelid, i.indisprimary, i.indisunique`,
     );
     const fmt = (table: string, kind: string, cols: string[]) => `${table}:${kind}(${cols.join(',')})`;
-    const live = rows.map((r) => fmt(r.table, r.is_primary ? 'pk' : r.is_unique ? 'unique' : 'index', r.columns)).sort();
+    const live = rows
+      .map((r) => fmt(r.table, r.is_primary ? 'pk' : r.is_unique ? 'unique' : 'index', r.columns))
+      .sort();
     const declared = schema.keys.map((k) => fmt(k.table, k.kind, k.columns)).sort();
     expect(live).toEqual(declared);
   });

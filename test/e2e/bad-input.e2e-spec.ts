@@ -83,7 +83,10 @@ describe.each(MODES)('bad input gets a typed error and changes nothing (%s mode)
     items.forEach((i) => (i.text = big));
     expect(await send({ sessionId: s.id, items })).toMatchObject({ ok: false, error: { code: 'event.too_large' } });
     const tooLongText = item(before.length + 1, { text: 'y'.repeat(300 * 1024) });
-    expect(await send({ sessionId: s.id, items: [tooLongText] })).toMatchObject({ ok: false, error: { code: 'event.invalid' } });
+    expect(await send({ sessionId: s.id, items: [tooLongText] })).toMatchObject({
+      ok: false,
+      error: { code: 'event.invalid' },
+    });
   });
 
   it('refuses a seq gap and takes a replay as a no-op', async () => {
@@ -112,13 +115,18 @@ describe.each(MODES)('bad input gets a typed error and changes nothing (%s mode)
 
   it('refuses a forged runner token at the handshake', async () => {
     const forged = stack.rawRunnerSocket('ykr_forged-credential');
-    const err = await new Promise<Error & { data?: { code: string } }>((resolve) => forged.once('connect_error', resolve));
+    const err = await new Promise<Error & { data?: { code: string } }>((resolve) =>
+      forged.once('connect_error', resolve),
+    );
     expect(err.data?.code).toBe('auth.invalid_token');
   });
 
   it('refuses invalid agent YAML with file, line and field, over REST and in the CLI', async () => {
     const bad = 'name: helper\nprompt: hi\nharness: yoke\ncolour: blue\n';
-    const r = await stack.api<{ code: string; message: string }>('POST', '/sessions', { agentYaml: bad, agentFile: 'bad.yaml' });
+    const r = await stack.api<{ code: string; message: string }>('POST', '/sessions', {
+      agentYaml: bad,
+      agentFile: 'bad.yaml',
+    });
     expect(r.status).toBe(422);
     expect(r.body.code).toBe('agent.invalid');
     expect(r.body.message).toMatch(/bad\.yaml:4/);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Item, JoinAck, Session } from '@yoke/protocol';
 import { ItemSequencer } from '@yoke/protocol';
@@ -90,19 +90,37 @@ describe.each(MODES)('foundation: one agent turn end to end (%s mode)', (mode) =
       {
         match: 'WRITE-HI',
         steps: [
-          { toolCalls: [{ name: 'shell', input: { command: 'echo hi > out.txt' } }], usage: { inputTokens: 120, outputTokens: 20 } },
+          {
+            toolCalls: [{ name: 'shell', input: { command: 'echo hi > out.txt' } }],
+            usage: { inputTokens: 120, outputTokens: 20 },
+          },
           { text: 'I wrote hi into out.txt.', usage: { inputTokens: 160, outputTokens: 12 } },
         ],
       },
     ]);
     const ws = tempDir('yoke-ws');
     writeFileSync(join(ws, 'agent.yaml'), AGENT);
-    const out = await runCli(['run', join(ws, 'agent.yaml'), 'please WRITE-HI', '--json', '--workspace', ws], stack.cliEnv);
+    const out = await runCli(
+      ['run', join(ws, 'agent.yaml'), 'please WRITE-HI', '--json', '--workspace', ws],
+      stack.cliEnv,
+    );
     expect(out.stderr).not.toMatch(/error/i);
     expect(out.code).toBe(0);
-    const printed = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Item);
+    const printed = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Item);
     const types = printed.map((i) => i.type);
-    expectInOrder(types, ['turn_started', 'user_message', 'tool_call', 'command', 'tool_result', 'agent_message', 'usage', 'turn_completed']);
+    expectInOrder(types, [
+      'turn_started',
+      'user_message',
+      'tool_call',
+      'command',
+      'tool_result',
+      'agent_message',
+      'usage',
+      'turn_completed',
+    ]);
     expect(types[0]).toBe('turn_started');
     expect(types[types.length - 1]).toBe('turn_completed');
     const call = printed.find((i) => i.type === 'tool_call');
@@ -188,13 +206,21 @@ describe.each(MODES)('foundation: one agent turn end to end (%s mode)', (mode) =
     const connectsBefore = runner.proc.lines.filter((l) => l.includes('connected to server')).length;
 
     await stack.restartServer();
-    await expectEventually(() => runner.proc.lines.filter((l) => l.includes('connected to server')).length > connectsBefore, 30_000);
+    await expectEventually(
+      () => runner.proc.lines.filter((l) => l.includes('connected to server')).length > connectsBefore,
+      30_000,
+    );
 
     const sent = await stack.api('POST', `/sessions/${s.id}/messages`, { text: 'AFTER-RESTART please' });
     expect(sent.status).toBe(202);
-    await expectEventually(async () => (await history(stack, s.id)).filter((i) => i.type === 'turn_completed').length === 2);
+    await expectEventually(
+      async () => (await history(stack, s.id)).filter((i) => i.type === 'turn_completed').length === 2,
+    );
     const items = await history(stack, s.id);
     expectContiguous(items);
-    expect(items.filter((i) => i.type === 'agent_message').map((i) => (i as Item & { text: string }).text)).toEqual(['First.', 'Second.']);
+    expect(items.filter((i) => i.type === 'agent_message').map((i) => (i as Item & { text: string }).text)).toEqual([
+      'First.',
+      'Second.',
+    ]);
   });
 });

@@ -33,7 +33,11 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 }
 
 /** Waits for a condition to hold (never a fixed sleep). */
-export async function expectEventually<T>(probe: () => T | Promise<T>, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+export async function expectEventually<T>(
+  probe: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -47,7 +47,10 @@ export class Proc {
     const found = this.lines.find(test);
     if (found) return Promise.resolve(found);
     return new Promise((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`timed out waiting for a log line; last lines:\n${this.lines.slice(-15).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => rej(new Error(`timed out waiting for a log line; last lines:\n${this.lines.slice(-15).join('\n')}`)),
+        timeoutMs,
+      );
       this.waiters.push({ test, resolve: (l) => (clearTimeout(timer), res(l)) });
     });
   }
@@ -60,12 +63,21 @@ export class Proc {
 }
 
 export function spawnNode(entry: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  return new Proc(spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return new Proc(
+    spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

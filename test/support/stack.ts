@@ -11,7 +11,12 @@ export interface Stack {
   /** Environment for CLI invocations against this stack. */
   cliEnv: NodeJS.ProcessEnv;
   server: Proc;
-  api<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; body: T }>;
   restartServer(): Promise<void>;
   enrolmentToken(): Promise<string>;
   startRunner(opts?: { home?: string; env?: NodeJS.ProcessEnv }): Promise<RunnerProc>;
@@ -28,7 +33,12 @@ export interface RunnerProc {
   restart(): Promise<void>;
 }
 
-const CLEAN_ENV: NodeJS.ProcessEnv = { DATABASE_URL: undefined, REDIS_URL: undefined, YOKE_TOKEN: undefined, YOKE_SERVER: undefined };
+const CLEAN_ENV: NodeJS.ProcessEnv = {
+  DATABASE_URL: undefined,
+  REDIS_URL: undefined,
+  YOKE_TOKEN: undefined,
+  YOKE_SERVER: undefined,
+};
 
 function envWithout(overrides: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -51,7 +61,13 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     YOKE_HOME: home,
     LOG_LEVEL: 'info',
     ...(mode === 'team'
-      ? { DATABASE_URL: db!.url, REDIS_URL, REDIS_PREFIX: uniqueName('yoke'), YOKE_EMBEDDED: '0', YOKE_BOOTSTRAP_TOKEN: token }
+      ? {
+          DATABASE_URL: db!.url,
+          REDIS_URL,
+          REDIS_PREFIX: uniqueName('yoke'),
+          YOKE_EMBEDDED: '0',
+          YOKE_BOOTSTRAP_TOKEN: token,
+        }
       : { YOKE_EMBEDDED: '1' }),
     ...extraEnv,
   });
@@ -69,7 +85,10 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     const t = tok === null ? undefined : (tok ?? token);
     const res = await fetch(`${url}${API_PREFIX}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(t ? { authorization: `Bearer ${t}` } : {}) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(t ? { authorization: `Bearer ${t}` } : {}),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -97,9 +116,16 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     async startRunner(opts = {}) {
       const rhome = opts.home ?? tempDir('yoke-runner');
       const renv = envWithout({ LOG_LEVEL: 'info', ...opts.env });
-      const enrol = spawnNode(RUNNER_MAIN, ['enrol', '--server', url, '--token', await stack.enrolmentToken(), '--name', 'test-runner', '--home', rhome], renv);
+      const enrol = spawnNode(
+        RUNNER_MAIN,
+        ['enrol', '--server', url, '--token', await stack.enrolmentToken(), '--name', 'test-runner', '--home', rhome],
+        renv,
+      );
       if ((await enrol.exited) !== 0) throw new Error(`runner enrol failed:\n${enrol.lines.join('\n')}`);
-      const identity = JSON.parse(require('node:fs').readFileSync(`${rhome}/runner.json`, 'utf8')) as { credential: string; runnerId: string };
+      const identity = JSON.parse(require('node:fs').readFileSync(`${rhome}/runner.json`, 'utf8')) as {
+        credential: string;
+        runnerId: string;
+      };
       const start = async () => {
         const p = spawnNode(RUNNER_MAIN, ['start', '--home', rhome, '--allow-any-workspace'], renv);
         await p.waitForLine((l) => l.includes('connected to server'), 30_000);

@@ -11,7 +11,9 @@ import { runCommand } from './commands/run';
 import { serverCommand, startCommand } from './commands/start';
 import { yokeHome } from './server-discovery';
 
-const program = new Command('yoke').description('One control plane over many coding-agent harnesses').showHelpAfterError();
+const program = new Command('yoke')
+  .description('One control plane over many coding-agent harnesses')
+  .showHelpAfterError();
 
 program
   .command('start')

@@ -31,7 +31,9 @@ export class TerminalRenderer {
         this.startSpinner();
         break;
       case 'user_message':
-        this.out.write(`${bold(`${item.actor?.name ?? 'user'}>`)} ${item.content.map((c) => (c.type === 'text' ? c.text : `[${c.path}]`)).join(' ')}\n`);
+        this.out.write(
+          `${bold(`${item.actor?.name ?? 'user'}>`)} ${item.content.map((c) => (c.type === 'text' ? c.text : `[${c.path}]`)).join(' ')}\n`,
+        );
         this.startSpinner();
         break;
       case 'agent_message':
@@ -54,7 +56,9 @@ export class TerminalRenderer {
         this.out.write(dim(`  ✎ ${item.path}\n`));
         break;
       case 'usage':
-        this.out.write(dim(`  ${item.model}: ${item.inputTokens} in / ${item.outputTokens} out, $${item.costUsd.toFixed(4)}\n`));
+        this.out.write(
+          dim(`  ${item.model}: ${item.inputTokens} in / ${item.outputTokens} out, $${item.costUsd.toFixed(4)}\n`),
+        );
         break;
       case 'turn_completed':
         this.out.write(dim(`— turn ${item.stopReason === 'end_turn' ? 'completed' : item.stopReason}\n`));

@@ -21,14 +21,20 @@ export function loadIdentity(home: string): RunnerIdentityFile | null {
   const raw = readJson<unknown>(identityPath(home));
   if (raw === null) return null;
   const parsed = RunnerIdentityFile.safeParse(raw);
-  if (!parsed.success) throw new Error(`${identityPath(home)} is not a valid runner identity: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`${identityPath(home)} is not a valid runner identity: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
 export class EnrolError extends Error {}
 
 /** Exchanges a one-time enrolment token for a runner credential and stores it under `home`. */
-export async function enrol(opts: { server: string; token: string; name: string; home: string }): Promise<RunnerIdentityFile> {
+export async function enrol(opts: {
+  server: string;
+  token: string;
+  name: string;
+  home: string;
+}): Promise<RunnerIdentityFile> {
   const server = opts.server.replace(/\/+$/, '');
   const res = await fetch(`${server}${API_PREFIX}/runners/enrol`, {
     method: 'POST',
@@ -38,7 +44,13 @@ export async function enrol(opts: { server: string; token: string; name: string;
   const body = (await res.json().catch(() => ({}))) as { message?: string };
   if (!res.ok) throw new EnrolError(`enrolment refused (${res.status}): ${body.message ?? 'no reason given'}`);
   const reply: EnrolReply = EnrolReplySchema.parse(body);
-  const identity = { server, runnerId: reply.runnerId, orgId: reply.orgId, name: opts.name, credential: reply.credential };
+  const identity = {
+    server,
+    runnerId: reply.runnerId,
+    orgId: reply.orgId,
+    name: opts.name,
+    credential: reply.credential,
+  };
   writeFileAtomic(identityPath(opts.home), JSON.stringify(identity, null, 2));
   return identity;
 }

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Outbox } from './outbox';
 
-const note = (text: string) => ({ type: 'notice' as const, level: 'info' as const, text, createdAt: new Date(0).toISOString() });
+const note = (text: string) => ({
+  type: 'notice' as const,
+  level: 'info' as const,
+  text,
+  createdAt: new Date(0).toISOString(),
+});
 
 describe('Outbox', () => {
   const dir = () => mkdtempSync(join(tmpdir(), 'outbox-'));

@@ -191,7 +191,9 @@ export class Runner {
       const batch = sup.outbox.pending(MAX_BATCH_ITEMS);
       let reply: ItemsAck;
       try {
-        reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.items', { sessionId: sup.sessionId, items: batch });
+        reply = await this.socket
+          .timeout(ACK_TIMEOUT_MS)
+          .emitWithAck('session.items', { sessionId: sup.sessionId, items: batch });
       } catch {
         continue; // no ack in time: the connection is probably gone; `ready` tells
       }

@@ -166,8 +166,16 @@ export class SessionSupervisor {
     const check = parseItemDraft({ ...candidate, seq: this.outbox.nextSeq });
     if (!check.ok) {
       // A harness produced something off-contract: record that, never send an invalid item.
-      this.deps.log.error({ sessionId: this.sessionId, problem: check.message, type: body.type }, 'invalid item from harness');
-      candidate = { type: 'notice', level: 'error', text: `dropped an invalid ${body.type} item: ${check.message.slice(0, 2000)}`, ...stamp } as Omit<ItemDraft, 'seq'>;
+      this.deps.log.error(
+        { sessionId: this.sessionId, problem: check.message, type: body.type },
+        'invalid item from harness',
+      );
+      candidate = {
+        type: 'notice',
+        level: 'error',
+        text: `dropped an invalid ${body.type} item: ${check.message.slice(0, 2000)}`,
+        ...stamp,
+      } as Omit<ItemDraft, 'seq'>;
     }
     const draft = this.outbox.append(candidate);
     this.deps.onItems(this.sessionId);

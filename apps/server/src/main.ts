@@ -32,14 +32,19 @@ async function main(): Promise<void> {
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const redis = config.redisUrl ? connectRedis(config) : null;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, redis?.client ?? null), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, databaseUrl, redis?.client ?? null),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: '2mb' });
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'ready', 'metrics'] });
-  app.useWebSocketAdapter(new YokeIoAdapter(app, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null));
+  app.useWebSocketAdapter(
+    new YokeIoAdapter(app, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null),
+  );
   const webDir = config.webDir ?? resolve(__dirname, '../../web/out');
   if (existsSync(webDir)) app.useStaticAssets(webDir, { extensions: ['html'], index: 'index.html' });
   app.enableShutdownHooks();

@@ -4,7 +4,15 @@ const base = { seq: 1, createdAt: '2026-01-01T00:00:00.000Z' };
 
 describe('parseItemDraft', () => {
   it('accepts a well-formed item of each shape it knows', () => {
-    const r = parseItemDraft({ ...base, type: 'tool_call', callId: 'c1', tool: 'shell', nativeTool: 'shell', input: { command: 'ls' }, status: 'pending' });
+    const r = parseItemDraft({
+      ...base,
+      type: 'tool_call',
+      callId: 'c1',
+      tool: 'shell',
+      nativeTool: 'shell',
+      input: { command: 'ls' },
+      status: 'pending',
+    });
     expect(r.ok).toBe(true);
   });
 
@@ -20,7 +28,7 @@ describe('parseItemDraft', () => {
     expect(parseItemDraft(null).ok).toBe(false);
   });
 
-  it('takes a turn item\'s turn from the envelope, and requires it', () => {
+  it("takes a turn item's turn from the envelope, and requires it", () => {
     expect(parseItemDraft({ ...base, turnId: 't1', type: 'turn_started' }).ok).toBe(true);
     expect(parseItemDraft({ ...base, turnId: 't1', type: 'turn_completed', stopReason: 'end_turn' }).ok).toBe(true);
     expect(parseItemDraft({ ...base, turnId: 't1', type: 'turn_failed', error: 'boom' }).ok).toBe(true);

@@ -77,7 +77,11 @@ export const ItemBody = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('turn_completed'), stopReason: TurnStopReason }),
   z.strictObject({ type: z.literal('turn_failed'), error: z.string().max(4000) }),
-  z.strictObject({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), text: z.string().max(4000) }),
+  z.strictObject({
+    type: z.literal('notice'),
+    level: z.enum(['info', 'warning', 'error']),
+    text: z.string().max(4000),
+  }),
 ]);
 export type ItemBody = z.infer<typeof ItemBody>;
 export type ItemType = ItemBody['type'];
@@ -108,7 +112,11 @@ const ItemEnvelopeWithSession = z.strictObject({ ...ItemEnvelope, sessionId: Uui
  */
 const TURN_TYPES = new Set<string>(['turn_started', 'turn_completed', 'turn_failed']);
 
-function parseSplit<E extends z.ZodType>(envelope: E, keys: string[], input: unknown): ParseResult<z.infer<E> & ItemBody> {
+function parseSplit<E extends z.ZodType>(
+  envelope: E,
+  keys: string[],
+  input: unknown,
+): ParseResult<z.infer<E> & ItemBody> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, issues: [], message: 'item must be an object' };
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IsoDate, Uuid } from './common';
 import { HarnessName } from './agent';
-import { ContentPart, Item, PartialItem } from './items';
+import { ContentPart, type Item, type PartialItem } from './items';
 import { Session, SessionStatus } from './session';
 
 /** REST is served under this prefix. */
@@ -11,14 +11,21 @@ const IdempotencyKey = z.string().min(1).max(200);
 
 export const CreateSessionBody = z.strictObject({
   /** The agent YAML text; validated by the server with the same rules as the CLI. */
-  agentYaml: z.string().min(1).max(512 * 1024),
+  agentYaml: z
+    .string()
+    .min(1)
+    .max(512 * 1024),
   agentFile: z.string().max(4096).optional(),
   harness: HarnessName.optional(),
   model: z.string().min(1).max(200).optional(),
   runnerId: Uuid.optional(),
   workspace: z.string().min(1).max(4096).optional(),
   title: z.string().max(200).optional(),
-  prompt: z.string().min(1).max(256 * 1024).optional(),
+  prompt: z
+    .string()
+    .min(1)
+    .max(256 * 1024)
+    .optional(),
   idempotencyKey: IdempotencyKey.optional(),
 });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
@@ -43,7 +50,11 @@ export type ItemsQuery = z.infer<typeof ItemsQuery>;
 export type ItemsPage = { items: Item[]; lastSeq: number; hasMore: boolean };
 
 export const SendMessageBody = z.strictObject({
-  text: z.string().min(1).max(256 * 1024).optional(),
+  text: z
+    .string()
+    .min(1)
+    .max(256 * 1024)
+    .optional(),
   content: z.array(ContentPart).min(1).max(100).optional(),
   idempotencyKey: IdempotencyKey.optional(),
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { Ack } from './errors';
+import { type Ack } from './errors';
 import { Uuid } from './common';
-import { Delta, Item, PartialItem } from './items';
-import { InboxEntry, Session } from './session';
+import { Delta, type Item, type PartialItem } from './items';
+import { type InboxEntry, type Session } from './session';
 
 /** socket.io namespaces. */
 export const NS_RUNNER = '/runner';

@@ -4,7 +4,10 @@ import { TerminalRenderer } from '../render';
 import { resolveServer, resolveToken } from '../server-discovery';
 
 /** `yoke attach SESSION`: the session's history, then everything live, until interrupted. */
-export function attachCommand(sessionId: string, opts: { server?: string; json?: boolean; home?: string }): Promise<number> {
+export function attachCommand(
+  sessionId: string,
+  opts: { server?: string; json?: boolean; home?: string },
+): Promise<number> {
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
   const renderer = new TerminalRenderer();
   return new Promise<number>((done) => {

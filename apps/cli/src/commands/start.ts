@@ -57,7 +57,9 @@ export async function startCommand(opts: { port?: string; home?: string }): Prom
   }
   const runner = new Runner({ home: runnerHome, identity, log, allowAnyWorkspace: true });
   runner.start();
-  process.stdout.write(`\nYoke is running at ${url}\n  yoke run agent.yaml "your prompt"   to start a session\n  Ctrl-C to stop\n\n`);
+  process.stdout.write(
+    `\nYoke is running at ${url}\n  yoke run agent.yaml "your prompt"   to start a session\n  Ctrl-C to stop\n\n`,
+  );
   const stop = async () => {
     await runner.stop();
     child.kill('SIGTERM');

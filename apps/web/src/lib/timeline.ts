@@ -58,7 +58,7 @@ function applyItems(state: TimelineState, items: Item[]): TimelineState {
   for (const item of items) {
     if ((item.type === 'agent_message' || item.type === 'reasoning') && item.streamId) streamIds.add(item.streamId);
     else if (item.type === 'command') callIds.add(item.callId);
-    else if (item.type === 'turn_completed' || item.type === 'turn_failed') turnIds.add(item.turnId);
+    else if ((item.type === 'turn_completed' || item.type === 'turn_failed') && item.turnId) turnIds.add(item.turnId);
   }
   const next = { ...state, settledStreamIds: streamIds, settledCallIds: callIds, endedTurnIds: turnIds };
   return { ...next, items: [...state.items, ...items], streams: state.streams.filter((s) => !isSettled(next, s)) };

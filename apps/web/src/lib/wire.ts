@@ -1,8 +1,5 @@
 import {
-  Actor,
   DeltaEvent,
-  IsoDate,
-  ItemBody,
   ErrorBody,
   InputAccepted,
   parseItem,
@@ -49,8 +46,6 @@ export function parseSessionPage(input: unknown): SessionPage {
 export function parseItemOrPlaceholder(input: unknown, sessionId: string): Item | null {
   const r = parseItem(input);
   if (r.ok) return r.value.sessionId === sessionId ? r.value : null;
-  const turnItem = parseTurnItem(input, sessionId);
-  if (turnItem) return turnItem;
   if (!isRecord(input) || typeof input.seq !== 'number' || !Number.isInteger(input.seq) || input.seq < 1) return null;
   if (input.sessionId !== sessionId) return null;
   return {
@@ -61,31 +56,6 @@ export function parseItemOrPlaceholder(input: unknown, sessionId: string): Item 
     level: 'error',
     text: `Unreadable ${typeof input.type === 'string' ? input.type : 'item'} (seq ${input.seq}): ${r.message}`,
   };
-}
-
-const TURN_TYPES: ReadonlySet<unknown> = new Set(['turn_started', 'turn_completed', 'turn_failed']);
-
-/**
- * Workaround for libs/protocol `parseItem` (0.1.0): it routes `turnId` to the envelope only, so the turn items,
- * whose body requires `turnId`, never parse. Parse those with the same schemas, keeping `turnId` in the body.
- * Remove once `parseItem` accepts them.
- */
-function parseTurnItem(input: unknown, sessionId: string): Item | null {
-  if (!isRecord(input) || !TURN_TYPES.has(input.type) || input.sessionId !== sessionId) return null;
-  const { seq, sessionId: _sessionId, actor, createdAt, ...body } = input;
-  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1 || !IsoDate.safeParse(createdAt).success)
-    return null;
-  const parsedActor = actor === undefined ? null : Actor.safeParse(actor);
-  if (parsedActor && !parsedActor.success) return null;
-  const parsedBody = ItemBody.safeParse(body);
-  if (!parsedBody.success) return null;
-  return {
-    seq,
-    sessionId,
-    createdAt: createdAt as string,
-    ...(parsedActor ? { actor: parsedActor.data } : {}),
-    ...parsedBody.data,
-  } as Item;
 }
 
 export function parseItems(input: unknown, sessionId: string): Item[] {

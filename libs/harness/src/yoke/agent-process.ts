@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { PermissionDecision } from '../adapter';
 import { AgentLoop } from './agent-loop';
 import { clip } from './diff';
-import { ChildMessage, ParentMessage, readMessages, writeMessage } from './ipc';
+import { type ChildMessage, ParentMessage, readMessages, writeMessage } from './ipc';
 import { killAllShells } from './shell';
 
 /**

@@ -5,7 +5,10 @@ import { migrate } from 'postgres-migrations';
 
 /** The committed SQL migrations (prisma/migrations), found from source or from dist. */
 export function migrationsDir(): string {
-  const candidates = [resolve(__dirname, '../../../../../prisma/migrations'), resolve(process.cwd(), 'prisma/migrations')];
+  const candidates = [
+    resolve(__dirname, '../../../../../prisma/migrations'),
+    resolve(process.cwd(), 'prisma/migrations'),
+  ];
   const dir = candidates.find((d) => existsSync(join(d, '1_init.sql')));
   if (!dir) throw new Error(`prisma/migrations not found (looked in ${candidates.join(', ')})`);
   return dir;

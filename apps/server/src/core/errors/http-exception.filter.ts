@@ -29,7 +29,9 @@ export function toHttpError(exception: unknown, correlationId: string): { status
     if (status < 500) return { status, body: { code, message: exception.message, correlationId } };
   }
   const status = (exception as { status?: number; type?: string })?.status;
-  if (status === 413) return { status, body: { code: 'request.too_large', message: 'request body too large', correlationId } };
-  if (status === 400) return { status, body: { code: 'request.invalid', message: 'malformed request body', correlationId } };
+  if (status === 413)
+    return { status, body: { code: 'request.too_large', message: 'request body too large', correlationId } };
+  if (status === 400)
+    return { status, body: { code: 'request.invalid', message: 'malformed request body', correlationId } };
   return { status: 500, body: { code: 'internal', message: 'internal error', correlationId } };
 }

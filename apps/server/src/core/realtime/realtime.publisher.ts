@@ -58,7 +58,8 @@ export class RealtimePublisher {
         .timeout(RUNNER_ACK_TIMEOUT_MS)
         .emit('session.input', entry, ((err: Error | null, replies: InboxAck[] = []) => {
           const ok = replies.some((r) => r && r.ok);
-          if (!ok && err) this.logger.warn({ runnerId, inboxId: entry.id }, 'runner did not acknowledge an input in time');
+          if (!ok && err)
+            this.logger.warn({ runnerId, inboxId: entry.id }, 'runner did not acknowledge an input in time');
           resolve(ok);
         }) as never);
     });

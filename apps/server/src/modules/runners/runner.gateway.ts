@@ -39,11 +39,15 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     this.publisher.attachRunners(nsp);
     nsp.use((socket, next) => {
       const auth = RunnerHandshakeAuth.safeParse(socket.handshake.auth);
-      if (!auth.success) return next(connectError(new AppError('auth.unauthenticated', 'a runner credential is required')));
+      if (!auth.success)
+        return next(connectError(new AppError('auth.unauthenticated', 'a runner credential is required')));
       if (auth.data.protocolVersion !== PROTOCOL_VERSION) {
         return next(
           connectError(
-            new AppError('protocol.version_mismatch', `server speaks protocol ${PROTOCOL_VERSION}, runner ${auth.data.protocolVersion}`),
+            new AppError(
+              'protocol.version_mismatch',
+              `server speaks protocol ${PROTOCOL_VERSION}, runner ${auth.data.protocolVersion}`,
+            ),
           ),
         );
       }
@@ -86,7 +90,9 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
 
   @SubscribeMessage('runner.heartbeat')
   heartbeat(@ConnectedSocket() socket: RunnerSocket) {
-    return answer(undefined, async () => ({ at: (await this.runners.heartbeat(socket.data.runner.runnerId)).toISOString() }));
+    return answer(undefined, async () => ({
+      at: (await this.runners.heartbeat(socket.data.runner.runnerId)).toISOString(),
+    }));
   }
 
   @SubscribeMessage('session.items')
@@ -98,7 +104,10 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   async delta(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<void> {
     // Deltas carry no ack; a bad one is dropped and logged, and changes nothing.
     await this.events.delta(socket.data.runner, body).catch((err: unknown) => {
-      this.logger.warn({ err: err instanceof AppError ? err.toBody() : err, runnerId: socket.data.runner.runnerId }, 'delta refused');
+      this.logger.warn(
+        { err: err instanceof AppError ? err.toBody() : err, runnerId: socket.data.runner.runnerId },
+        'delta refused',
+      );
     });
   }
 }

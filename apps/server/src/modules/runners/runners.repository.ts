@@ -10,7 +10,11 @@ export class RunnersRepository {
   }
 
   /** Uses a one-time enrolment token and creates its runner, atomically: a token works once. */
-  async enrolWithToken(tokenHash: string, now: Date, runner: { name: string; platform?: string; credentialHash: string }) {
+  async enrolWithToken(
+    tokenHash: string,
+    now: Date,
+    runner: { name: string; platform?: string; credentialHash: string },
+  ) {
     return this.prisma.$transaction(async (tx) => {
       const enrolment = await tx.runnerEnrolment.findUnique({ where: { tokenHash } });
       if (!enrolment || enrolment.usedAt || enrolment.expiresAt <= now) return null;

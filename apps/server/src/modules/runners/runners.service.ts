@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, type CreateEnrolmentBody, type EnrolBody, type EnrolReply, type Enrolment, type RunnerView } from '@yoke/protocol';
+import {
+  AppError,
+  type CreateEnrolmentBody,
+  type EnrolBody,
+  type EnrolReply,
+  type Enrolment,
+  type RunnerView,
+} from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret, newSecret } from '../../core/tokens';
 import type { Principal } from '../auth/principal';
@@ -38,13 +45,15 @@ export class RunnersService {
       platform: body.platform,
       credentialHash: hashSecret(credential),
     });
-    if (!runner) throw new AppError('runner.enrolment_invalid', 'the enrolment token is invalid, expired or already used');
+    if (!runner)
+      throw new AppError('runner.enrolment_invalid', 'the enrolment token is invalid, expired or already used');
     return { runnerId: runner.id, orgId: runner.orgId, credential };
   }
 
   async authenticate(credential: string): Promise<RunnerIdentity> {
     const runner = await this.repo.findByCredentialHash(hashSecret(credential));
-    if (!runner || runner.revokedAt) throw new AppError('auth.invalid_token', 'the runner credential is invalid or revoked');
+    if (!runner || runner.revokedAt)
+      throw new AppError('auth.invalid_token', 'the runner credential is invalid or revoked');
     return { runnerId: runner.id, orgId: runner.orgId, name: runner.name };
   }
 
@@ -67,7 +76,11 @@ export class RunnersService {
       return r.id;
     }
     const r = await this.repo.findAvailable(orgId, this.staleBefore());
-    if (!r) throw new AppError('runner.no_runner_available', 'no runner of this org is online; start one with `yoke runner start`');
+    if (!r)
+      throw new AppError(
+        'runner.no_runner_available',
+        'no runner of this org is online; start one with `yoke runner start`',
+      );
     return r.id;
   }
 

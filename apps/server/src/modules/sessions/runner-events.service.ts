@@ -58,7 +58,8 @@ export class RunnerEventsService {
       return r.value;
     });
     drafts.forEach((d, i) => {
-      if (i > 0 && d.seq !== drafts[i - 1].seq + 1) throw new AppError('event.invalid', 'items of a batch must have consecutive seqs');
+      if (i > 0 && d.seq !== drafts[i - 1].seq + 1)
+        throw new AppError('event.invalid', 'items of a batch must have consecutive seqs');
     });
     await this.authorize(runner, batch.sessionId);
     const { appended, session, lastSeq } = await this.repo.appendItems(batch.sessionId, drafts);
@@ -102,5 +103,6 @@ export class RunnerEventsService {
 function assertSize(payload: unknown): void {
   // socket.io already caps a frame at maxHttpBufferSize; this keeps the limit explicit and typed.
   const size = Buffer.byteLength(JSON.stringify(payload ?? null));
-  if (size > MAX_EVENT_BYTES) throw new AppError('event.too_large', `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`);
+  if (size > MAX_EVENT_BYTES)
+    throw new AppError('event.too_large', `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`);
 }

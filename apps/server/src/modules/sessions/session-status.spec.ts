@@ -20,7 +20,14 @@ describe('rollUp', () => {
     const failed = rollUp(base, [{ ...at, type: 'turn_failed', error: 'runner restarted' }]);
     expect(failed).toMatchObject({ status: 'failed', statusReason: 'runner restarted' });
     const waiting = rollUp(base, [
-      { ...at, type: 'approval_request', approvalId: 'a', policy: 'p', reason: 'git push after npm install', options: [] },
+      {
+        ...at,
+        type: 'approval_request',
+        approvalId: 'a',
+        policy: 'p',
+        reason: 'git push after npm install',
+        options: [],
+      },
     ]);
     expect(waiting).toMatchObject({ status: 'waiting_approval', statusReason: 'git push after npm install' });
   });

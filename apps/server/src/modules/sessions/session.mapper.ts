@@ -1,7 +1,10 @@
 import { AgentSpec, type InboxEntry, InboxInput, type Item, type Session } from '@yoke/protocol';
 import type { InboxRow, ItemRow, SessionRow } from './sessions.repository';
 
-export function toSessionView(row: SessionRow, isOnline: (r: { online: boolean; lastSeenAt: Date | null }) => boolean): Session {
+export function toSessionView(
+  row: SessionRow,
+  isOnline: (r: { online: boolean; lastSeenAt: Date | null }) => boolean,
+): Session {
   return {
     id: row.id,
     orgId: row.orgId,

@@ -35,19 +35,31 @@ export class SessionsController {
   }
 
   @Get(':id/items')
-  items(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string, @Query(new ZodPipe(ItemsQuery)) q: ItemsQuery) {
+  items(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', SessionId) id: string,
+    @Query(new ZodPipe(ItemsQuery)) q: ItemsQuery,
+  ) {
     return this.sessions.items(p, id, q.afterSeq, q.limit);
   }
 
   @Post(':id/messages')
   @HttpCode(202)
-  send(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string, @Body(new ZodPipe(SendMessageBody)) body: SendMessageBody) {
+  send(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', SessionId) id: string,
+    @Body(new ZodPipe(SendMessageBody)) body: SendMessageBody,
+  ) {
     return this.sessions.sendMessage(p, id, body);
   }
 
   @Post(':id/cancel')
   @HttpCode(202)
-  cancel(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string, @Body(new ZodPipe(CancelBody)) body: CancelBody) {
+  cancel(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', SessionId) id: string,
+    @Body(new ZodPipe(CancelBody)) body: CancelBody,
+  ) {
     return this.sessions.cancel(p, id, body);
   }
 }

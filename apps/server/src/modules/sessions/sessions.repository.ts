@@ -66,7 +66,10 @@ export class SessionsRepository {
     return this.prisma.session.findUnique({ where: { id }, select: { id: true, orgId: true, runnerId: true } });
   }
 
-  list(orgId: string, opts: { status?: string; includeArchived: boolean; limit: number; cursor?: { updatedAt: Date; id: string } }) {
+  list(
+    orgId: string,
+    opts: { status?: string; includeArchived: boolean; limit: number; cursor?: { updatedAt: Date; id: string } },
+  ) {
     const where: Prisma.SessionWhereInput = { orgId };
     if (opts.status) where.status = opts.status as Prisma.SessionWhereInput['status'];
     else if (!opts.includeArchived) where.status = { not: 'archived' };
@@ -115,7 +118,9 @@ export class SessionsRepository {
       const fresh = drafts.filter((d) => d.seq > lastSeq);
       if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq };
       if (fresh[0].seq !== lastSeq + 1) {
-        throw new AppError('event.seq_gap', `expected seq ${lastSeq + 1}, got ${fresh[0].seq}`, { expectedSeq: lastSeq + 1 });
+        throw new AppError('event.seq_gap', `expected seq ${lastSeq + 1}, got ${fresh[0].seq}`, {
+          expectedSeq: lastSeq + 1,
+        });
       }
       const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
       const rows = fresh.map((d) => toRow(current.orgId, sessionId, d));

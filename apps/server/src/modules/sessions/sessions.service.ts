@@ -63,7 +63,12 @@ export class SessionsService {
           },
         },
         ...(body.prompt
-          ? [{ key: 'prompt', input: { kind: 'message' as const, content: [{ type: 'text' as const, text: body.prompt }], actor } }]
+          ? [
+              {
+                key: 'prompt',
+                input: { kind: 'message' as const, content: [{ type: 'text' as const, text: body.prompt }], actor },
+              },
+            ]
           : []),
       ],
     );

@@ -56,7 +56,9 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => {
       const { sessionId, afterSeq } = parseOr(JoinSession, body);
-      return this.sessions.join(socket.data.principal, sessionId, afterSeq, () => socket.join(rooms.session(sessionId)));
+      return this.sessions.join(socket.data.principal, sessionId, afterSeq, () =>
+        socket.join(rooms.session(sessionId)),
+      );
     });
   }
 
