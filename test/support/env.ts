@@ -37,13 +37,13 @@ export async function expectEventually<T>(
   probe: () => T | Promise<T>,
   timeoutMs = 20_000,
   intervalMs = 50,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v !== false && v !== undefined && v !== null) return v;
+      if (v !== false && v !== undefined && v !== null) return v as NonNullable<T>;
       lastError = new Error(`condition still ${String(v)}`);
     } catch (err) {
       lastError = err;

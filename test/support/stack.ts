@@ -18,6 +18,8 @@ export interface Stack {
     token?: string | null,
   ): Promise<{ status: number; body: T }>;
   restartServer(): Promise<void>;
+  /** Another server process on the same Postgres and Redis (team mode): a second replica behind a balancer. */
+  startReplica(): Promise<{ url: string; proc: Proc; webSocket(): Socket; api: Stack['api'] }>;
   enrolmentToken(): Promise<string>;
   startRunner(opts?: { home?: string; env?: NodeJS.ProcessEnv }): Promise<RunnerProc>;
   webSocket(token?: string | null): Socket;
@@ -72,8 +74,8 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     ...extraEnv,
   });
   const url = `http://127.0.0.1:${port}`;
-  const launch = async () => {
-    const p = new Proc(spawnNode(SERVER_MAIN, [], env).child);
+  const launch = async (port_ = port) => {
+    const p = new Proc(spawnNode(SERVER_MAIN, [], { ...env, PORT: String(port_) }).child);
     await p.waitForLine((l) => l.includes('yoke server listening'), 60_000);
     return p;
   };
@@ -81,18 +83,28 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
   const runners: RunnerProc[] = [];
   const sockets: Socket[] = [];
 
-  const api: Stack['api'] = async (method, path, body, tok) => {
+  const replicas: Proc[] = [];
+  const apiAt =
+    (base: string): Stack['api'] =>
+    async (method, path, body, tok) => {
+      const t = tok === null ? undefined : (tok ?? token);
+      const res = await fetch(`${base}${API_PREFIX}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(t ? { authorization: `Bearer ${t}` } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+    };
+  const api = apiAt(url);
+  const webSocketAt = (base: string, tok?: string | null) => {
     const t = tok === null ? undefined : (tok ?? token);
-    const res = await fetch(`${url}${API_PREFIX}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(t ? { authorization: `Bearer ${t}` } : {}),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+    const s = io(`${base}${NS_WEB}`, { auth: t ? { token: t } : {}, transports: ['websocket'], reconnection: true });
+    sockets.push(s);
+    return s;
   };
 
   const stack: Stack = {
@@ -144,10 +156,14 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
       return r;
     },
     webSocket(tok) {
-      const t = tok === null ? undefined : (tok ?? token);
-      const s = io(`${url}${NS_WEB}`, { auth: t ? { token: t } : {}, transports: ['websocket'], reconnection: true });
-      sockets.push(s);
-      return s;
+      return webSocketAt(url, tok);
+    },
+    async startReplica() {
+      const replicaPort = await freePort();
+      const proc = await launch(replicaPort);
+      replicas.push(proc);
+      const base = `http://127.0.0.1:${replicaPort}`;
+      return { url: base, proc, webSocket: () => webSocketAt(base), api: apiAt(base) };
     },
     rawRunnerSocket(credential) {
       const s = io(`${url}${NS_RUNNER}`, {
@@ -162,6 +178,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
       for (const s of sockets) s.close();
       await Promise.all(runners.map((r) => r.proc.kill('SIGKILL')));
       await server.kill('SIGTERM');
+      await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
       await db?.drop().catch(() => undefined);
     },
   };
