@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 
 export const ROOT = resolve(__dirname, '../..');
 export const SERVER_MAIN = join(ROOT, 'apps/server/dist/main.js');
+export const WORKER_MAIN = join(ROOT, 'apps/server/dist/main.worker.js');
 export const RUNNER_MAIN = join(ROOT, 'apps/runner/dist/main.js');
 export const CLI_MAIN = join(ROOT, 'apps/cli/dist/main.js');
 
@@ -52,6 +53,12 @@ export class Proc {
         timeoutMs,
       );
       this.waiters.push({ test, resolve: (l) => (clearTimeout(timer), res(l)) });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        rej(
+          new Error(`the process exited (${code}) before the expected log line:\n${this.lines.slice(-15).join('\n')}`),
+        );
+      });
     });
   }
 

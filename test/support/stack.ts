@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { API_PREFIX, type Enrolment, NS_RUNNER, NS_WEB, PROTOCOL_VERSION } from '@yoke/protocol';
 import { createTestDatabase, type Mode, REDIS_URL, uniqueName } from './env';
-import { freePort, Proc, RUNNER_MAIN, SERVER_MAIN, spawnNode, tempDir } from './processes';
+import { freePort, Proc, RUNNER_MAIN, SERVER_MAIN, spawnNode, tempDir, WORKER_MAIN } from './processes';
 
 export interface Stack {
   mode: Mode;
@@ -18,6 +19,8 @@ export interface Stack {
     token?: string | null,
   ): Promise<{ status: number; body: T }>;
   restartServer(): Promise<void>;
+  /** The BullMQ worker process (team mode); embedded mode runs jobs in the server. */
+  startWorker(): Promise<Proc>;
   /** Another server process on the same Postgres and Redis (team mode): a second replica behind a balancer. */
   startReplica(): Promise<{ url: string; proc: Proc; webSocket(): Socket; api: Stack['api'] }>;
   enrolmentToken(): Promise<string>;
@@ -49,6 +52,21 @@ function envWithout(overrides: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     else env[k] = v;
   }
   return env;
+}
+
+/** Removes every Redis key a test run made (socket.io adapter channels hold none; BullMQ keys do). */
+async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** A real server (team: Postgres + Redis; embedded: PGlite, in-process bus) on a free loopback port. */
@@ -158,6 +176,12 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     webSocket(tok) {
       return webSocketAt(url, tok);
     },
+    async startWorker() {
+      const proc = new Proc(spawnNode(WORKER_MAIN, [], env).child);
+      await proc.waitForLine((l) => l.includes('yoke worker ready'), 60_000);
+      replicas.push(proc);
+      return proc;
+    },
     async startReplica() {
       const replicaPort = await freePort();
       const proc = await launch(replicaPort);
@@ -180,6 +204,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
       await server.kill('SIGTERM');
       await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
       await db?.drop().catch(() => undefined);
+      if (mode === 'team') await dropRedisPrefix(env.REDIS_PREFIX as string);
     },
   };
   return stack;

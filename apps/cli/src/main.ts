@@ -8,7 +8,7 @@ import { enrol, loadIdentity, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
 import { runCommand } from './commands/run';
-import { serverCommand, startCommand } from './commands/start';
+import { startCommand, teamProcessCommand } from './commands/start';
 import { yokeHome } from './server-discovery';
 
 const program = new Command('yoke')
@@ -25,7 +25,12 @@ program
 program
   .command('server')
   .description('run the server in team mode (DATABASE_URL, REDIS_URL)')
-  .action(() => serverCommand());
+  .action(() => teamProcessCommand('server'));
+
+program
+  .command('worker')
+  .description('run the background job worker in team mode (DATABASE_URL, REDIS_URL)')
+  .action(() => teamProcessCommand('worker'));
 
 program
   .command('run')

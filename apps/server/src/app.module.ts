@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from './core/config/config';
 import { CoreModule } from './core/core.module';
 import { HttpExceptionFilter } from './core/errors/http-exception.filter';
+import { QueueModule } from './core/queue/queue.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { BootstrapModule } from './modules/orgs/bootstrap.module';
@@ -18,6 +19,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, databaseUrl, redis),
+        QueueModule,
         AuthModule,
         BootstrapModule,
         RunnersModule,

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { runMigrations } from './core/database/migrate';
+import { JobRegistry } from './core/queue/job-registry';
 import { YokeIoAdapter } from './core/realtime/io.adapter';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
   const webDir = config.webDir ?? resolve(__dirname, '../../web/out');
   if (existsSync(webDir)) app.useStaticAssets(webDir, { extensions: ['html'], index: 'index.html' });
   app.enableShutdownHooks();
+  await app.init();
+  // Embedded mode runs background jobs in this process: each needs its processor.
+  if (!redis) app.get(JobRegistry).assertComplete();
 
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };

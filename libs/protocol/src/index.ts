@@ -7,3 +7,4 @@ export * from './session';
 export * from './rest';
 export * from './sockets';
 export * from './sequencer';
+export * from './jobs';

@@ -9,8 +9,8 @@ import { ApiClient } from '../api-client';
 import { yokeHome } from '../server-discovery';
 
 /** Where the server's entry point is: resolved as a file to run, never imported (the CLI does not link the server). */
-export function serverEntry(): string {
-  return join(dirname(require.resolve('@yoke/server/package.json')), 'dist', 'main.js');
+export function serverEntry(file: 'main.js' | 'main.worker.js' = 'main.js'): string {
+  return join(dirname(require.resolve('@yoke/server/package.json')), 'dist', file);
 }
 
 /** Runs the server as a child process and resolves with its URL once it listens. */
@@ -73,9 +73,12 @@ export async function startCommand(opts: { port?: string; home?: string }): Prom
   });
 }
 
-/** `yoke server`: team mode in the foreground (DATABASE_URL and REDIS_URL from the environment). */
-export async function serverCommand(): Promise<void> {
-  if (!process.env.DATABASE_URL) throw new Error('team mode needs DATABASE_URL (and REDIS_URL for several replicas)');
-  const child = spawn(process.execPath, [serverEntry()], { env: process.env, stdio: 'inherit' });
-  await new Promise<void>((resolve) => child.once('exit', (code) => (process.exitCode = code ?? 1) && resolve()));
+/** `yoke server` / `yoke worker`: team mode in the foreground (DATABASE_URL and REDIS_URL from the environment). */
+export async function teamProcessCommand(which: 'server' | 'worker'): Promise<void> {
+  if (!process.env.DATABASE_URL) throw new Error('team mode needs DATABASE_URL (and REDIS_URL)');
+  if (which === 'worker' && !process.env.REDIS_URL) throw new Error('the worker needs REDIS_URL');
+  const entry = serverEntry(which === 'server' ? 'main.js' : 'main.worker.js');
+  const child = spawn(process.execPath, [entry], { env: { ...process.env, YOKE_EMBEDDED: '0' }, stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => child.kill(sig));
+  process.exitCode = await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }

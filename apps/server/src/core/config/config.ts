@@ -20,10 +20,10 @@ const EnvSchema = z.object({
   YOKE_BOOTSTRAP_EMAIL: z.string().email().default('admin@localhost'),
   /** Directory of the static web UI export. */
   YOKE_WEB_DIR: z.string().optional(),
-  /** Spawn and enrol a local runner next to the server (embedded `yoke start`). */
-  YOKE_LOCAL_RUNNER: z.enum(['0', '1']).default('0'),
   /** Seconds without a heartbeat after which a runner counts as offline. */
   YOKE_RUNNER_STALE_SECONDS: z.coerce.number().int().min(5).default(30),
+  /** Seconds a runner may stay disconnected before its running sessions are marked failed. */
+  YOKE_RUNNER_OFFLINE_GRACE_SECONDS: z.coerce.number().int().min(1).default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -38,8 +38,8 @@ export type AppConfig = {
   bootstrapToken: string | null;
   bootstrapEmail: string;
   webDir: string | null;
-  localRunner: boolean;
   runnerStaleSeconds: number;
+  runnerOfflineGraceSeconds: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 };
 
@@ -74,8 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bootstrapToken: e.YOKE_BOOTSTRAP_TOKEN ?? null,
     bootstrapEmail: e.YOKE_BOOTSTRAP_EMAIL,
     webDir: e.YOKE_WEB_DIR ?? null,
-    localRunner: e.YOKE_LOCAL_RUNNER === '1',
     runnerStaleSeconds: e.YOKE_RUNNER_STALE_SECONDS,
+    runnerOfflineGraceSeconds: e.YOKE_RUNNER_OFFLINE_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

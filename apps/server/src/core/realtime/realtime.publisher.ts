@@ -13,6 +13,13 @@ import type { Namespace } from 'socket.io';
 
 const RUNNER_ACK_TIMEOUT_MS = 10_000;
 
+/** What both a socket.io namespace and a Redis emitter offer: typed broadcasts to rooms. */
+export interface WebBroadcaster {
+  to(room: string | string[]): {
+    emit<E extends keyof ServerToWebEvents>(event: E, ...args: Parameters<ServerToWebEvents[E]>): unknown;
+  };
+}
+
 /**
  * The only way modules push to sockets. Rooms are fanned out across replicas by the socket.io adapter
  * (Redis in team mode, in-process in embedded mode).
@@ -20,11 +27,12 @@ const RUNNER_ACK_TIMEOUT_MS = 10_000;
 @Injectable()
 export class RealtimePublisher {
   private readonly logger = new Logger(RealtimePublisher.name);
-  private web: Namespace<Record<string, never>, ServerToWebEvents> | null = null;
+  private web: WebBroadcaster | null = null;
   private runners: Namespace<Record<string, never>, ServerToRunnerEvents> | null = null;
 
-  attachWeb(nsp: Namespace): void {
-    this.web = nsp as unknown as Namespace<Record<string, never>, ServerToWebEvents>;
+  /** The /web namespace of this process, or (in the worker) a Redis emitter reaching every replica's. */
+  attachWeb(web: Namespace | WebBroadcaster): void {
+    this.web = web as WebBroadcaster;
   }
 
   attachRunners(nsp: Namespace): void {

@@ -78,7 +78,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     this.events.forgetRunner(runner.runnerId);
     const remaining = await this.nsp.in(rooms.runner(runner.runnerId)).fetchSockets();
     if (remaining.length > 0) return;
-    await this.runners.disconnected(runner.runnerId);
+    await this.runners.disconnected(runner);
     this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');
     await this.sessions.publishRunnerSessions(runner.runnerId);
   }

@@ -8,6 +8,7 @@ import {
   type RunnerView,
 } from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { JobQueue } from '../../core/queue/job-queue';
 import { hashSecret, newSecret } from '../../core/tokens';
 import type { Principal } from '../auth/principal';
 import { RunnersRepository } from './runners.repository';
@@ -18,6 +19,7 @@ export type RunnerIdentity = { runnerId: string; orgId: string; name: string };
 export class RunnersService {
   constructor(
     private readonly repo: RunnersRepository,
+    private readonly jobs: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -88,8 +90,24 @@ export class RunnersService {
     await this.repo.setOnline(runnerId, true, new Date());
   }
 
-  async disconnected(runnerId: string): Promise<void> {
-    await this.repo.setOnline(runnerId, false, new Date());
+  /** The runner's last socket closed: if it is not back within the grace period, its running sessions fail. */
+  async disconnected(runner: RunnerIdentity): Promise<void> {
+    const at = new Date();
+    await this.repo.setOnline(runner.runnerId, false, at);
+    await this.jobs.enqueue(
+      'runner.offline-check',
+      { runnerId: runner.runnerId, orgId: runner.orgId, disconnectedAt: at.toISOString() },
+      {
+        jobId: `runner-offline-${runner.runnerId}-${at.getTime()}`,
+        delayMs: this.config.runnerOfflineGraceSeconds * 1000,
+      },
+    );
+  }
+
+  /** True when the runner is connected again (or was never seen offline). */
+  async isBackOnline(orgId: string, runnerId: string): Promise<boolean> {
+    const r = await this.repo.findById(orgId, runnerId);
+    return !r || this.isOnline(r);
   }
 
   async heartbeat(runnerId: string): Promise<Date> {

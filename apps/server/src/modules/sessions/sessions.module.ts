@@ -5,6 +5,7 @@ import { RunnersModule } from '../runners/runners.module';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { PartialStore } from './partial-store';
 import { RunnerEventsService } from './runner-events.service';
+import { RunnerOfflineProcessor } from './runner-offline.processor';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -19,6 +20,7 @@ import { WebGateway } from './web.gateway';
     InboxDispatcher,
     PartialStore,
     RunnerEventsService,
+    RunnerOfflineProcessor,
     WebGateway,
     RunnerGateway,
   ],

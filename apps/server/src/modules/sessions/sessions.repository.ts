@@ -152,6 +152,23 @@ export class SessionsRepository {
     });
   }
 
+  /** Marks the runner's sessions that are still mid-turn as failed, with the reason; returns them. */
+  async failActiveSessions(orgId: string, runnerId: string, reason: string) {
+    const where = {
+      orgId,
+      runnerId,
+      status: { in: ['running', 'waiting_approval'] as ('running' | 'waiting_approval')[] },
+    };
+    const active = await this.prisma.session.findMany({ where, select: { id: true } });
+    if (active.length === 0) return [];
+    const ids = active.map((s) => s.id);
+    await this.prisma.session.updateMany({
+      where: { ...where, id: { in: ids } },
+      data: { status: 'failed', statusReason: reason },
+    });
+    return this.prisma.session.findMany({ where: { orgId, id: { in: ids } }, include: withRunner });
+  }
+
   persistedSeqs(runnerId: string, sessionIds: string[]) {
     return this.prisma.session.findMany({
       where: { runnerId, id: { in: sessionIds } },

@@ -1,0 +1,84 @@
+import { Logger } from '@nestjs/common';
+import { type JobName, type JobPayload, JobPayloads } from '@yoke/protocol';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobRegistry } from './job-registry';
+
+export const QUEUE_NAME = 'yoke';
+/** Retries and backoff, set once for every job. */
+export const JOB_ATTEMPTS = 5;
+export const JOB_BACKOFF_MS = 1_000;
+
+export interface EnqueueOptions {
+  /** Deterministic id: enqueuing the same job twice is a no-op. Must not contain ':'. */
+  jobId: string;
+  delayMs?: number;
+}
+
+/** Producers enqueue through this; BullMQ in team mode, in-process timers in embedded mode. */
+export abstract class JobQueue {
+  abstract enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+export class BullJobQueue extends JobQueue {
+  private readonly queue: Queue;
+
+  constructor(connection: Redis, prefix: string) {
+    super();
+    this.queue = new Queue(QUEUE_NAME, {
+      connection,
+      prefix: `${prefix}:bull`,
+      defaultJobOptions: {
+        attempts: JOB_ATTEMPTS,
+        backoff: { type: 'exponential', delay: JOB_BACKOFF_MS },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      },
+    });
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions): Promise<void> {
+    await this.queue.add(name, JobPayloads[name].parse(payload), { jobId: opts.jobId, delay: opts.delayMs });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** Embedded mode: jobs run in this process, with the same payload checks, retries and dedup by id. */
+export class InProcessJobQueue extends JobQueue {
+  private readonly logger = new Logger(InProcessJobQueue.name);
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly registry: JobRegistry) {
+    super();
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions): Promise<void> {
+    if (this.timers.has(opts.jobId)) return;
+    const data = JobPayloads[name].parse(payload);
+    const attempt = (n: number, delay: number) => {
+      const timer = setTimeout(() => {
+        this.registry.run(name, data).then(
+          () => this.timers.delete(opts.jobId),
+          (err: unknown) => {
+            if (n >= JOB_ATTEMPTS) {
+              this.timers.delete(opts.jobId);
+              this.logger.error({ err, job: name, jobId: opts.jobId }, 'job failed for good');
+            } else attempt(n + 1, JOB_BACKOFF_MS * 2 ** (n - 1));
+          },
+        );
+      }, delay);
+      timer.unref();
+      this.timers.set(opts.jobId, timer);
+    };
+    attempt(1, opts.delayMs ?? 0);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Emitter } from '@socket.io/redis-emitter';
+import { NS_WEB } from '@yoke/protocol';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Logger } from 'nestjs-pino';
+import pino from 'pino';
+import { loadConfig, REDACT_PATHS } from './core/config/config';
+import { QUEUE_NAME } from './core/queue/job-queue';
+import { JobRegistry } from './core/queue/job-registry';
+import { RealtimePublisher, type WebBroadcaster } from './core/realtime/realtime.publisher';
+import { WorkerModule } from './worker.module';
+
+/** `yoke worker`: runs BullMQ jobs (team mode). Viewers are reached through the Redis emitter. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel, redact: REDACT_PATHS });
+  if (!config.databaseUrl || !config.redisUrl)
+    throw new Error('the worker runs in team mode: set DATABASE_URL and REDIS_URL');
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, config.databaseUrl, redis), {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  await app.init();
+  const registry = app.get(JobRegistry);
+  registry.assertComplete();
+  const emitter = new Emitter(redis, { key: `${config.redisPrefix}:socket.io` });
+  app.get(RealtimePublisher).attachWeb(emitter.of(NS_WEB) as unknown as WebBroadcaster);
+
+  const worker = new Worker(QUEUE_NAME, (job) => registry.run(job.name, job.data), {
+    connection: redis.duplicate({ maxRetriesPerRequest: null }),
+    prefix: `${config.redisPrefix}:bull`,
+    concurrency: 4,
+  });
+  worker.on('failed', (job, err) => log.warn({ err, job: job?.name, jobId: job?.id }, 'job failed'));
+  await worker.waitUntilReady();
+  log.info({ queue: QUEUE_NAME }, 'yoke worker ready');
+
+  const shutdown = async () => {
+    await worker.close();
+    await app.close();
+    await redis.quit().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+main().catch((err: unknown) => {
+  pino().fatal({ err }, 'yoke worker failed to start');
+  process.exit(1);
+});

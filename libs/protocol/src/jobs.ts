@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { IsoDate, Uuid } from './common';
+
+/**
+ * Background jobs: every job name mapped to its payload schema. Producers and the worker both parse with these;
+ * a job whose payload does not parse fails without running.
+ */
+export const JobPayloads = {
+  /** A runner disconnected: after a grace period, its sessions still marked running are failed, with the reason. */
+  'runner.offline-check': z.strictObject({ runnerId: Uuid, orgId: Uuid, disconnectedAt: IsoDate }),
+} as const;
+
+export type JobName = keyof typeof JobPayloads;
+export type JobPayload<N extends JobName> = z.infer<(typeof JobPayloads)[N]>;
+export const JOB_NAMES = Object.keys(JobPayloads) as JobName[];
