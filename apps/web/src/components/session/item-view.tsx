@@ -11,9 +11,9 @@ import {
   Usage,
 } from '@/components/session/items/event-items';
 import { AgentMessage, Reasoning, UserMessage } from '@/components/session/items/message-items';
-import { CommandItem, FileChange, ToolCall, ToolResult } from '@/components/session/items/tool-items';
+import { CommandItem, FileChange, ToolCall, type ToolOutcome, ToolResult } from '@/components/session/items/tool-items';
 
-function body(item: Item, liveOutput: string | undefined): ReactNode {
+function body(item: Item, liveOutput: string | undefined, toolOutcome: ToolOutcome | undefined): ReactNode {
   switch (item.type) {
     case 'user_message':
       return <UserMessage item={item} />;
@@ -22,7 +22,7 @@ function body(item: Item, liveOutput: string | undefined): ReactNode {
     case 'reasoning':
       return <Reasoning item={item} />;
     case 'tool_call':
-      return <ToolCall item={item} liveOutput={liveOutput} />;
+      return <ToolCall item={item} liveOutput={liveOutput} outcome={toolOutcome} />;
     case 'tool_result':
       return <ToolResult item={item} />;
     case 'command':
@@ -49,10 +49,18 @@ function body(item: Item, liveOutput: string | undefined): ReactNode {
 }
 
 /** One persisted item. `liveOutput` is the streaming output of a tool call's command, until it completes. */
-export const ItemView = memo(function ItemView({ item, liveOutput }: { item: Item; liveOutput?: string }) {
+export const ItemView = memo(function ItemView({
+  item,
+  liveOutput,
+  toolOutcome,
+}: {
+  item: Item;
+  liveOutput?: string;
+  toolOutcome?: ToolOutcome;
+}) {
   return (
     <li className={`item item-${item.type}`} data-testid="item" data-seq={item.seq} data-type={item.type}>
-      {body(item, liveOutput)}
+      {body(item, liveOutput, toolOutcome)}
     </li>
   );
 });

@@ -14,9 +14,21 @@ function lastToolCalls(items: Item[]): Map<string, number> {
   return bySeq;
 }
 
+/**
+ * What became of each tool call: items are immutable, so a call's `pending` is superseded by its result
+ * (completed, or failed when the result is an error).
+ */
+function toolOutcomes(items: Item[]): Map<string, 'completed' | 'failed'> {
+  const outcomes = new Map<string, 'completed' | 'failed'>();
+  for (const item of items)
+    if (item.type === 'tool_result') outcomes.set(item.callId, item.isError ? 'failed' : 'completed');
+  return outcomes;
+}
+
 export function Timeline({ timeline, isLoading }: { timeline: TimelineState; isLoading: boolean }) {
   const { items, streams } = timeline;
   const toolCalls = useMemo(() => lastToolCalls(items), [items]);
+  const outcomes = useMemo(() => toolOutcomes(items), [items]);
 
   const { attached, loose } = useMemo(() => {
     const attachedOutput = new Map<number, string>();
@@ -38,7 +50,12 @@ export function Timeline({ timeline, isLoading }: { timeline: TimelineState; isL
   return (
     <ol className="timeline" data-testid="timeline" aria-live="polite" aria-relevant="additions">
       {items.map((item) => (
-        <ItemView key={item.seq} item={item} liveOutput={attached.get(item.seq)} />
+        <ItemView
+          key={item.seq}
+          item={item}
+          liveOutput={attached.get(item.seq)}
+          toolOutcome={item.type === 'tool_call' ? outcomes.get(item.callId) : undefined}
+        />
       ))}
       {loose.map((s) => (
         <StreamView key={s.streamId} stream={s} />

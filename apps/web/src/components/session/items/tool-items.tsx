@@ -12,8 +12,19 @@ function summarize(input: unknown): string | null {
   return str(o.command) ?? str(o.path) ?? str(o.file_path) ?? str(o.pattern) ?? str(o.query) ?? str(o.url);
 }
 
-export function ToolCall({ item, liveOutput }: { item: ItemOf<'tool_call'>; liveOutput?: string }) {
+export type ToolOutcome = 'completed' | 'failed';
+
+export function ToolCall({
+  item,
+  liveOutput,
+  outcome,
+}: {
+  item: ItemOf<'tool_call'>;
+  liveOutput?: string;
+  outcome?: ToolOutcome;
+}) {
   const gist = summarize(item.input);
+  const status = outcome ?? item.status;
   return (
     <div className="tool" data-call-id={item.callId}>
       <div className="tool-head">
@@ -21,8 +32,8 @@ export function ToolCall({ item, liveOutput }: { item: ItemOf<'tool_call'>; live
           {item.tool}
         </span>
         {item.nativeTool && item.nativeTool !== item.tool && <span className="muted">{item.nativeTool}</span>}
-        <span className={`pill tool-${item.status}`} data-testid="tool-status">
-          {item.status}
+        <span className={`pill tool-${status}`} data-testid="tool-status">
+          {status}
         </span>
       </div>
       {gist && <code className="tool-gist">{gist}</code>}

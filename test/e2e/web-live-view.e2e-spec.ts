@@ -1,0 +1,85 @@
+import type { Browser, Page } from 'playwright-core';
+import type { Item, Session } from '@yoke/protocol';
+import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
+import { launchBrowser } from '../support/browser';
+import { expectEventually } from '../support/env';
+import { tempDir } from '../support/processes';
+import { type Stack, startStack } from '../support/stack';
+
+const AGENT = 'name: helper\nprompt: You help.\nmodel: claude-sonnet-4-5\n';
+
+/** The web UI in a real browser (Debian chromium) against a real server, runner and harness (embedded mode). */
+describe('web UI: session list and live session view', () => {
+  let model: FakeModel;
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    model = await startFakeModel();
+    stack = await startStack('embedded');
+    await stack.startRunner({ env: { ANTHROPIC_BASE_URL: model.anthropicBaseUrl, ANTHROPIC_API_KEY: 'k' } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await model?.close();
+  });
+
+  it('streams text and shows tool calls live in an open session view, in REST order, each message once', async () => {
+    model.script([
+      {
+        match: 'BROWSER',
+        steps: [
+          { toolCalls: [{ name: 'shell', input: { command: 'echo from-the-shell' } }] },
+          { holdUntil: 'browser-mid', text: 'All done: the shell said from-the-shell.' },
+        ],
+      },
+    ]);
+    const s = (
+      await stack.api<Session>('POST', '/sessions', {
+        agentYaml: AGENT,
+        workspace: tempDir('ws'),
+        title: 'Browser run',
+      })
+    ).body;
+    await page.goto(`${stack.url}/session/?id=${s.id}`);
+    await page.getByTestId('composer-input').waitFor();
+
+    // The prompt is sent after the page is open: everything must arrive live, without a reload.
+    expect((await stack.api('POST', `/sessions/${s.id}/messages`, { text: 'BROWSER go' })).status).toBe(202);
+    await page.getByTestId('tool-kind').first().waitFor();
+    expect(await page.getByTestId('tool-kind').first().textContent()).toContain('shell');
+    await page.getByText('from-the-shell').first().waitFor();
+    model.release('browser-mid');
+    await page.getByText('All done: the shell said from-the-shell.').waitFor();
+    await expectEventually(async () => (await page.getByTestId('session-status').textContent())?.includes('idle'));
+
+    const history = (await stack.api<{ items: Item[] }>('GET', `/sessions/${s.id}/items`)).body.items;
+    const shown = await page
+      .getByTestId('item')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    expect(shown).toEqual(history.map((i) => i.seq));
+    expect(await page.getByText('All done: the shell said from-the-shell.').count()).toBe(1);
+    expect(await page.getByTestId('tool-status').first().textContent()).toBe('completed');
+    await page.screenshot({ path: '/tmp/yoke-session-view.png', fullPage: true });
+  });
+
+  it('lists sessions live: a new session appears without reloading', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.getByTestId('session-row').first().waitFor();
+    const before = await page.getByTestId('session-row').count();
+    model.script([{ match: 'LISTED', steps: [{ text: 'ok' }] }]);
+    await stack.api('POST', '/sessions', {
+      agentYaml: AGENT,
+      prompt: 'LISTED',
+      title: 'Appears live',
+      workspace: tempDir('ws'),
+    });
+    await page.getByText('Appears live').waitFor();
+    expect(await page.getByTestId('session-row').count()).toBe(before + 1);
+  });
+});
