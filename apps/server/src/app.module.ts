@@ -5,6 +5,7 @@ import type { AppConfig } from './core/config/config';
 import { CoreModule } from './core/core.module';
 import { HttpExceptionFilter } from './core/errors/http-exception.filter';
 import { QueueModule } from './core/queue/queue.module';
+import { ApprovalsModule } from './modules/approvals/approvals.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { BootstrapModule } from './modules/orgs/bootstrap.module';
@@ -24,6 +25,7 @@ export class AppModule {
         BootstrapModule,
         RunnersModule,
         SessionsModule,
+        ApprovalsModule,
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   'event.seq_gap',
   'event.session_mismatch',
   'agent.invalid',
+  'approval.not_found',
+  'approval.already_decided',
   'protocol.version_mismatch',
   'internal',
 ]);
@@ -51,6 +53,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'event.seq_gap': 409,
   'event.session_mismatch': 403,
   'agent.invalid': 422,
+  'approval.not_found': 404,
+  'approval.already_decided': 409,
   'protocol.version_mismatch': 426,
   internal: 500,
 };

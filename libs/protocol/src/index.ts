@@ -8,3 +8,4 @@ export * from './rest';
 export * from './sockets';
 export * from './sequencer';
 export * from './jobs';
+export * from './approvals';

@@ -51,6 +51,8 @@ export const ItemBody = z.discriminatedUnion('type', [
     type: z.literal('approval_request'),
     approvalId: z.string().min(1).max(200),
     callId: z.string().max(200).optional(),
+    /** What waits: a tool call, a prompt, or the whole session after a usage report (a paused session). */
+    subject: z.enum(['tool_call', 'prompt', 'usage']).optional(),
     policy: z.string().max(200),
     reason: z.string().max(4000),
     options: z.array(z.string().max(100)).max(10),

@@ -44,6 +44,12 @@ export const InboxInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('start'), spec: SessionStartSpec }),
   z.strictObject({ kind: z.literal('message'), content: z.array(ContentPart).min(1).max(100), actor: Actor }),
   z.strictObject({ kind: z.literal('cancel'), actor: Actor }),
+  z.strictObject({
+    kind: z.literal('approval'),
+    approvalId: z.string().min(1).max(200),
+    decision: z.enum(['approve', 'deny']),
+    actor: Actor,
+  }),
 ]);
 export type InboxInput = z.infer<typeof InboxInput>;
 

@@ -3,6 +3,7 @@ import { type Ack } from './errors';
 import { Uuid } from './common';
 import { Delta, type Item, type PartialItem } from './items';
 import { type InboxEntry, type Session } from './session';
+import type { Approval } from './approvals';
 
 /** socket.io namespaces. */
 export const NS_RUNNER = '/runner';
@@ -81,4 +82,6 @@ export interface ServerToWebEvents {
   'session.item': (item: Item) => void;
   'session.delta': (payload: DeltaEvent) => void;
   'session.updated': (session: Session) => void;
+  /** An approval was settled (by a human or a timeout): every open view updates at once. */
+  'approval.updated': (approval: Approval) => void;
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  type Approval,
   type DeltaEvent,
   type InboxAck,
   type InboxEntry,
@@ -47,6 +48,10 @@ export class RealtimePublisher {
 
   delta(event: DeltaEvent): void {
     this.web?.to(rooms.session(event.sessionId)).emit('session.delta', event);
+  }
+
+  approvalUpdated(approval: Approval): void {
+    this.web?.to(rooms.session(approval.sessionId)).emit('approval.updated', approval);
   }
 
   sessionUpdated(session: Session): void {

@@ -32,6 +32,21 @@ describe('rollUp', () => {
     expect(waiting).toMatchObject({ status: 'waiting_approval', statusReason: 'git push after npm install' });
   });
 
+  it('pauses the session when a usage report waits for a human', () => {
+    const paused = rollUp(base, [
+      {
+        ...at,
+        type: 'approval_request',
+        approvalId: 'a',
+        subject: 'usage',
+        policy: 'budget',
+        reason: '$3 spent',
+        options: [],
+      },
+    ]);
+    expect(paused).toMatchObject({ status: 'paused', statusReason: '$3 spent' });
+  });
+
   it('never leaves archived', () => {
     expect(rollUp({ ...base, status: 'archived' }, [{ ...at, type: 'turn_started' }]).status).toBe('archived');
   });

@@ -19,7 +19,7 @@ export function rollUp(current: SessionRollup, items: ItemDraft[]): SessionRollu
         next.statusReason = null;
         break;
       case 'approval_request':
-        if (next.status !== 'archived') next.status = 'waiting_approval';
+        if (next.status !== 'archived') next.status = item.subject === 'usage' ? 'paused' : 'waiting_approval';
         next.statusReason = item.reason;
         break;
       case 'turn_completed':

@@ -24,5 +24,6 @@ import { WebGateway } from './web.gateway';
     WebGateway,
     RunnerGateway,
   ],
+  exports: [SessionsService],
 })
 export class SessionsModule {}

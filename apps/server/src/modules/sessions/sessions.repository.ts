@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type InboxInput, type ItemDraft } from '@yoke/protocol';
+import { AppError, approvalStatusFor, type InboxInput, type ItemDraft } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../core/prisma/prisma.service';
 import { rollUp } from './session-status';
@@ -125,6 +125,7 @@ export class SessionsRepository {
       const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
       const rows = fresh.map((d) => toRow(current.orgId, sessionId, d));
       await tx.sessionItem.createMany({ data: rows });
+      await recordApprovals(tx, current.orgId, sessionId, fresh);
       const next = rollUp(
         {
           status: current.status,
@@ -194,6 +195,38 @@ export class SessionsRepository {
 
   markDelivered(id: string) {
     return this.prisma.inboxEntry.update({ where: { id }, data: { deliveredAt: new Date() } });
+  }
+}
+
+/** Approval rows follow their items: a request opens one; a decision item settles it if nobody did yet. */
+async function recordApprovals(tx: Prisma.TransactionClient, orgId: string, sessionId: string, items: ItemDraft[]) {
+  for (const item of items) {
+    if (item.type === 'approval_request') {
+      await tx.approval.createMany({
+        data: [
+          {
+            sessionId,
+            orgId,
+            approvalId: item.approvalId,
+            callId: item.callId ?? null,
+            policy: item.policy,
+            reason: item.reason,
+            options: item.options,
+            createdAt: new Date(item.createdAt),
+          },
+        ],
+        skipDuplicates: true,
+      });
+    } else if (item.type === 'approval_decision') {
+      await tx.approval.updateMany({
+        where: { sessionId, approvalId: item.approvalId, status: 'pending' },
+        data: {
+          status: approvalStatusFor(item.decision),
+          decidedBy: (item.actor ?? Prisma.DbNull) as Prisma.InputJsonValue,
+          decidedAt: new Date(item.createdAt),
+        },
+      });
+    }
   }
 }
 

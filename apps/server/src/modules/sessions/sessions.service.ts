@@ -110,12 +110,16 @@ export class SessionsService {
     const idempotencyKey = body.idempotencyKey;
     const session = await this.get(p, id);
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
-    return this.enqueue(session, { kind: 'message', content, actor: { id: p.userId, name: p.name } }, idempotencyKey);
+    return this.enqueueInput(
+      session,
+      { kind: 'message', content, actor: { id: p.userId, name: p.name } },
+      idempotencyKey,
+    );
   }
 
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
     const session = await this.get(p, id);
-    return this.enqueue(session, { kind: 'cancel', actor: { id: p.userId, name: p.name } }, body.idempotencyKey);
+    return this.enqueueInput(session, { kind: 'cancel', actor: { id: p.userId, name: p.name } }, body.idempotencyKey);
   }
 
   /**
@@ -140,7 +144,8 @@ export class SessionsService {
     return toSessionView(row, (r) => this.runners.isOnline(r));
   }
 
-  private async enqueue(
+  /** Stores an input for the session's runner (idempotent by key) and delivers it at least once. */
+  async enqueueInput(
     session: Session,
     input: Parameters<SessionsRepository['addInbox']>[2],
     idempotencyKey: string | undefined,

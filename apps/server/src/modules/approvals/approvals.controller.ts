@@ -1,0 +1,33 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { AppError, DecideApprovalBody } from '@yoke/protocol';
+import { ZodPipe } from '../../core/zod-body.pipe';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { ApprovalsService } from './approvals.service';
+
+const SessionId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('session.not_found', 'no such session') });
+
+@Controller()
+export class ApprovalsController {
+  constructor(private readonly approvals: ApprovalsService) {}
+
+  @Get('approvals')
+  pending(@CurrentPrincipal() p: Principal) {
+    return this.approvals.pending(p);
+  }
+
+  @Get('sessions/:id/approvals')
+  list(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
+    return this.approvals.list(p, id);
+  }
+
+  @Post('sessions/:id/approvals/:approvalId')
+  @HttpCode(200)
+  decide(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', SessionId) id: string,
+    @Param('approvalId') approvalId: string,
+    @Body(new ZodPipe(DecideApprovalBody)) body: DecideApprovalBody,
+  ) {
+    return this.approvals.decide(p, id, approvalId, body);
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ApprovalsController } from './approvals.controller';
+import { ApprovalsRepository } from './approvals.repository';
+import { ApprovalsService } from './approvals.service';
+
+@Module({
+  imports: [SessionsModule],
+  controllers: [ApprovalsController],
+  providers: [ApprovalsRepository, ApprovalsService],
+  exports: [ApprovalsService],
+})
+export class ApprovalsModule {}

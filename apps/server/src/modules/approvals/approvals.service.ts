@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { type Approval, AppError, type DecideApprovalBody } from '@yoke/protocol';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import type { Principal } from '../auth/principal';
+import { SessionsService } from '../sessions/sessions.service';
+import { type ApprovalRow, ApprovalsRepository } from './approvals.repository';
+
+/**
+ * Human decisions on approval requests. The first decision wins (a conditional update); it is broadcast to every
+ * viewer at once and delivered to the runner through the inbox, which resumes or refuses the parked action.
+ */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    private readonly repo: ApprovalsRepository,
+    private readonly sessions: SessionsService,
+    private readonly publisher: RealtimePublisher,
+  ) {}
+
+  async list(p: Principal, sessionId: string): Promise<Approval[]> {
+    await this.sessions.get(p, sessionId);
+    return (await this.repo.listForSession(p.orgId, sessionId)).map(toApproval);
+  }
+
+  async pending(p: Principal): Promise<Approval[]> {
+    return (await this.repo.listPending(p.orgId, null, 200)).map(toApproval);
+  }
+
+  async decide(p: Principal, sessionId: string, approvalId: string, body: DecideApprovalBody): Promise<Approval> {
+    const session = await this.sessions.get(p, sessionId);
+    if (session.ownerId !== p.userId)
+      throw new AppError('auth.forbidden', 'only the session owner can answer its approvals');
+    const actor = { id: p.userId, name: p.name };
+    const row = await this.repo.decide(
+      p.orgId,
+      sessionId,
+      approvalId,
+      body.decision === 'approve' ? 'approved' : 'denied',
+      actor,
+    );
+    if (!row) {
+      const existing = await this.repo.find(p.orgId, sessionId, approvalId);
+      if (!existing) throw new AppError('approval.not_found', 'no such approval');
+      const decidedBy = existing.decidedBy as { name?: string } | null;
+      throw new AppError(
+        'approval.already_decided',
+        `already ${existing.status}${decidedBy?.name ? ` by ${decidedBy.name}` : ''}`,
+        {
+          approval: toApproval(existing),
+        },
+      );
+    }
+    const approval = toApproval(row);
+    this.publisher.approvalUpdated(approval);
+    await this.sessions.enqueueInput(
+      session,
+      { kind: 'approval', approvalId, decision: body.decision, actor },
+      `approval-${approvalId}`,
+    );
+    return approval;
+  }
+}
+
+export function toApproval(row: ApprovalRow): Approval {
+  return {
+    sessionId: row.sessionId,
+    approvalId: row.approvalId,
+    callId: row.callId,
+    policy: row.policy,
+    reason: row.reason,
+    options: row.options as string[],
+    status: row.status,
+    decidedBy: (row.decidedBy as Approval['decidedBy']) ?? null,
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
