@@ -12,6 +12,8 @@ export interface SessionState {
   queued: InboxEntry[];
   /** The turn in flight, if any; found set after a restart, it ends as failed. */
   openTurn: { turnId: string; actor: { id: string; name: string } } | null;
+  /** Approvals asked and not yet answered; after a restart they are closed as expired. */
+  pendingApprovals?: string[];
 }
 
 const MAX_APPLIED = 10_000;

@@ -16,6 +16,15 @@ import type { HarnessAdapter, HarnessSession, PermissionHook, ProviderEnv } from
 import { Outbox } from './outbox';
 import { type SessionState, SessionStateStore } from './session-state';
 
+export type ApprovalAnswer = 'approve' | 'deny' | 'timeout' | 'cancelled';
+
+export interface ApprovalAsk {
+  subject: 'tool_call' | 'prompt' | 'usage';
+  callId?: string;
+  policy: string;
+  reason: string;
+}
+
 export interface SupervisorDeps {
   dir: string;
   adapterFor: (harness: string) => HarnessAdapter;
@@ -25,7 +34,11 @@ export interface SupervisorDeps {
   onItems: (sessionId: string) => void;
   onDelta: (sessionId: string, delta: Delta) => void;
   log: Logger;
+  /** How long an approval may wait for a human before it is refused. */
+  approvalTimeoutMs?: number;
 }
+
+const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * One session on this runner: applies its inbox inputs exactly once, runs turns one at a time on its harness, and
@@ -36,6 +49,7 @@ export class SessionSupervisor {
   private harness: HarnessSession | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
+  private readonly waiting = new Map<string, { resolve: (a: ApprovalAnswer) => void; timer: NodeJS.Timeout }>();
 
   private constructor(
     readonly sessionId: string,
@@ -67,6 +81,10 @@ export class SessionSupervisor {
       );
       store.update((s) => (s.openTurn = null));
     }
+    for (const approvalId of store.state.pendingApprovals ?? []) {
+      sup.emit({ type: 'approval_decision', approvalId, decision: 'expired' }, open?.turnId, undefined);
+    }
+    if (store.state.pendingApprovals?.length) store.update((s) => (s.pendingApprovals = []));
     sup.drain();
     return sup;
   }
@@ -92,14 +110,60 @@ export class SessionSupervisor {
         break;
       case 'cancel':
         this.store.update((s) => s.applied.push(entry.id));
+        for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'cancelled', input.actor);
         if (this.store.state.openTurn) this.harness?.cancel();
+        break;
+      case 'approval':
+        this.store.update((s) => s.applied.push(entry.id));
+        this.settleApproval(input.approvalId, input.decision, input.actor);
         break;
     }
     return true;
   }
 
+  /**
+   * Parks an action until a human answers (any client; the first decision wins on the server) or the timeout
+   * refuses it. The request and the decision, with who decided, are both items.
+   */
+  requestApproval(ask: ApprovalAsk): Promise<ApprovalAnswer> {
+    const approvalId = `ap_${randomUUID()}`;
+    const open = this.store.state.openTurn;
+    this.store.update((s) => (s.pendingApprovals = [...(s.pendingApprovals ?? []), approvalId]));
+    this.emit(
+      {
+        type: 'approval_request',
+        approvalId,
+        subject: ask.subject,
+        ...(ask.callId ? { callId: ask.callId } : {}),
+        policy: ask.policy,
+        reason: ask.reason,
+        options: ['approve', 'deny'],
+      },
+      open?.turnId,
+      open?.actor,
+    );
+    return new Promise<ApprovalAnswer>((resolve) => {
+      const timer = setTimeout(
+        () => this.settleApproval(approvalId, 'timeout', undefined),
+        this.deps.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+      );
+      this.waiting.set(approvalId, { resolve, timer });
+    });
+  }
+
+  private settleApproval(approvalId: string, decision: ApprovalAnswer, actor: Actor | undefined): void {
+    const waiter = this.waiting.get(approvalId);
+    if (!waiter) return; // already settled (timed out, or a redelivered decision)
+    clearTimeout(waiter.timer);
+    this.waiting.delete(approvalId);
+    this.store.update((s) => (s.pendingApprovals = (s.pendingApprovals ?? []).filter((id) => id !== approvalId)));
+    this.emit({ type: 'approval_decision', approvalId, decision }, this.store.state.openTurn?.turnId, actor);
+    waiter.resolve(decision);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'timeout', undefined);
     await this.harness?.close().catch(() => undefined);
     this.harness = null;
   }
