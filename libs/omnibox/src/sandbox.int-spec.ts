@@ -1,0 +1,215 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkSandbox } from './check';
+import { spawnSandboxed, type SpawnSandboxedOptions } from './sandbox';
+
+/** Runs a command in the sandbox to completion, collecting its output. */
+export function runSandboxed(
+  command: string,
+  args: string[],
+  opts: SpawnSandboxedOptions,
+  stdin?: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawnSandboxed(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
+    child.stdin?.end(stdin ?? '');
+  });
+}
+
+const listen = (server: Server): Promise<number> =>
+  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+
+describe('spawnSandboxed (real bwrap)', () => {
+  let ws: string;
+  beforeEach(() => {
+    ws = mkdtempSync(join(tmpdir(), 'yoke-ws-'));
+  });
+  afterEach(() => rmSync(ws, { recursive: true, force: true }));
+
+  it('reports a working sandbox on this machine', async () => {
+    const report = await checkSandbox();
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('keeps spawn stdio semantics: stdin in, stdout and stderr out, exit code through', async () => {
+    const r = await runSandboxed('/bin/sh', ['-c', 'cat; echo err >&2; exit 7'], { workspace: ws }, 'hello\n');
+    expect(r).toEqual({ code: 7, signal: null, out: 'hello\n', err: 'err\n' });
+  });
+
+  it('runs as an unprivileged user in the workspace, with only the pass-list environment', async () => {
+    process.env.YOKE_TEST_RUNNER_SECRET = 'runner-only';
+    try {
+      const r = await runSandboxed('/bin/sh', ['-c', 'id -u; pwd; hostname; env'], {
+        workspace: ws,
+        env: { MY_VAR: 'passed' },
+      });
+      const [uid, cwd, host, ...env] = r.out.trim().split('\n');
+      expect([uid, cwd, host]).toEqual(['1000', ws, 'omnibox']);
+      expect(env).toContain('MY_VAR=passed');
+      expect(env).toContain('HOME=/home/yoke');
+      expect(r.out).not.toContain('runner-only');
+    } finally {
+      delete process.env.YOKE_TEST_RUNNER_SECRET;
+    }
+  });
+
+  it('writes in the workspace reach the host; system dirs and the home are not the host ones', async () => {
+    const r = await runSandboxed(
+      '/bin/sh',
+      ['-c', 'echo made > out.txt; touch /usr/x 2>&1; ls -A $HOME | tr "\\n" " "'],
+      { workspace: ws },
+    );
+    expect(readFileSync(join(ws, 'out.txt'), 'utf8')).toBe('made\n');
+    expect(r.out).toMatch(/Read-only file system/);
+    expect(r.out).not.toMatch(/\.ssh|\.npmrc|\.yoke/);
+  });
+
+  it('binds the harness config into the private home, read-only by default', async () => {
+    const cfg = mkdtempSync(join(tmpdir(), 'yoke-cfg-'));
+    writeFileSync(join(cfg, 'settings.json'), '{"a":1}');
+    mkdirSync(join(cfg, 'state'));
+    try {
+      const r = await runSandboxed(
+        '/bin/sh',
+        ['-c', 'cat ~/.tool/settings.json; echo x > ~/.tool/settings.json 2>&1; echo s > ~/.state/f && echo wrote'],
+        {
+          workspace: ws,
+          home: {
+            binds: [
+              { source: cfg + '/settings.json', dest: '.tool/settings.json' },
+              { source: cfg + '/state', dest: '.state', readOnly: false },
+            ],
+          },
+        },
+      );
+      expect(r.out).toContain('{"a":1}');
+      expect(r.err + r.out).toMatch(/Read-only file system/);
+      expect(r.out).toContain('wrote');
+      expect(existsSync(join(cfg, 'state', 'f'))).toBe(true);
+    } finally {
+      rmSync(cfg, { recursive: true, force: true });
+    }
+  });
+
+  it('loads the seccomp filter into every process (Seccomp: 2 = filter mode)', async () => {
+    const r = await runSandboxed('/bin/sh', ['-c', 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status'], {
+      workspace: ws,
+    });
+    expect(r.out).toMatch(/NoNewPrivs:\s+1/);
+    expect(r.out).toMatch(/Seccomp:\s+2/);
+  });
+
+  it('passes no inherited fd into the sandbox: beyond stdio, only /dev/null stand-ins', async () => {
+    const r = await runSandboxed(
+      process.execPath,
+      [
+        '-e',
+        'console.log(require("fs").readdirSync("/proc/self/fd").map(fd => fd + " " + require("fs").readlinkSync("/proc/self/fd/" + fd)).join("\\n"))',
+      ],
+      {
+        workspace: ws,
+      },
+    );
+    const extra = r.out
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter(([fd]) => Number(fd) > 2);
+    // node's own (epoll, eventfd, its pipes) are anon inodes or pipes it made; nothing else may be there
+    for (const [fd, target] of extra)
+      expect([fd, target]).toEqual([
+        fd,
+        expect.stringMatching(/^(\/dev\/null|anon_inode:.*|pipe:.*|\/proc\/self\/fd)$/),
+      ]);
+    expect(extra.filter(([, t]) => t.startsWith('/') && t !== '/dev/null' && t !== '/proc/self/fd')).toEqual([]);
+  });
+
+  it('bridges 127.0.0.1:<port> inside to the proxy and nothing else', async () => {
+    const upstream = createServer((req, res) => res.end(`proxied ${req.method} ${req.url}`));
+    const upstreamPort = await listen(upstream);
+    const seen: string[] = [];
+    const proxy = (socket: Socket): void => {
+      seen.push('connection');
+      const up = connect(upstreamPort, '127.0.0.1');
+      socket.pipe(up).pipe(socket);
+    };
+    try {
+      const script =
+        "require('http').get(process.env.HTTP_PROXY + '/', {headers:{}}, (r) => { let d=''; r.on('data', c => d += c);" +
+        " r.on('end', () => console.log(d)); }).on('error', (e) => console.log('ERR', e.message))";
+      const r = await runSandboxed(process.execPath, ['-e', script], { workspace: ws, network: { proxy } });
+      expect(r.err).toBe('');
+      expect(r.out.trim()).toBe('proxied GET /');
+      expect(seen).toEqual(['connection']);
+    } finally {
+      upstream.close();
+    }
+  });
+
+  it('routes bridge connections to a Unix socket path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yoke-sock-'));
+    const server = createServer((req, res) => res.end(`unix ${req.url}`));
+    await new Promise<void>((resolve) => server.listen(join(dir, 'proxy.sock'), resolve));
+    try {
+      const r = await runSandboxed(
+        '/bin/sh',
+        ['-c', `${process.execPath} -e "require('http').get('http://127.0.0.1:4000/x',r=>r.pipe(process.stdout))"`],
+        { workspace: ws, network: { proxy: join(dir, 'proxy.sock'), port: 4000 } },
+      );
+      expect(r.out).toBe('unix /x');
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('signals reach the command through the bridge, and its exit status comes back', async () => {
+    const r = await runSandboxed('/bin/sh', ['-c', 'kill -TERM $$'], {
+      workspace: ws,
+      network: { proxy: (s) => s.destroy() },
+    });
+    expect(r.signal ?? r.code).toBeTruthy();
+    const ok = await runSandboxed('/bin/sh', ['-c', 'exit 3'], {
+      workspace: ws,
+      network: { proxy: (s) => s.destroy() },
+    });
+    expect(ok.code).toBe(3);
+  });
+
+  it('throws a clear error when bwrap is missing, unless unsandboxed runs are allowed', async () => {
+    expect(() => spawnSandboxed('/bin/true', [], { workspace: ws, bwrap: '/nonexistent/bwrap' })).toThrow(
+      /bubblewrap \(bwrap\) is not installed.*apt-get install bubblewrap/,
+    );
+    const child = spawnSandboxed('/bin/true', [], {
+      workspace: ws,
+      bwrap: '/nonexistent/bwrap',
+      allowUnsandboxed: true,
+      stdio: 'ignore',
+    });
+    expect(child.sandbox).toBe('none');
+    await new Promise((resolve) => child.on('close', resolve));
+    const report = await checkSandbox({ bwrap: '/nonexistent/bwrap' });
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.name === 'bwrap')?.fix).toMatch(/apt-get install bubblewrap/);
+  });
+
+  it('an http request to the proxy gets no answer when no network is configured', async () => {
+    const r = await runSandboxed(
+      process.execPath,
+      ['-e', "require('http').get('http://127.0.0.1:3128/').on('error', e => console.log(e.code))"],
+      { workspace: ws },
+    );
+    expect(r.out.trim()).toBe('ECONNREFUSED');
+    void request;
+  });
+});
