@@ -1,0 +1,232 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentSpec, type ItemBody } from '@yoke/protocol';
+import { startFakeModel, type FakeModel } from '../../../../test/fixtures/fake-model';
+import type { HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../adapter';
+import { descendantsOf } from './cli-process';
+import { CodexAdapter, codexConfig } from './adapter';
+
+jest.setTimeout(30_000);
+
+const actor = { id: 'u1', name: 'Ada' };
+const MODEL = 'gpt-5.5';
+
+async function expectEventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Types of `list` keep the order of `expected` (other types may sit in between). */
+function expectInOrder(list: string[], expected: string[]): void {
+  let at = 0;
+  for (const type of list) if (type === expected[at]) at++;
+  expect({ list, matched: expected.slice(0, at) }).toEqual({ list, matched: expected });
+}
+
+const exec = (cmd: string) => ({ toolCalls: [{ name: 'exec_command', input: { cmd } }] });
+
+describe('CodexAdapter (codex app-server against the fake model)', () => {
+  let fake: FakeModel;
+  let root: string;
+  let workspace: string;
+  let events: HarnessEvent[];
+  let asked: PermissionRequest[];
+  let sessions: HarnessSession[];
+
+  beforeAll(async () => {
+    fake = await startFakeModel();
+  });
+  afterAll(() => fake.close());
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'yoke-codex-'));
+    workspace = join(root, 'ws');
+    mkdirSync(workspace);
+    events = [];
+    asked = [];
+    sessions = [];
+    fake.requests.length = 0;
+  });
+  afterEach(async () => {
+    for (const s of sessions) await s.close();
+  });
+
+  async function start(permission: PermissionHook = async () => ({ behavior: 'allow' })): Promise<HarnessSession> {
+    const session = await new CodexAdapter({ killGraceMs: 500 }).start({
+      sessionId: 's1',
+      agent: AgentSpec.parse({ name: 'coder', prompt: 'You are a test agent.', harness: 'codex', model: MODEL }),
+      model: null,
+      workspace,
+      stateDir: join(root, 'state'),
+      provider: { openaiBaseUrl: fake.openaiBaseUrl, openaiApiKey: 'test-key' },
+      permission: (request) => {
+        asked.push(request);
+        return permission(request);
+      },
+      onEvent: (event) => events.push(event),
+    });
+    sessions.push(session);
+    return session;
+  }
+
+  const turn = (session: HarnessSession, text: string, turnId = 't1') =>
+    session.runTurn({ turnId, content: [{ type: 'text', text }], actor });
+  const items = (): ItemBody[] => events.flatMap((e) => (e.kind === 'item' ? [e.item] : []));
+  const types = (): string[] => events.map((e) => (e.kind === 'item' ? e.item.type : e.delta.type));
+  const lastInput = (): string =>
+    JSON.stringify((fake.requests[fake.requests.length - 1].body as { input: unknown }).input);
+
+  it('runs the scripted shell call after asking the hook, with the shared event shape', async () => {
+    fake.script([{ match: 'RUN', steps: [exec('echo hi > out.txt'), { text: 'Wrote out.txt.' }] }]);
+    const session = await start();
+    await expect(turn(session, 'RUN the command')).resolves.toEqual({ stopReason: 'end_turn' });
+
+    expect(readFileSync(join(workspace, 'out.txt'), 'utf8')).toBe('hi\n');
+    expect(asked).toEqual([
+      expect.objectContaining({
+        tool: 'shell',
+        nativeTool: 'commandExecution',
+        input: expect.objectContaining({ command: expect.stringContaining('echo hi > out.txt') }),
+      }),
+    ]);
+    expectInOrder(types(), [
+      'tool_call',
+      'command',
+      'tool_result',
+      'usage',
+      'agent_message_delta',
+      'agent_message',
+      'usage',
+    ]);
+    const call = items().find((i) => i.type === 'tool_call');
+    expect(call).toMatchObject({ tool: 'shell', status: 'pending', callId: asked[0].callId });
+    expect(items().find((i) => i.type === 'command')).toMatchObject({
+      argv: ['/bin/bash', '-lc', 'echo hi > out.txt'],
+      cwd: workspace,
+      exitCode: 0,
+    });
+    const message = items().find((i) => i.type === 'agent_message');
+    expect(message).toMatchObject({ text: 'Wrote out.txt.' });
+    const deltas = events.flatMap((e) =>
+      e.kind === 'delta' && e.delta.type === 'agent_message_delta' ? [e.delta] : [],
+    );
+    expect(deltas.map((d) => d.text).join('')).toBe('Wrote out.txt.');
+    expect(new Set(deltas.map((d) => d.streamId))).toEqual(new Set([(message as { streamId: string }).streamId]));
+    const usage = items().filter((i) => i.type === 'usage');
+    expect(usage).toHaveLength(2);
+    expect(usage[0]).toMatchObject({ model: MODEL, inputTokens: expect.any(Number), costUsd: expect.any(Number) });
+    expect((usage[0] as { costUsd: number }).costUsd).toBeGreaterThan(0);
+    // Only the fake was reached, with the key from the provider settings.
+    expect(new Set(fake.requests.map((r) => `${r.method} ${r.path}`))).toEqual(new Set(['POST /v1/responses']));
+    expect(fake.requests[0].headers.authorization).toBe('Bearer test-key');
+  });
+
+  it('maps an apply_patch to file_write + file_change, after asking the hook', async () => {
+    const patch = "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\nEOF\n";
+    fake.script([{ match: 'PATCH', steps: [exec(patch), { text: 'Patched.' }] }]);
+    const session = await start();
+    await turn(session, 'PATCH it');
+    expect(readFileSync(join(workspace, 'hello.txt'), 'utf8')).toBe('hello\n');
+    expect(asked).toEqual([
+      expect.objectContaining({
+        tool: 'file_write',
+        nativeTool: 'fileChange',
+        input: { changes: [{ path: 'hello.txt', kind: 'add' }] },
+      }),
+    ]);
+    expectInOrder(types(), ['tool_call', 'file_change', 'tool_result', 'agent_message']);
+    expect(items().find((i) => i.type === 'file_change')).toEqual({
+      type: 'file_change',
+      path: 'hello.txt',
+      diff: expect.stringContaining('+hello'),
+    });
+  });
+
+  it('a refused call does not run, and the model hears the refusal', async () => {
+    fake.script([{ match: 'DENY', steps: [exec('echo hi > out.txt'), { text: 'Understood.' }] }]);
+    const session = await start(async () => ({ behavior: 'deny', reason: 'no writes today' }));
+    await expect(turn(session, 'DENY me')).resolves.toEqual({ stopReason: 'end_turn' });
+    expect(existsSync(join(workspace, 'out.txt'))).toBe(false);
+    expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
+      isError: true,
+      output: 'permission denied: no writes today',
+    });
+    expect(items().some((i) => i.type === 'command')).toBe(false);
+    // Codex's approval answer has no reason field: the model sees codex's own refusal text.
+    expect(lastInput()).toContain('rejected by user');
+  });
+
+  it('cancel stops a held model call and a running command; the next turn works; close ends the tree', async () => {
+    fake.hold('gate');
+    fake.script([
+      { match: 'HOLD', steps: [{ holdUntil: 'gate', text: 'never seen' }] },
+      { match: 'SLEEP', steps: [exec('sleep 30 & echo $! > pid.txt; wait')] },
+      { match: 'AGAIN', steps: [{ text: 'Back.' }] },
+    ]);
+    const session = await start();
+    const held = turn(session, 'HOLD on', 't1');
+    await fake.waitForHold('gate');
+    session.cancel();
+    await expect(held).resolves.toEqual({ stopReason: 'cancelled' });
+
+    const sleeping = turn(session, 'SLEEP now', 't2');
+    const pidFile = join(workspace, 'pid.txt');
+    await expectEventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+    const sleepPid = Number(readFileSync(pidFile, 'utf8'));
+    session.cancel();
+    await expect(sleeping).resolves.toEqual({ stopReason: 'cancelled' });
+    await expectEventually(() => !isAlive(sleepPid));
+
+    await expect(turn(session, 'AGAIN please', 't3')).resolves.toEqual({ stopReason: 'end_turn' });
+    expect(
+      items()
+        .filter((i) => i.type === 'agent_message')
+        .map((i) => (i as { text: string }).text),
+    ).toEqual(['Back.']);
+
+    const pid = (session as unknown as { proc: { pid: number } }).proc.pid;
+    const tree = [pid, ...descendantsOf(pid)];
+    await session.close();
+    await expectEventually(() => tree.every((p) => !isAlive(p)));
+    await expect(turn(session, 'AGAIN', 't4')).rejects.toThrow(/not running/);
+  });
+
+  it('a new session on the same state resumes the codex thread', async () => {
+    fake.script([
+      { match: 'REMEMBER-1', steps: [{ text: 'The secret is 42.' }] },
+      { match: 'REMEMBER-2', steps: [{ text: 'You said 42.' }] },
+    ]);
+    const first = await start();
+    await turn(first, 'REMEMBER-1: the secret');
+    await first.close();
+    const second = await start();
+    await expect(turn(second, 'REMEMBER-2: what was it?')).resolves.toEqual({ stopReason: 'end_turn' });
+    expect(lastInput()).toContain('The secret is 42.');
+  });
+
+  it('writes a provider config that reaches only the given base URL', () => {
+    const config = codexConfig({
+      model: 'gpt-5.5',
+      baseUrl: 'http://127.0.0.1:1/v1',
+      webSearch: false,
+      requestMaxRetries: 1,
+      streamMaxRetries: 1,
+    });
+    expect(config).toContain('base_url = "http://127.0.0.1:1/v1"');
+    expect(config).toContain('wire_api = "responses"');
+    expect(config).toMatch(/\[analytics\]\nenabled = false/);
+    expect(config).toMatch(/\[features\]\nplugins = false/);
+    expect(config).toContain('web_search = "disabled"');
+  });
+});
