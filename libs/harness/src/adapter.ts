@@ -1,5 +1,6 @@
 import type { Actor, AgentSpec, ContentPart, Delta, ItemBody, ToolKind, TurnStopReason } from '@yoke/protocol';
 import type { z } from 'zod';
+import type { ProcessLauncher } from './launch';
 
 /** Where and how a harness reaches its model. Filled from ANTHROPIC_* / OPENAI_* and the agent YAML. */
 export interface ProviderEnv {
@@ -37,6 +38,8 @@ export interface HarnessStartOptions {
   provider: ProviderEnv;
   permission: PermissionHook;
   onEvent: (event: HarnessEvent) => void;
+  /** How the harness's processes start; the runner's is sandboxed (Omnibox). Default: `directLauncher`. */
+  launch?: ProcessLauncher;
 }
 
 export interface TurnInput {
