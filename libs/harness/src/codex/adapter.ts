@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions } from '../adapter';
 import { OPENAI_DEFAULT_BASE_URL, resolveModel } from '../yoke/providers';
-import { CliProcess } from './cli-process';
+import { CliProcess, withTimeout } from './cli-process';
 import { CodexSession } from './session';
 import { ThreadStartResponse } from './protocol';
 
@@ -11,6 +11,8 @@ export interface CodexAdapterOptions {
   command?: { command: string; args: string[] };
   /** How long `close()` waits after SIGTERM before SIGKILL. */
   killGraceMs?: number;
+  /** How long codex may take to start and open its thread (default 30 s). */
+  startTimeoutMs?: number;
   /** Retries of a failed model request / broken stream inside codex (codex's defaults are 4 and 5). */
   requestMaxRetries?: number;
   streamMaxRetries?: number;
@@ -128,13 +130,16 @@ export class CodexAdapter implements HarnessAdapter {
       (line) => session?.onLine(line),
     );
     session = new CodexSession(proc, options);
-    try {
-      await session.request('initialize', { clientInfo: { name: 'yoke', title: 'Yoke', version: '0.1.0' } });
-      session.notify('initialized');
+    const open = async (live: CodexSession): Promise<void> => {
+      await live.request('initialize', { clientInfo: { name: 'yoke', title: 'Yoke', version: '0.1.0' } });
+      live.notify('initialized');
       const threadFile = join(root, 'thread.json');
-      const thread = await this.openThread(session, options, model, threadFile);
+      const thread = await this.openThread(live, options, model, threadFile);
       writeFileSync(threadFile, JSON.stringify({ threadId: thread.thread.id }));
-      session.attach(thread.thread.id, thread.model);
+      live.attach(thread.thread.id, thread.model);
+    };
+    try {
+      await withTimeout(open(session), this.config.startTimeoutMs ?? 30_000, 'starting codex app-server');
     } catch (e) {
       await session.close();
       throw e;

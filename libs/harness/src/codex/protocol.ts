@@ -69,17 +69,25 @@ const ReasoningItem = z.object({
   content: z.array(z.string()).default([]),
 });
 
-/** The thread items the adapter maps; anything else (user messages, plans, images…) parses as `other`. */
+const KnownItem = z.discriminatedUnion('type', [
+  CommandExecutionItem,
+  FileChangeItem,
+  McpToolCallItem,
+  WebSearchItem,
+  AgentMessageItem,
+  ReasoningItem,
+]);
+const KNOWN_ITEM_TYPES = new Set(KnownItem.options.map((o) => o.shape.type.value as string));
+
+/**
+ * The thread items the adapter maps; anything else (user messages, plans, images…) parses as `other`. A known item
+ * that does not match its schema is an error, never silently `other`: a tool call must not go unseen.
+ */
 export const ThreadItem = z.union([
-  z.discriminatedUnion('type', [
-    CommandExecutionItem,
-    FileChangeItem,
-    McpToolCallItem,
-    WebSearchItem,
-    AgentMessageItem,
-    ReasoningItem,
-  ]),
-  z.object({ type: z.string(), id: z.string() }).transform((item) => ({ ...item, type: 'other' as const })),
+  KnownItem,
+  z
+    .object({ type: z.string().refine((t) => !KNOWN_ITEM_TYPES.has(t)), id: z.string() })
+    .transform((item) => ({ ...item, type: 'other' as const })),
 ]);
 export type ThreadItem = z.infer<typeof ThreadItem>;
 

@@ -136,9 +136,21 @@ export class CodexSession implements HarnessSession {
       this.notice('error', `codex sent an invalid message (${(e as Error).message}): ${line}`);
       return;
     }
-    if (message.method !== undefined && message.id !== undefined) void this.onServerRequest(message.id, message);
-    else if (message.method !== undefined) this.onNotification(message.method, message.params);
-    else if (message.id !== undefined) {
+    const { id, method } = message;
+    if (method !== undefined && id !== undefined) {
+      this.onServerRequest(id, message).catch((e: unknown) => {
+        // Fail closed: a request the adapter cannot read is refused.
+        this.notice('error', `codex sent an unexpected ${method}: ${(e as Error).message}`);
+        if (method.endsWith('/requestApproval')) this.respond(id, { decision: 'decline' });
+        else this.proc.write({ jsonrpc: '2.0', id, error: { code: -32602, message: 'invalid params' } });
+      });
+    } else if (method !== undefined) {
+      try {
+        this.onNotification(method, message.params);
+      } catch (e) {
+        this.notice('error', `codex sent an unexpected ${method}: ${(e as Error).message}`.slice(0, 4000));
+      }
+    } else if (message.id !== undefined) {
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
       if (message.error) waiter?.reject(new Error(message.error.message));

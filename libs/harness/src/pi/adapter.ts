@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { ProviderKind } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions, ProviderEnv } from '../adapter';
-import { CliProcess } from '../codex/cli-process';
+import { CliProcess, withTimeout } from '../codex/cli-process';
 import { ANTHROPIC_DEFAULT_BASE_URL, OPENAI_DEFAULT_BASE_URL, resolveModel, selectProvider } from '../yoke/providers';
 import { PI_GATE_EXTENSION } from './extension';
 import { PiSession } from './session';
@@ -13,6 +13,8 @@ export interface PiAdapterOptions {
   command?: { command: string; args: string[] };
   /** How long `close()` waits after SIGTERM before SIGKILL. */
   killGraceMs?: number;
+  /** How long pi may take to start and answer its first command (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 const PACKAGE = '@mariozechner/pi-coding-agent';
@@ -126,7 +128,7 @@ export class PiAdapter implements HarnessAdapter {
     );
     session = new PiSession(proc, options, model);
     try {
-      await session.ready();
+      await withTimeout(session.ready(), this.config.startTimeoutMs ?? 30_000, 'starting pi');
     } catch (e) {
       await session.close();
       throw e;

@@ -34,45 +34,48 @@ const AssistantEvent = z.object({
   content: z.string().optional(),
 });
 
-/** Everything Pi writes on stdout, by `type`; other types parse as `other` and are ignored. */
+const KnownLine = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('response'),
+    id: z.string().optional(),
+    command: z.string(),
+    success: z.boolean(),
+    error: z.string().optional(),
+  }),
+  z.object({ type: z.literal('message_start'), message: AgentMessage }),
+  z.object({ type: z.literal('message_end'), message: AgentMessage }),
+  z.object({ type: z.literal('message_update'), assistantMessageEvent: AssistantEvent }),
+  z.object({
+    type: z.literal('tool_execution_start'),
+    toolCallId: z.string(),
+    toolName: z.string(),
+    args: z.unknown(),
+  }),
+  z.object({ type: z.literal('tool_execution_update'), toolCallId: z.string(), partialResult: ToolResultBody }),
+  z.object({
+    type: z.literal('tool_execution_end'),
+    toolCallId: z.string(),
+    toolName: z.string(),
+    result: ToolResultBody,
+    isError: z.boolean(),
+  }),
+  z.object({ type: z.literal('agent_end') }),
+  z.object({
+    type: z.literal('extension_ui_request'),
+    id: z.string(),
+    method: z.string(),
+    title: z.string().optional(),
+    placeholder: z.string().optional(),
+  }),
+  z.object({ type: z.literal('extension_error'), extensionPath: z.string().optional(), error: z.string() }),
+  z.object({ type: z.literal('auto_retry_start'), attempt: z.number(), errorMessage: z.string().optional() }),
+]);
+const KNOWN_LINE_TYPES = new Set(KnownLine.options.map((o) => o.shape.type.value as string));
+
+/** Everything Pi writes on stdout, by `type`; other types are `other` (ignored), a malformed known type an error. */
 export const PiLine = z.union([
-  z.discriminatedUnion('type', [
-    z.object({
-      type: z.literal('response'),
-      id: z.string().optional(),
-      command: z.string(),
-      success: z.boolean(),
-      error: z.string().optional(),
-    }),
-    z.object({ type: z.literal('message_start'), message: AgentMessage }),
-    z.object({ type: z.literal('message_end'), message: AgentMessage }),
-    z.object({ type: z.literal('message_update'), assistantMessageEvent: AssistantEvent }),
-    z.object({
-      type: z.literal('tool_execution_start'),
-      toolCallId: z.string(),
-      toolName: z.string(),
-      args: z.unknown(),
-    }),
-    z.object({ type: z.literal('tool_execution_update'), toolCallId: z.string(), partialResult: ToolResultBody }),
-    z.object({
-      type: z.literal('tool_execution_end'),
-      toolCallId: z.string(),
-      toolName: z.string(),
-      result: ToolResultBody,
-      isError: z.boolean(),
-    }),
-    z.object({ type: z.literal('agent_end') }),
-    z.object({
-      type: z.literal('extension_ui_request'),
-      id: z.string(),
-      method: z.string(),
-      title: z.string().optional(),
-      placeholder: z.string().optional(),
-    }),
-    z.object({ type: z.literal('extension_error'), extensionPath: z.string().optional(), error: z.string() }),
-    z.object({ type: z.literal('auto_retry_start'), attempt: z.number(), errorMessage: z.string().optional() }),
-  ]),
-  z.object({ type: z.string() }).transform(() => ({ type: 'other' as const })),
+  KnownLine,
+  z.object({ type: z.string().refine((t) => !KNOWN_LINE_TYPES.has(t)) }).transform(() => ({ type: 'other' as const })),
 ]);
 export type PiLine = z.infer<typeof PiLine>;
 

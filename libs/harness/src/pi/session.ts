@@ -98,7 +98,7 @@ export class PiSession implements HarnessSession {
     try {
       message = PiLine.parse(JSON.parse(line));
     } catch (e) {
-      this.notice('error', `pi sent an invalid message (${(e as Error).message}): ${line.slice(0, 2000)}`);
+      this.notice('error', `pi sent an invalid message (${(e as Error).message}): ${line.slice(0, 1000)}`);
       return;
     }
     if (message.type === 'response') {
@@ -108,7 +108,10 @@ export class PiSession implements HarnessSession {
       if (message.success) waiter.resolve(message);
       else waiter.reject(new Error(message.error ?? `${message.command} failed`));
     } else if (message.type === 'extension_ui_request') {
-      void this.onDialog(message);
+      this.onDialog(message).catch((e: unknown) => {
+        this.notice('error', `pi permission dialog failed: ${(e as Error).message}`);
+        this.answerDialog(message.id, { behavior: 'deny', reason: 'the permission check failed' });
+      });
     } else if (message.type === 'extension_error') {
       this.notice('error', `pi extension ${message.extensionPath ?? ''} failed: ${message.error}`);
     } else if (this.turn) {
