@@ -64,6 +64,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   async handleConnection(socket: RunnerSocket): Promise<void> {
     const { runner } = socket.data;
     if (!runner) return;
+    socket.on('session.delta', (body: unknown) => this.onDelta(socket, body));
     await socket.join(rooms.runner(runner.runnerId));
     this.metrics.runnersConnected.inc();
     await this.runners.connected(runner.runnerId);
@@ -100,14 +101,18 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     return answer(undefined, () => this.events.items(socket.data.runner, body));
   }
 
-  @SubscribeMessage('session.delta')
-  async delta(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<void> {
-    // Deltas carry no ack; a bad one is dropped and logged, and changes nothing.
-    await this.events.delta(socket.data.runner, body).catch((err: unknown) => {
+  /** Deltas carry no ack and skip Nest's dispatch; a bad one is dropped and logged, and changes nothing. */
+  private onDelta(socket: RunnerSocket, body: unknown): void {
+    const refuse = (err: unknown) =>
       this.logger.warn(
         { err: err instanceof AppError ? err.toBody() : err, runnerId: socket.data.runner.runnerId },
         'delta refused',
       );
-    });
+    try {
+      const pending = this.events.delta(socket.data.runner, body);
+      if (pending instanceof Promise) pending.catch(refuse);
+    } catch (err) {
+      refuse(err);
+    }
   }
 }

@@ -26,6 +26,8 @@ import { SessionsService } from './sessions.service';
 export class RunnerEventsService {
   /** sessionId -> runnerId, for sessions already checked on this replica (deltas are the hot path). */
   private readonly owners = new Map<string, string>();
+  /** sessionId -> when its session.updated last went out from this replica. */
+  private readonly lastUpdated = new Map<string, number>();
 
   constructor(
     private readonly repo: SessionsRepository,
@@ -62,31 +64,51 @@ export class RunnerEventsService {
         throw new AppError('event.invalid', 'items of a batch must have consecutive seqs');
     });
     await this.authorize(runner, batch.sessionId);
-    const { appended, session, lastSeq } = await this.repo.appendItems(batch.sessionId, drafts);
+    const { appended, session, lastSeq, changed } = await this.repo.appendItems(batch.sessionId, drafts);
     if (appended.length > 0) {
       this.partials.settle(batch.sessionId, appended);
       this.publisher.items(
         batch.sessionId,
         appended.map((d) => ({ ...d, sessionId: batch.sessionId })),
       );
-      if (session) this.publisher.sessionUpdated(this.sessions.view(session));
+      // Viewers of the session get the items themselves; the session row (status, cost, activity) goes out when
+      // it changed, and otherwise at most once a second per session, so lists stay fresh without a write per batch.
+      if (session && (changed || this.dueForUpdate(batch.sessionId))) {
+        this.lastUpdated.set(batch.sessionId, Date.now());
+        this.publisher.sessionUpdated(this.sessions.view(session));
+      }
       this.metrics.itemsIngested.inc(appended.length);
     }
     this.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { lastSeq };
   }
 
-  async delta(runner: RunnerIdentity, payload: unknown): Promise<void> {
-    // Delta text is bounded by its schema; the frame by socket.io's maxHttpBufferSize.
+  /**
+   * The hot path: a streamed chunk goes straight to the session's room. Synchronous once the session's owner is
+   * known on this replica. Delta text is bounded by its schema; the frame by socket.io's maxHttpBufferSize.
+   */
+  delta(runner: RunnerIdentity, payload: unknown): void | Promise<void> {
     const event = parseOr(DeltaEvent, payload, 'event.invalid');
-    await this.authorize(runner, event.sessionId);
+    if (this.owners.get(event.sessionId) === runner.runnerId) return this.relay(event);
+    return this.authorize(runner, event.sessionId).then(() => this.relay(event));
+  }
+
+  private relay(event: DeltaEvent): void {
     this.partials.apply(event.sessionId, event.delta);
     this.publisher.delta(event);
     this.metrics.deltasRelayed.inc();
   }
 
   forgetRunner(runnerId: string): void {
-    for (const [sessionId, owner] of this.owners) if (owner === runnerId) this.owners.delete(sessionId);
+    for (const [sessionId, owner] of this.owners) {
+      if (owner !== runnerId) continue;
+      this.owners.delete(sessionId);
+      this.lastUpdated.delete(sessionId);
+    }
+  }
+
+  private dueForUpdate(sessionId: string): boolean {
+    return Date.now() - (this.lastUpdated.get(sessionId) ?? 0) >= SESSION_UPDATE_INTERVAL_MS;
   }
 
   private async authorize(runner: RunnerIdentity, sessionId: string): Promise<void> {
@@ -99,6 +121,8 @@ export class RunnerEventsService {
     this.owners.set(sessionId, runner.runnerId);
   }
 }
+
+const SESSION_UPDATE_INTERVAL_MS = 1000;
 
 function assertSize(payload: unknown): void {
   // socket.io already caps a frame at maxHttpBufferSize; this keeps the limit explicit and typed.

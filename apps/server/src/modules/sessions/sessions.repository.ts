@@ -116,7 +116,7 @@ export class SessionsRepository {
       if (locked.length === 0) throw new AppError('session.not_found', 'no such session');
       const lastSeq = locked[0].last_seq;
       const fresh = drafts.filter((d) => d.seq > lastSeq);
-      if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq };
+      if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq, changed: false };
       if (fresh[0].seq !== lastSeq + 1) {
         throw new AppError('event.seq_gap', `expected seq ${lastSeq + 1}, got ${fresh[0].seq}`, {
           expectedSeq: lastSeq + 1,
@@ -137,6 +137,11 @@ export class SessionsRepository {
         fresh,
       );
       const newLast = fresh[fresh.length - 1].seq;
+      const changed =
+        next.status !== current.status ||
+        next.statusReason !== current.statusReason ||
+        next.costUsd !== Number(current.costUsd) ||
+        next.inputTokens !== Number(current.inputTokens);
       const session = await tx.session.update({
         where: { id: sessionId },
         data: {
@@ -149,7 +154,7 @@ export class SessionsRepository {
         },
         include: withRunner,
       });
-      return { appended: fresh, session, lastSeq: newLast };
+      return { appended: fresh, session, lastSeq: newLast, changed };
     });
   }
 
