@@ -21,6 +21,8 @@ export const ErrorCode = z.enum([
   'agent.invalid',
   'approval.not_found',
   'approval.already_decided',
+  'policy.invalid',
+  'policy.conflict',
   'protocol.version_mismatch',
   'internal',
 ]);
@@ -55,6 +57,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'agent.invalid': 422,
   'approval.not_found': 404,
   'approval.already_decided': 409,
+  'policy.invalid': 422,
+  'policy.conflict': 409,
   'protocol.version_mismatch': 426,
   internal: 500,
 };

@@ -9,3 +9,4 @@ export * from './sockets';
 export * from './sequencer';
 export * from './jobs';
 export * from './approvals';
+export * from './policies';

@@ -65,9 +65,13 @@ export const ItemBody = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('policy_decision'),
     callId: z.string().max(200).optional(),
+    /** What was decided on: a prompt, a tool call (with `callId`), or a model usage report. */
+    action: z.enum(['prompt', 'tool_call', 'usage']).optional(),
     verdict: z.enum(['allow', 'deny', 'ask']),
     policies: z.array(z.string().max(200)).max(100),
     reasons: z.array(z.string().max(4000)).max(100).default([]),
+    /** The change to the session's policy state this decision applied (the state is a fold over these). */
+    stateUpdate: JsonValue.optional(),
   }),
   z.strictObject({
     type: z.literal('usage'),

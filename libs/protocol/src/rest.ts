@@ -26,6 +26,12 @@ export const CreateSessionBody = z.strictObject({
     .min(1)
     .max(256 * 1024)
     .optional(),
+  /** Session-level policies (YAML): they can only tighten what the org and the agent set. */
+  policiesYaml: z
+    .string()
+    .min(1)
+    .max(256 * 1024)
+    .optional(),
   idempotencyKey: IdempotencyKey.optional(),
 });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;

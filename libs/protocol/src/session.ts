@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PolicyEntryWire } from './policies';
 import { Actor, IsoDate, Seq, Uuid } from './common';
 import { AgentSpec, HarnessName } from './agent';
 import { ContentPart } from './items';
@@ -36,6 +37,8 @@ export const SessionStartSpec = z.strictObject({
   harness: HarnessName,
   model: z.string().nullable(),
   workspace: z.string().max(4096).nullable(),
+  /** Org and session policies in force for this session (the agent's own travel in `agent.policies`). */
+  policies: z.array(PolicyEntryWire).max(500).default([]),
 });
 export type SessionStartSpec = z.infer<typeof SessionStartSpec>;
 

@@ -59,7 +59,14 @@ export class SessionsService {
           key: 'start',
           input: {
             kind: 'start',
-            spec: { sessionId, agent: { ...agent, harness }, harness, model, workspace: body.workspace ?? null },
+            spec: {
+              sessionId,
+              agent: { ...agent, harness },
+              harness,
+              model,
+              workspace: body.workspace ?? null,
+              policies: [],
+            },
           },
         },
         ...(body.prompt
