@@ -1,5 +1,6 @@
 import type { Actor, AgentSpec, ContentPart, Delta, ItemBody, ToolKind, TurnStopReason } from '@yoke/protocol';
 import type { z } from 'zod';
+import type { HarnessCapabilities } from './capabilities';
 import type { ProcessLauncher } from './launch';
 
 /** Where and how a harness reaches its model. Filled from ANTHROPIC_* / OPENAI_* and the agent YAML. */
@@ -63,5 +64,7 @@ export interface HarnessSession {
 
 export interface HarnessAdapter {
   readonly name: string;
+  /** What this harness supports; probed by the capability-matrix suite. */
+  readonly capabilities?: HarnessCapabilities;
   start(options: HarnessStartOptions): Promise<HarnessSession>;
 }

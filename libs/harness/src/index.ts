@@ -1,5 +1,7 @@
 export * from './adapter';
 export * from './agent-spec';
+export * from './capabilities';
 export * from './launch';
 export * from './registry';
 export * from './yoke';
+export * from './openai-agents';

@@ -1,9 +1,26 @@
 import { AppError } from '@yoke/protocol';
 import type { HarnessAdapter } from './adapter';
+import { CodexAdapter } from './codex/adapter';
+import { OpenAIAgentsAdapter } from './openai-agents/adapter';
+import { PiAdapter } from './pi/adapter';
 import { YokeHarnessAdapter } from './yoke/adapter';
 
-/** The adapter for a harness name (`agent.harness`). Only the built-in `yoke` harness ships so far. */
+/** Every harness this runner can start by name, besides `acp:<command>` (any ACP agent). */
+const HARNESSES: Record<string, () => HarnessAdapter> = {
+  yoke: () => new YokeHarnessAdapter(),
+  codex: () => new CodexAdapter(),
+  pi: () => new PiAdapter(),
+  'openai-agents': () => new OpenAIAgentsAdapter(),
+};
+
+/** The names `createHarnessAdapter` accepts, in a stable order (`acp:<command>` not included). */
+export function registeredHarnesses(): string[] {
+  return Object.keys(HARNESSES);
+}
+
+/** The adapter for a harness name (`agent.harness`). */
 export function createHarnessAdapter(name: string): HarnessAdapter {
-  if (name === 'yoke') return new YokeHarnessAdapter();
-  throw new AppError('agent.invalid', `harness ${name} is not available on this runner yet`);
+  const factory = Object.hasOwn(HARNESSES, name) ? HARNESSES[name] : undefined;
+  if (factory) return factory();
+  throw new AppError('agent.invalid', `harness ${name} is not available on this runner`);
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions } from '../adapter';
+import type { HarnessCapabilities } from '../capabilities';
 import { OPENAI_DEFAULT_BASE_URL, resolveModel } from '../yoke/providers';
 import { CliProcess, withTimeout } from './cli-process';
 import { CodexSession } from './session';
@@ -85,6 +86,17 @@ export function codexConfig(options: {
  */
 export class CodexAdapter implements HarnessAdapter {
   readonly name = 'codex';
+  readonly capabilities: HarnessCapabilities = {
+    streaming: true,
+    toolCalls: true,
+    deny: true,
+    ask: true,
+    cost: true,
+    interrupt: true,
+    steer: false,
+    resume: true,
+    modelOverride: true,
+  };
 
   constructor(private readonly config: CodexAdapterOptions = {}) {}
 

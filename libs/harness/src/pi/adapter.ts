@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { ProviderKind } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions, ProviderEnv } from '../adapter';
+import type { HarnessCapabilities } from '../capabilities';
 import { CliProcess, withTimeout } from '../codex/cli-process';
 import { ANTHROPIC_DEFAULT_BASE_URL, OPENAI_DEFAULT_BASE_URL, resolveModel, selectProvider } from '../yoke/providers';
 import { PI_GATE_EXTENSION } from './extension';
@@ -74,6 +75,17 @@ export function piModelsConfig(model: string, kind: ProviderKind, provider: Prov
  */
 export class PiAdapter implements HarnessAdapter {
   readonly name = 'pi';
+  readonly capabilities: HarnessCapabilities = {
+    streaming: true,
+    toolCalls: true,
+    deny: true,
+    ask: true,
+    cost: true,
+    interrupt: true,
+    steer: false,
+    resume: true,
+    modelOverride: true,
+  };
 
   constructor(private readonly config: PiAdapterOptions = {}) {}
 

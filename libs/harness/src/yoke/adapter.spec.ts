@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { AgentSpec } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../../../../test/fixtures/fake-model';
 import type { HarnessEvent, HarnessStartOptions } from '../adapter';
-import { createHarnessAdapter } from '../registry';
 import { agentProcessCommand, defaultAgentProcessEntry, YokeHarnessAdapter } from './adapter';
 
 jest.setTimeout(30_000);
@@ -138,17 +137,5 @@ describe('YokeHarnessAdapter (child process)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.stdin.end();
     await expect(exited).resolves.toBe(0);
-  });
-});
-
-describe('createHarnessAdapter', () => {
-  it('returns the yoke adapter and refuses harnesses this runner lacks', () => {
-    expect(createHarnessAdapter('yoke')).toBeInstanceOf(YokeHarnessAdapter);
-    expect(() => createHarnessAdapter('codex')).toThrow('harness codex is not available on this runner yet');
-    try {
-      createHarnessAdapter('pi');
-    } catch (e) {
-      expect(e).toMatchObject({ code: 'agent.invalid' });
-    }
   });
 });

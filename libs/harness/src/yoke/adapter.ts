@@ -9,6 +9,7 @@ import type {
   TurnInput,
   TurnOutcome,
 } from '../adapter';
+import type { HarnessCapabilities } from '../capabilities';
 import { ChildMessage, readMessages, writeMessage, type ChildStartOptions, type ParentMessage } from './ipc';
 
 export interface YokeHarnessAdapterOptions {
@@ -37,6 +38,17 @@ const STDERR_TAIL = 4000;
 /** The built-in `yoke` harness: runs `AgentLoop` in a child process so a stuck tool or crash never takes the runner down. */
 export class YokeHarnessAdapter implements HarnessAdapter {
   readonly name = 'yoke';
+  readonly capabilities: HarnessCapabilities = {
+    streaming: true,
+    toolCalls: true,
+    deny: true,
+    ask: true,
+    cost: true,
+    interrupt: true,
+    steer: false,
+    resume: true,
+    modelOverride: true,
+  };
 
   constructor(private readonly config: YokeHarnessAdapterOptions = {}) {}
 

@@ -1,0 +1,1 @@
+export { OpenAIAgentsAdapter, type OpenAIAgentsAdapterOptions } from './adapter';
