@@ -1,1 +1,17 @@
-export {};
+export { PolicySpec, Matcher, POLICY_TYPES, type PolicyType } from './spec';
+export type { PolicyEntry, PolicyAction, DecideContext, PolicyReason, Decision, PolicyLevel, Verdict } from './types';
+export { compilePolicies, loadErrors, decide, effectiveEgress, type CompiledPolicySet } from './engine';
+export type { EffectiveEgress } from './egress';
+export {
+  initialState,
+  applyUpdate,
+  confirmUpdate,
+  foldItem,
+  rebuildState,
+  isPerCallKey,
+  type PolicyState,
+  type StateUpdate,
+} from './state';
+export { parsePolicyYaml, formatPolicyIssues, type PolicyYamlResult } from './yaml';
+export { analyzeShell, type ShellAnalysis } from './shell';
+export { redactText } from './redact';

@@ -1,0 +1,350 @@
+import { posix } from 'node:path';
+import { parse as shellParse } from 'shell-quote';
+import { compileCel, type CelProgram } from './cel';
+import { redactText } from './redact';
+import type {
+  AfterSpec,
+  AskOnToolsSpec,
+  CostBudgetSpec,
+  DenyCommandsSpec,
+  ExprSpec,
+  Matcher,
+  MaxToolCallsSpec,
+  PolicySpec,
+} from './spec';
+import type { PolicyState } from './state';
+import type { DecideContext, PolicyLevel, Verdict } from './types';
+import type { ActionView } from './view';
+
+/** One policy's opinion on one action; `null` when it has none (an implicit allow). */
+export interface Opinion {
+  verdict: Verdict;
+  reason: string;
+  askKeys?: string[];
+}
+
+/** What every decision shares: the action, the state before it, the context, and the CEL variables (lazily). */
+export interface Evaluation {
+  view: ActionView;
+  state: PolicyState;
+  ctx: DecideContext;
+  celVars(): Record<string, unknown>;
+}
+
+export interface Rule {
+  decide(e: Evaluation): Opinion | null;
+  /** Labels this action sets if it proceeds (`after` policies). */
+  labels?(view: ActionView): string[];
+}
+
+export interface PolicyIdentity {
+  type: string;
+  name: string;
+  level: PolicyLevel;
+}
+
+/** Compiles one validated spec; throws with a readable message when it cannot (bad regex, CEL that does not parse). */
+export function compileRule(spec: PolicySpec, id: PolicyIdentity): Rule {
+  switch (spec.type) {
+    case 'cost_budget':
+      return costBudget(spec, id);
+    case 'after':
+      return after(spec, id);
+    case 'max_tool_calls':
+      return maxToolCalls(spec, id);
+    case 'ask_on_tools':
+      return askOnTools(spec, id);
+    case 'deny_commands':
+      return denyCommands(spec);
+    case 'working_dir':
+      return workingDir();
+    case 'egress':
+      return { decide: () => null };
+    case 'expr':
+      return expr(spec);
+  }
+}
+
+/** Ask keys are `<type>:<level>:<name>:<detail>`; per-call ones have `@call:<callId>` as detail (see `confirmUpdate`). */
+const keyOf = (id: PolicyIdentity, detail: string): string => `${id.type}:${id.level}:${id.name}:${detail}`;
+const callKey = (id: PolicyIdentity, e: Evaluation): string =>
+  keyOf(id, `@call:${e.view.action.type === 'tool_call' ? e.view.action.callId : ''}`);
+
+const usd = (n: number): string => `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 4 : 2)}`;
+
+/** Spend compared to a threshold tolerates float sums (0.1 + 0.2). */
+const EPSILON = 1e-9;
+
+export function isValidCost(cost: unknown): cost is number {
+  return typeof cost === 'number' && Number.isFinite(cost) && cost >= 0;
+}
+
+function costBudget(spec: CostBudgetSpec, id: PolicyIdentity): Rule {
+  const thresholds = [...new Set(spec.ask_at ?? [])].sort((a, b) => a - b);
+  return {
+    decide({ view, state }) {
+      const a = view.action;
+      if (a.type === 'usage' && !isValidCost(a.costUsd)) {
+        return { verdict: 'deny', reason: `usage report with an invalid cost (${describeCost(a.costUsd)}) is refused` };
+      }
+      const spend = state.spendUsd + (a.type === 'usage' ? a.costUsd : 0);
+      if (spec.max !== undefined && spend >= spec.max - EPSILON) {
+        return {
+          verdict: 'deny',
+          reason: `session spend ${usd(spend)} is at or over the cap of ${usd(spec.max)}`,
+        };
+      }
+      const crossed = thresholds.filter((t) => spend >= t - EPSILON);
+      const keys = crossed.map((t) => keyOf(id, String(t))).filter((k) => !state.confirmed.includes(k));
+      if (keys.length === 0) return null;
+      return {
+        verdict: 'ask',
+        reason: `session spend ${usd(spend)} reached ${usd(crossed[crossed.length - 1])}; confirm to go on`,
+        askKeys: keys,
+      };
+    },
+  };
+}
+
+function describeCost(cost: unknown): string {
+  if (typeof cost !== 'number') return `not a number: ${typeof cost}`;
+  if (Number.isNaN(cost)) return 'NaN';
+  if (!Number.isFinite(cost)) return 'not finite';
+  return 'negative';
+}
+
+interface CompiledMatcher {
+  test(view: ActionView): boolean;
+  /** A matcher with only a `label`: it names a label other policies set and matches no call itself. */
+  referenceOnly: boolean;
+}
+
+function globRegex(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map(escapeRegex).join('.*')}$`);
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function toolTest(tools: string | string[] | undefined): ((kind: string) => boolean) | null {
+  if (tools === undefined) return null;
+  const list = Array.isArray(tools) ? tools : [tools];
+  const exact = new Set(list.filter((t) => !t.includes('*')));
+  const globs = list.filter((t) => t.includes('*')).map(globRegex);
+  return (kind) => exact.has(kind) || globs.some((g) => g.test(kind));
+}
+
+function compileMatcher(m: Matcher): CompiledMatcher {
+  const tool = toolTest(m.tool);
+  const re = m.match === undefined ? null : new RegExp(m.match);
+  return {
+    referenceOnly: m.label !== undefined && m.tool === undefined && m.match === undefined,
+    test(view) {
+      if (!view.isToolCall) return false;
+      if (tool && !tool(view.tool)) return false;
+      return re === null || view.subjects.some((s) => re.test(s));
+    },
+  };
+}
+
+function after(spec: AfterSpec, id: PolicyIdentity): Rule {
+  const earlierSpec = (spec.if_earlier ?? spec.before) as Matcher;
+  const earlier = compileMatcher(earlierSpec);
+  const later = compileMatcher((spec.then ?? spec.after) as Matcher);
+  const label = earlierSpec.label ?? `after.${id.level}.${id.name}`;
+  return {
+    labels: (view) => (!earlier.referenceOnly && earlier.test(view) ? [label] : []),
+    decide({ view, state }) {
+      if (!later.test(view)) return null;
+      const prior = Object.hasOwn(state.labels, label) ? state.labels[label] : null;
+      // One command line that does both (`npm i x && git push`) counts too.
+      const sameCall = prior === null && !earlier.referenceOnly && earlier.test(view);
+      if (prior === null && !sameCall) return null;
+      const earlierText = prior ? `earlier: ${prior.last}` : `in the same call: ${view.summary}`;
+      const head = spec.reason ? redactText(spec.reason, 300) : `this call comes after one labelled "${label}"`;
+      return {
+        verdict: spec.verdict,
+        reason: `${head} (${earlierText})`,
+        askKeys: spec.verdict === 'ask' ? [keyOf(id, `${label}#${prior?.count ?? 0}`)] : undefined,
+      };
+    },
+  };
+}
+
+function maxToolCalls(spec: MaxToolCallsSpec, id: PolicyIdentity): Rule {
+  const perKind = Object.entries(spec.per_kind ?? {});
+  return {
+    decide(e) {
+      const { view, state } = e;
+      if (!view.isToolCall) return null;
+      const over: string[] = [];
+      if (spec.max !== undefined && state.toolCalls + 1 > spec.max) {
+        over.push(`the session already made ${state.toolCalls} tool calls (limit ${spec.max})`);
+      }
+      for (const [kind, limit] of perKind) {
+        if (kind !== view.tool) continue;
+        const done = Object.hasOwn(state.toolCallsByKind, kind) ? state.toolCallsByKind[kind] : 0;
+        if (done + 1 > limit) over.push(`the session already made ${done} ${kind} calls (limit ${limit})`);
+      }
+      if (over.length === 0) return null;
+      return {
+        verdict: spec.verdict,
+        reason: over.join('; '),
+        askKeys: spec.verdict === 'ask' ? [callKey(id, e)] : undefined,
+      };
+    },
+  };
+}
+
+function askOnTools(spec: AskOnToolsSpec, id: PolicyIdentity): Rule {
+  const tool = toolTest(spec.tools);
+  const res = spec.match?.map((m) => new RegExp(m)) ?? null;
+  return {
+    decide(e) {
+      const { view } = e;
+      if (!view.isToolCall) return null;
+      if (tool && !tool(view.tool)) return null;
+      if (res && !view.subjects.some((s) => res.some((re) => re.test(s)))) return null;
+      return { verdict: 'ask', reason: `${view.summary} needs approval`, askKeys: [callKey(id, e)] };
+    },
+  };
+}
+
+interface CommandPattern {
+  source: string;
+  test(argv: string[], line: string): boolean;
+}
+
+/** `git push --force`: the command's name, then each word in order (others may sit between); `re:` for a regex. */
+export function compileCommandPattern(source: string): CommandPattern {
+  if (source.startsWith('re:')) {
+    const re = new RegExp(source.slice(3));
+    return { source, test: (_argv, line) => re.test(line) };
+  }
+  const words = shellParse(source).map((t) =>
+    typeof t === 'string' ? t : 'op' in t && t.op === 'glob' ? t.pattern : '',
+  );
+  if (words.length === 0 || words.some((w) => w === '')) {
+    throw new Error(`pattern "${source}" must be plain words (quote shell operators, or use re:<regex>)`);
+  }
+  const first = words[0].slice(words[0].lastIndexOf('/') + 1);
+  const matchers = [first, ...words.slice(1)].map((w) => (w.includes('*') ? globRegex(w) : w));
+  const eq = (m: string | RegExp, w: string): boolean => (typeof m === 'string' ? m === w : m.test(w));
+  return {
+    source,
+    test(argv) {
+      if (argv.length === 0 || !eq(matchers[0], argv[0])) return false;
+      let i = 1;
+      for (let j = 1; j < argv.length && i < matchers.length; j++) if (eq(matchers[i], argv[j])) i++;
+      return i === matchers.length;
+    },
+  };
+}
+
+function denyCommands(spec: DenyCommandsSpec): Rule {
+  const patterns = spec.patterns.map(compileCommandPattern);
+  return {
+    decide({ view }) {
+      if (!view.isShell) return null;
+      if (view.command === null) return { verdict: 'deny', reason: 'shell call without a command line to check' };
+      const analysis = view.shell;
+      if (analysis.error) {
+        return { verdict: 'deny', reason: `could not analyze the command (${analysis.error}): ${view.summary}` };
+      }
+      for (const argv of analysis.commands) {
+        const line = argv.join(' ');
+        const hit = patterns.find((p) => p.test(argv, line));
+        if (hit) {
+          return {
+            verdict: 'deny',
+            reason: `\`${redactText(line, 160)}\` matches the denied command "${redactText(hit.source, 100)}"`,
+          };
+        }
+      }
+      return null;
+    },
+  };
+}
+
+/** `cd`, `pushd`, `git -C` and file paths must stay inside the session workspace. */
+function workingDir(): Rule {
+  return {
+    decide({ view, ctx }) {
+      if (!view.isToolCall) return null;
+      const workspace = ctx.session.workspace;
+      if (!workspace || !workspace.startsWith('/')) {
+        return { verdict: 'deny', reason: 'the session has no absolute workspace to keep calls inside' };
+      }
+      const root = posix.normalize(workspace).replace(/(.)\/$/, '$1');
+      const outside = (target: string, base: string): string | null => {
+        if (target.startsWith('~')) return `${target} (home directory)`;
+        if (target.includes('$') || target.includes('__subst__') || target === '-') return `${target} (not resolvable)`;
+        const abs = posix.normalize(target.startsWith('/') ? target : posix.join(base, target)).replace(/(.)\/$/, '$1');
+        return abs === root || abs.startsWith(root === '/' ? '/' : `${root}/`) ? null : abs;
+      };
+      const fail = (what: string): Opinion => ({
+        verdict: 'deny',
+        reason: `${redactText(what, 200)} is outside the workspace ${redactText(root, 200)}`,
+      });
+      const a = view.action;
+      if (a.type !== 'tool_call') return null;
+      if (view.isShell) {
+        const input = a.input as { cwd?: unknown } | null;
+        let cwd = root;
+        if (input && typeof input === 'object' && typeof input.cwd === 'string' && input.cwd) {
+          const bad = outside(input.cwd, root);
+          if (bad) return fail(`working directory ${bad}`);
+          cwd = posix.normalize(input.cwd.startsWith('/') ? input.cwd : posix.join(root, input.cwd));
+        }
+        if (view.shell.error) return { verdict: 'deny', reason: `could not analyze the command (${view.shell.error})` };
+        for (const argv of view.shell.commands) {
+          for (const { target, moves } of directoryTargets(argv)) {
+            const bad = outside(target, cwd);
+            if (bad) return fail(`\`${argv.join(' ')}\` goes to ${bad}`);
+            if (moves) cwd = posix.normalize(target.startsWith('/') ? target : posix.join(cwd, target));
+          }
+        }
+        return null;
+      }
+      for (const path of view.paths) {
+        const bad = outside(path, root);
+        if (bad) return fail(`${a.tool} path ${bad}`);
+      }
+      return null;
+    },
+  };
+}
+
+/** Directories a simple command changes to (`cd`, `pushd`) or works in (`git -C`, `--git-dir`, `--work-tree`). */
+function directoryTargets(argv: string[]): { target: string; moves: boolean }[] {
+  const [name, ...args] = argv;
+  if (name === 'cd' || name === 'pushd' || name === 'chdir') {
+    const operands = args.filter((a) => !/^-[LPe@]+$/.test(a) && a !== '--');
+    if (name === 'pushd' && operands.length > 0 && /^[+-]\d+$/.test(operands[0])) return [];
+    return [{ target: operands[0] ?? '~', moves: true }];
+  }
+  if (name !== 'git') return [];
+  const out: { target: string; moves: boolean }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-C' && i + 1 < args.length) out.push({ target: args[++i], moves: false });
+    else if (a === '-c') i++;
+    else if (a.startsWith('--git-dir=') || a.startsWith('--work-tree=')) {
+      out.push({ target: a.slice(a.indexOf('=') + 1), moves: false });
+    } else if (a === '--git-dir' || a === '--work-tree') {
+      if (i + 1 < args.length) out.push({ target: args[++i], moves: false });
+    } else if (!a.startsWith('-')) break;
+  }
+  return out;
+}
+
+function expr(spec: ExprSpec): Rule {
+  const program: CelProgram = compileCel(spec.when);
+  const reason = redactText(spec.reason ?? `expression matched: ${spec.when}`, 300);
+  return {
+    decide(e) {
+      return program(e.celVars()) ? { verdict: spec.verdict, reason } : null;
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import { type z } from 'zod';
+import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
+import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
+import { redactText } from './redact';
+import { POLICY_TYPES, PolicySpec, type PolicyType } from './spec';
+import type { PolicyState, StateUpdate } from './state';
+import type { Decision, DecideContext, PolicyAction, PolicyEntry, PolicyLevel, PolicyReason, Verdict } from './types';
+import { ActionView } from './view';
+
+const LEVEL_ORDER: Record<PolicyLevel, number> = { org: 0, agent: 1, session: 2 };
+const SEVERITY: Record<Verdict, number> = { allow: 0, ask: 1, deny: 2 };
+
+interface CompiledPolicy {
+  name: string;
+  type: string;
+  level: PolicyLevel;
+  origin: string;
+  rule: Rule;
+  /** Set when the policy failed to validate or compile: it then denies every action. */
+  loadError: string | null;
+  egress: EgressLists | null;
+}
+
+declare const compiledBrand: unique symbol;
+/** Policies ready to decide with; opaque. Build with `compilePolicies`. */
+export interface CompiledPolicySet {
+  readonly [compiledBrand]: true;
+}
+
+interface PolicySetData {
+  policies: CompiledPolicy[];
+  errors: { origin: string; message: string }[];
+  hasExpr: boolean;
+}
+
+const sets = new WeakMap<CompiledPolicySet, PolicySetData>();
+
+function dataOf(set: CompiledPolicySet): PolicySetData {
+  const data = sets.get(set);
+  if (!data) throw new Error('not a compiled policy set (use compilePolicies)');
+  return data;
+}
+
+/**
+ * Validates and compiles policies, ordered org → agent → session (entry order within a level). Never throws: a
+ * policy that does not validate or compile denies every action, saying why (fail closed).
+ */
+export function compilePolicies(entries: PolicyEntry[]): CompiledPolicySet {
+  const indexed = entries.map((entry, i) => ({ entry, i }));
+  indexed.sort((a, b) => levelRank(a.entry.level) - levelRank(b.entry.level) || a.i - b.i);
+  const policies: CompiledPolicy[] = [];
+  const errors: PolicySetData['errors'] = [];
+  const perLevel = new Map<PolicyLevel, number>();
+  const taken = new Set<string>();
+  for (const { entry } of indexed) {
+    const level: PolicyLevel = entry.level in LEVEL_ORDER ? entry.level : 'org';
+    const index = perLevel.get(level) ?? 0;
+    perLevel.set(level, index + 1);
+    const raw = entry.spec as { type?: unknown; name?: unknown } | null;
+    const rawType = raw && typeof raw === 'object' && typeof raw.type === 'string' ? raw.type : 'policy';
+    const origin = typeof entry.origin === 'string' ? entry.origin : String(entry.origin);
+    let compiled: CompiledPolicy;
+    const parsed = PolicySpec.safeParse(entry.spec);
+    if (!parsed.success) {
+      const name = uniqueName(
+        taken,
+        level,
+        typeof raw?.name === 'string' ? raw.name : `${safeTypeName(rawType)}-${index}`,
+      );
+      compiled = failed(name, rawType, level, origin, `invalid policy: ${flattenIssues(parsed.error)}`);
+    } else {
+      const spec = parsed.data;
+      const name = uniqueName(taken, level, spec.name ?? `${spec.type}-${index}`);
+      try {
+        const rule = compileRule(spec, { type: spec.type, name, level });
+        compiled = {
+          name,
+          type: spec.type,
+          level,
+          origin,
+          rule,
+          loadError: null,
+          egress: spec.type === 'egress' ? { allow: spec.allow, deny: spec.deny } : null,
+        };
+      } catch (e) {
+        compiled = failed(name, spec.type, level, origin, `policy does not compile: ${(e as Error).message}`);
+      }
+    }
+    if (compiled.loadError) errors.push({ origin, message: compiled.loadError });
+    policies.push(compiled);
+  }
+  const set = Object.freeze({}) as CompiledPolicySet;
+  sets.set(set, { policies, errors, hasExpr: policies.some((p) => p.type === 'expr') });
+  return set;
+}
+
+function levelRank(level: unknown): number {
+  return typeof level === 'string' && level in LEVEL_ORDER ? LEVEL_ORDER[level as PolicyLevel] : 0;
+}
+
+function safeTypeName(type: string): string {
+  return /^[a-z_]{1,40}$/.test(type) ? type : 'policy';
+}
+
+/** Names are unique within a level (they are part of ask keys); a repeated name gets a `-2`, `-3`… suffix. */
+function uniqueName(taken: Set<string>, level: PolicyLevel, wanted: string): string {
+  const base = wanted.replace(/:/g, '_').slice(0, 100) || 'policy';
+  let name = base;
+  for (let n = 2; taken.has(`${level}:${name}`); n++) name = `${base}-${n}`;
+  taken.add(`${level}:${name}`);
+  return name;
+}
+
+function failed(name: string, type: string, level: PolicyLevel, origin: string, message: string): CompiledPolicy {
+  const loadError = redactText(message, 1000);
+  const reason = `policy "${name}" (${redactText(origin, 100)}) failed to load, so every action is denied: ${loadError}`;
+  return {
+    name,
+    type,
+    level,
+    origin,
+    loadError,
+    rule: { decide: () => ({ verdict: 'deny', reason }) },
+    // A broken egress policy (or one whose type is unreadable) allows no host at all.
+    egress: type === 'egress' || !POLICY_TYPES.includes(type as PolicyType) ? { allow: [] } : null,
+  };
+}
+
+function flattenIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+}
+
+export function loadErrors(set: CompiledPolicySet): { origin: string; message: string }[] {
+  return dataOf(set).errors.map((e) => ({ ...e }));
+}
+
+/** The egress host lists all egress policies leave: allow lists intersect, deny lists add up. */
+export function effectiveEgress(set: CompiledPolicySet): EffectiveEgress {
+  return combineEgress(dataOf(set).policies.flatMap((p) => (p.egress ? [p.egress] : [])));
+}
+
+/**
+ * Decides one action. Pure and total: reads only its arguments, never throws. A policy that throws denies, with the
+ * reason. Costs O(policies); the state already summarizes the history.
+ */
+export function decide(set: CompiledPolicySet, state: PolicyState, action: PolicyAction, ctx: DecideContext): Decision {
+  try {
+    return decideUnsafe(dataOf(set), state, action, ctx);
+  } catch (e) {
+    const reason = `the policy engine failed, so the action is denied: ${redactText(String((e as Error)?.message ?? e))}`;
+    return {
+      verdict: 'deny',
+      reasons: [{ policy: 'engine', level: 'org', verdict: 'deny', reason }],
+      policies: ['engine'],
+      askKeys: [],
+      stateUpdate: {},
+    };
+  }
+}
+
+function decideUnsafe(data: PolicySetData, state: PolicyState, action: PolicyAction, ctx: DecideContext): Decision {
+  const view = new ActionView(action);
+  let celVars: Record<string, unknown> | null = null;
+  const evaluation: Evaluation = {
+    view,
+    state,
+    ctx,
+    celVars: () => (celVars ??= buildCelVars(view, state, ctx)),
+  };
+
+  const reasons: PolicyReason[] = [];
+  const byVerdict: Record<Verdict, string[]> = { allow: [], ask: [], deny: [] };
+  const askKeys: string[] = [];
+  const labels: Record<string, string> = {};
+  let verdict: Verdict = 'allow';
+
+  for (const p of data.policies) {
+    let opinion: Opinion | null;
+    try {
+      opinion = p.rule.decide(evaluation);
+      if (p.rule.labels) for (const label of p.rule.labels(view)) labels[label] = view.summary;
+    } catch (e) {
+      opinion = {
+        verdict: 'deny',
+        reason: `policy failed while deciding, so the action is denied: ${redactText((e as Error)?.message ?? String(e))}`,
+      };
+    }
+    if (!opinion) continue;
+    reasons.push({ policy: p.name, level: p.level, verdict: opinion.verdict, reason: opinion.reason });
+    if (!byVerdict[opinion.verdict].includes(p.name)) byVerdict[opinion.verdict].push(p.name);
+    if (opinion.verdict === 'ask' && opinion.askKeys) askKeys.push(...opinion.askKeys);
+    if (SEVERITY[opinion.verdict] > SEVERITY[verdict]) verdict = opinion.verdict;
+  }
+
+  return {
+    verdict,
+    reasons,
+    policies: byVerdict[verdict],
+    askKeys: verdict === 'ask' ? [...new Set(askKeys)] : [],
+    stateUpdate: updateFor(action, verdict, labels),
+  };
+}
+
+function updateFor(action: PolicyAction, verdict: Verdict, labels: Record<string, string>): StateUpdate {
+  switch (action.type) {
+    case 'usage':
+      // Applied whatever the verdict (the model call happened), so an invalid cost is never credited.
+      return isValidCost(action.costUsd) && action.costUsd > 0 ? { spendUsd: action.costUsd } : {};
+    case 'prompt':
+      return verdict === 'deny' ? {} : { prompts: 1 };
+    case 'tool_call':
+      if (verdict === 'deny') return {};
+      return Object.keys(labels).length > 0
+        ? { toolCalls: { [action.tool]: 1 }, labels }
+        : { toolCalls: { [action.tool]: 1 } };
+  }
+}
+
+/**
+ * The variables of `expr` policies. Every field is always present (empty when it does not apply), so
+ * `action.tool == "shell"` is simply false for a prompt.
+ */
+function buildCelVars(view: ActionView, state: PolicyState, ctx: DecideContext): Record<string, unknown> {
+  const a = view.action;
+  return {
+    action: {
+      type: a.type,
+      text: a.type === 'prompt' ? a.text : '',
+      callId: a.type === 'tool_call' ? a.callId : '',
+      tool: a.type === 'tool_call' ? a.tool : '',
+      nativeTool: a.type === 'tool_call' ? a.nativeTool : '',
+      input: a.type === 'tool_call' ? celJson(a.input) : null,
+      command: view.command ?? '',
+      commands: view.commandLines,
+      paths: view.paths,
+      model: a.type === 'usage' ? a.model : '',
+      costUsd: a.type === 'usage' && typeof a.costUsd === 'number' ? a.costUsd : 0,
+      inputTokens: a.type === 'usage' ? a.inputTokens : 0,
+      outputTokens: a.type === 'usage' ? a.outputTokens : 0,
+    },
+    state: {
+      toolCalls: state.toolCalls,
+      toolCallsByKind: state.toolCallsByKind,
+      prompts: state.prompts,
+      spendUsd: state.spendUsd,
+      labels: Object.keys(state.labels),
+    },
+    actor: ctx.actor ? { id: ctx.actor.id, name: ctx.actor.name } : null,
+    session: { id: ctx.session.id, workspace: ctx.session.workspace, ownerId: ctx.session.ownerId ?? null },
+  };
+}
+
+/** Tool input as CEL sees it: JSON values only (anything else becomes null). */
+function celJson(value: unknown, depth = 0): unknown {
+  if (depth > 32) return null;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map((v) => celJson(v, depth + 1));
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = celJson(v, depth + 1);
+    return out;
+  }
+  return null;
+}
