@@ -5,3 +5,4 @@ export * from './launch';
 export * from './registry';
 export * from './yoke';
 export * from './openai-agents';
+export * from './acp';

@@ -1,4 +1,5 @@
 import { AppError } from '@yoke/protocol';
+import { AcpAdapter } from './acp/adapter';
 import type { HarnessAdapter } from './adapter';
 import { CodexAdapter } from './codex/adapter';
 import { OpenAIAgentsAdapter } from './openai-agents/adapter';
@@ -20,6 +21,7 @@ export function registeredHarnesses(): string[] {
 
 /** The adapter for a harness name (`agent.harness`). */
 export function createHarnessAdapter(name: string): HarnessAdapter {
+  if (name.startsWith('acp:')) return new AcpAdapter(name);
   const factory = Object.hasOwn(HARNESSES, name) ? HARNESSES[name] : undefined;
   if (factory) return factory();
   throw new AppError('agent.invalid', `harness ${name} is not available on this runner`);

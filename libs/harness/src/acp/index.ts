@@ -1,0 +1,2 @@
+export { AcpAdapter, type AcpAdapterOptions } from './adapter';
+export { acpCommand, acpToolKind } from './tools';
