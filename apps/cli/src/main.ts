@@ -7,6 +7,7 @@ import { isAppError } from '@yoke/protocol';
 import { enrol, loadIdentity, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
+import { approveCommand, policyApplyCommand, policyShowCommand, policyTestCommand } from './commands/policy';
 import { runCommand } from './commands/run';
 import { startCommand, teamProcessCommand } from './commands/start';
 import { yokeHome } from './server-discovery';
@@ -56,6 +57,47 @@ program
     process.exitCode = await attachCommand(session, o);
   });
 
+program
+  .command('approve')
+  .description('answer an approval request of a session (approve, or --deny)')
+  .argument('<session>', 'session id')
+  .argument('<approval>', 'approval id (shown with the request)')
+  .option('--deny', 'refuse instead of approving')
+  .option('--server <url>', 'server URL')
+  .action(async (session: string, approval: string, o: { deny?: boolean; server?: string }) => {
+    process.exitCode = await approveCommand(session, approval, o);
+  });
+
+const policy = program
+  .command('policy')
+  .description("the org's policies: apply, show, and test against recorded sessions");
+policy
+  .command('apply')
+  .description("replace the org's policy set with FILE (org owners and admins)")
+  .argument('<file>', 'policy YAML')
+  .option('--expect-version <n>', 'refuse if the set changed since this version')
+  .option('--server <url>', 'server URL')
+  .action(async (file: string, o: { server?: string; expectVersion?: string }) => {
+    process.exitCode = await policyApplyCommand(file, o);
+  });
+policy
+  .command('show')
+  .description("print the org's policy YAML")
+  .option('--server <url>', 'server URL')
+  .action(async (o: { server?: string }) => {
+    process.exitCode = await policyShowCommand(o);
+  });
+policy
+  .command('test')
+  .description('dry-run: replay recorded sessions through FILE and report what it would allow, ask or deny')
+  .argument('<file>', 'policy YAML')
+  .requiredOption('--sessions <ids>', 'comma-separated session ids')
+  .option('--json', 'print the report as JSON')
+  .option('--server <url>', 'server URL')
+  .action(async (file: string, o: { sessions: string; json?: boolean; server?: string }) => {
+    process.exitCode = await policyTestCommand(file, o);
+  });
+
 const runner = program.command('runner').description('run this machine as a runner for a Yoke server');
 runner
   .command('enrol')
@@ -85,6 +127,14 @@ runner
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof ApiError ? err.message : err instanceof Error ? err.message : String(err);
   process.stderr.write(`yoke: ${message}\n`);
+  // Positioned problems (policy or agent YAML refused by the server): one line each, editor-clickable.
+  const issues =
+    (err instanceof ApiError ? (err.body?.details as { issues?: unknown } | undefined)?.issues : null) ?? [];
+  if (Array.isArray(issues) && issues.length > 1) {
+    for (const i of issues as { file?: string; line?: number; col?: number; path?: string; message?: string }[]) {
+      process.stderr.write(`  ${i.file ?? ''}:${i.line ?? 0}:${i.col ?? 0} ${i.path ?? ''}: ${i.message ?? ''}\n`);
+    }
+  }
   // 2: the request or input was refused (bad YAML, 4xx); 1: anything else went wrong.
   process.exitCode = (err instanceof ApiError && err.status < 500) || isAppError(err) ? 2 : 1;
 });

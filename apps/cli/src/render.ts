@@ -69,8 +69,21 @@ export class TerminalRenderer {
       case 'notice':
         this.out.write(`${item.level === 'error' ? red('!') : '·'} ${item.text}\n`);
         break;
+      case 'policy_decision':
+        // Allowed actions are the normal case; only refusals and asks are worth a line.
+        if (item.verdict === 'deny') this.out.write(red(`  ⛔ ${item.reasons.join('; ') || 'denied by policy'}\n`));
+        break;
+      case 'approval_request':
+        this.out.write(
+          `${bold('? approval needed')} (${item.policy}): ${item.reason}\n` +
+            dim(`  yoke approve ${item.sessionId} ${item.approvalId}   |   --deny to refuse\n`),
+        );
+        break;
+      case 'approval_decision':
+        this.out.write(dim(`  ${item.decision}${item.actor ? ` by ${item.actor.name}` : ''}\n`));
+        break;
       default:
-        this.out.write(dim(`${item.type}\n`));
+        this.out.write(dim(`${(item as Item).type}\n`));
     }
   }
 

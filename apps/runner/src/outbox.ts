@@ -31,6 +31,12 @@ export class Outbox {
     this.load();
   }
 
+  /** Prepares a new session's outbox to number its items after `seq` (a fork starts after the copied items). */
+  static startAfter(dir: string, seq: number): void {
+    mkdirSync(dir, { recursive: true });
+    if (!existsSync(join(dir, 'acked'))) writeFileAtomic(join(dir, 'acked'), String(seq));
+  }
+
   /** The seq the next item gets. */
   get nextSeq(): number {
     return this.lastSeq + 1;

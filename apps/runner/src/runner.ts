@@ -17,7 +17,9 @@ import {
 } from '@yoke/protocol';
 import { createHarnessAdapter, type HarnessAdapter, type PermissionHook, type ProviderEnv } from '@yoke/harness';
 import type { RunnerIdentityFile } from './identity';
+import { Outbox } from './outbox';
 import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
+import { serveWorkspaceFiles } from './workspace-files';
 
 export interface RunnerOptions {
   home: string;
@@ -121,6 +123,7 @@ export class Runner {
         void this.stop();
       }
     });
+    serveWorkspaceFiles(this.socket, (id) => this.sessions.get(id)?.state.workspace ?? null);
     this.socket.on('session.input', (raw, ack) => {
       const reply = this.onInput(raw);
       if (typeof ack === 'function') ack(reply);
@@ -159,6 +162,8 @@ export class Runner {
         }
         const dir = join(this.sessionsDir, entry.sessionId);
         const workspace = this.workspaceFor(entry.input.spec.workspace, entry.sessionId);
+        // A fork: the server holds items 1..baseSeq already; this session's own items follow them.
+        if (entry.input.spec.baseSeq) Outbox.startAfter(dir, entry.input.spec.baseSeq);
         sup = SessionSupervisor.create(entry.input.spec, workspace, { ...this.deps, dir });
         this.sessions.set(entry.sessionId, sup);
         this.log.info({ sessionId: entry.sessionId, harness: entry.input.spec.harness, workspace }, 'session started');

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { PolicyState } from '@yoke/policy';
 import type { InboxEntry, SessionStartSpec } from '@yoke/protocol';
 import { readJson, writeFileAtomic } from './files';
 
@@ -14,6 +15,9 @@ export interface SessionState {
   openTurn: { turnId: string; actor: { id: string; name: string } } | null;
   /** Approvals asked and not yet answered; after a restart they are closed as expired. */
   pendingApprovals?: string[];
+  /** The policy state (a fold over this session's policy_decision items) and the last seq folded into it. */
+  policyState?: PolicyState;
+  policySeq?: number;
 }
 
 const MAX_APPLIED = 10_000;

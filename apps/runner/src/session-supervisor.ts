@@ -13,7 +13,9 @@ import {
   type SessionStartSpec,
 } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, PermissionHook, ProviderEnv } from '@yoke/harness';
+import { foldItem, initialState, type PolicyEntry, type PolicyState } from '@yoke/policy';
 import { Outbox } from './outbox';
+import { PolicyGate } from './policy-gate';
 import { type SessionState, SessionStateStore } from './session-state';
 
 export type ApprovalAnswer = 'approve' | 'deny' | 'timeout' | 'cancelled';
@@ -50,6 +52,9 @@ export class SessionSupervisor {
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly waiting = new Map<string, { resolve: (a: ApprovalAnswer) => void; timer: NodeJS.Timeout }>();
+  private readonly gate: PolicyGate;
+  /** Why the policies stopped the running turn, if they did. */
+  private stoppedBecause: string | null = null;
 
   private constructor(
     readonly sessionId: string,
@@ -57,6 +62,33 @@ export class SessionSupervisor {
     private readonly deps: SupervisorDeps,
   ) {
     this.outbox = new Outbox(deps.dir);
+    const { spec, workspace } = store.state;
+    const entries: PolicyEntry[] = [
+      ...spec.policies.filter((e) => e.level === 'org'),
+      ...spec.agent.policies.map((p, i) => ({
+        level: 'agent' as const,
+        spec: p,
+        origin: `agent ${spec.agent.name}#${i + 1}`,
+      })),
+      ...spec.policies.filter((e) => e.level === 'session'),
+    ];
+    this.gate = new PolicyGate(entries, {
+      sessionId: spec.sessionId,
+      workspace,
+      get policyState(): PolicyState {
+        return store.state.policyState ?? initialState();
+      },
+      emit: (body) => {
+        const open = this.store.state.openTurn;
+        this.emit(body, open?.turnId, open?.actor);
+      },
+      requestApproval: (ask) => this.requestApproval(ask),
+      stopTurn: (reason) => {
+        if (!this.store.state.openTurn) return;
+        this.stoppedBecause = reason;
+        this.harness?.cancel();
+      },
+    });
   }
 
   static create(spec: SessionStartSpec, workspace: string, deps: SupervisorDeps): SessionSupervisor {
@@ -64,7 +96,19 @@ export class SessionSupervisor {
     const state: SessionState = { spec, workspace, applied: [], queued: [], openTurn: null };
     const store = new SessionStateStore(deps.dir, state);
     store.update(() => undefined);
-    return new SessionSupervisor(spec.sessionId, store, deps);
+    const sup = new SessionSupervisor(spec.sessionId, store, deps);
+    for (const e of sup.gate.loadErrors) {
+      sup.emit(
+        {
+          type: 'notice',
+          level: 'error',
+          text: `policy ${e.origin} failed to load and denies every action: ${e.message}`,
+        },
+        undefined,
+        undefined,
+      );
+    }
+    return sup;
   }
 
   /** Reloads a session after a restart. A turn that was in flight has lost its harness: it ends as failed. */
@@ -72,6 +116,7 @@ export class SessionSupervisor {
     const store = SessionStateStore.load(deps.dir);
     if (!store) return null;
     const sup = new SessionSupervisor(sessionId, store, deps);
+    sup.catchUpPolicyState();
     const open = store.state.openTurn;
     if (open) {
       sup.emit(
@@ -87,6 +132,21 @@ export class SessionSupervisor {
     if (store.state.pendingApprovals?.length) store.update((s) => (s.pendingApprovals = []));
     sup.drain();
     return sup;
+  }
+
+  /** Items written but not folded before a crash (the state file is written right after the item) fold now. */
+  private catchUpPolicyState(): void {
+    const from = this.store.state.policySeq ?? 0;
+    for (const item of this.outbox.pending()) if (item.seq > from) this.foldPolicy(item);
+  }
+
+  private foldPolicy(item: ItemDraft): void {
+    if (item.type !== 'policy_decision' || item.stateUpdate === undefined) return;
+    const next = foldItem(this.store.state.policyState ?? initialState(), item);
+    this.store.update((s) => {
+      s.policyState = next;
+      s.policySeq = item.seq;
+    });
   }
 
   get state(): Readonly<SessionState> {
@@ -189,11 +249,16 @@ export class SessionSupervisor {
     });
     this.emit({ type: 'turn_started' }, turnId, actor);
     this.emit({ type: 'user_message', content }, turnId, actor);
+    this.stoppedBecause = null;
     let terminal: ItemBody;
     try {
+      const verdict = await this.gate.prompt(promptText(content), actor);
+      if (!verdict.ok) throw new Error(verdict.reason);
       const harness = await this.ensureHarness(turnId, actor);
       const outcome = await harness.runTurn({ turnId, content, actor });
-      terminal = { type: 'turn_completed', stopReason: outcome.stopReason };
+      terminal = this.stoppedBecause
+        ? { type: 'turn_failed', error: `stopped by policy: ${this.stoppedBecause}` }
+        : { type: 'turn_completed', stopReason: outcome.stopReason };
     } catch (err) {
       terminal = { type: 'turn_failed', error: errorText(err) };
       this.deps.log.warn({ err, sessionId: this.sessionId, turnId }, 'turn failed');
@@ -213,11 +278,16 @@ export class SessionSupervisor {
       workspace,
       stateDir: join(this.deps.dir, 'harness'),
       provider: this.deps.provider,
-      permission: this.deps.permission,
+      // Every tool call passes the policies first, then the runner's own hook.
+      permission: async (request) => {
+        const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);
+        return verdict.behavior === 'allow' ? this.deps.permission(request) : verdict;
+      },
       onEvent: (event) => {
         const open = this.store.state.openTurn;
-        if (event.kind === 'delta') this.deps.onDelta(this.sessionId, event.delta);
-        else this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
+        if (event.kind === 'delta') return this.deps.onDelta(this.sessionId, event.delta);
+        this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
+        if (event.item.type === 'usage') this.gate.usage(event.item, open?.actor ?? actor);
       },
     });
     return this.harness;
@@ -242,9 +312,14 @@ export class SessionSupervisor {
       } as Omit<ItemDraft, 'seq'>;
     }
     const draft = this.outbox.append(candidate);
+    this.foldPolicy(draft);
     this.deps.onItems(this.sessionId);
     return draft;
   }
+}
+
+function promptText(content: ContentPart[]): string {
+  return content.map((c) => (c.type === 'text' ? c.text : `[file ${c.path}]\n${c.content ?? ''}`)).join('\n');
 }
 
 function errorText(err: unknown): string {

@@ -7,8 +7,12 @@ import { HttpExceptionFilter } from './core/errors/http-exception.filter';
 import { QueueModule } from './core/queue/queue.module';
 import { ApprovalsModule } from './modules/approvals/approvals.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { CollabModule } from './modules/collab/collab.module';
+import { SignInModule } from './modules/auth/sign-in.module';
 import { HealthModule } from './modules/health/health.module';
+import { PoliciesModule } from './modules/policies/policies.module';
 import { BootstrapModule } from './modules/orgs/bootstrap.module';
+import { OrgAdminModule } from './modules/orgs/org-admin.module';
 import { RunnersModule } from './modules/runners/runners.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 
@@ -23,9 +27,13 @@ export class AppModule {
         QueueModule,
         AuthModule,
         BootstrapModule,
+        SignInModule,
+        OrgAdminModule,
         RunnersModule,
         SessionsModule,
         ApprovalsModule,
+        CollabModule,
+        PoliciesModule,
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -7,11 +7,11 @@ import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import { AppModule } from './app.module';
+import { setupApp } from './app.setup';
 import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { runMigrations } from './core/database/migrate';
 import { JobRegistry } from './core/queue/job-registry';
-import { YokeIoAdapter } from './core/realtime/io.adapter';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -41,11 +41,7 @@ async function main(): Promise<void> {
     },
   );
   app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: '2mb' });
-  app.setGlobalPrefix('api/v1', { exclude: ['health', 'ready', 'metrics'] });
-  app.useWebSocketAdapter(
-    new YokeIoAdapter(app, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null),
-  );
+  setupApp(app, config, redis);
   const webDir = config.webDir ?? resolve(__dirname, '../../web/out');
   if (existsSync(webDir)) app.useStaticAssets(webDir, { extensions: ['html'], index: 'index.html' });
   app.enableShutdownHooks();

@@ -10,3 +10,5 @@ export * from './sequencer';
 export * from './jobs';
 export * from './approvals';
 export * from './policies';
+export * from './collab';
+export * from './identity';

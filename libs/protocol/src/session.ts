@@ -39,6 +39,8 @@ export const SessionStartSpec = z.strictObject({
   workspace: z.string().max(4096).nullable(),
   /** Org and session policies in force for this session (the agent's own travel in `agent.policies`). */
   policies: z.array(PolicyEntryWire).max(500).default([]),
+  /** A fork: the server already holds items 1..baseSeq (copied); the runner numbers its items after them. */
+  baseSeq: z.number().int().nonnegative().optional(),
 });
 export type SessionStartSpec = z.infer<typeof SessionStartSpec>;
 

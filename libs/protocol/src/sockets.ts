@@ -4,6 +4,17 @@ import { Uuid } from './common';
 import { Delta, type Item, type PartialItem } from './items';
 import { type InboxEntry, type Session } from './session';
 import type { Approval } from './approvals';
+import type {
+  AccessRevokedEvent,
+  Comment,
+  PresenceEvent,
+  TypingBody,
+  TypingEvent,
+  WorkspaceFile,
+  WorkspaceListing,
+  WorkspaceListRequest,
+  WorkspaceReadRequest,
+} from './collab';
 
 /** socket.io namespaces. */
 export const NS_RUNNER = '/runner';
@@ -15,6 +26,8 @@ export const rooms = {
   user: (userId: string) => `user:${userId}`,
   runner: (runnerId: string) => `runner:${runnerId}`,
   session: (sessionId: string) => `session:${sessionId}`,
+  /** Every socket whose access comes from one share (a grant or a link): revoking it disconnects them. */
+  share: (shareId: string) => `share:${shareId}`,
 } as const;
 
 // ---- runner <-> server ----
@@ -51,12 +64,18 @@ export interface RunnerToServerEvents {
   'runner.hello': (payload: RunnerHello, ack: (reply: HelloAck) => void) => void;
   'runner.heartbeat': (payload: Heartbeat, ack: (reply: Ack<{ at: string }>) => void) => void;
   'session.items': (payload: ItemsBatch, ack: (reply: ItemsAck) => void) => void;
+  /** A new credential for this runner, shown once; the old one works until the new one is first used. */
+  'runner.rotate_credential': (ack: (reply: Ack<{ credential: string }>) => void) => void;
   'session.delta': (payload: DeltaEvent) => void;
 }
 
 export type InboxAck = Ack<{ applied: boolean }>;
 export interface ServerToRunnerEvents {
   'session.input': (entry: InboxEntry, ack: (reply: InboxAck) => void) => void;
+  /** Lists a directory of a session's workspace (paths confined to it). */
+  'workspace.list': (req: WorkspaceListRequest, ack: (reply: Ack<{ listing: WorkspaceListing }>) => void) => void;
+  /** Reads a file of a session's workspace, size-capped. */
+  'workspace.read': (req: WorkspaceReadRequest, ack: (reply: Ack<{ file: WorkspaceFile }>) => void) => void;
 }
 
 // ---- web (browser, cli) <-> server ----
@@ -76,6 +95,8 @@ export interface WebToServerEvents {
   'session.join': (payload: JoinSession, ack: (reply: JoinAck) => void) => void;
   'session.leave': (payload: LeaveSession, ack: (reply: Ack<object>) => void) => void;
   'sessions.watch': (payload: z.infer<typeof WatchOrg>, ack: (reply: Ack<object>) => void) => void;
+  /** A driver is typing in the composer (sent at most every few seconds while typing). */
+  'presence.typing': (payload: TypingBody, ack?: (reply: Ack<object>) => void) => void;
 }
 
 export interface ServerToWebEvents {
@@ -84,4 +105,11 @@ export interface ServerToWebEvents {
   'session.updated': (session: Session) => void;
   /** An approval was settled (by a human or a timeout): every open view updates at once. */
   'approval.updated': (approval: Approval) => void;
+  /** A comment was added, replied to or (un)resolved. */
+  'comment.updated': (comment: Comment) => void;
+  /** Who is watching a session now. */
+  'presence.updated': (payload: PresenceEvent) => void;
+  'presence.typing': (payload: TypingEvent) => void;
+  /** Your access to a session ended or changed: leave (or re-join) its live view. */
+  'access.revoked': (payload: AccessRevokedEvent) => void;
 }

@@ -24,6 +24,13 @@ const EnvSchema = z.object({
   YOKE_RUNNER_STALE_SECONDS: z.coerce.number().int().min(5).default(30),
   /** Seconds a runner may stay disconnected before its running sessions are marked failed. */
   YOKE_RUNNER_OFFLINE_GRACE_SECONDS: z.coerce.number().int().min(1).default(120),
+  /**
+   * Team mode: the key (at least 32 characters) that signs session cookies and encrypts SSO client secrets at rest.
+   * Without it, bearer tokens work but browser sign-in and SSO configuration are refused.
+   */
+  YOKE_SECRET_KEY: z.string().min(32).optional(),
+  /** The URL users reach this deployment at (OIDC callback, device verification page). Default: the request's. */
+  YOKE_PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -41,6 +48,8 @@ export type AppConfig = {
   runnerStaleSeconds: number;
   runnerOfflineGraceSeconds: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  secretKey: string | null;
+  publicUrl: string | null;
 };
 
 /** Secrets: the logger redacts these paths wherever they appear. */
@@ -50,6 +59,7 @@ export const REDACT_PATHS = [
   'databaseUrl',
   'redisUrl',
   'bootstrapToken',
+  'secretKey',
   'credential',
   'token',
 ];
@@ -77,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     runnerStaleSeconds: e.YOKE_RUNNER_STALE_SECONDS,
     runnerOfflineGraceSeconds: e.YOKE_RUNNER_OFFLINE_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,
+    secretKey: e.YOKE_SECRET_KEY ?? null,
+    publicUrl: e.YOKE_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
   };
 }
 

@@ -19,6 +19,11 @@ export interface WebBroadcaster {
   to(room: string | string[]): {
     emit<E extends keyof ServerToWebEvents>(event: E, ...args: Parameters<ServerToWebEvents[E]>): unknown;
   };
+  /** Both a namespace and a Redis emitter can act on the sockets of a room, on every replica. */
+  in?(room: string | string[]): {
+    disconnectSockets(close?: boolean): void;
+    socketsLeave(room: string | string[]): void;
+  };
 }
 
 /**
@@ -40,6 +45,11 @@ export class RealtimePublisher {
     this.runners = nsp as unknown as Namespace<Record<string, never>, ServerToRunnerEvents>;
   }
 
+  /** Closes every socket of a runner on every replica (through the adapter): used when it is revoked. */
+  disconnectRunner(runnerId: string): void {
+    this.runners?.in(rooms.runner(runnerId)).disconnectSockets(true);
+  }
+
   items(sessionId: string, items: Item[]): void {
     const room = this.web?.to(rooms.session(sessionId));
     if (!room) return;
@@ -54,8 +64,59 @@ export class RealtimePublisher {
     this.web?.to(rooms.session(approval.sessionId)).emit('approval.updated', approval);
   }
 
+  /** Any web event to everyone watching one session. */
+  toSession<E extends keyof ServerToWebEvents>(
+    sessionId: string,
+    event: E,
+    ...args: Parameters<ServerToWebEvents[E]>
+  ): void {
+    this.web?.to(rooms.session(sessionId)).emit(event, ...args);
+  }
+
+  /**
+   * Ends access at once: tells the sockets in `room` why, then disconnects them (every replica). Used when a share
+   * is revoked; `room` is built by `rooms.share`.
+   */
+  disconnectRoom(room: string, sessionId: string, message: string): void {
+    this.web?.to(room).emit('access.revoked', { sessionId, message });
+    this.web?.in?.(room).disconnectSockets(true);
+  }
+
+  /** Takes a person's sockets out of a session's room (their role changed); their views re-join. */
+  removeFromSession(userId: string, sessionId: string, message: string): void {
+    this.web?.in?.(rooms.user(userId)).socketsLeave(rooms.session(sessionId));
+    this.web?.to(rooms.user(userId)).emit('access.revoked', { sessionId, message });
+  }
+
+  /**
+   * A request to a runner that answers with an ack (workspace files): the first ok reply wins; `null` when no
+   * socket of that runner answered in time.
+   */
+  askRunner<E extends 'workspace.list' | 'workspace.read'>(
+    runnerId: string,
+    event: E,
+    payload: Parameters<ServerToRunnerEvents[E]>[0],
+    timeoutMs = RUNNER_ACK_TIMEOUT_MS,
+  ): Promise<Parameters<Parameters<ServerToRunnerEvents[E]>[1]>[0] | null> {
+    const nsp = this.runners;
+    if (!nsp) return Promise.resolve(null);
+    type Reply = Parameters<Parameters<ServerToRunnerEvents[E]>[1]>[0];
+    return new Promise((resolve) => {
+      (
+        nsp.to(rooms.runner(runnerId)).timeout(timeoutMs) as unknown as {
+          emit(event: string, payload: unknown, cb: (err: Error | null, replies: Reply[]) => void): void;
+        }
+      ).emit(event, payload, (_err, replies = []) => {
+        resolve(replies.find((r) => r && r.ok) ?? replies[0] ?? null);
+      });
+    });
+  }
+
   sessionUpdated(session: Session): void {
-    this.web?.to([rooms.org(session.orgId), rooms.session(session.id)]).emit('session.updated', session);
+    // The owner's own room too: members who may not watch the whole org still see their sessions live.
+    this.web
+      ?.to([rooms.org(session.orgId), rooms.session(session.id), rooms.user(session.ownerId)])
+      .emit('session.updated', session);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { AppError, DecideApprovalBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
+import { Allow } from '../auth/access';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ApprovalsService } from './approvals.service';
 
@@ -10,16 +11,19 @@ const SessionId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('sess
 export class ApprovalsController {
   constructor(private readonly approvals: ApprovalsService) {}
 
+  @Allow('auditor')
   @Get('approvals')
   pending(@CurrentPrincipal() p: Principal) {
     return this.approvals.pending(p);
   }
 
+  @Allow('auditor')
   @Get('sessions/:id/approvals')
   list(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.approvals.list(p, id);
   }
 
+  @Allow('member')
   @Post('sessions/:id/approvals/:approvalId')
   @HttpCode(200)
   decide(

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type Approval, AppError, type DecideApprovalBody } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { type ApprovalRow, ApprovalsRepository } from './approvals.repository';
@@ -15,6 +16,7 @@ export class ApprovalsService {
     private readonly repo: ApprovalsRepository,
     private readonly sessions: SessionsService,
     private readonly publisher: RealtimePublisher,
+    private readonly access: SessionAccessService,
   ) {}
 
   async list(p: Principal, sessionId: string): Promise<Approval[]> {
@@ -23,13 +25,25 @@ export class ApprovalsService {
   }
 
   async pending(p: Principal): Promise<Approval[]> {
-    return (await this.repo.listPending(p.orgId, null, 200)).map(toApproval);
+    const rows = await this.repo.listPending(p.orgId, null, 200);
+    // The inbox holds the approvals of sessions the caller may see.
+    const visible = new Map<string, boolean>();
+    for (const id of new Set(rows.map((r) => r.sessionId))) {
+      visible.set(
+        id,
+        await this.access.resolve(p, id).then(
+          () => true,
+          () => false,
+        ),
+      );
+    }
+    return rows.filter((r) => visible.get(r.sessionId)).map(toApproval);
   }
 
   async decide(p: Principal, sessionId: string, approvalId: string, body: DecideApprovalBody): Promise<Approval> {
     const session = await this.sessions.get(p, sessionId);
-    if (session.ownerId !== p.userId)
-      throw new AppError('auth.forbidden', 'only the session owner can answer its approvals');
+    // The owner answers, or whoever the owner delegated approvals to.
+    await this.access.require(p, sessionId, 'approve');
     const actor = { id: p.userId, name: p.name };
     const row = await this.repo.decide(
       p.orgId,

@@ -4,10 +4,11 @@ import { OrgsModule } from '../orgs/orgs.module';
 import { AuthGuard } from './auth.guard';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { SecretBox } from './secret-box';
 
 @Module({
   imports: [OrgsModule],
-  providers: [AuthRepository, AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, AuthRepository],
+  providers: [AuthRepository, AuthService, SecretBox, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, AuthRepository, SecretBox],
 })
 export class AuthModule {}

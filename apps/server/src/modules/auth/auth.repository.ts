@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma/prisma.service';
 
+const TOUCH_EVERY_MS = 60_000;
+
 @Injectable()
 export class AuthRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -16,10 +18,56 @@ export class AuthRepository {
       where: { orgId_userId: { orgId: token.orgId, userId: token.userId } },
     });
     if (!membership) return null;
+    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      await this.prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
+    }
     return { token, user: token.user, role: membership.role };
   }
 
-  async createToken(data: { orgId: string; userId: string; name: string; tokenHash: string; expiresAt?: Date }) {
+  async createToken(data: {
+    orgId: string;
+    userId: string;
+    name: string;
+    tokenHash: string;
+    expiresAt?: Date;
+    scope?: string;
+    kind?: string;
+  }) {
     return this.prisma.apiToken.create({ data });
+  }
+
+  listTokens(orgId: string, userId: string, now: Date) {
+    return this.prisma.apiToken.findMany({
+      where: { orgId, userId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  /** Revokes one of the user's tokens in the org; false when there is no such live token. */
+  async revokeToken(orgId: string, userId: string, id: string, now: Date): Promise<boolean> {
+    const r = await this.prisma.apiToken.updateMany({
+      where: { orgId, userId, id, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    return r.count === 1;
+  }
+
+  createWebSession(data: { orgId: string; userId: string; tokenHash: string; expiresAt: Date }) {
+    return this.prisma.webSession.create({ data });
+  }
+
+  /** A live browser session with its user and that user's current role in the session's org. */
+  async findActiveWebSession(tokenHash: string, now: Date) {
+    const session = await this.prisma.webSession.findUnique({ where: { tokenHash }, include: { user: true } });
+    if (!session || session.revokedAt || session.expiresAt <= now) return null;
+    const membership = await this.prisma.membership.findUnique({
+      where: { orgId_userId: { orgId: session.orgId, userId: session.userId } },
+    });
+    if (!membership) return null;
+    return { session, user: session.user, role: membership.role };
+  }
+
+  async revokeWebSession(orgId: string, id: string, now: Date): Promise<void> {
+    await this.prisma.webSession.updateMany({ where: { orgId, id, revokedAt: null }, data: { revokedAt: now } });
   }
 }

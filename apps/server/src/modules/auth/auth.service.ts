@@ -1,16 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError } from '@yoke/protocol';
+import { AppError, CSRF_HEADER, SESSION_COOKIE } from '@yoke/protocol';
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret } from '../../core/tokens';
 import { LocalIdentity } from '../orgs/local-identity';
+import { effectiveRole } from './access';
 import { AuthRepository } from './auth.repository';
-import type { Principal } from './principal';
+import type { Principal, PrincipalSource } from './principal';
+import { parseCookies, SecretBox } from './secret-box';
+
+export type Authenticated = { principal: Principal; source: PrincipalSource };
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 @Injectable()
 export class AuthService {
   constructor(
     private readonly repo: AuthRepository,
     private readonly local: LocalIdentity,
+    private readonly box: SecretBox,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -19,20 +29,82 @@ export class AuthService {
    * when no token is given. A token that is given but invalid is always refused, in every mode.
    */
   async authenticate(token: string | undefined): Promise<Principal> {
+    return (await this.fromToken(token, undefined)).principal;
+  }
+
+  /**
+   * Resolves the caller of a request or socket handshake: bearer token first, then the signed session cookie, then
+   * (embedded mode, loopback Host only) the local user. Cookie-authenticated writes must carry the CSRF token.
+   */
+  async authenticateHeaders(
+    headers: IncomingHttpHeaders,
+    opts: { token?: string; method?: string } = {},
+  ): Promise<Authenticated> {
+    const token = opts.token ?? bearerToken(headers.authorization);
+    if (token) return this.fromToken(token, headers.host);
+    const cookie = parseCookies(headers.cookie)[SESSION_COOKIE];
+    if (cookie) {
+      const secret = this.box.unsign(cookie);
+      const found = secret ? await this.repo.findActiveWebSession(hashSecret(secret), new Date()) : null;
+      if (found) {
+        const source: PrincipalSource = { kind: 'cookie', webSessionId: found.session.id };
+        if (opts.method && !SAFE_METHODS.has(opts.method.toUpperCase())) this.checkCsrf(source, headers);
+        return {
+          principal: {
+            userId: found.user.id,
+            orgId: found.session.orgId,
+            name: found.user.name,
+            email: found.user.email,
+            role: found.role,
+          },
+          source,
+        };
+      }
+      if (!this.config.embedded) throw new AppError('auth.unauthenticated', 'the session has ended; sign in again');
+    }
+    return this.fromToken(undefined, headers.host);
+  }
+
+  /** The CSRF token of a browser session: an HMAC of its id, set as a readable cookie at sign-in. */
+  csrfToken(webSessionId: string): string {
+    return this.box.mac(`csrf:${webSessionId}`);
+  }
+
+  private checkCsrf(source: { webSessionId: string }, headers: IncomingHttpHeaders): void {
+    const raw = headers[CSRF_HEADER];
+    const given = Buffer.from(String(Array.isArray(raw) ? raw[0] : (raw ?? '')));
+    const expected = Buffer.from(this.csrfToken(source.webSessionId));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AppError('auth.csrf_failed', `a write from a browser session needs the ${CSRF_HEADER} header`);
+    }
+  }
+
+  private async fromToken(token: string | undefined, host: string | undefined): Promise<Authenticated> {
     if (!token) {
-      if (this.config.embedded) return this.local.principal();
-      throw new AppError('auth.unauthenticated', 'an API token is required (Authorization: Bearer <token>)');
+      if (this.config.embedded && isLoopbackHost(host))
+        return { principal: this.local.principal(), source: { kind: 'local' } };
+      throw new AppError('auth.unauthenticated', 'sign in, or send an API token (Authorization: Bearer <token>)');
     }
     const found = await this.repo.findActiveToken(hashSecret(token), new Date());
     if (!found) throw new AppError('auth.invalid_token', 'the API token is invalid, expired or revoked');
     return {
-      userId: found.user.id,
-      orgId: found.token.orgId,
-      name: found.user.name,
-      email: found.user.email,
-      role: found.role,
+      principal: {
+        userId: found.user.id,
+        orgId: found.token.orgId,
+        name: found.user.name,
+        email: found.user.email,
+        role: effectiveRole(found.role, found.token.scope === 'read' ? 'read' : 'write'),
+      },
+      source: { kind: 'token', tokenId: found.token.id },
     };
   }
+}
+
+/** Embedded mode serves its login-free local user only to loopback Host names (no DNS rebinding). */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return true;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  return LOOPBACK_HOSTS.has(name.toLowerCase());
 }
 
 export function bearerToken(header: string | string[] | undefined): string | undefined {

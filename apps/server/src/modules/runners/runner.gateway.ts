@@ -14,6 +14,7 @@ import { answer } from '../../core/errors/ws-ack';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { connectError } from '../../core/realtime/socket-auth';
+import { Allow } from '../auth/access';
 import { RunnerEventsService } from '../sessions/runner-events.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { type RunnerIdentity, RunnersService } from './runners.service';
@@ -84,11 +85,13 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     await this.sessions.publishRunnerSessions(runner.runnerId);
   }
 
+  @Allow('runner')
   @SubscribeMessage('runner.hello')
   hello(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => this.events.hello(socket.data.runner, body));
   }
 
+  @Allow('runner')
   @SubscribeMessage('runner.heartbeat')
   heartbeat(@ConnectedSocket() socket: RunnerSocket) {
     return answer(undefined, async () => ({
@@ -96,6 +99,13 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     }));
   }
 
+  @Allow('runner')
+  @SubscribeMessage('runner.rotate_credential')
+  rotateCredential(@ConnectedSocket() socket: RunnerSocket) {
+    return answer(undefined, () => this.runners.rotateCredential(socket.data.runner));
+  }
+
+  @Allow('runner')
   @SubscribeMessage('session.items')
   items(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => this.events.items(socket.data.runner, body));

@@ -29,8 +29,35 @@ export class RunnersRepository {
     });
   }
 
-  findByCredentialHash(credentialHash: string) {
-    return this.prisma.runner.findUnique({ where: { credentialHash } });
+  /** The runner holding a credential: its current one, or the one before the last rotation (until the new one is used). */
+  async findByCredentialHash(credentialHash: string) {
+    const current = await this.prisma.runner.findUnique({ where: { credentialHash } });
+    if (current) {
+      if (current.previousCredentialHash) {
+        await this.prisma.runner.update({ where: { id: current.id }, data: { previousCredentialHash: null } });
+      }
+      return current;
+    }
+    return this.prisma.runner.findUnique({ where: { previousCredentialHash: credentialHash } });
+  }
+
+  /** Replaces a live runner's credential; the previous one keeps working until the new one is first used. */
+  async rotateCredential(orgId: string, id: string, credentialHash: string, now: Date) {
+    const r = await this.prisma.runner.findFirst({ where: { orgId, id, revokedAt: null } });
+    if (!r) return null;
+    return this.prisma.runner.update({
+      where: { id },
+      data: { credentialHash, previousCredentialHash: r.credentialHash, credentialRotatedAt: now },
+    });
+  }
+
+  /** Revokes a live runner of the org; false when there is none. */
+  async revoke(orgId: string, id: string, now: Date): Promise<boolean> {
+    const r = await this.prisma.runner.updateMany({
+      where: { orgId, id, revokedAt: null },
+      data: { revokedAt: now, online: false },
+    });
+    return r.count === 1;
   }
 
   list(orgId: string) {

@@ -5,10 +5,12 @@ import {
   type EnrolBody,
   type EnrolReply,
   type Enrolment,
+  type RotateCredentialReply,
   type RunnerView,
 } from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { JobQueue } from '../../core/queue/job-queue';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
 import type { Principal } from '../auth/principal';
 import { RunnersRepository } from './runners.repository';
@@ -20,13 +22,11 @@ export class RunnersService {
   constructor(
     private readonly repo: RunnersRepository,
     private readonly jobs: JobQueue,
+    private readonly publisher: RealtimePublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async createEnrolment(principal: Principal, body: CreateEnrolmentBody): Promise<Enrolment> {
-    if (principal.role !== 'owner' && principal.role !== 'admin') {
-      throw new AppError('auth.forbidden', 'only org owners and admins can enrol runners');
-    }
     const token = newSecret('yke');
     const expiresAt = new Date(Date.now() + body.ttlSeconds * 1000);
     await this.repo.createEnrolment({
@@ -54,9 +54,25 @@ export class RunnersService {
 
   async authenticate(credential: string): Promise<RunnerIdentity> {
     const runner = await this.repo.findByCredentialHash(hashSecret(credential));
-    if (!runner || runner.revokedAt)
-      throw new AppError('auth.invalid_token', 'the runner credential is invalid or revoked');
+    if (!runner) throw new AppError('auth.invalid_token', 'the runner credential is invalid');
+    if (runner.revokedAt) throw new AppError('runner.revoked', 'this runner was revoked by an org admin');
     return { runnerId: runner.id, orgId: runner.orgId, name: runner.name };
+  }
+
+  /** A new credential for a connected runner, shown once; the old one works until the new one is first used. */
+  async rotateCredential(runner: RunnerIdentity): Promise<RotateCredentialReply> {
+    const credential = newSecret('ykr');
+    const r = await this.repo.rotateCredential(runner.orgId, runner.runnerId, hashSecret(credential), new Date());
+    if (!r) throw new AppError('runner.revoked', 'this runner was revoked by an org admin');
+    return { credential };
+  }
+
+  /** Revokes a runner of the caller's org and closes its sockets on every replica at once. */
+  async revoke(principal: Principal, runnerId: string): Promise<void> {
+    if (!(await this.repo.revoke(principal.orgId, runnerId, new Date()))) {
+      throw new AppError('runner.not_found', 'no such runner');
+    }
+    this.publisher.disconnectRunner(runnerId);
   }
 
   async list(principal: Principal): Promise<RunnerView[]> {

@@ -8,6 +8,7 @@ import {
   SendMessageBody,
 } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
+import { Allow } from '../auth/access';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { SessionsService } from './sessions.service';
 
@@ -19,21 +20,25 @@ const SessionId = new ParseUUIDPipe({
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
+  @Allow('member')
   @Post()
   create(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(CreateSessionBody)) body: CreateSessionBody) {
     return this.sessions.create(p, body);
   }
 
+  @Allow('auditor')
   @Get()
   list(@CurrentPrincipal() p: Principal, @Query(new ZodPipe(ListSessionsQuery)) q: ListSessionsQuery) {
     return this.sessions.list(p, q);
   }
 
+  @Allow('auditor')
   @Get(':id')
   get(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.sessions.get(p, id);
   }
 
+  @Allow('auditor')
   @Get(':id/items')
   items(
     @CurrentPrincipal() p: Principal,
@@ -43,6 +48,7 @@ export class SessionsController {
     return this.sessions.items(p, id, q.afterSeq, q.limit);
   }
 
+  @Allow('member')
   @Post(':id/messages')
   @HttpCode(202)
   send(
@@ -53,6 +59,7 @@ export class SessionsController {
     return this.sessions.sendMessage(p, id, body);
   }
 
+  @Allow('member')
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(

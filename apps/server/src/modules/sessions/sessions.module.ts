@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
 import { AuthModule } from '../auth/auth.module';
 import { RunnerGateway } from '../runners/runner.gateway';
+import { PolicySetsModule } from '../policies/policy-sets.module';
 import { RunnersModule } from '../runners/runners.module';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { PartialStore } from './partial-store';
@@ -12,7 +14,7 @@ import { SessionsService } from './sessions.service';
 import { WebGateway } from './web.gateway';
 
 @Module({
-  imports: [AuthModule, RunnersModule],
+  imports: [AuthModule, RunnersModule, PolicySetsModule, AccessModule],
   controllers: [SessionsController],
   providers: [
     SessionsRepository,

@@ -18,6 +18,7 @@ export type NewSession = {
   harness: string;
   model: string | null;
   workspace: string | null;
+  policies: object[];
   idempotencyKey: string | null;
 };
 
@@ -36,7 +37,11 @@ export class SessionsRepository {
         if (existing) return { session: existing, inbox: [] as InboxRow[], created: false };
       }
       const session = await tx.session.create({
-        data: { ...data, agent: data.agent as Prisma.InputJsonValue },
+        data: {
+          ...data,
+          agent: data.agent as Prisma.InputJsonValue,
+          policies: data.policies as Prisma.InputJsonValue,
+        },
         include: withRunner,
       });
       const inbox: InboxRow[] = [];
@@ -68,9 +73,19 @@ export class SessionsRepository {
 
   list(
     orgId: string,
-    opts: { status?: string; includeArchived: boolean; limit: number; cursor?: { updatedAt: Date; id: string } },
+    opts: {
+      status?: string;
+      includeArchived: boolean;
+      limit: number;
+      cursor?: { updatedAt: Date; id: string };
+      /** Only these (a member's own and shared sessions); all of the org when absent. */
+      visibleTo?: { ownerId: string; grantedIds: string[] } | null;
+    },
   ) {
     const where: Prisma.SessionWhereInput = { orgId };
+    if (opts.visibleTo) {
+      where.AND = [{ OR: [{ ownerId: opts.visibleTo.ownerId }, { id: { in: opts.visibleTo.grantedIds } }] }];
+    }
     if (opts.status) where.status = opts.status as Prisma.SessionWhereInput['status'];
     else if (!opts.includeArchived) where.status = { not: 'archived' };
     if (opts.cursor) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { parseAgentYaml } from '@yoke/harness';
+import { compilePolicies, loadErrors } from '@yoke/policy';
 import {
   AppError,
   type CancelBody,
@@ -10,13 +11,16 @@ import {
   type ItemsPage,
   type ListSessionsQuery,
   type PartialItem,
+  type PolicyEntryWire,
   type SendMessageBody,
   type Session,
   type SessionPage,
 } from '@yoke/protocol';
 import { randomUUID } from 'node:crypto';
+import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../auth/principal';
 import { RunnersService } from '../runners/runners.service';
+import { PolicySetsService } from '../policies/policy-sets.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { PartialStore } from './partial-store';
@@ -34,10 +38,26 @@ export class SessionsService {
     private readonly dispatcher: InboxDispatcher,
     private readonly partials: PartialStore,
     private readonly publisher: RealtimePublisher,
+    private readonly policySets: PolicySetsService,
+    private readonly access: SessionAccessService,
   ) {}
+
+  /** What a session started with: its agent's policies, the org and session entries, its workspace. */
+  async startedWith(p: Principal, id: string) {
+    const row = await this.repo.findById(p.orgId, id);
+    if (!row) throw new AppError('session.not_found', 'no such session');
+    const agent = row.agent as { policies?: Record<string, unknown>[] };
+    return {
+      agentPolicies: agent.policies ?? [],
+      policies: row.policies as PolicyEntryWire[],
+      workspace: row.workspace ?? `/workspaces/${row.id}`,
+    };
+  }
 
   async create(p: Principal, body: CreateSessionBody): Promise<Session> {
     const agent = parseAgentYaml(body.agentYaml, body.agentFile ?? 'agent.yaml');
+    assertAgentPolicies(agent.policies, body.agentFile ?? 'agent.yaml');
+    const policies = await this.policySets.entriesFor(p.orgId, body.policiesYaml);
     const harness = body.harness ?? agent.harness;
     const model = body.model ?? agent.model ?? null;
     const runnerId = await this.runners.pick(p.orgId, body.runnerId);
@@ -52,6 +72,7 @@ export class SessionsService {
         harness,
         model,
         workspace: body.workspace ?? null,
+        policies,
         idempotencyKey: body.idempotencyKey ?? null,
       },
       (_orgId, sessionId) => [
@@ -65,7 +86,7 @@ export class SessionsService {
               harness,
               model,
               workspace: body.workspace ?? null,
-              policies: [],
+              policies,
             },
           },
         },
@@ -89,6 +110,7 @@ export class SessionsService {
       includeArchived: q.includeArchived === 'true',
       limit: q.limit,
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
+      visibleTo: await this.access.visibleSessions(p),
     });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
@@ -99,6 +121,7 @@ export class SessionsService {
   }
 
   async get(p: Principal, id: string): Promise<Session> {
+    await this.access.require(p, id, 'view');
     const row = await this.repo.findById(p.orgId, id);
     if (!row) throw new AppError('session.not_found', 'no such session');
     return this.view(row);
@@ -116,6 +139,7 @@ export class SessionsService {
     if (content.length === 0) throw new AppError('request.invalid', 'a message needs `text` or `content`');
     const idempotencyKey = body.idempotencyKey;
     const session = await this.get(p, id);
+    await this.access.require(p, id, 'drive');
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
     return this.enqueueInput(
       session,
@@ -126,6 +150,7 @@ export class SessionsService {
 
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
     const session = await this.get(p, id);
+    await this.access.require(p, id, 'drive');
     return this.enqueueInput(session, { kind: 'cancel', actor: { id: p.userId, name: p.name } }, body.idempotencyKey);
   }
 
@@ -178,4 +203,15 @@ function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   } catch {
     throw new AppError('request.invalid', 'invalid cursor');
   }
+}
+
+/** An agent's own policies must load: a broken one is refused at creation (at run time it would deny everything). */
+function assertAgentPolicies(policies: Record<string, unknown>[], file: string): void {
+  const errors = loadErrors(
+    compilePolicies(policies.map((spec, i) => ({ level: 'agent' as const, spec, origin: `policies[${i}]` }))),
+  );
+  if (errors.length === 0) return;
+  throw new AppError('agent.invalid', errors.map((e) => `${file}: ${e.origin}: ${e.message}`).join('\n'), {
+    issues: errors.map((e) => ({ file, path: e.origin, message: e.message })),
+  });
 }

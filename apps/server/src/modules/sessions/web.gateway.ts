@@ -14,6 +14,7 @@ import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { connectError } from '../../core/realtime/socket-auth';
 import { parseOr } from '../../core/validation';
+import { Allow } from '../auth/access';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { SessionsService } from './sessions.service';
@@ -33,14 +34,17 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   afterInit(nsp: Namespace): void {
     this.publisher.attachWeb(nsp);
     nsp.use((socket, next) => {
+      // The same identity as REST: a bearer token in `auth`, else the browser's session cookie (embedded: local user).
       const parsed = WebHandshakeAuth.safeParse(socket.handshake.auth ?? {});
-      this.auth.authenticate(parsed.success ? parsed.data.token : '\u0000invalid').then(
-        (principal) => {
-          (socket as WebSocket).data.principal = principal;
-          next();
-        },
-        (err: unknown) => next(connectError(err)),
-      );
+      this.auth
+        .authenticateHeaders(socket.handshake.headers, { token: parsed.success ? parsed.data.token : '\u0000invalid' })
+        .then(
+          ({ principal }) => {
+            (socket as WebSocket).data.principal = principal;
+            next();
+          },
+          (err: unknown) => next(connectError(err)),
+        );
     });
   }
 
@@ -52,6 +56,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
     this.metrics.socketsConnected.dec({ namespace: NS_WEB });
   }
 
+  @Allow('auditor')
   @SubscribeMessage('session.join')
   join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => {
@@ -62,6 +67,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
     });
   }
 
+  @Allow('auditor')
   @SubscribeMessage('session.leave')
   leave(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, async () => {
@@ -71,10 +77,13 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
     });
   }
 
+  @Allow('auditor')
   @SubscribeMessage('sessions.watch')
   watch(@ConnectedSocket() socket: WebSocket) {
     return answer(undefined, async () => {
-      await socket.join(rooms.org(socket.data.principal.orgId));
+      const p = socket.data.principal;
+      // Org-wide updates for those who may watch every session; members hear their own (the user room) instead.
+      await socket.join(p.role === 'member' || p.scope ? rooms.user(p.userId) : rooms.org(p.orgId));
       return {};
     });
   }

@@ -1,0 +1,28 @@
+import { SetMetadata } from '@nestjs/common';
+import type { OrgRole } from '@yoke/protocol';
+
+/**
+ * Who may call a route or a socket event. Every REST handler and every @SubscribeMessage handler declares one
+ * with @Allow(...): the global AccessGuard refuses a handler that has none, and the authorization matrix test
+ * fails on it.
+ * - `public`: nobody needs to be signed in (health, metrics, sign-in, a runner enrolling with its one-time token);
+ * - `runner`: a runner socket authenticated with its credential (the /runner namespace);
+ * - an org role: the least role admitted, in the order auditor < member < admin < owner. `auditor` means any
+ *   member of the org (auditors read everything and change nothing); a `read`-scoped token acts as an auditor.
+ */
+export type AccessRule = 'public' | 'runner' | OrgRole;
+
+export const ACCESS_RULE = 'yoke:access';
+
+export const Allow = (rule: AccessRule) => SetMetadata(ACCESS_RULE, rule);
+
+const RANK: Record<OrgRole, number> = { auditor: 0, member: 1, admin: 2, owner: 3 };
+
+export function hasRole(role: OrgRole, least: OrgRole): boolean {
+  return RANK[role] >= RANK[least];
+}
+
+/** The role a caller acts with: its membership role, capped to auditor by a read-only token. */
+export function effectiveRole(role: OrgRole, scope: 'read' | 'write'): OrgRole {
+  return scope === 'read' ? 'auditor' : role;
+}

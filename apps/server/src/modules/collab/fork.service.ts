@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, type ForkSessionBody, type PolicyEntryWire, type Session } from '@yoke/protocol';
+import { SessionAccessService } from '../access/session-access.service';
+import type { Principal } from '../auth/principal';
+import { RunnersService } from '../runners/runners.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { CollabRepository } from './collab.repository';
+
+/**
+ * Fork: a new session of the forker with the original's items up to a seq (same seqs), optionally on another
+ * harness, model or runner. The original is untouched; the fork records where it came from.
+ */
+@Injectable()
+export class ForkService {
+  constructor(
+    private readonly repo: CollabRepository,
+    private readonly access: SessionAccessService,
+    private readonly sessions: SessionsService,
+    private readonly runners: RunnersService,
+  ) {}
+
+  async fork(p: Principal, sessionId: string, body: ForkSessionBody): Promise<Session> {
+    await this.access.require(p, sessionId, 'view');
+    if (p.scope) throw new AppError('auth.forbidden', 'sign in to fork a session');
+    const parent = await this.repo.findSession(p.orgId, sessionId);
+    if (!parent) throw new AppError('session.not_found', 'no such session');
+    if (body.seq > parent.lastSeq) {
+      throw new AppError('request.invalid', `the session has no item ${body.seq} (its last is ${parent.lastSeq})`);
+    }
+    const agent = parent.agent as Record<string, unknown>;
+    const harness = body.harness ?? parent.harness;
+    const model = body.model ?? (body.harness ? null : parent.model);
+    const runnerId = await this.runners.pick(p.orgId, body.runnerId);
+    const workspace = body.workspace ?? null;
+    const row = await this.repo.createFork(parent, body.seq, {
+      ownerId: p.userId,
+      runnerId,
+      title: body.title ?? `Fork of ${parent.title}`.slice(0, 200),
+      agent,
+      harness,
+      model,
+      workspace,
+      policies: parent.policies,
+    });
+    const session = this.sessions.view(row);
+    await this.sessions.enqueueInput(
+      session,
+      {
+        kind: 'start',
+        spec: {
+          sessionId: session.id,
+          agent: { ...(agent as Session['agent']), harness: session.harness },
+          harness: session.harness,
+          model,
+          workspace,
+          policies: parent.policies as PolicyEntryWire[],
+          baseSeq: body.seq,
+        },
+      },
+      'start',
+    );
+    return session;
+  }
+}

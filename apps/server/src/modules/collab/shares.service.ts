@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AppError,
+  type CreateInviteBody,
+  type CreateLinkBody,
+  type RedeemLinkBody,
+  type RedeemLinkReply,
+  rooms,
+  type SessionShares,
+  type ShareGrant,
+  type ShareLink,
+  type UpdateGrantBody,
+} from '@yoke/protocol';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { hashSecret, newSecret } from '../../core/tokens';
+import { GUEST_CREDENTIAL_PREFIX } from '../access/guest-credentials';
+import { SessionAccessService } from '../access/session-access.service';
+import type { Principal } from '../auth/principal';
+import { toGrant, toLink } from './collab.mappers';
+import { CollabRepository, type GrantRow } from './collab.repository';
+
+const LINK_TOKEN_PREFIX = 'yks';
+
+/**
+ * Sharing a session: invite an org member with a role, or make a link (role, expiry, use limit). Revoking ends
+ * access at once: the sockets that came through that share are disconnected on every replica.
+ */
+@Injectable()
+export class SharesService {
+  constructor(
+    private readonly repo: CollabRepository,
+    private readonly access: SessionAccessService,
+    private readonly publisher: RealtimePublisher,
+  ) {}
+
+  async list(p: Principal, sessionId: string): Promise<SessionShares> {
+    await this.access.require(p, sessionId, 'share');
+    const [grants, links] = await Promise.all([
+      this.repo.listGrants(p.orgId, sessionId),
+      this.repo.listLinks(p.orgId, sessionId),
+    ]);
+    return { grants: await this.withUsers(p.orgId, grants), links: links.map((l) => toLink(l)) };
+  }
+
+  async invite(p: Principal, sessionId: string, body: CreateInviteBody): Promise<ShareGrant> {
+    await this.access.require(p, sessionId, 'share');
+    if (body.userId === p.userId) throw new AppError('request.invalid', 'you already own this session');
+    if (!(await this.repo.isMember(p.orgId, body.userId))) {
+      throw new AppError('request.invalid', 'that user is not a member of this org');
+    }
+    const row = await this.repo.grantUser({
+      orgId: p.orgId,
+      sessionId,
+      userId: body.userId,
+      role: body.role,
+      canApprove: body.canApprove ?? false,
+      linkId: null,
+      createdById: p.userId,
+    });
+    // Their open views re-join with the new role.
+    this.publisher.removeFromSession(body.userId, sessionId, `your role is now ${body.role}`);
+    return (await this.withUsers(p.orgId, [row]))[0];
+  }
+
+  async updateGrant(p: Principal, sessionId: string, grantId: string, body: UpdateGrantBody): Promise<ShareGrant> {
+    await this.access.require(p, sessionId, 'share');
+    const grant = await this.repo.findGrant(p.orgId, sessionId, grantId);
+    if (!grant) throw new AppError('share.not_found', 'no such share');
+    const row = await this.repo.updateGrant(p.orgId, grantId, body);
+    if (row.userId) this.publisher.removeFromSession(row.userId, sessionId, `your role is now ${row.role}`);
+    return (await this.withUsers(p.orgId, [row]))[0];
+  }
+
+  async revokeGrant(p: Principal, sessionId: string, grantId: string): Promise<void> {
+    await this.access.require(p, sessionId, 'share');
+    const row = await this.repo.revokeGrant(p.orgId, sessionId, grantId);
+    if (!row) throw new AppError('share.not_found', 'no such share');
+    this.kick(row, 'the owner stopped sharing this session with you');
+  }
+
+  async createLink(p: Principal, sessionId: string, body: CreateLinkBody): Promise<ShareLink> {
+    await this.access.require(p, sessionId, 'share');
+    const token = newSecret(LINK_TOKEN_PREFIX);
+    const row = await this.repo.createLink({
+      orgId: p.orgId,
+      sessionId,
+      role: body.role,
+      tokenHash: hashSecret(token),
+      expiresAt: body.expiresInSeconds ? new Date(Date.now() + body.expiresInSeconds * 1000) : null,
+      maxUses: body.maxUses ?? null,
+      createdById: p.userId,
+    });
+    return toLink(row, token);
+  }
+
+  async revokeLink(p: Principal, sessionId: string, linkId: string): Promise<void> {
+    await this.access.require(p, sessionId, 'share');
+    const revoked = await this.repo.revokeLink(p.orgId, sessionId, linkId);
+    if (!revoked) throw new AppError('share.not_found', 'no such share link');
+    const message = 'the share link you opened this session with was revoked';
+    this.publisher.disconnectRoom(rooms.share(linkId), sessionId, message);
+    for (const grant of revoked.grants) this.kick(grant, message);
+  }
+
+  /** An org member opens a link: they get its role in the session (kept until the link or grant is revoked). */
+  async redeemAsMember(p: Principal, body: RedeemLinkBody): Promise<RedeemLinkReply> {
+    if (p.scope) throw new AppError('auth.forbidden', 'a share-link credential cannot open other links');
+    const link = await this.use(body.token);
+    if (link.orgId !== p.orgId) throw new AppError('share.not_found', 'this share link does not exist or has ended');
+    const current = await this.access.resolve(p, link.sessionId);
+    // Never lower a standing role (the owner opening their own link, a driver opening a viewer link).
+    if (current.role === 'owner' || (current.grantId && rankOf(current.role) >= rankOf(link.role))) {
+      return { sessionId: link.sessionId, role: link.role, credential: null };
+    }
+    await this.repo.grantUser({
+      orgId: link.orgId,
+      sessionId: link.sessionId,
+      userId: p.userId,
+      role: link.role,
+      canApprove: false,
+      linkId: link.id,
+      createdById: null,
+    });
+    return { sessionId: link.sessionId, role: link.role, credential: null };
+  }
+
+  /** Someone without an account opens a link: a credential that opens this one session while the link lives. */
+  async redeemAsGuest(body: RedeemLinkBody): Promise<RedeemLinkReply> {
+    const link = await this.use(body.token);
+    const credential = newSecret(GUEST_CREDENTIAL_PREFIX);
+    await this.repo.createGuestGrant({
+      orgId: link.orgId,
+      sessionId: link.sessionId,
+      guestName: body.guestName ?? null,
+      credentialHash: hashSecret(credential),
+      role: link.role,
+      linkId: link.id,
+    });
+    return { sessionId: link.sessionId, role: link.role, credential };
+  }
+
+  private async use(token: string) {
+    const link = await this.repo.useLink(hashSecret(token), new Date());
+    if (!link) throw new AppError('share.not_found', 'this share link does not exist or has ended');
+    return link;
+  }
+
+  private kick(grant: GrantRow, message: string): void {
+    this.publisher.disconnectRoom(rooms.share(grant.id), grant.sessionId, message);
+    if (grant.userId) this.publisher.removeFromSession(grant.userId, grant.sessionId, message);
+  }
+
+  private async withUsers(orgId: string, rows: GrantRow[]): Promise<ShareGrant[]> {
+    const users = await this.repo.usersByIds(
+      orgId,
+      rows.flatMap((r) => (r.userId ? [r.userId] : [])),
+    );
+    const byId = new Map(users.map((u) => [u.id, u]));
+    return rows.map((r) => toGrant(r, r.userId ? (byId.get(r.userId) ?? null) : null));
+  }
+}
+
+function rankOf(role: string): number {
+  return ['viewer', 'commenter', 'driver', 'owner'].indexOf(role);
+}

@@ -1,0 +1,106 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put } from '@nestjs/common';
+import { AppError, CreateInvitationBody, CreateOrgBody, SsoConfigBody, UpdateMemberBody } from '@yoke/protocol';
+import { ZodPipe } from '../../core/zod-body.pipe';
+import { Allow } from '../auth/access';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { RequestOrigin } from '../auth/request-origin';
+import { OrgsService } from './orgs.service';
+
+const UserId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('member.not_found', 'no such member') });
+const InvitationId = new ParseUUIDPipe({
+  exceptionFactory: () => new AppError('invitation.not_found', 'no such invitation'),
+});
+
+/** The caller, their org (the one their token or session is for), its members, invitations and single sign-on. */
+@Controller()
+export class OrgsController {
+  constructor(private readonly orgs: OrgsService) {}
+
+  @Allow('auditor')
+  @Get('me')
+  me(@CurrentPrincipal() p: Principal) {
+    return this.orgs.me(p);
+  }
+
+  @Allow('auditor')
+  @Get('org')
+  current(@CurrentPrincipal() p: Principal) {
+    return this.orgs.current(p);
+  }
+
+  /** Any signed-in user may found an org; they become its owner. */
+  @Allow('auditor')
+  @Post('orgs')
+  create(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(CreateOrgBody)) body: CreateOrgBody) {
+    return this.orgs.create(p, body);
+  }
+
+  @Allow('auditor')
+  @Get('org/members')
+  members(@CurrentPrincipal() p: Principal) {
+    return this.orgs.members(p);
+  }
+
+  @Allow('admin')
+  @Patch('org/members/:userId')
+  setRole(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId', UserId) userId: string,
+    @Body(new ZodPipe(UpdateMemberBody)) body: UpdateMemberBody,
+  ) {
+    return this.orgs.setRole(p, userId, body.role);
+  }
+
+  @Allow('admin')
+  @Delete('org/members/:userId')
+  @HttpCode(204)
+  remove(@CurrentPrincipal() p: Principal, @Param('userId', UserId) userId: string) {
+    return this.orgs.remove(p, userId);
+  }
+
+  @Allow('admin')
+  @Get('org/invitations')
+  invitations(@CurrentPrincipal() p: Principal, @RequestOrigin() origin: string) {
+    return this.orgs.invitations(p, origin);
+  }
+
+  @Allow('admin')
+  @Post('org/invitations')
+  invite(
+    @CurrentPrincipal() p: Principal,
+    @Body(new ZodPipe(CreateInvitationBody)) body: CreateInvitationBody,
+    @RequestOrigin() origin: string,
+  ) {
+    return this.orgs.invite(p, body, origin);
+  }
+
+  @Allow('admin')
+  @Delete('org/invitations/:id')
+  @HttpCode(204)
+  revokeInvitation(@CurrentPrincipal() p: Principal, @Param('id', InvitationId) id: string) {
+    return this.orgs.revokeInvitation(p, id);
+  }
+
+  @Allow('admin')
+  @Get('org/sso')
+  sso(@CurrentPrincipal() p: Principal, @RequestOrigin() origin: string) {
+    return this.orgs.sso(p, origin);
+  }
+
+  @Allow('admin')
+  @Put('org/sso')
+  setSso(
+    @CurrentPrincipal() p: Principal,
+    @Body(new ZodPipe(SsoConfigBody)) body: SsoConfigBody,
+    @RequestOrigin() origin: string,
+  ) {
+    return this.orgs.setSso(p, body, origin);
+  }
+
+  @Allow('admin')
+  @Delete('org/sso')
+  @HttpCode(204)
+  deleteSso(@CurrentPrincipal() p: Principal) {
+    return this.orgs.deleteSso(p);
+  }
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { DryRunBody, PutPoliciesBody } from '@yoke/protocol';
+import { z } from 'zod';
+import { ZodPipe } from '../../core/zod-body.pipe';
+import { Allow } from '../auth/access';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { PoliciesService } from './policies.service';
+import { PolicySetsService } from './policy-sets.service';
+
+const ValidateBody = PutPoliciesBody.pick({ yaml: true });
+
+@Controller('policies')
+export class PoliciesController {
+  constructor(
+    private readonly sets: PolicySetsService,
+    private readonly policies: PoliciesService,
+  ) {}
+
+  @Get()
+  @Allow('auditor')
+  get(@CurrentPrincipal() p: Principal) {
+    return this.sets.get(p);
+  }
+
+  @Put()
+  @Allow('admin')
+  put(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(PutPoliciesBody)) body: PutPoliciesBody) {
+    return this.sets.put(p, body);
+  }
+
+  @Post('validate')
+  @Allow('auditor')
+  @HttpCode(200)
+  validate(@Body(new ZodPipe(ValidateBody)) body: z.infer<typeof ValidateBody>) {
+    const issues = this.sets.validate(body.yaml);
+    return { ok: issues.length === 0, issues };
+  }
+
+  @Post('dry-run')
+  @Allow('auditor')
+  @HttpCode(200)
+  dryRun(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(DryRunBody)) body: DryRunBody) {
+    return this.policies.dryRun(p, body);
+  }
+}
