@@ -16,11 +16,7 @@ export const ACCESS_RULE = 'yoke:access';
 
 export const Allow = (rule: AccessRule) => SetMetadata(ACCESS_RULE, rule);
 
-const RANK: Record<OrgRole, number> = { auditor: 0, member: 1, admin: 2, owner: 3 };
-
-export function hasRole(role: OrgRole, least: OrgRole): boolean {
-  return RANK[role] >= RANK[least];
-}
+export { hasRole } from './roles';
 
 /** The role a caller acts with: its membership role, capped to auditor by a read-only token. */
 export function effectiveRole(role: OrgRole, scope: 'read' | 'write'): OrgRole {

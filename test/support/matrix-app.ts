@@ -1,0 +1,133 @@
+/**
+ * Child process of the authorization matrix test (run with `node -r ./test/support/register.js`): starts the real
+ * API in process (team mode, its own database), seeds two orgs with one caller per role, reads the route table from
+ * Nest's metadata and prints one JSON line with all of it; stops when its stdin closes.
+ * `--unruled` also mounts a controller whose route declares no @Allow rule, to show that the matrix catches it.
+ */
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { OrgRole } from '@yoke/protocol';
+import { randomBytes } from 'node:crypto';
+import { AppModule } from '../../apps/server/src/app.module';
+import { GLOBAL_PREFIX, setupApp, UNPREFIXED } from '../../apps/server/src/app.setup';
+import { loadConfig } from '../../apps/server/src/core/config/config';
+import { runMigrations } from '../../apps/server/src/core/database/migrate';
+import { PrismaService } from '../../apps/server/src/core/prisma/prisma.service';
+import { hashSecret, newSecret } from '../../apps/server/src/core/tokens';
+import { routeTable, withoutRule } from '../../apps/server/src/modules/auth/route-table';
+import { createTestDatabase } from './env';
+
+export type MatrixCaller = 'anonymous' | OrgRole | 'other-org';
+
+export type MatrixApp = {
+  url: string;
+  table: ReturnType<typeof routeTable>;
+  /** Handlers without an @Allow rule (route-table's withoutRule). */
+  missing: string[];
+  tokens: Record<Exclude<MatrixCaller, 'anonymous'>, string>;
+  ids: Record<'session' | 'runner' | 'approval' | 'member' | 'token' | 'invitation', string>;
+  runnerCredential: string;
+  /** A second runner of org A, for the socket part (the REST part revokes the first one). */
+  socketRunnerCredential: string;
+};
+
+@Controller('matrix-unruled')
+class UnruledController {
+  @Get()
+  open() {
+    return { reached: true };
+  }
+}
+
+async function main() {
+  const unruled = process.argv.includes('--unruled');
+  const db = await createTestDatabase();
+  await runMigrations(db.url);
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    YOKE_EMBEDDED: '0',
+    YOKE_SECRET_KEY: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+  });
+  @Module({ imports: [AppModule.forRoot(config, db.url, null)], controllers: unruled ? [UnruledController] : [] })
+  class MatrixModule {}
+  const app = await NestFactory.create<NestExpressApplication>(MatrixModule, { logger: false, bodyParser: false });
+  setupApp(app, config, null);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  const prisma = app.get(PrismaService);
+
+  const member = async (orgId: string, role: OrgRole, email: string) => {
+    const user = await prisma.user.create({ data: { email, name: email.split('@')[0] } });
+    await prisma.membership.create({ data: { orgId, userId: user.id, role } });
+    const token = newSecret('ykt');
+    await prisma.apiToken.create({ data: { orgId, userId: user.id, name: 'matrix', tokenHash: hashSecret(token) } });
+    return { user, token };
+  };
+  const a = await prisma.org.create({ data: { slug: 'org-a', name: 'A' } });
+  const b = await prisma.org.create({ data: { slug: 'org-b', name: 'B' } });
+  const tokens = {} as MatrixApp['tokens'];
+  let ownerId = '';
+  for (const role of ['auditor', 'member', 'admin', 'owner'] as const) {
+    const m = await member(a.id, role, `${role}@a.example`);
+    tokens[role] = m.token;
+    if (role === 'owner') ownerId = m.user.id;
+  }
+  tokens['other-org'] = (await member(b.id, 'owner', 'owner@b.example')).token;
+  const victim = await member(a.id, 'member', 'victim@a.example');
+  const spare = await prisma.apiToken.create({
+    data: { orgId: a.id, userId: ownerId, name: 'spare', tokenHash: hashSecret(newSecret('ykt')) },
+  });
+  const runnerCredential = newSecret('ykr');
+  const runner = await prisma.runner.create({
+    data: { orgId: a.id, name: 'r', credentialHash: hashSecret(runnerCredential) },
+  });
+  const socketRunnerCredential = newSecret('ykr');
+  await prisma.runner.create({
+    data: { orgId: a.id, name: 'r2', credentialHash: hashSecret(socketRunnerCredential) },
+  });
+  const session = await prisma.session.create({
+    data: { orgId: a.id, ownerId, runnerId: runner.id, title: 's', agent: {}, harness: 'yoke' },
+  });
+  await prisma.approval.create({
+    data: { orgId: a.id, sessionId: session.id, approvalId: 'ap1', policy: 'p', reason: 'r', options: [] },
+  });
+  const invitation = await prisma.invitation.create({
+    data: { orgId: a.id, email: 'new@a.example', role: 'member', expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  const table = routeTable(app, { prefix: GLOBAL_PREFIX, unprefixed: UNPREFIXED });
+  const out: MatrixApp = {
+    url: `http://127.0.0.1:${port}`,
+    table,
+    missing: withoutRule(table),
+    tokens,
+    ids: {
+      session: session.id,
+      runner: runner.id,
+      approval: 'ap1',
+      member: victim.user.id,
+      token: spare.id,
+      invitation: invitation.id,
+    },
+    runnerCredential,
+    socketRunnerCredential,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  const stop = async () => {
+    await app.close();
+    await db.drop();
+    process.exit(0);
+  };
+  process.stdin.on('end', () => void stop());
+  process.stdin.on('close', () => void stop());
+  process.stdin.resume();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
