@@ -216,7 +216,11 @@ interface CommandPattern {
   test(argv: string[], line: string): boolean;
 }
 
-/** `git push --force`: the command's name, then each word in order (others may sit between); `re:` for a regex. */
+/**
+ * `git push --force`: the command's name, then each word in order (others may sit between); `re:` for a regex tested
+ * on the whole line and on each simple command. A short-flag cluster (`-rf`) is satisfied by those flags in any
+ * order or split (`-f -r`, `-vfr`); absolute paths compare normalized (`//`, `/./` and a trailing `/` do not help).
+ */
 export function compileCommandPattern(source: string): CommandPattern {
   if (source.startsWith('re:')) {
     const re = new RegExp(source.slice(3));
@@ -229,17 +233,39 @@ export function compileCommandPattern(source: string): CommandPattern {
     throw new Error(`pattern "${source}" must be plain words (quote shell operators, or use re:<regex>)`);
   }
   const first = words[0].slice(words[0].lastIndexOf('/') + 1);
-  const matchers = [first, ...words.slice(1)].map((w) => (w.includes('*') ? globRegex(w) : w));
+  const flagLetters: string[] = [];
+  const rest: string[] = [];
+  for (const w of words.slice(1)) {
+    if (SHORT_FLAGS.test(w)) flagLetters.push(...w.slice(1));
+    else rest.push(w);
+  }
+  const matchers = [first, ...rest].map((w) => (w.includes('*') ? globRegex(w) : normalizeWord(w)));
   const eq = (m: string | RegExp, w: string): boolean => (typeof m === 'string' ? m === w : m.test(w));
   return {
     source,
     test(argv) {
       if (argv.length === 0 || !eq(matchers[0], argv[0])) return false;
+      if (flagLetters.length > 0) {
+        const given = new Set<string>();
+        for (let j = 1; j < argv.length; j++)
+          if (SHORT_FLAGS.test(argv[j])) for (const c of argv[j].slice(1)) given.add(c);
+        if (!flagLetters.every((c) => given.has(c))) return false;
+      }
       let i = 1;
-      for (let j = 1; j < argv.length && i < matchers.length; j++) if (eq(matchers[i], argv[j])) i++;
+      for (let j = 1; j < argv.length && i < matchers.length; j++) {
+        const m = matchers[i];
+        if (eq(m, argv[j]) || (typeof m === 'string' && m.startsWith('/') && eq(m, normalizeWord(argv[j])))) i++;
+      }
       return i === matchers.length;
     },
   };
+}
+
+const SHORT_FLAGS = /^-[A-Za-z0-9]+$/;
+
+/** `//`, `/a/./b/`, `/a/../b` → their normal form; other words unchanged. */
+function normalizeWord(word: string): string {
+  return word.startsWith('/') ? posix.normalize(word).replace(/(.)\/$/, '$1') : word;
 }
 
 function denyCommands(spec: DenyCommandsSpec): Rule {
@@ -251,6 +277,15 @@ function denyCommands(spec: DenyCommandsSpec): Rule {
       const analysis = view.shell;
       if (analysis.error) {
         return { verdict: 'deny', reason: `could not analyze the command (${analysis.error}): ${view.summary}` };
+      }
+      // The whole line first (a `re:` pattern may span a pipe), then each simple command.
+      const whole = view.command;
+      const lineHit = patterns.find((p) => p.source.startsWith('re:') && p.test([], whole));
+      if (lineHit) {
+        return {
+          verdict: 'deny',
+          reason: `${view.summary} matches the denied command "${redactText(lineHit.source, 100)}"`,
+        };
       }
       for (const argv of analysis.commands) {
         const line = argv.join(' ');

@@ -8,7 +8,8 @@ import { parse as shellParse, type ParseEntry } from 'shell-quote';
  * - treats unquoted newlines as `;`, drops comments and joins `\`-continued lines,
  * - pulls command substitutions (`$( … )`, backticks, also inside double quotes) and process substitutions
  *   (`<( … )`, `>( … )`) out as commands of their own,
- * - splits on `;`, `&&`, `||`, `|`, `|&`, `&` and subshell parentheses, and skips redirection targets,
+ * - splits on `;`, `&&`, `||`, `|`, `|&`, `&` and subshell parentheses, skips redirection targets (and the
+ *   descriptor numbers of `2>&1`), and drops the reserved words that open a command (`if`, `then`, `do`, `{`, `!`…),
  * - unwraps `VAR=1 cmd`, `env`, `sudo`, `doas`, `command`, `builtin`, `exec`, `nohup`, `time`, `nice`, `timeout`,
  *   `stdbuf`, `xargs`, `setsid`, `ionice` and `eval`, keeping both the wrapper and the wrapped command,
  * - analyzes the script of `bash -c`, `sh -c` (any POSIX shell, any flag cluster with `c`) and `env -S`.
@@ -65,7 +66,8 @@ function analyzeInto(script: string, depth: number, out: ShellAnalysis): void {
 
 function addCommand(raw: string[], depth: number, out: ShellAnalysis): void {
   let argv = raw;
-  while (argv.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0])) argv = argv.slice(1);
+  // Reserved words that open a command (`if git push; then …`, `{ …; }`, `! cmd`, `do cmd`), and assignments.
+  while (argv.length > 0 && (RESERVED.has(argv[0]) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]))) argv = argv.slice(1);
   if (argv.length === 0) return;
   if (out.commands.length >= MAX_COMMANDS) throw new Error('too many commands to analyze');
   const name = baseName(argv[0]);
@@ -87,6 +89,8 @@ function addCommand(raw: string[], depth: number, out: ShellAnalysis): void {
   if (inner.split !== null) analyzeInto(inner.split, depth + 1, out);
   if (inner.argv.length > 0) addCommand(inner.argv, depth + 1, out);
 }
+
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '{', '}', '!', 'esac']);
 
 function baseName(word: string): string {
   const slash = word.lastIndexOf('/');
@@ -263,6 +267,15 @@ function extractSubstitutions(src: string, subs: string[]): string {
       out += PLACEHOLDER;
       i = end + 1;
       continue;
+    }
+    // `2>&1`, `2>/dev/null`: a file-descriptor number glued to a redirection is not an argument.
+    if (c >= '0' && c <= '9' && (out.length === 0 || /[\s;&|()]/.test(out[out.length - 1]))) {
+      let j = i;
+      while (j < src.length && src[j] >= '0' && src[j] <= '9') j++;
+      if ((src[j] === '<' || src[j] === '>') && src[j + 1] !== '(') {
+        i = j;
+        continue;
+      }
     }
     if (c === "'") mode = 'single';
     else if (c === '"') mode = 'double';

@@ -103,10 +103,15 @@ export const MaxToolCallsSpec = z.strictObject({
   max: z.number().int().nonnegative().optional(),
   /** Most tool calls of one kind. */
   per_kind: z
-    .record(
-      z.string().refine((s) => ToolKind.safeParse(s).success, { message: 'unknown tool kind' }),
-      z.number().int().nonnegative(),
-    )
+    .record(z.string(), z.number().int().nonnegative())
+    // Checked here rather than on the record's key schema, whose own message ("Invalid key in record") hides why.
+    .superRefine((limits, ctx) => {
+      for (const kind of Object.keys(limits)) {
+        if (!ToolKind.safeParse(kind).success) {
+          ctx.addIssue({ code: 'custom', path: [kind], message: `unknown tool kind "${kind}"` });
+        }
+      }
+    })
     .optional(),
   verdict: z.enum(['deny', 'ask']).default('deny'),
 });
