@@ -1,3 +1,4 @@
+import { ClaudeCodeAdapter } from './claude-code/adapter';
 import { CodexAdapter } from './codex/adapter';
 import { OpenAIAgentsAdapter } from './openai-agents/adapter';
 import { PiAdapter } from './pi/adapter';
@@ -7,6 +8,7 @@ import { YokeHarnessAdapter } from './yoke/adapter';
 describe('createHarnessAdapter', () => {
   it('returns the adapter of each registered harness, under its own name, with declared capabilities', () => {
     expect(createHarnessAdapter('yoke')).toBeInstanceOf(YokeHarnessAdapter);
+    expect(createHarnessAdapter('claude-code')).toBeInstanceOf(ClaudeCodeAdapter);
     expect(createHarnessAdapter('codex')).toBeInstanceOf(CodexAdapter);
     expect(createHarnessAdapter('pi')).toBeInstanceOf(PiAdapter);
     expect(createHarnessAdapter('openai-agents')).toBeInstanceOf(OpenAIAgentsAdapter);

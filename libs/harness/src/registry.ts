@@ -1,6 +1,7 @@
 import { AppError } from '@yoke/protocol';
 import { AcpAdapter } from './acp/adapter';
 import type { HarnessAdapter } from './adapter';
+import { ClaudeCodeAdapter } from './claude-code/adapter';
 import { CodexAdapter } from './codex/adapter';
 import { OpenAIAgentsAdapter } from './openai-agents/adapter';
 import { PiAdapter } from './pi/adapter';
@@ -9,6 +10,7 @@ import { YokeHarnessAdapter } from './yoke/adapter';
 /** Every harness this runner can start by name, besides `acp:<command>` (any ACP agent). */
 const HARNESSES: Record<string, () => HarnessAdapter> = {
   yoke: () => new YokeHarnessAdapter(),
+  'claude-code': () => new ClaudeCodeAdapter(),
   codex: () => new CodexAdapter(),
   pi: () => new PiAdapter(),
   'openai-agents': () => new OpenAIAgentsAdapter(),

@@ -1,0 +1,233 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentSpec, type ItemBody } from '@yoke/protocol';
+import { startFakeModel, type FakeModel } from '../../../test/fixtures/fake-model';
+import type { HarnessAdapter, HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../src/adapter';
+import { descendantsOf } from '../src/codex/cli-process';
+
+/**
+ * The adapter spec both Claude harnesses share (`claude-code` drives the CLI, `claude-sdk` the Agent SDK; the
+ * messages are the same): each runs the real binary against the fake model. Test-only; not exported by the package.
+ */
+export function claudeAdapterSuite(
+  title: string,
+  harness: 'claude-code' | 'claude-sdk',
+  makeAdapter: () => HarnessAdapter,
+  pidOf: (session: HarnessSession) => number | undefined,
+): void {
+  const actor = { id: 'u1', name: 'Ada' };
+  const MODEL = 'claude-sonnet-4-5';
+
+  async function expectEventually(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  function isAlive(pid: number): boolean {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }
+
+  function expectInOrder(list: string[], expected: string[]): void {
+    let at = 0;
+    for (const type of list) if (type === expected[at]) at++;
+    expect({ list: list.filter((t) => t !== 'notice'), matched: expected.slice(0, at) }).toEqual({
+      list: list.filter((t) => t !== 'notice'),
+      matched: expected,
+    });
+  }
+
+  const bash = (command: string) => ({ toolCalls: [{ name: 'Bash', input: { command, description: 'run it' } }] });
+
+  describe(title, () => {
+    let fake: FakeModel;
+    let root: string;
+    let workspace: string;
+    let events: HarnessEvent[];
+    let asked: PermissionRequest[];
+    let sessions: HarnessSession[];
+
+    beforeAll(async () => {
+      fake = await startFakeModel();
+    });
+    afterAll(() => fake.close());
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), `yoke-${harness}-`));
+      workspace = join(root, 'ws');
+      mkdirSync(workspace);
+      events = [];
+      asked = [];
+      sessions = [];
+      fake.requests.length = 0;
+    });
+    afterEach(async () => {
+      for (const s of sessions) await s.close();
+    });
+
+    async function start(
+      permission: PermissionHook = async () => ({ behavior: 'allow' }),
+      model: string | null = null,
+    ): Promise<HarnessSession> {
+      const session = await makeAdapter().start({
+        sessionId: 's1',
+        agent: AgentSpec.parse({ name: 'coder', prompt: 'You are a test agent.', harness, model: MODEL }),
+        model,
+        workspace,
+        stateDir: join(root, 'state'),
+        provider: { anthropicBaseUrl: fake.anthropicBaseUrl, anthropicApiKey: 'test-key' },
+        permission: (request) => {
+          asked.push(request);
+          return permission(request);
+        },
+        onEvent: (event) => events.push(event),
+      });
+      sessions.push(session);
+      return session;
+    }
+
+    const turn = (session: HarnessSession, text: string, turnId = 't1') =>
+      session.runTurn({ turnId, content: [{ type: 'text', text }], actor });
+    const items = (): ItemBody[] => events.flatMap((e) => (e.kind === 'item' ? [e.item] : []));
+    const types = (): string[] => events.map((e) => (e.kind === 'item' ? e.item.type : e.delta.type));
+    const modelCalls = () => fake.requests.filter((r) => r.path === '/v1/messages');
+    const lastBody = (): string => JSON.stringify(modelCalls()[modelCalls().length - 1].body);
+
+    it('streams text, runs the scripted Bash call after asking the hook, and reports usage per model call', async () => {
+      fake.script([{ match: 'RUN', steps: [bash('echo hi > out.txt'), { text: 'Wrote out.txt.' }] }]);
+      const session = await start();
+      await expect(turn(session, 'RUN the command')).resolves.toEqual({ stopReason: 'end_turn' });
+
+      expect(readFileSync(join(workspace, 'out.txt'), 'utf8')).toBe('hi\n');
+      expect(asked).toEqual([
+        expect.objectContaining({
+          tool: 'shell',
+          nativeTool: 'Bash',
+          input: expect.objectContaining({ command: 'echo hi > out.txt' }),
+        }),
+      ]);
+      expectInOrder(types(), ['tool_call', 'command', 'tool_result', 'agent_message_delta', 'agent_message', 'usage']);
+      expect(items().find((i) => i.type === 'tool_call')).toMatchObject({
+        tool: 'shell',
+        nativeTool: 'Bash',
+        callId: asked[0].callId,
+      });
+      expect(items().find((i) => i.type === 'tool_result')).toMatchObject({ callId: asked[0].callId, isError: false });
+      const message = items().find((i) => i.type === 'agent_message');
+      expect(message).toMatchObject({ text: 'Wrote out.txt.' });
+      const deltas = events.flatMap((e) =>
+        e.kind === 'delta' && e.delta.type === 'agent_message_delta' ? [e.delta] : [],
+      );
+      expect(deltas.length).toBeGreaterThan(0);
+      expect(deltas.map((d) => d.text).join('')).toBe('Wrote out.txt.');
+      const usage = items().filter((i) => i.type === 'usage');
+      expect(usage).toHaveLength(modelCalls().length);
+      expect(usage).toHaveLength(2);
+      for (const u of usage) {
+        expect(u).toMatchObject({ model: MODEL, inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
+        expect((u as { costUsd: number }).costUsd).toBeGreaterThan(0);
+      }
+      // Only the fake was reached, with the key from the provider settings.
+      expect(new Set(modelCalls().map((r) => r.headers['x-api-key']))).toEqual(new Set(['test-key']));
+      expect(fake.requests.every((r) => r.path === '/v1/messages' || r.method === 'HEAD')).toBe(true);
+    });
+
+    it('a refused call does not run, and the model hears the refusal', async () => {
+      fake.script([{ match: 'DENY', steps: [bash('echo hi > out.txt'), { text: 'Understood.' }] }]);
+      const session = await start(async () => ({ behavior: 'deny', reason: 'no writes today' }));
+      await expect(turn(session, 'DENY me')).resolves.toEqual({ stopReason: 'end_turn' });
+      expect(existsSync(join(workspace, 'out.txt'))).toBe(false);
+      expect(asked).toHaveLength(1);
+      expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
+        isError: true,
+        output: expect.stringContaining('no writes today'),
+      });
+      expect(items().some((i) => i.type === 'command' && (i as { exitCode: number | null }).exitCode === 0)).toBe(
+        false,
+      );
+      expect(lastBody()).toContain('no writes today');
+    });
+
+    it('waits for a slow hook (a human being asked) before running the call', async () => {
+      fake.script([{ match: 'ASK', steps: [bash('echo asked > out.txt'), { text: 'Done.' }] }]);
+      let answer!: () => void;
+      const session = await start(() => new Promise((resolve) => (answer = () => resolve({ behavior: 'allow' }))));
+      const running = turn(session, 'ASK first');
+      await expectEventually(() => asked.length === 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(existsSync(join(workspace, 'out.txt'))).toBe(false);
+      answer();
+      await expect(running).resolves.toEqual({ stopReason: 'end_turn' });
+      expect(readFileSync(join(workspace, 'out.txt'), 'utf8')).toBe('asked\n');
+    });
+
+    it('cancel stops a held model call and a running command; the next turn works; close ends the tree', async () => {
+      fake.hold('gate');
+      fake.script([
+        // Claude Code merges an interrupted prompt into the next user message: the latest rule comes first.
+        { match: 'AGAIN', steps: [{ text: 'Back.' }] },
+        // After a cancelled tool call, the next prompt shares a user message with its tool_result, which the fake
+        // does not count as a new prompt: the answer to AGAIN is SLEEP's second step.
+        { match: 'SLEEP', steps: [bash('tail -f /dev/null & echo $! > pid.txt; wait'), { text: 'Back.' }] },
+        { match: 'HOLD', steps: [{ holdUntil: 'gate', text: 'never seen' }] },
+      ]);
+      const session = await start();
+      const held = turn(session, 'HOLD on', 't1');
+      await fake.waitForHold('gate');
+      session.cancel();
+      await expect(held).resolves.toEqual({ stopReason: 'cancelled' });
+
+      const sleeping = turn(session, 'SLEEP now', 't2');
+      const pidFile = join(workspace, 'pid.txt');
+      await expectEventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+      const sleepPid = Number(readFileSync(pidFile, 'utf8'));
+      expect(isAlive(sleepPid)).toBe(true);
+      session.cancel();
+      await expect(sleeping).resolves.toEqual({ stopReason: 'cancelled' });
+      await expectEventually(() => !isAlive(sleepPid));
+
+      await expect(turn(session, 'AGAIN please', 't3')).resolves.toEqual({ stopReason: 'end_turn' });
+      expect(lastBody()).toContain('AGAIN please');
+      expect(
+        items()
+          .filter((i) => i.type === 'agent_message')
+          .map((i) => (i as { text: string }).text),
+      ).toEqual(['Back.']);
+
+      const pid = pidOf(session);
+      expect(pid).toBeDefined();
+      const tree = [pid as number, ...descendantsOf(pid as number)];
+      expect(tree.length).toBeGreaterThan(0);
+      await session.close();
+      await expectEventually(() => tree.every((p) => !isAlive(p)));
+      await expect(turn(session, 'AGAIN', 't4')).rejects.toThrow(/not running/);
+    });
+
+    it('a new session on the same state resumes the conversation', async () => {
+      fake.script([
+        { match: 'REMEMBER-1', steps: [{ text: 'The secret is 42.' }] },
+        { match: 'REMEMBER-2', steps: [{ text: 'You said 42.' }] },
+      ]);
+      const first = await start();
+      await turn(first, 'REMEMBER-1: the secret');
+      await first.close();
+      const second = await start();
+      await expect(turn(second, 'REMEMBER-2: what was it?')).resolves.toEqual({ stopReason: 'end_turn' });
+      expect(lastBody()).toContain('The secret is 42.');
+    });
+
+    it("the session's model override reaches the model request", async () => {
+      fake.script([{ match: 'MODEL', steps: [{ text: 'ok' }] }]);
+      const session = await start(undefined, 'claude-haiku-4-5');
+      await turn(session, 'MODEL check');
+      expect((modelCalls()[0].body as { model: string }).model).toBe('claude-haiku-4-5');
+      expect(items().find((i) => i.type === 'usage')).toMatchObject({ model: 'claude-haiku-4-5' });
+    });
+  });
+}
