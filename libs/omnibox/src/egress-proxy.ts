@@ -99,6 +99,8 @@ export class EgressProxy {
   private readonly targets = new WeakMap<Socket, { host: string; port: number }>();
   private readonly contexts = new Map<string, SecureContext>();
   private socketPath: string | null = null;
+  /** Every client connection (tunnels included, which the http server stops tracking), destroyed on close. */
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly opts: EgressProxyOptions) {
     this.policy = new EgressPolicy(opts);
@@ -108,6 +110,10 @@ export class EgressProxy {
       void this.onConnect(req, socket as Socket, head);
     });
     this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.intercepted = createServer((req, res) => void this.forwardIntercepted(req, res));
     this.intercepted.on('clientError', (_err, socket) => socket.destroy());
   }
@@ -134,7 +140,14 @@ export class EgressProxy {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(socketPath, () => {
-        chmodSync(socketPath, 0o600);
+        this.server.off('error', reject);
+        try {
+          chmodSync(socketPath, 0o600);
+        } catch (e) {
+          this.server.close();
+          reject(e as Error);
+          return;
+        }
         this.socketPath = socketPath;
         resolve();
       });
@@ -146,15 +159,19 @@ export class EgressProxy {
     this.server.emit('connection', socket);
   };
 
+  /** Stops listening, removes the socket file at once (a new proxy may take the path), ends every connection. */
   close(): Promise<void> {
+    if (this.socketPath) {
+      rmSync(this.socketPath, { force: true });
+      this.socketPath = null;
+    }
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.intercepted.closeAllConnections();
+    if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve) => {
+      this.server.close(() => resolve());
       this.server.closeAllConnections();
-      this.intercepted.closeAllConnections();
-      this.server.close(() => {
-        if (this.socketPath) rmSync(this.socketPath, { force: true });
-        resolve();
-      });
-      if (!this.server.listening) resolve();
     });
   }
 
