@@ -107,9 +107,13 @@ export class SharesService {
     if (p.scope) throw new AppError('auth.forbidden', 'a share-link credential cannot open other links');
     const link = await this.use(body.token);
     if (link.orgId !== p.orgId) throw new AppError('share.not_found', 'this share link does not exist or has ended');
-    const current = await this.access.resolve(p, link.sessionId);
+    // A plain member who was never shared the session has no role in it yet (resolve says not found).
+    const current = await this.access.resolve(p, link.sessionId).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'session.not_found') return null;
+      throw err;
+    });
     // Never lower a standing role (the owner opening their own link, a driver opening a viewer link).
-    if (current.role === 'owner' || (current.grantId && rankOf(current.role) >= rankOf(link.role))) {
+    if (current && (current.role === 'owner' || (current.grantId && rankOf(current.role) >= rankOf(link.role)))) {
       return { sessionId: link.sessionId, role: link.role, credential: null };
     }
     await this.repo.grantUser({

@@ -1,0 +1,315 @@
+import type {
+  AccessRevokedEvent,
+  Comment,
+  Item,
+  PresenceEvent,
+  RedeemLinkReply,
+  Session,
+  SessionAccess,
+  SessionShares,
+  ShareGrant,
+  ShareLink,
+} from '@yoke/protocol';
+import type { Socket } from 'socket.io-client';
+import { expectEventually } from '../support/env';
+import { tempDir } from '../support/processes';
+import { AGENT, type CollabStack, type Member, startCollabStack } from './collab-support';
+
+/**
+ * Collaboration over the public API, team mode, with real org members (API tokens): shares by invite and by link
+ * (role, expiry, use limit), revoking (their open sockets are disconnected at once), co-drive (viewers refused,
+ * drivers' turns carry their name), comment threads arriving live, and fork.
+ */
+describe('collaboration API (team mode)', () => {
+  let c: CollabStack;
+  let session: Session;
+  let bob: Member;
+  let carol: Member;
+
+  const api: CollabStack['stack']['api'] = (...args) => c.stack.api(...args);
+
+  async function joined(token: string, sessionId: string): Promise<Socket> {
+    const s = c.stack.webSocket(token);
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () =>
+        s.emit('session.join', { sessionId, afterSeq: 0 }, (r: { ok: boolean; error?: unknown }) =>
+          r.ok ? resolve() : reject(new Error(JSON.stringify(r.error))),
+        ),
+      );
+      s.once('connect_error', reject);
+    });
+    return s;
+  }
+
+  async function itemsOf(id: string, token?: string): Promise<Item[]> {
+    return (await api<{ items: Item[] }>('GET', `/sessions/${id}/items`, undefined, token)).body.items;
+  }
+
+  async function idle(id: string): Promise<void> {
+    await expectEventually(
+      async () => (await api<Session>('GET', `/sessions/${id}`)).body.status === 'idle',
+      60_000,
+      200,
+    );
+  }
+
+  beforeAll(async () => {
+    c = await startCollabStack();
+    bob = await c.addMember('Bob');
+    carol = await c.addMember('Carol');
+    c.model.script([
+      { match: 'OWNER', steps: [{ text: 'Owner turn answered.' }] },
+      { match: 'DRIVER', steps: [{ text: 'Driver turn answered.' }] },
+      { match: 'FORKED', steps: [{ text: 'The fork answers.' }] },
+    ]);
+    session = (
+      await api<Session>('POST', '/sessions', {
+        agentYaml: AGENT,
+        workspace: tempDir('ws'),
+        title: 'Shared work',
+        prompt: 'OWNER first',
+      })
+    ).body;
+    await expectEventually(async () => (await itemsOf(session.id)).some((i) => i.type === 'turn_completed'), 60_000);
+  });
+
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('an invite gives a role: a viewer is refused (403) and cannot share; a driver sends and the turn is theirs', async () => {
+    // Not shared yet: a plain member cannot see it (404, not 403).
+    expect((await api('GET', `/sessions/${session.id}`, undefined, bob.token)).status).toBe(404);
+    expect(
+      (await api('POST', `/sessions/${session.id}/shares/invites`, { userId: bob.userId, role: 'owner' })).status,
+    ).toBe(400);
+    const strangerId = '00000000-0000-4000-8000-000000000000';
+    const stranger = await api('POST', `/sessions/${session.id}/shares/invites`, {
+      userId: strangerId,
+      role: 'viewer',
+    });
+    expect(stranger.status).toBe(400);
+
+    const invited = await api<ShareGrant>('POST', `/sessions/${session.id}/shares/invites`, {
+      userId: bob.userId,
+      role: 'viewer',
+    });
+    expect(invited.status).toBe(201);
+    expect(invited.body).toMatchObject({ role: 'viewer', user: { id: bob.userId, name: 'Bob' }, canApprove: false });
+    const access = await api<SessionAccess>('GET', `/sessions/${session.id}/access`, undefined, bob.token);
+    expect(access.body).toMatchObject({ role: 'viewer', canDrive: false, canComment: false, canShare: false });
+
+    const refused = await api<{ code: string }>(
+      'POST',
+      `/sessions/${session.id}/messages`,
+      { text: 'DRIVER as a viewer' },
+      bob.token,
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('auth.forbidden');
+    expect((await api('GET', `/sessions/${session.id}/shares`, undefined, bob.token)).status).toBe(403);
+    expect((await api('POST', `/sessions/${session.id}/shares/links`, { role: 'driver' }, bob.token)).status).toBe(403);
+    expect(
+      (
+        await api(
+          'POST',
+          `/sessions/${session.id}/comments`,
+          { anchor: { kind: 'item', seq: 1 }, body: 'x' },
+          bob.token,
+        )
+      ).status,
+    ).toBe(403);
+    const before = (await itemsOf(session.id)).length;
+
+    // Re-invited as a driver (one live grant per person): the turn runs under Bob's name.
+    await api('POST', `/sessions/${session.id}/shares/invites`, { userId: bob.userId, role: 'driver' });
+    const shares = (await api<SessionShares>('GET', `/sessions/${session.id}/shares`)).body;
+    expect(shares.grants.filter((g) => g.user?.id === bob.userId).map((g) => g.role)).toEqual(['driver']);
+    const sent = await api('POST', `/sessions/${session.id}/messages`, { text: 'DRIVER now' }, bob.token);
+    expect(sent.status).toBe(202);
+    await expectEventually(
+      async () =>
+        (await itemsOf(session.id)).some((i) => i.type === 'agent_message' && i.text === 'Driver turn answered.'),
+      60_000,
+    );
+    const items = await itemsOf(session.id, bob.token);
+    const mine = items.slice(before).find((i) => i.type === 'user_message');
+    expect(mine?.actor).toEqual({ id: bob.userId, name: 'Bob' });
+    await idle(session.id);
+  });
+
+  it('a link carries a role, a use limit and an expiry; redeeming it gives the role; bad bodies change nothing', async () => {
+    expect(
+      (await api('POST', `/sessions/${session.id}/shares/links`, { role: 'commenter', expiresInSeconds: 5 })).status,
+    ).toBe(400);
+    expect((await api('POST', `/sessions/${session.id}/shares/links`, { role: 'owner' })).status).toBe(400);
+    expect((await api('POST', `/sessions/${session.id}/shares/links`, { role: 'viewer', maxUses: 0 })).status).toBe(
+      400,
+    );
+    expect((await api<SessionShares>('GET', `/sessions/${session.id}/shares`)).body.links).toEqual([]);
+
+    const link = await api<ShareLink>('POST', `/sessions/${session.id}/shares/links`, {
+      role: 'commenter',
+      maxUses: 1,
+      expiresInSeconds: 3600,
+    });
+    expect(link.status).toBe(201);
+    expect(link.body).toMatchObject({ role: 'commenter', maxUses: 1, uses: 0 });
+    expect(link.body.token).toMatch(/^yks_/);
+    expect(Date.parse(link.body.expiresAt!) - Date.now()).toBeGreaterThan(3500_000);
+
+    expect((await api('POST', '/share-links/redeem', { token: 'yks_nope' }, carol.token)).status).toBe(404);
+    const redeemed = await api<RedeemLinkReply>('POST', '/share-links/redeem', { token: link.body.token }, carol.token);
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.body).toEqual({ sessionId: session.id, role: 'commenter', credential: null });
+    const access = await api<SessionAccess>('GET', `/sessions/${session.id}/access`, undefined, carol.token);
+    expect(access.body).toMatchObject({ role: 'commenter', canComment: true, canDrive: false });
+    // Used up: the next person gets 404 and no grant.
+    const dave = await c.addMember('Dave');
+    expect((await api('POST', '/share-links/redeem', { token: link.body.token }, dave.token)).status).toBe(404);
+    expect((await api('GET', `/sessions/${session.id}`, undefined, dave.token)).status).toBe(404);
+    const listed = (await api<SessionShares>('GET', `/sessions/${session.id}/shares`)).body;
+    expect(listed.links.map((l) => ({ id: l.id, uses: l.uses, token: l.token }))).toEqual([
+      { id: link.body.id, uses: 1, token: undefined },
+    ]);
+
+    // An expired link answers 404.
+    const short = (
+      await api<ShareLink>('POST', `/sessions/${session.id}/shares/links`, { role: 'viewer', expiresInSeconds: 60 })
+    ).body;
+    await c.sql(`UPDATE session_links SET expires_at = now() - interval '1 second' WHERE id = $1`, [short.id]);
+    expect((await api('POST', '/share-links/redeem', { token: short.token }, dave.token)).status).toBe(404);
+    expect((await api('GET', `/sessions/${session.id}`, undefined, dave.token)).status).toBe(404);
+  });
+
+  it('comments: a thread on a file line range, a reply and resolve arrive live for everyone in the session', async () => {
+    const owner = await joined(c.stack.token!, session.id);
+    const heard: Comment[] = [];
+    owner.on('comment.updated', (cm: Comment) => heard.push(cm));
+    const presence: PresenceEvent[] = [];
+    owner.on('presence.updated', (p: PresenceEvent) => presence.push(p));
+    const carolSocket = await joined(carol.token, session.id);
+    await expectEventually(() =>
+      presence.some((p) => p.viewers.some((v) => v.actor.id === carol.userId && v.role === 'commenter')),
+    );
+
+    const bad = await api(
+      'POST',
+      `/sessions/${session.id}/comments`,
+      { anchor: { kind: 'file', path: 'out.txt', lineStart: 3, lineEnd: 1, seq: 1 }, body: 'backwards' },
+      carol.token,
+    );
+    expect(bad.status).toBe(400);
+    const root = await api<Comment>(
+      'POST',
+      `/sessions/${session.id}/comments`,
+      { anchor: { kind: 'file', path: 'out.txt', lineStart: 1, lineEnd: 2, seq: 3 }, body: 'Why two lines?' },
+      carol.token,
+    );
+    expect(root.status).toBe(201);
+    expect(root.body).toMatchObject({ threadId: null, author: { id: carol.userId, name: 'Carol' }, resolved: false });
+    await expectEventually(() => heard.some((h) => h.id === root.body.id));
+
+    const reply = await api<Comment>('POST', `/sessions/${session.id}/comments`, {
+      threadId: root.body.id,
+      body: 'Because the spec says so.',
+    });
+    expect(reply.body.threadId).toBe(root.body.id);
+    expect(
+      (await api('POST', `/sessions/${session.id}/comments`, { threadId: reply.body.id, body: 'nested' })).status,
+    ).toBe(404);
+    const resolved = await api<Comment>(
+      'PATCH',
+      `/sessions/${session.id}/comments/${root.body.id}`,
+      { resolved: true },
+      carol.token,
+    );
+    expect(resolved.body).toMatchObject({ resolved: true, resolvedBy: { id: carol.userId, name: 'Carol' } });
+    await expectEventually(() => heard.some((h) => h.id === root.body.id && h.resolved));
+
+    const onItem = await api<Comment>('POST', `/sessions/${session.id}/comments`, {
+      anchor: { kind: 'item', seq: 2 },
+      body: 'Nice answer.',
+    });
+    expect(onItem.status).toBe(201);
+    const onFile = (
+      await api<Comment[]>('GET', `/sessions/${session.id}/comments?path=out.txt`, undefined, carol.token)
+    ).body;
+    expect(onFile.map((x) => x.body)).toEqual(['Why two lines?', 'Because the spec says so.']);
+    const all = (await api<Comment[]>('GET', `/sessions/${session.id}/comments`)).body;
+    expect(all).toHaveLength(3);
+    // Another session's id with this comment: not found.
+    owner.close();
+    carolSocket.close();
+  });
+
+  it('revoking a link disconnects the open sockets of whoever came through it at once, and the link then 404s', async () => {
+    const link = (await api<ShareLink>('POST', `/sessions/${session.id}/shares/links`, { role: 'viewer' })).body;
+    const erin = await c.addMember('Erin');
+    expect((await api('POST', '/share-links/redeem', { token: link.token }, erin.token)).status).toBe(200);
+    const socket = await joined(erin.token, session.id);
+    const revoked: AccessRevokedEvent[] = [];
+    socket.on('access.revoked', (e: AccessRevokedEvent) => revoked.push(e));
+    const disconnected = new Promise<string>((resolve) => socket.on('disconnect', (reason) => resolve(reason)));
+    const started = Date.now();
+    expect((await api('DELETE', `/sessions/${session.id}/shares/links/${link.id}`)).status).toBe(204);
+    expect(await disconnected).toBe('io server disconnect');
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(10_000);
+    expect([...new Set(revoked.map((r) => r.sessionId))]).toEqual([session.id]);
+    expect((await api('GET', `/sessions/${session.id}`, undefined, erin.token)).status).toBe(404);
+    expect((await api('POST', '/share-links/redeem', { token: link.token }, erin.token)).status).toBe(404);
+    expect((await api('DELETE', `/sessions/${session.id}/shares/links/${link.id}`)).status).toBe(404);
+
+    // Revoking an invite does the same for that person.
+    const bobSocket = await joined(bob.token, session.id);
+    const bobGone = new Promise<void>((resolve) => bobSocket.on('disconnect', () => resolve()));
+    const grant = (await api<SessionShares>('GET', `/sessions/${session.id}/shares`)).body.grants.find(
+      (g) => g.user?.id === bob.userId,
+    )!;
+    expect((await api('DELETE', `/sessions/${session.id}/shares/grants/${grant.id}`)).status).toBe(204);
+    await bobGone;
+    expect((await api('POST', `/sessions/${session.id}/messages`, { text: 'DRIVER again' }, bob.token)).status).toBe(
+      404,
+    );
+  });
+
+  it('fork at an item: a new session of the forker with the history up to there, another model; the original is untouched', async () => {
+    await api('POST', `/sessions/${session.id}/shares/invites`, { userId: bob.userId, role: 'viewer' });
+    const original = await itemsOf(session.id);
+    const firstAnswer = original.find((i) => i.type === 'agent_message')!;
+    expect((await api('POST', `/sessions/${session.id}/fork`, { seq: 9999 }, bob.token)).status).toBe(400);
+    const forked = await api<Session>(
+      'POST',
+      `/sessions/${session.id}/fork`,
+      { seq: firstAnswer.seq, model: 'claude-haiku-4-5', workspace: tempDir('fork-ws') },
+      bob.token,
+    );
+    expect(forked.status).toBe(201);
+    expect(forked.body).toMatchObject({
+      ownerId: bob.userId,
+      model: 'claude-haiku-4-5',
+      forkedFrom: { sessionId: session.id, seq: firstAnswer.seq },
+    });
+    expect(forked.body.id).not.toBe(session.id);
+    const copied = await itemsOf(forked.body.id, bob.token);
+    expect(copied.map((i) => [i.seq, i.type])).toEqual(
+      original.filter((i) => i.seq <= firstAnswer.seq).map((i) => [i.seq, i.type]),
+    );
+    // The fork runs on a runner: Bob drives it (he owns it).
+    expect((await api('POST', `/sessions/${forked.body.id}/messages`, { text: 'FORKED go' }, bob.token)).status).toBe(
+      202,
+    );
+    await expectEventually(
+      async () =>
+        (await itemsOf(forked.body.id, bob.token)).some(
+          (i) => i.type === 'agent_message' && i.text === 'The fork answers.',
+        ),
+      60_000,
+    );
+    const after = await itemsOf(forked.body.id, bob.token);
+    expect(after.map((i) => i.seq)).toEqual(after.map((_, k) => k + 1));
+    expect(await itemsOf(session.id)).toEqual(original);
+    expect(c.model.requests.some((r) => JSON.stringify(r.body).includes('claude-haiku-4-5'))).toBe(true);
+  });
+});
