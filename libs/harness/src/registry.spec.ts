@@ -1,4 +1,5 @@
 import { ClaudeCodeAdapter } from './claude-code/adapter';
+import { ClaudeSdkAdapter } from './claude-sdk/adapter';
 import { CodexAdapter } from './codex/adapter';
 import { OpenAIAgentsAdapter } from './openai-agents/adapter';
 import { PiAdapter } from './pi/adapter';
@@ -9,6 +10,7 @@ describe('createHarnessAdapter', () => {
   it('returns the adapter of each registered harness, under its own name, with declared capabilities', () => {
     expect(createHarnessAdapter('yoke')).toBeInstanceOf(YokeHarnessAdapter);
     expect(createHarnessAdapter('claude-code')).toBeInstanceOf(ClaudeCodeAdapter);
+    expect(createHarnessAdapter('claude-sdk')).toBeInstanceOf(ClaudeSdkAdapter);
     expect(createHarnessAdapter('codex')).toBeInstanceOf(CodexAdapter);
     expect(createHarnessAdapter('pi')).toBeInstanceOf(PiAdapter);
     expect(createHarnessAdapter('openai-agents')).toBeInstanceOf(OpenAIAgentsAdapter);

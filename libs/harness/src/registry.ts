@@ -2,6 +2,7 @@ import { AppError } from '@yoke/protocol';
 import { AcpAdapter } from './acp/adapter';
 import type { HarnessAdapter } from './adapter';
 import { ClaudeCodeAdapter } from './claude-code/adapter';
+import { ClaudeSdkAdapter } from './claude-sdk/adapter';
 import { CodexAdapter } from './codex/adapter';
 import { OpenAIAgentsAdapter } from './openai-agents/adapter';
 import { PiAdapter } from './pi/adapter';
@@ -11,6 +12,7 @@ import { YokeHarnessAdapter } from './yoke/adapter';
 const HARNESSES: Record<string, () => HarnessAdapter> = {
   yoke: () => new YokeHarnessAdapter(),
   'claude-code': () => new ClaudeCodeAdapter(),
+  'claude-sdk': () => new ClaudeSdkAdapter(),
   codex: () => new CodexAdapter(),
   pi: () => new PiAdapter(),
   'openai-agents': () => new OpenAIAgentsAdapter(),

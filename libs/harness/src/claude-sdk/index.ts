@@ -1,0 +1,1 @@
+export { ClaudeSdkAdapter, type ClaudeSdkAdapterOptions } from './adapter';
