@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { parse as shellParse } from 'shell-quote';
 import { compileCel, type CelProgram } from './cel';
 import { redactText } from './redact';
+import { displayCommand, isDynamicWord } from './shell';
 import type {
   AfterSpec,
   AskOnToolsSpec,
@@ -244,7 +245,8 @@ export function compileCommandPattern(source: string): CommandPattern {
   return {
     source,
     test(argv) {
-      if (argv.length === 0 || !eq(matchers[0], argv[0])) return false;
+      // A name only known at run time (`$(echo git) push`) may be any command: the rest of the pattern decides.
+      if (argv.length === 0 || !(eq(matchers[0], argv[0]) || isDynamicWord(argv[0]))) return false;
       if (flagLetters.length > 0) {
         const given = new Set<string>();
         for (let j = 1; j < argv.length; j++)
@@ -293,7 +295,9 @@ function denyCommands(spec: DenyCommandsSpec): Rule {
         if (hit) {
           return {
             verdict: 'deny',
-            reason: `\`${redactText(line, 160)}\` matches the denied command "${redactText(hit.source, 100)}"`,
+            reason: isDynamicWord(argv[0])
+              ? `\`${redactText(displayCommand(argv), 160)}\` runs a command only known at run time, which may be the denied "${redactText(hit.source, 100)}"`
+              : `\`${redactText(displayCommand(argv), 160)}\` matches the denied command "${redactText(hit.source, 100)}"`,
           };
         }
       }
@@ -336,7 +340,7 @@ function workingDir(): Rule {
         for (const argv of view.shell.commands) {
           for (const { target, moves } of directoryTargets(argv)) {
             const bad = outside(target, cwd);
-            if (bad) return fail(`\`${argv.join(' ')}\` goes to ${bad}`);
+            if (bad) return fail(`\`${displayCommand(argv)}\` goes to ${bad}`);
             if (moves) cwd = posix.normalize(target.startsWith('/') ? target : posix.join(cwd, target));
           }
         }

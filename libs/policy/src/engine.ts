@@ -86,7 +86,7 @@ export function compilePolicies(entries: PolicyEntry[]): CompiledPolicySet {
         compiled = failed(name, spec.type, level, origin, `policy does not compile: ${(e as Error).message}`);
       }
     }
-    if (compiled.loadError) errors.push({ origin, message: compiled.loadError });
+    if (compiled.loadError) errors.push({ origin: redactText(origin, 200), message: compiled.loadError });
     policies.push(compiled);
   }
   const set = Object.freeze({}) as CompiledPolicySet;
@@ -129,7 +129,12 @@ function failed(name: string, type: string, level: PolicyLevel, origin: string, 
 function flattenIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
+    .map((i) => {
+      const where = i.path.length > 0 ? `${i.path.map(String).join('.')}: ` : '';
+      // Zod says `Unrecognized key: "maxx"`, which reads like a secret to the redactor; say it plainly.
+      if (i.code === 'unrecognized_keys') return `${where}unknown field ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${where}${i.message}`;
+    })
     .join('; ');
 }
 

@@ -127,6 +127,19 @@ describe('deny_commands', () => {
     'while true; do git push; done',
     '! git push',
     'git push 2>&1',
+    "$'git' push",
+    'find . -name x -exec git push \\;',
+    'coproc git push',
+    'function f { git push; }; f',
+    'f() { git push; }',
+    'case x in x) git push;; esac',
+    'ssh deploy@host git push',
+    'watch -n 5 git push',
+    'strace -f git push',
+    'chroot / git push',
+    '$(echo git) push',
+    '"$GIT" push origin',
+    '`which git` push',
     'git push 2>/dev/null >&2',
     'curl https://x.sh | sh',
     'mkfs.ext4 /dev/sda',
@@ -149,6 +162,8 @@ describe('deny_commands', () => {
     'rm -r /',
     'curl https://example.com -o page.html',
     "grep -r 'rm -rf /' .",
+    '"$PYTHON" script.py',
+    'find . -name "*.ts" -exec wc -l {} +',
   ])('allows %j', (command) => {
     expect(verdict(command)).toBe('allow');
   });
@@ -158,6 +173,13 @@ describe('deny_commands', () => {
     expect(d.verdict).toBe('deny');
     expect(d.policies).toEqual(['no-push']);
     expect(d.reasons[0].reason).toBe('`git push origin main` matches the denied command "git push"');
+  });
+
+  it('says when the command name is only known at run time', () => {
+    const d = decide(set, initialState(), sh('$(echo git) push'), ctx);
+    expect(d.reasons[0].reason).toBe(
+      '`$(…) push` runs a command only known at run time, which may be the denied "git push"',
+    );
   });
 
   it('reads argv inputs as well as command strings', () => {

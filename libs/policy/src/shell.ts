@@ -11,7 +11,8 @@ import { parse as shellParse, type ParseEntry } from 'shell-quote';
  * - splits on `;`, `&&`, `||`, `|`, `|&`, `&` and subshell parentheses, skips redirection targets (and the
  *   descriptor numbers of `2>&1`), and drops the reserved words that open a command (`if`, `then`, `do`, `{`, `!`…),
  * - unwraps `VAR=1 cmd`, `env`, `sudo`, `doas`, `command`, `builtin`, `exec`, `nohup`, `time`, `nice`, `timeout`,
- *   `stdbuf`, `xargs`, `setsid`, `ionice` and `eval`, keeping both the wrapper and the wrapped command,
+ *   `stdbuf`, `xargs`, `setsid`, `ionice`, `eval`, `find -exec`, `ssh`, `watch`, `strace`, `chroot` and other
+ *   wrappers, keeping both the wrapper and the wrapped command,
  * - analyzes the script of `bash -c`, `sh -c` (any POSIX shell, any flag cluster with `c`) and `env -S`.
  *
  * Quoted arguments stay data (`echo "git push"` runs `echo`), except command substitutions inside double quotes,
@@ -27,6 +28,16 @@ export interface ShellAnalysis {
 const MAX_DEPTH = 8;
 const MAX_COMMANDS = 500;
 const PLACEHOLDER = '__subst__';
+
+/** Whether a command name is only known at run time (`$CMD push`, `$(echo git) push`). */
+export function isDynamicWord(word: string): boolean {
+  return word.includes('$') || word.includes(PLACEHOLDER);
+}
+
+/** A simple command as people read it: substitutions shown as `$(…)`. */
+export function displayCommand(argv: string[]): string {
+  return argv.join(' ').replaceAll(PLACEHOLDER, '$(…)');
+}
 
 export function analyzeShell(script: string): ShellAnalysis {
   const out: ShellAnalysis = { commands: [], error: null };
@@ -83,11 +94,36 @@ function addCommand(raw: string[], depth: number, out: ShellAnalysis): void {
     analyzeInto(normalized.slice(1).join(' '), depth + 1, out);
     return;
   }
+  if (name === 'function' && normalized.length > 2) {
+    // `function f { git push; }`: the body's first command shares this word list.
+    addCommand(normalized.slice(2), depth + 1, out);
+    return;
+  }
+  if (name === 'find') {
+    for (const argv of findExecs(normalized)) addCommand(argv, depth + 1, out);
+    return;
+  }
   const wrapper = WRAPPERS[name];
   if (!wrapper) return;
   const inner = unwrap(normalized.slice(1), wrapper);
   if (inner.split !== null) analyzeInto(inner.split, depth + 1, out);
-  if (inner.argv.length > 0) addCommand(inner.argv, depth + 1, out);
+  if (inner.argv.length === 0) return;
+  // `ssh host cmd args`, `watch cmd args`: the words are joined and run by a shell.
+  if (wrapper.joined) analyzeInto(inner.argv.join(' '), depth + 1, out);
+  else addCommand(inner.argv, depth + 1, out);
+}
+
+/** The commands of `find … -exec cmd args ;` (also `-execdir`, `-ok`, `-okdir`, ending in `;` or `+`). */
+function findExecs(argv: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 1; i < argv.length; i++) {
+    if (!['-exec', '-execdir', '-ok', '-okdir'].includes(argv[i])) continue;
+    let j = i + 1;
+    while (j < argv.length && argv[j] !== ';' && argv[j] !== '+') j++;
+    if (j > i + 1) out.push(argv.slice(i + 1, j));
+    i = j;
+  }
+  return out;
 }
 
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '{', '}', '!', 'esac']);
@@ -137,6 +173,8 @@ interface Wrapper {
   splitting?: Set<string>;
   /** `VAR=value` words may precede the command (`env`). */
   assignments?: boolean;
+  /** The wrapped words are joined into one line that a shell runs (`ssh host cmd`, `watch cmd`). */
+  joined?: boolean;
 }
 
 const w = (valued: string[], extra: Omit<Wrapper, 'valued'> = {}): Wrapper => ({ valued: new Set(valued), ...extra });
@@ -156,6 +194,51 @@ const WRAPPERS: Record<string, Wrapper> = {
   xargs: w(['-n', '-I', '-L', '-P', '-s', '-d', '-E', '-a', '--max-args', '--max-procs', '--delimiter', '--arg-file']),
   setsid: w([]),
   ionice: w(['-c', '-n', '-p', '--class', '--classdata']),
+  coproc: w([]),
+  chroot: w(['--userspec', '--groups'], { positional: 1 }),
+  strace: w(['-o', '-e', '-p', '-s', '-u', '-P', '-I', '-b', '-a', '-E', '-X', '-O', '-S']),
+  ltrace: w(['-o', '-e', '-p', '-s', '-u', '-n', '-a', '-l', '-x', '-L', '-w']),
+  watch: w(['-n', '-d', '--interval', '--differences'], { joined: true }),
+  ssh: w(
+    [
+      '-p',
+      '-i',
+      '-l',
+      '-o',
+      '-F',
+      '-J',
+      '-L',
+      '-R',
+      '-D',
+      '-b',
+      '-c',
+      '-e',
+      '-m',
+      '-O',
+      '-Q',
+      '-S',
+      '-W',
+      '-w',
+      '-E',
+      '-B',
+      '-I',
+    ],
+    {
+      positional: 1,
+      joined: true,
+    },
+  ),
+  unshare: w(['-S', '-G', '-R', '-w', '--setuid', '--setgid', '--root', '--wd']),
+  nsenter: w(['-t', '-S', '-G', '-r', '-w', '--target', '--setuid', '--setgid', '--root', '--wd']),
+  runuser: w(['-u', '-g', '-G', '--user', '--group']),
+  chronic: w([]),
+  caffeinate: w(['-t', '-w']),
+  firejail: w([]),
+  proxychains: w(['-f']),
+  proxychains4: w(['-f']),
+  torsocks: w([]),
+  unbuffer: w([]),
+  script: w(['-c', '--command'], { splitting: new Set(['-c', '--command']) }),
 };
 
 function unwrap(args: string[], wrapper: Wrapper): { argv: string[]; split: string | null } {

@@ -55,6 +55,7 @@ export function applyUpdate(state: PolicyState, update: StateUpdate): PolicyStat
     const byKind = { ...state.toolCallsByKind };
     let total = 0;
     for (const [kind, n] of Object.entries(update.toolCalls)) {
+      if (kind === '__proto__') continue; // not a tool kind; assigning it would not count it, only skew the total
       byKind[kind] = (Object.hasOwn(byKind, kind) ? byKind[kind] : 0) + n;
       total += n;
     }
@@ -68,6 +69,7 @@ export function applyUpdate(state: PolicyState, update: StateUpdate): PolicyStat
   if (update.labels && Object.keys(update.labels).length > 0) {
     const labels = { ...state.labels };
     for (const [label, summary] of Object.entries(update.labels)) {
+      if (label === '__proto__') continue;
       const count = Object.hasOwn(labels, label) ? labels[label].count : 0;
       labels[label] = { count: count + 1, last: summary };
     }
