@@ -142,6 +142,12 @@ function expected(rule: RouteEntry['rule'], caller: Caller, namesResource: boole
   return caller !== 'owner' && /\/sessions\/:id\//.test(path) ? 'session-role' : 'allowed';
 }
 
+/** Past the guard: no access refusal (a 401/403 of the route's own, such as a failed sign-in, names its code). */
+function isAllowed(got: { status: number; code?: string }): boolean {
+  if (DENIALS.has(got.code ?? '')) return false;
+  return (got.status !== 401 && got.status !== 403) || got.code !== undefined;
+}
+
 /** Query strings a route needs to reach its service. */
 function sampleQuery(method: string, path: string): string {
   const key = `${method} ${path.replace(`/${GLOBAL_PREFIX}`, '')}`;
@@ -153,47 +159,6 @@ describe('authorization matrix', () => {
   it('every REST route and socket event declares an @Allow rule', () => {
     expect(table.routes.length).toBeGreaterThan(10);
     expect(child.app.missing).toEqual([]);
-  });
-
-  it('every REST route answers each caller as its rule says', async () => {
-    // Destructive routes last, so every other route still finds its resources.
-    const order = (r: RouteEntry) => (r.method === 'DELETE' ? 1 : 0);
-    const routes = [...table.routes].filter((r) => r.rule).sort((a, b) => order(a) - order(b));
-    const failures: string[] = [];
-    const lines: string[] = [];
-    for (const route of routes) {
-      const { path, namesResource } = fill(route.path);
-      const cells: string[] = [];
-      for (const caller of CALLERS) {
-        const want = expected(route.rule, caller, namesResource, route.path);
-        const query = sampleQuery(route.method, route.path);
-        const got = await call(route.method, path + query, caller, sampleBody(route.method, route.path));
-        cells.push(`${caller}=${got.status}`);
-        const ok =
-          want === 'allowed'
-            ? !DENIALS.has(got.code ?? '') && got.status !== 401 && got.status !== 403
-            : want === 'session-role'
-              ? (got.status === 403 && got.code === 'auth.forbidden') ||
-                got.status === 404 ||
-                (!DENIALS.has(got.code ?? '') && got.status !== 401 && got.status !== 403)
-              : want === 404
-                ? got.status === 404 ||
-                  (got.status === 400 &&
-                    sampleBody(route.method, route.path) !== undefined &&
-                    got.code === 'request.invalid' &&
-                    !knownSample(route))
-                : got.status === want && DENIALS.has(got.code ?? '');
-        if (!ok)
-          failures.push(
-            `${route.method} ${route.path} as ${caller}: expected ${want}, got ${got.status} ${got.code ?? ''}`,
-          );
-      }
-      lines.push(
-        `${route.method.padEnd(6)} ${route.path.padEnd(48)} ${String(route.rule).padEnd(8)} ${cells.join(' ')}`,
-      );
-    }
-    if (process.env.YOKE_TEST_VERBOSE) process.stderr.write(`${lines.join('\n')}\n`);
-    expect(failures).toEqual([]);
   });
 
   it('every /web socket event answers each caller as its rule says; humans never reach /runner', async () => {
@@ -249,6 +214,46 @@ describe('authorization matrix', () => {
     for (const ev of table.events.filter((e) => e.namespace === NS_RUNNER)) {
       if (ev.rule !== 'runner') failures.push(`${NS_RUNNER} ${ev.event} has rule ${ev.rule}, not runner`);
     }
+    expect(failures).toEqual([]);
+  });
+
+  // Runs after the socket part: it signs every caller out at the end.
+  it('every REST route answers each caller as its rule says', async () => {
+    // Destructive routes last, so every other route still finds its resources; signing out ends the callers' tokens.
+    const order = (r: RouteEntry) => (r.path.endsWith('/auth/logout') ? 2 : r.method === 'DELETE' ? 1 : 0);
+    const routes = [...table.routes].filter((r) => r.rule).sort((a, b) => order(a) - order(b));
+    const failures: string[] = [];
+    const lines: string[] = [];
+    for (const route of routes) {
+      const { path, namesResource } = fill(route.path);
+      const cells: string[] = [];
+      for (const caller of CALLERS) {
+        const want = expected(route.rule, caller, namesResource, route.path);
+        const query = sampleQuery(route.method, route.path);
+        const got = await call(route.method, path + query, caller, sampleBody(route.method, route.path));
+        cells.push(`${caller}=${got.status}`);
+        const ok =
+          want === 'allowed'
+            ? isAllowed(got)
+            : want === 'session-role'
+              ? (got.status === 403 && got.code === 'auth.forbidden') || got.status === 404 || isAllowed(got)
+              : want === 404
+                ? got.status === 404 ||
+                  (got.status === 400 &&
+                    sampleBody(route.method, route.path) !== undefined &&
+                    got.code === 'request.invalid' &&
+                    !knownSample(route))
+                : got.status === want && DENIALS.has(got.code ?? '');
+        if (!ok)
+          failures.push(
+            `${route.method} ${route.path} as ${caller}: expected ${want}, got ${got.status} ${got.code ?? ''}`,
+          );
+      }
+      lines.push(
+        `${route.method.padEnd(6)} ${route.path.padEnd(48)} ${String(route.rule).padEnd(8)} ${cells.join(' ')}`,
+      );
+    }
+    if (process.env.YOKE_TEST_VERBOSE) process.stderr.write(`${lines.join('\n')}\n`);
     expect(failures).toEqual([]);
   });
 });

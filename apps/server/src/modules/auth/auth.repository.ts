@@ -52,6 +52,11 @@ export class AuthRepository {
     return r.count === 1;
   }
 
+  /** Revokes a token by id in an org, whoever holds it (the caller's own, at logout). */
+  async revokeTokenById(orgId: string, id: string, now: Date): Promise<void> {
+    await this.prisma.apiToken.updateMany({ where: { orgId, id, revokedAt: null }, data: { revokedAt: now } });
+  }
+
   createWebSession(data: { orgId: string; userId: string; tokenHash: string; expiresAt: Date }) {
     return this.prisma.webSession.create({ data });
   }
@@ -69,5 +74,57 @@ export class AuthRepository {
 
   async revokeWebSession(orgId: string, id: string, now: Date): Promise<void> {
     await this.prisma.webSession.updateMany({ where: { orgId, id, revokedAt: null }, data: { revokedAt: now } });
+  }
+
+  createDeviceAuthorization(data: {
+    deviceCodeHash: string;
+    userCode: string;
+    clientName: string;
+    scope: string;
+    intervalSeconds: number;
+    expiresAt: Date;
+  }) {
+    return this.prisma.deviceAuthorization.create({ data });
+  }
+
+  findDeviceByCode(deviceCodeHash: string) {
+    return this.prisma.deviceAuthorization.findUnique({ where: { deviceCodeHash } });
+  }
+
+  findDeviceByUserCode(userCode: string) {
+    return this.prisma.deviceAuthorization.findUnique({ where: { userCode } });
+  }
+
+  /** Records a poll; false when another poll came in since `lastPolledAt` (the caller answers slow_down). */
+  async touchDevicePoll(id: string, lastPolledAt: Date | null, now: Date): Promise<boolean> {
+    const r = await this.prisma.deviceAuthorization.updateMany({
+      where: { id, lastPolledAt },
+      data: { lastPolledAt: now },
+    });
+    return r.count === 1;
+  }
+
+  /** Decides a pending request once: approved for this org and user, or denied. */
+  async decideDevice(id: string, decision: { orgId: string; userId: string; approve: boolean }, now: Date) {
+    const r = await this.prisma.deviceAuthorization.updateMany({
+      where: { id, status: 'pending', expiresAt: { gt: now } },
+      data: decision.approve
+        ? { status: 'approved', orgId: decision.orgId, userId: decision.userId }
+        : { status: 'denied', orgId: decision.orgId, userId: decision.userId },
+    });
+    return r.count === 1;
+  }
+
+  /** Marks an approved request as issued, once: only the poll that wins this mints the token. */
+  async claimDevice(id: string): Promise<boolean> {
+    const r = await this.prisma.deviceAuthorization.updateMany({
+      where: { id, status: 'approved' },
+      data: { status: 'issued' },
+    });
+    return r.count === 1;
+  }
+
+  async setDeviceToken(id: string, tokenId: string): Promise<void> {
+    await this.prisma.deviceAuthorization.update({ where: { id }, data: { tokenId } });
   }
 }

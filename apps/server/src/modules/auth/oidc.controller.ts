@@ -1,0 +1,50 @@
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Allow } from './access';
+import { OidcService } from './oidc.service';
+import { CurrentPrincipal, CurrentSource, type Principal, type PrincipalSource } from './principal';
+import { RequestOrigin } from './request-origin';
+
+/** Browser single sign-on: /auth/oidc/login?org=<slug>[&returnTo=/path] -> provider -> /auth/oidc/callback. */
+@Controller('auth')
+export class OidcController {
+  constructor(private readonly oidc: OidcService) {}
+
+  @Allow('public')
+  @Get('oidc/login')
+  async login(
+    @Query('org') org: string | undefined,
+    @Query('returnTo') returnTo: string | undefined,
+    @RequestOrigin() origin: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    const reply = await this.oidc.start(org, returnTo, origin, req);
+    res.append('Set-Cookie', reply.cookies).redirect(302, reply.redirect);
+  }
+
+  @Allow('public')
+  @Get('oidc/callback')
+  async callback(@RequestOrigin() origin: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    try {
+      const reply = await this.oidc.callback(req.query, origin, req);
+      res.append('Set-Cookie', reply.cookies).redirect(302, reply.redirect);
+    } catch (err) {
+      res.append('Set-Cookie', this.oidc.clearPending(origin));
+      throw err;
+    }
+  }
+
+  /** Signs the caller out: ends this browser session (or this API token) and clears the cookies. */
+  @Allow('auditor')
+  @Post('logout')
+  @HttpCode(204)
+  async logout(
+    @CurrentPrincipal() p: Principal,
+    @CurrentSource() source: PrincipalSource | undefined,
+    @RequestOrigin() origin: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    res.append('Set-Cookie', await this.oidc.logout(p.orgId, source, origin));
+  }
+}

@@ -1,0 +1,223 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, CSRF_COOKIE, SESSION_COOKIE } from '@yoke/protocol';
+import type { Request } from 'express';
+import * as client from 'openid-client';
+import { createHash } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { hashSecret, newSecret } from '../../core/tokens';
+import { OrgsRepository } from '../orgs/orgs.repository';
+import { AuthRepository } from './auth.repository';
+import { AuthService } from './auth.service';
+import { clearCookie, setCookie } from './cookies';
+import { type OidcClaims, type OidcPending, runOidc } from './oidc.strategy';
+import type { PrincipalSource } from './principal';
+import { parseCookies, SecretBox } from './secret-box';
+
+/** The pending sign-in cookie: sealed (AES-GCM), scoped to the callback path, ten minutes. */
+export const PENDING_COOKIE = 'yoke_oidc';
+const PENDING_TTL_SECONDS = 600;
+const WEB_SESSION_TTL_SECONDS = 12 * 3600;
+const DISCOVERY_TTL_MS = 5 * 60_000;
+const CALLBACK_PATH = '/api/v1/auth/oidc/callback';
+
+type Sealed = OidcPending & { orgId: string; returnTo: string; exp: number };
+
+/** What the controller does with the browser: set these cookies, then redirect there. */
+export type BrowserReply = { cookies: string[]; redirect: string };
+
+/**
+ * OpenID Connect single sign-on per org (authorization code + PKCE, nonce and state, through passport), just-in-time
+ * provisioning, and the signed browser session that follows. Every refusal says why and signs nobody in.
+ */
+@Injectable()
+export class OidcService {
+  private readonly logger = new Logger(OidcService.name);
+  private readonly discovered = new Map<string, { at: number; config: Promise<client.Configuration> }>();
+
+  constructor(
+    private readonly orgs: OrgsRepository,
+    private readonly repo: AuthRepository,
+    private readonly auth: AuthService,
+    private readonly box: SecretBox,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** First leg: the org's provider, with a fresh state, nonce and PKCE verifier. */
+  async start(orgSlug: string | undefined, returnTo: string | undefined, origin: string, req: Request) {
+    if (!this.box.isConfigured) throw new AppError('auth.sso_not_configured', 'sign-in needs YOKE_SECRET_KEY');
+    if (!orgSlug) throw new AppError('request.invalid', 'say which org to sign in to: ?org=<slug>');
+    const org = await this.orgs.findOrgBySlug(orgSlug);
+    if (!org) throw new AppError('org.not_found', `there is no org "${orgSlug}"`);
+    const sso = await this.orgs.findSso(org.id);
+    if (!sso) throw new AppError('auth.sso_not_configured', `the org "${orgSlug}" has no single sign-on configured`);
+    const oidc = await this.discover(sso);
+    const state = client.randomState();
+    const now = Date.now();
+    await this.orgs.saveOidcState({
+      stateHash: hashSecret(state),
+      orgId: org.id,
+      expiresAt: new Date(now + PENDING_TTL_SECONDS * 1000),
+    });
+    const out = await runOidc(oidc, { callbackUrl: this.callbackUrl(origin), state }, req);
+    if (!('redirect' in out)) throw new Error('the first sign-in leg returned claims');
+    const sealed: Sealed = {
+      ...out.pending,
+      orgId: org.id,
+      returnTo: safeReturnTo(returnTo),
+      exp: now + PENDING_TTL_SECONDS * 1000,
+    };
+    return {
+      cookies: [
+        setCookie(PENDING_COOKIE, this.box.encrypt(JSON.stringify(sealed)), {
+          maxAgeSeconds: PENDING_TTL_SECONDS,
+          secure: this.secure(origin),
+          path: CALLBACK_PATH,
+        }),
+      ],
+      redirect: out.redirect,
+    };
+  }
+
+  /** Second leg: checks the provider's answer, provisions the user and opens a browser session. */
+  async callback(query: Record<string, unknown>, origin: string, req: Request): Promise<BrowserReply> {
+    const clear = this.clearPending(origin);
+    const fail = (message: string) => new AppError('auth.login_failed', message);
+    const state = typeof query.state === 'string' ? query.state : '';
+    if (typeof query.error === 'string') {
+      const desc = typeof query.error_description === 'string' ? `: ${query.error_description}` : '';
+      throw fail(`the identity provider refused the sign-in (${query.error}${desc})`);
+    }
+    const pending = this.unseal(parseCookies(req.headers.cookie)[PENDING_COOKIE]);
+    if (!pending) throw fail('this sign-in attempt expired or did not start in this browser; start again');
+    if (!state || state !== pending.state) throw fail('the sign-in state does not match; start again');
+    // One use only, and not after it expires: a replayed or stale callback is refused before the code is spent.
+    const orgId = await this.orgs.consumeOidcState(hashSecret(state), new Date());
+    if (!orgId || orgId !== pending.orgId) {
+      throw fail('this sign-in attempt has expired or was already used; start again');
+    }
+    const sso = await this.orgs.findSso(orgId);
+    if (!sso) throw fail('the org no longer has single sign-on configured');
+    let claims: OidcClaims;
+    try {
+      const out = await runOidc(await this.discover(sso), { callbackUrl: this.callbackUrl(origin), pending }, req);
+      if (!('claims' in out)) throw new Error('the callback leg asked for another redirect');
+      claims = out.claims;
+    } catch (err) {
+      const message = describe(err);
+      this.logger.warn({ orgId, err: message }, 'an OIDC sign-in was refused');
+      throw fail(`the identity provider's answer was refused: ${message}`);
+    }
+    const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : '';
+    if (!email) throw fail('the identity provider did not share an email address (scope "email")');
+    if (claims.email_verified === false) throw fail(`the email ${email} is not verified at the identity provider`);
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const now = new Date();
+    const invitation = await this.orgs.findOpenInvitation(orgId, email, now);
+    const domainAllowed = (sso.allowedDomains as string[]).includes(domain);
+    const name = typeof claims.name === 'string' && claims.name ? claims.name : email.split('@')[0];
+    const joinAs = invitation?.role ?? (domainAllowed ? sso.defaultRole : null);
+    if (!invitation && !domainAllowed) {
+      throw fail(`the email domain "${domain}" is not allowed to sign in to this org`);
+    }
+    const member = await this.orgs.provision(
+      orgId,
+      { issuer: claims.iss, subject: claims.sub, email, name },
+      joinAs,
+      invitation?.id ?? null,
+      now,
+    );
+    if (!member) throw fail(`${email} is not a member of this org`);
+    const secret = newSecret('yks');
+    const session = await this.repo.createWebSession({
+      orgId,
+      userId: member.user.id,
+      tokenHash: hashSecret(secret),
+      expiresAt: new Date(now.getTime() + WEB_SESSION_TTL_SECONDS * 1000),
+    });
+    const secure = this.secure(origin);
+    return {
+      cookies: [
+        clear,
+        setCookie(SESSION_COOKIE, this.box.sign(secret), { maxAgeSeconds: WEB_SESSION_TTL_SECONDS, secure }),
+        setCookie(CSRF_COOKIE, this.auth.csrfToken(session.id), {
+          maxAgeSeconds: WEB_SESSION_TTL_SECONDS,
+          secure,
+          httpOnly: false,
+        }),
+      ],
+      redirect: `${this.base(origin)}${pending.returnTo}`,
+    };
+  }
+
+  /** Ends the caller's own credential: the browser session (cookies cleared) or the API token. */
+  async logout(orgId: string, source: PrincipalSource | undefined, origin: string): Promise<string[]> {
+    if (source?.kind === 'cookie') await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
+    if (source?.kind === 'token') await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
+    const secure = this.secure(origin);
+    return [clearCookie(SESSION_COOKIE, { secure }), clearCookie(CSRF_COOKIE, { secure, httpOnly: false })];
+  }
+
+  /** Forgets the pending sign-in (on success and on every refusal). */
+  clearPending(origin: string): string {
+    return clearCookie(PENDING_COOKIE, { secure: this.secure(origin), path: CALLBACK_PATH });
+  }
+
+  private unseal(raw: string | undefined): Sealed | null {
+    if (!raw) return null;
+    try {
+      const v = JSON.parse(this.box.decrypt(raw)) as Sealed;
+      return typeof v.exp === 'number' && v.exp > Date.now() && typeof v.code_verifier === 'string' ? v : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private discover(sso: { issuer: string; clientId: string; clientSecretEnc: string }): Promise<client.Configuration> {
+    const key = createHash('sha256').update(`${sso.issuer}\n${sso.clientId}\n${sso.clientSecretEnc}`).digest('hex');
+    const hit = this.discovered.get(key);
+    if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.config;
+    const issuer = new URL(sso.issuer);
+    const insecure = issuer.protocol === 'http:';
+    const config = client
+      .discovery(
+        issuer,
+        sso.clientId,
+        this.box.decrypt(sso.clientSecretEnc),
+        undefined,
+        insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+      )
+      .catch((err: unknown) => {
+        this.discovered.delete(key);
+        const message = err instanceof Error ? err.message : String(err);
+        throw new AppError('auth.login_failed', `the identity provider ${sso.issuer} could not be reached: ${message}`);
+      });
+    this.discovered.set(key, { at: Date.now(), config });
+    return config;
+  }
+
+  private base(origin: string): string {
+    return this.config.publicUrl ?? origin;
+  }
+
+  private callbackUrl(origin: string): string {
+    return `${this.base(origin)}${CALLBACK_PATH}`;
+  }
+
+  private secure(origin: string): boolean {
+    return this.base(origin).startsWith('https:');
+  }
+}
+
+/** openid-client's reason, with the claim it compared when that is the problem (aud, iss, nonce...). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.message !== err.message) return `${err.message}: ${cause.message}`;
+  return err.message;
+}
+
+/** Only a path on this server: never another origin (no open redirect). */
+function safeReturnTo(v: string | undefined): string {
+  if (!v || !v.startsWith('/') || v.startsWith('//') || v.includes('\\')) return '/';
+  return v.slice(0, 2000);
+}
