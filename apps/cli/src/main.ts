@@ -7,6 +7,7 @@ import { isAppError } from '@yoke/protocol';
 import { enrol, loadIdentity, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
+import { loginCommand, logoutCommand, tokensListCommand, tokensRevokeCommand, whoamiCommand } from './commands/login';
 import { approveCommand, policyApplyCommand, policyShowCommand, policyTestCommand } from './commands/policy';
 import { runCommand } from './commands/run';
 import { startCommand, teamProcessCommand } from './commands/start';
@@ -96,6 +97,47 @@ policy
   .option('--server <url>', 'server URL')
   .action(async (file: string, o: { sessions: string; json?: boolean; server?: string }) => {
     process.exitCode = await policyTestCommand(file, o);
+  });
+
+program
+  .command('login')
+  .description('sign this machine in to a Yoke server (approve the shown code in your browser)')
+  .argument('<server>', 'server URL')
+  .option('--read-only', 'ask for a read-only token')
+  .action(async (server: string, o: { readOnly?: boolean }) => {
+    process.exitCode = await loginCommand(server, o);
+  });
+
+program
+  .command('logout')
+  .description('revoke the token `yoke login` stored and forget it')
+  .action(async () => {
+    process.exitCode = await logoutCommand({});
+  });
+
+program
+  .command('whoami')
+  .description('who the server says you are, and in which org')
+  .option('--server <url>', 'server URL')
+  .option('--json', 'print JSON')
+  .action(async (o: { server?: string; json?: boolean }) => {
+    process.exitCode = await whoamiCommand(o);
+  });
+
+const tokens = program.command('tokens').description('your API tokens in the current org');
+tokens
+  .command('list')
+  .option('--server <url>', 'server URL')
+  .option('--json', 'print JSON')
+  .action(async (o: { server?: string; json?: boolean }) => {
+    process.exitCode = await tokensListCommand(o);
+  });
+tokens
+  .command('revoke')
+  .argument('<id>', 'token id')
+  .option('--server <url>', 'server URL')
+  .action(async (id: string, o: { server?: string }) => {
+    process.exitCode = await tokensRevokeCommand(id, o);
   });
 
 const runner = program.command('runner').description('run this machine as a runner for a Yoke server');
