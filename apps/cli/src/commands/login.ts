@@ -112,7 +112,7 @@ export async function logoutCommand(opts: { home?: string }): Promise<number> {
     process.stdout.write('Not logged in\n');
     return 0;
   }
-  let revoked = true;
+  let revoked: boolean;
   try {
     const res = await fetch(`${stored.server}${API_PREFIX}/auth/logout`, {
       method: 'POST',
