@@ -11,6 +11,7 @@ export type SessionStream = {
   timeline: TimelineState;
   phase: FeedPhase;
   historyError: string | null;
+  feed: SessionFeed;
 };
 
 /**
@@ -38,5 +39,5 @@ export function useSessionStream(sessionId: string): SessionStream {
 
   useEffect(() => (socket ? feed.attach(socket) : undefined), [feed, socket]);
 
-  return { session, timeline, phase, historyError };
+  return { session, timeline, phase, historyError, feed };
 }

@@ -115,6 +115,16 @@ export class SessionFeed {
     this.sink.items(batch);
   }
 
+  /** Joins the room again from the last seq (after the server took this socket out of it: a role change). */
+  rejoin(): void {
+    if (this.socket?.connected) void this.join();
+  }
+
+  /** Stops following the session for good (access ended): no further items, deltas or re-joins. */
+  close(): void {
+    if (this.socket) this.detach(this.socket);
+  }
+
   private async join(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;

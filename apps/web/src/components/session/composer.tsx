@@ -1,6 +1,6 @@
 'use client';
 
-import type { SessionStatus } from '@yoke/protocol';
+import type { SessionAccess, SessionStatus } from '@yoke/protocol';
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { cancelSession, describeError, sendMessage } from '@/lib/api';
 import { newIdempotencyKey } from '@/lib/ids';
@@ -8,7 +8,18 @@ import { newIdempotencyKey } from '@/lib/ids';
 const CANCELLABLE: ReadonlySet<SessionStatus> = new Set(['running', 'waiting_approval']);
 
 /** Message box: Send posts a message (one idempotency key per message, reused on retry); Cancel stops a turn. */
-export function Composer({ sessionId, status }: { sessionId: string; status: SessionStatus | null }) {
+export function Composer({
+  sessionId,
+  status,
+  access,
+  onTyping,
+}: {
+  sessionId: string;
+  status: SessionStatus | null;
+  /** The caller's role; null while it loads (sending stays possible: the server decides). */
+  access?: SessionAccess | null;
+  onTyping?: () => void;
+}) {
   const [text, setText] = useState('');
   const [isSending, setIsSending] = useState(false);
   const [isCancelling, setIsCancelling] = useState(false);
@@ -16,7 +27,8 @@ export function Composer({ sessionId, status }: { sessionId: string; status: Ses
   const [note, setNote] = useState<string | null>(null);
   const keyRef = useRef<string | null>(null);
   const isArchived = status === 'archived';
-  const canSend = status !== null && !isArchived && !isSending && text.trim().length > 0;
+  const isReadOnly = access ? !access.canDrive : false;
+  const canSend = status !== null && !isArchived && !isReadOnly && !isSending && text.trim().length > 0;
 
   const send = async () => {
     if (!canSend) return;
@@ -59,7 +71,13 @@ export function Composer({ sessionId, status }: { sessionId: string; status: Ses
   };
 
   return (
-    <form className="composer" onSubmit={onSubmit}>
+    <form className="composer" onSubmit={onSubmit} data-read-only={isReadOnly}>
+      {isReadOnly && access && (
+        <p className="banner" id="composer-read-only" data-testid="composer-read-only">
+          You are a {access.role} in this session: only its owner and drivers can send prompts. Ask the owner for driver
+          access.
+        </p>
+      )}
       {error && (
         <p className="banner banner-error" role="alert">
           {error}
@@ -74,10 +92,18 @@ export function Composer({ sessionId, status }: { sessionId: string; status: Ses
             onChange={(e) => {
               setText(e.target.value);
               keyRef.current = null;
+              onTyping?.();
             }}
             onKeyDown={onKeyDown}
-            placeholder={isArchived ? 'This session is archived.' : 'Message the agent (Ctrl+Enter to send)'}
-            disabled={isArchived}
+            placeholder={
+              isArchived
+                ? 'This session is archived.'
+                : isReadOnly
+                  ? 'Read only: you cannot send prompts here.'
+                  : 'Message the agent (Ctrl+Enter to send)'
+            }
+            disabled={isArchived || isReadOnly}
+            aria-describedby={isReadOnly ? 'composer-read-only' : undefined}
             rows={3}
             data-testid="composer-input"
           />
@@ -86,7 +112,7 @@ export function Composer({ sessionId, status }: { sessionId: string; status: Ses
           <button type="submit" disabled={!canSend} data-testid="composer-send">
             {isSending ? 'Sending…' : 'Send'}
           </button>
-          {status !== null && CANCELLABLE.has(status) && (
+          {status !== null && CANCELLABLE.has(status) && !isReadOnly && (
             <button
               type="button"
               className="danger"

@@ -1,9 +1,10 @@
 import type { Session } from '@yoke/protocol';
+import type { ReactNode } from 'react';
 import Link from 'next/link';
 import { RunnerBadge, StatusBadge } from '@/components/status-badge';
 import { formatCost, formatTokens } from '@/lib/format';
 
-export function SessionHeader({ session }: { session: Session | null }) {
+export function SessionHeader({ session, children }: { session: Session | null; children?: ReactNode }) {
   return (
     <header className="session-header">
       <Link href="/" className="back">
@@ -30,6 +31,13 @@ export function SessionHeader({ session }: { session: Session | null }) {
           </span>
         </div>
       )}
+      {session?.forkedFrom && (
+        <p className="muted small" data-testid="forked-from">
+          Forked from <Link href={`/session/?id=${session.forkedFrom.sessionId}`}>the original session</Link> at item #
+          {session.forkedFrom.seq}
+        </p>
+      )}
+      {children}
       {session?.statusReason && <p className="muted small status-reason">{session.statusReason}</p>}
     </header>
   );

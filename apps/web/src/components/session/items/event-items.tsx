@@ -1,3 +1,4 @@
+import { ApprovalActions } from '@/components/collab/approval-actions';
 import type { ItemOf } from '@/components/session/items/item-types';
 import { formatCost, formatTokens } from '@/lib/format';
 
@@ -54,9 +55,10 @@ export function Notice({ item }: { item: ItemOf<'notice'> }) {
 
 export function ApprovalRequest({ item }: { item: ItemOf<'approval_request'> }) {
   return (
-    <div className="notice notice-warning" data-approval-id={item.approvalId}>
+    <div className="notice notice-warning approval-card" data-approval-id={item.approvalId} data-testid="approval-card">
       <strong>Approval requested</strong> by policy <code>{item.policy}</code>: {item.reason}
       {item.options.length > 0 && <div className="muted small">Options: {item.options.join(', ')}</div>}
+      <ApprovalActions sessionId={item.sessionId} approvalId={item.approvalId} />
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import type { ContentPart } from '@yoke/protocol';
+import { useCollabContext } from '@/components/collab/collab-context';
 import { Markdown } from '@/components/session/markdown';
 import type { ItemOf } from '@/components/session/items/item-types';
 
@@ -47,7 +48,38 @@ export function AgentBubble({
 }
 
 export function AgentMessage({ item }: { item: ItemOf<'agent_message'> }) {
-  return <AgentBubble text={item.text} streamId={item.streamId} isStreaming={false} />;
+  return (
+    <>
+      <AgentBubble text={item.text} streamId={item.streamId} isStreaming={false} />
+      <ItemActions seq={item.seq} />
+    </>
+  );
+}
+
+/** Fork from here (anyone signed in who can see the session) and comment on this item (commenters and up). */
+function ItemActions({ seq }: { seq: number }) {
+  const ctx = useCollabContext();
+  if (!ctx?.access) return null;
+  const count = ctx.comments.filter((c) => !c.threadId && c.anchor?.kind === 'item' && c.anchor.seq === seq).length;
+  return (
+    <div className="item-actions">
+      {!ctx.access.isGuest && (
+        <button type="button" className="link-button small" onClick={() => ctx.fork(seq)} data-testid="fork-here">
+          Fork from here
+        </button>
+      )}
+      {ctx.access.canComment && (
+        <button
+          type="button"
+          className="link-button small"
+          onClick={() => ctx.commentOnItem(seq)}
+          data-testid="comment-item"
+        >
+          Comment{count ? ` (${count})` : ''}
+        </button>
+      )}
+    </div>
+  );
 }
 
 export function ReasoningBlock({

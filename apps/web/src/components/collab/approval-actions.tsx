@@ -1,0 +1,72 @@
+'use client';
+
+import { Approval } from '@yoke/protocol';
+import { useState } from 'react';
+import { useCollabContext } from '@/components/collab/collab-context';
+import { ApiError, describeError } from '@/lib/api';
+import { decideApproval, listSessionApprovals } from '@/lib/collab-api';
+
+/**
+ * Approve / deny on an approval card: the current status (kept live by `approval.updated`), the buttons for whoever
+ * may answer (the owner, or someone they delegated to), and who decided once it is settled. The first decision wins;
+ * a late one is told who was first.
+ */
+export function ApprovalActions({ sessionId, approvalId }: { sessionId: string; approvalId: string }) {
+  const ctx = useCollabContext();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!ctx) return null;
+  const approval = ctx.approvals.find((a) => a.approvalId === approvalId) ?? null;
+  const status = approval?.status ?? 'pending';
+  const canApprove = ctx.access?.canApprove ?? false;
+
+  const decide = async (decision: 'approve' | 'deny') => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = Approval.safeParse(await decideApproval(sessionId, approvalId, decision));
+      if (r.success) ctx.approvalSettled(r.data);
+    } catch (err) {
+      setError(err instanceof ApiError && err.code === 'approval.already_decided' ? err.message : describeError(err));
+      const fresh = await listSessionApprovals(sessionId).catch(() => []);
+      for (const a of fresh) ctx.approvalSettled(a);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="approval-actions" data-testid="approval-status" data-status={status}>
+      {status === 'pending' ? (
+        canApprove ? (
+          <div className="form-row">
+            <button type="button" onClick={() => void decide('approve')} disabled={busy} data-testid="approval-approve">
+              Approve
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void decide('deny')}
+              disabled={busy}
+              data-testid="approval-deny"
+            >
+              Deny
+            </button>
+          </div>
+        ) : (
+          <span className="muted small">Waiting for the session owner to decide.</span>
+        )
+      ) : (
+        <span className="small">
+          <strong>{status.replace('_', ' ')}</strong>
+          {approval?.decidedBy ? ` by ${approval.decidedBy.name}` : ''}
+        </span>
+      )}
+      {error && (
+        <p className="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
