@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
 import { isAppError } from '@yoke/protocol';
-import { enrol, loadIdentity, Runner } from '@yoke/runner';
+import { enrol, loadIdentity, rotateCredential, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
 import { loginCommand, logoutCommand, tokensListCommand, tokensRevokeCommand, whoamiCommand } from './commands/login';
@@ -151,6 +151,15 @@ runner
     const home = o.home ?? join(yokeHome(), 'runner');
     const id = await enrol({ ...o, home });
     process.stdout.write(`enrolled runner ${id.runnerId} (${id.name}); credential stored in ${home}\n`);
+  });
+runner
+  .command('rotate')
+  .description('replace this runner credential with a new one (a running runner picks it up when it reconnects)')
+  .option('--home <dir>', 'runner data directory')
+  .action(async (o: { home?: string }) => {
+    const home = o.home ?? join(yokeHome(), 'runner');
+    const id = await rotateCredential(home);
+    process.stdout.write(`rotated the credential of runner ${id.runnerId}; stored in ${home}\n`);
   });
 runner
   .command('start')

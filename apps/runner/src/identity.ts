@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type EnrolReply, EnrolReply as EnrolReplySchema, API_PREFIX } from '@yoke/protocol';
+import { io, type Socket } from 'socket.io-client';
+import {
+  type EnrolReply,
+  EnrolReply as EnrolReplySchema,
+  API_PREFIX,
+  NS_RUNNER,
+  PROTOCOL_VERSION,
+  type RunnerToServerEvents,
+  type ServerToRunnerEvents,
+} from '@yoke/protocol';
 import { readJson, writeFileAtomic } from './files';
 
 /** What a runner keeps after enrolment: where its server is and its credential (file mode 0600). */
@@ -53,4 +62,34 @@ export async function enrol(opts: {
   };
   writeFileAtomic(identityPath(opts.home), JSON.stringify(identity, null, 2));
   return identity;
+}
+
+/**
+ * Rotates the runner credential stored under `home`: asks the server for a new one with the current one, and stores
+ * it. The old credential keeps working until the new one is first used, so a runner process started before picks
+ * the new one up from disk at its next reconnect.
+ */
+export async function rotateCredential(home: string): Promise<RunnerIdentityFile> {
+  const identity = loadIdentity(home);
+  if (!identity) throw new Error(`no runner identity in ${home}; run \`yoke runner enrol\` first`);
+  const socket = io(`${identity.server}${NS_RUNNER}`, {
+    auth: { credential: identity.credential, protocolVersion: PROTOCOL_VERSION },
+    transports: ['websocket'],
+    reconnection: false,
+  }) as Socket<ServerToRunnerEvents, RunnerToServerEvents>;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', (err: Error & { data?: { message?: string } }) =>
+        reject(new Error(`the server refused this runner: ${err.data?.message ?? err.message}`)),
+      );
+    });
+    const reply = await socket.timeout(15_000).emitWithAck('runner.rotate_credential');
+    if (!reply.ok) throw new Error(`rotation refused: ${reply.error.message}`);
+    const next = { ...identity, credential: reply.credential };
+    writeFileAtomic(identityPath(home), JSON.stringify(next, null, 2));
+    return next;
+  } finally {
+    socket.close();
+  }
 }

@@ -16,7 +16,7 @@ import {
   type ServerToRunnerEvents,
 } from '@yoke/protocol';
 import { createHarnessAdapter, type HarnessAdapter, type PermissionHook, type ProviderEnv } from '@yoke/harness';
-import type { RunnerIdentityFile } from './identity';
+import { loadIdentity, type RunnerIdentityFile } from './identity';
 import { Outbox } from './outbox';
 import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
 import { serveWorkspaceFiles } from './workspace-files';
@@ -31,9 +31,12 @@ export interface RunnerOptions {
   adapterFor?: (harness: string) => HarnessAdapter;
   permission?: PermissionHook;
   heartbeatMs?: number;
+  /** How long a runner that had connected keeps retrying while its credential is refused (default 2 minutes). */
+  authGraceMs?: number;
 }
 
 const ACK_TIMEOUT_MS = 15_000;
+const AUTH_GRACE_MS = 120_000;
 const SEND_RETRY_MS = 1_000;
 
 /**
@@ -47,6 +50,10 @@ export class Runner {
   private heartbeat: NodeJS.Timeout | null = null;
   private ready = false;
   private stopped = false;
+  private everConnected = false;
+  private authLostAt: number | null = null;
+  private refusals = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
   private readonly deps: Omit<SupervisorDeps, 'dir'>;
 
@@ -91,6 +98,7 @@ export class Runner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.socket.disconnect();
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
   }
@@ -118,16 +126,63 @@ export class Runner {
     this.socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
       const code = err.data?.code;
       this.log.warn({ code, message: err.data?.message ?? err.message }, 'cannot connect to server');
-      if (code === 'auth.invalid_token' || code === 'protocol.version_mismatch') {
-        this.log.error('the server refused this runner; stopping (re-enrol with `yoke runner enrol`)');
-        void this.stop();
-      }
+      if (this.stopped) return;
+      const refusal = this.authRefusal(code);
+      if (refusal === 'stop') return void this.stop();
+      // A handshake refused by the server is not retried by socket.io itself: retry here, with backoff.
+      if (!this.socket.active) this.retryConnect();
     });
     serveWorkspaceFiles(this.socket, (id) => this.sessions.get(id)?.state.workspace ?? null);
     this.socket.on('session.input', (raw, ack) => {
       const reply = this.onInput(raw);
       if (typeof ack === 'function') ack(reply);
     });
+  }
+
+  /**
+   * What a refused handshake means. Revoked, or a protocol this server does not speak: stop. A credential refused
+   * before this process ever connected: stop (it is wrong; re-enrol). Refused after a successful connect: the
+   * credential may have been rotated on disk (`yoke runner rotate`), or auth is briefly unavailable: reload it and
+   * retry for a while instead of dropping every session, then stop.
+   */
+  private authRefusal(code: string | undefined): 'stop' | 'retry' {
+    if (code === 'runner.revoked') {
+      this.log.error('this runner was revoked by an org admin; stopping (enrol again to bring it back)');
+      return 'stop';
+    }
+    if (code === 'protocol.version_mismatch') {
+      this.log.error('the server speaks another protocol version; stopping (upgrade the runner)');
+      return 'stop';
+    }
+    if (code !== 'auth.invalid_token' && code !== 'auth.unauthenticated') return 'retry';
+    const stored = loadIdentity(this.opts.home);
+    const auth = this.socket.auth as { credential: string; protocolVersion: number };
+    if (stored && stored.credential !== auth.credential) {
+      this.log.info('the stored runner credential changed; reconnecting with it');
+      this.socket.auth = { ...auth, credential: stored.credential };
+      this.authLostAt = null;
+      return 'retry';
+    }
+    if (!this.everConnected) {
+      this.log.error('the server refused this runner credential; stopping (re-enrol with `yoke runner enrol`)');
+      return 'stop';
+    }
+    this.authLostAt ??= Date.now();
+    if (Date.now() - this.authLostAt > (this.opts.authGraceMs ?? AUTH_GRACE_MS)) {
+      this.log.error('the server kept refusing this runner credential; stopping (re-enrol with `yoke runner enrol`)');
+      return 'stop';
+    }
+    this.log.warn('the server refused this runner credential after it had connected; retrying');
+    return 'retry';
+  }
+
+  private retryConnect(): void {
+    if (this.retryTimer) return;
+    const delay = Math.min(5_000, 250 * 2 ** Math.min(this.refusals++, 5));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped && !this.socket.connected) this.socket.connect();
+    }, delay);
   }
 
   private async hello(): Promise<void> {
@@ -146,6 +201,9 @@ export class Runner {
     }
     for (const { sessionId, persistedSeq } of reply.sessions) this.sessions.get(sessionId)?.outbox.ack(persistedSeq);
     this.ready = true;
+    this.everConnected = true;
+    this.authLostAt = null;
+    this.refusals = 0;
     this.log.info({ runnerId: reply.runnerId, sessions: sessions.length }, 'connected to server');
     for (const id of this.sessions.keys()) this.flush(id);
   }
