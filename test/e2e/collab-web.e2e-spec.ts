@@ -154,11 +154,16 @@ describe('web UI: shared live session', () => {
   });
 
   it('an ASK policy raises an approval card in every browser; the owner approves; all update; the turn finishes', async () => {
+    // The owner also has the global inbox open in another tab.
+    const inbox = await owner.context().newPage();
+    await inbox.goto(`${c.stack.url}/approvals/`);
+    await inbox.getByTestId('approvals-inbox').waitFor();
     await bobPage.getByTestId('composer-input').fill('SHELL run it');
     await bobPage.getByTestId('composer-send').click();
     for (const page of [owner, bobPage, carolPage]) {
       await page.getByTestId('approval-card').waitFor({ timeout: 60_000 });
     }
+    await inbox.getByTestId('inbox-approval').waitFor();
     expect(await bobPage.getByTestId('approval-approve').count()).toBe(0);
     expect(await bobPage.getByTestId('approval-status').textContent()).toContain('Waiting for the session owner');
     await owner.getByTestId('approval-approve').click();
@@ -167,6 +172,19 @@ describe('web UI: shared live session', () => {
       await page.getByText('Shell done.').waitFor({ timeout: 60_000 });
     }
     expect(await carolPage.getByTestId('approval-status').textContent()).toContain('by');
+    // The inbox heard of it without a reload: it appeared, and left once decided. A late decision is refused.
+    await inbox.getByTestId('inbox-approval').waitFor({ state: 'detached' });
+    const approvalId = await owner.getByTestId('approval-card').getAttribute('data-approval-id');
+    const late = await c.stack.api<{ code: string }>('POST', `/sessions/${session.id}/approvals/${approvalId}`, {
+      decision: 'deny',
+    });
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('approval.already_decided');
+    expect(
+      (await c.stack.api('POST', `/sessions/${session.id}/approvals/${approvalId}`, { decision: 'deny' }, bob.token))
+        .status,
+    ).toBe(403);
+    await inbox.close();
   });
 
   it('a comment on out.txt line 1 appears live for the other user; resolving it updates both', async () => {
@@ -229,5 +247,46 @@ describe('web UI: shared live session', () => {
     expect((await c.stack.api('POST', '/share-links/redeem', { token }, carol.token)).status).toBe(404);
     expect((await c.stack.api('GET', `/sessions/${session.id}`, undefined, carol.token)).status).toBe(404);
     expect(viewerLinkId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('org policies: YAML errors inline as you type, a dry run over recorded sessions; keyboard and dark mode', async () => {
+    const admin = await owner.context().newPage();
+    await admin.goto(`${c.stack.url}/admin/?tab=policies`);
+    const editor = admin.getByTestId('policy-yaml');
+    await editor.waitFor();
+    await editor.fill('- { type: ask_on_tools, name: ask-shell, tools: [shell] }\n- { type: nope }\n');
+    const issue = admin.getByTestId('policy-issue').first();
+    await issue.waitFor();
+    expect(await issue.textContent()).toMatch(/line 2/);
+    expect(await admin.getByTestId('policy-save').isDisabled()).toBe(true);
+    await editor.fill('- { type: ask_on_tools, name: ask-shell, tools: [shell] }\n');
+    await admin.getByTestId('policy-issue').first().waitFor({ state: 'detached' });
+    await admin.getByTestId('policy-dry-run').click();
+    const row = admin
+      .getByTestId('dry-run-session')
+      .filter({ has: admin.getByRole('cell', { name: 'Pairing session', exact: true }) });
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(Number(cells[3])).toBeGreaterThanOrEqual(1);
+    await admin.getByTestId('admin-tab-members').click();
+    await admin.getByTestId('member-row').filter({ hasText: 'Bob' }).waitFor();
+    await admin.getByTestId('admin-tab-runners').click();
+    await admin.getByTestId('runner-row').filter({ hasText: 'online' }).waitFor();
+
+    // Keyboard: the share dialog opens with Enter and closes with Escape, focus staying in the page.
+    await owner.bringToFront();
+    await owner.getByTestId('share-button').focus();
+    await owner.keyboard.press('Enter');
+    await owner.getByTestId('share-dialog').waitFor({ state: 'visible' });
+    await owner.keyboard.press('Escape');
+    await owner.getByTestId('share-dialog').waitFor({ state: 'hidden' });
+    await owner.emulateMedia({ colorScheme: 'dark' });
+    const bg = await owner.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    await owner.emulateMedia({ colorScheme: 'light' });
+    const lightBg = await owner.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    expect(bg).not.toBe(lightBg);
+    await owner.emulateMedia({ colorScheme: 'dark' });
+    await owner.screenshot({ path: join(ARTIFACTS, 'session-view-owner-dark.png'), fullPage: true });
+    await admin.close();
   });
 });

@@ -7,6 +7,11 @@ export function AppHeader() {
       <Link href="/" className="brand">
         Yoke
       </Link>
+      <nav className="app-nav" aria-label="Main">
+        <Link href="/">Sessions</Link>
+        <Link href="/approvals/">Approvals</Link>
+        <Link href="/admin/">Admin</Link>
+      </nav>
       <ConnectionBadge />
     </header>
   );

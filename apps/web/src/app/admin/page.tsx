@@ -1,0 +1,10 @@
+import { Suspense } from 'react';
+import { AdminPage } from '@/components/admin/admin-page';
+
+export default function Page() {
+  return (
+    <Suspense fallback={<p className="page muted">Loading…</p>}>
+      <AdminPage />
+    </Suspense>
+  );
+}
