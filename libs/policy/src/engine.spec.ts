@@ -12,6 +12,13 @@ const sh = (command: string): PolicyAction => ({
   nativeTool: 'Bash',
   input: { command },
 });
+const shellWith = (input: unknown): PolicyAction => ({
+  type: 'tool_call',
+  callId: `c${++seq}`,
+  tool: 'shell',
+  nativeTool: 'Bash',
+  input,
+});
 const prompt: PolicyAction = { type: 'prompt', text: 'hi' };
 
 const denyPush = { type: 'deny_commands', name: 'no-push', patterns: ['git push'] };
@@ -149,6 +156,40 @@ describe('composition', () => {
     expect(decide(set, initialState(), prompt, ctx).stateUpdate).toEqual({ prompts: 1 });
   });
 
+  it('never throws: malformed actions are denied with a reason and change nothing', () => {
+    const set = compilePolicies([
+      entry('org', denyPush),
+      entry('org', { type: 'working_dir' }),
+      entry('org', { type: 'expr', when: 'action.input != null', verdict: 'ask' }),
+    ]);
+    const cyclic: Record<string, unknown> = { command: 'ls' };
+    cyclic.self = cyclic;
+    for (const bad of [null, undefined, 42, { type: 'bogus' }, { type: 'tool_call' }, { type: 'prompt' }]) {
+      const d = decide(set, initialState(), bad as never, ctx);
+      expect(d.verdict).toBe('deny');
+      expect(d.stateUpdate).toEqual({});
+      expect(d.reasons[0].reason).toMatch(/denied/);
+    }
+    expect(decide(set, initialState(), { type: 'bogus' } as never, ctx).reasons[0].reason).toBe(
+      'the policy engine failed, so the action is denied: unknown action type "bogus"',
+    );
+    const withCycle = decide(set, initialState(), shellWith(cyclic), ctx);
+    expect(withCycle.verdict).toBe('ask');
+    const nullInput = decide(set, initialState(), shellWith(null), ctx);
+    expect(nullInput.verdict).toBe('deny');
+    expect(nullInput.reasons[0].reason).toBe('shell call without a command line to check');
+  });
+
+  it('does not analyze a huge command line: shell policies deny it, quickly', () => {
+    const set = compilePolicies([entry('org', denyPush), entry('org', { type: 'working_dir' })]);
+    const d = decide(set, initialState(), sh(`echo ${'a;'.repeat(200_000)}`), ctx);
+    expect(d.verdict).toBe('deny');
+    expect(d.reasons[0].reason).toMatch(/command too long to analyze \(400005 characters, at most 65536\)/);
+    expect(d.reasons[0].reason.length).toBeLessThan(400);
+    // Without a policy that needs the analysis, it is not refused.
+    expect(decide(compilePolicies([]), initialState(), sh(`echo ${'a'.repeat(100_000)}`), ctx).verdict).toBe('allow');
+  });
+
   it('refuses a set it did not compile', () => {
     const d = decide({} as never, initialState(), prompt, ctx);
     expect(d.verdict).toBe('deny');
@@ -235,5 +276,7 @@ describe('secrets never reach reasons', () => {
     expect(redactText('plain words stay')).toBe('plain words stay');
     expect(redactText('x'.repeat(300), 10)).toBe(`${'x'.repeat(9)}…`);
     expect(redactText('two\nlines')).toBe('two ⏎ lines');
+    const long = `${'x '.repeat(90)}ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 ${'y'.repeat(100_000)}`;
+    expect(redactText(long, 200)).toBe(`${'x '.repeat(90)}[redacted] ${'y'.repeat(8)}…`);
   });
 });

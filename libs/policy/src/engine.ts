@@ -166,7 +166,27 @@ export function decide(set: CompiledPolicySet, state: PolicyState, action: Polic
   }
 }
 
+/** What the engine refuses to decide on (a caller's bug, or data that crossed a wire unchecked); null when fine. */
+function malformed(action: PolicyAction): string | null {
+  const a = action as Partial<Record<string, unknown>>;
+  switch (a.type) {
+    case 'prompt':
+      return typeof a.text === 'string' ? null : 'a prompt without text';
+    case 'tool_call':
+      return typeof a.callId === 'string' && typeof a.tool === 'string' && typeof a.nativeTool === 'string'
+        ? null
+        : 'a tool call without callId, tool or nativeTool';
+    case 'usage':
+      // The cost is checked by the rules (an invalid one is refused and never credited), not here.
+      return typeof a.model === 'string' ? null : 'a usage report without a model';
+    default:
+      return `unknown action type ${redactText(JSON.stringify(a.type) ?? 'undefined', 60)}`;
+  }
+}
+
 function decideUnsafe(data: PolicySetData, state: PolicyState, action: PolicyAction, ctx: DecideContext): Decision {
+  const problem = malformed(action);
+  if (problem) throw new Error(problem);
   const view = new ActionView(action);
   let celVars: Record<string, unknown> | null = null;
   const evaluation: Evaluation = {

@@ -27,6 +27,8 @@ export interface ShellAnalysis {
 
 const MAX_DEPTH = 8;
 const MAX_COMMANDS = 500;
+/** Longer lines are not analyzed (tokenizing costs ~1 µs a character): policies that need the analysis deny them. */
+export const MAX_SCRIPT_CHARS = 64 * 1024;
 const PLACEHOLDER = '__subst__';
 
 /** Whether a command name is only known at run time (`$CMD push`, `$(echo git) push`). */
@@ -41,6 +43,10 @@ export function displayCommand(argv: string[]): string {
 
 export function analyzeShell(script: string): ShellAnalysis {
   const out: ShellAnalysis = { commands: [], error: null };
+  if (script.length > MAX_SCRIPT_CHARS) {
+    out.error = `command too long to analyze (${script.length} characters, at most ${MAX_SCRIPT_CHARS})`;
+    return out;
+  }
   try {
     analyzeInto(script, 0, out);
   } catch (e) {
