@@ -153,7 +153,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
                 onTyping={access?.canDrive ? collab.notifyTyping : undefined}
               />
             </div>
-            <details className="session-side" open>
+            <details className="collab-side" open>
               <summary>Files and comments</summary>
               <FilesPanel
                 sessionId={sessionId}
