@@ -83,7 +83,17 @@ describe('yoke login (device authorization)', () => {
   it('logs the CLI in once approved in the browser; whoami, tokens list, logout', async () => {
     const home = tempDir('yoke-cli-login');
     const { proc, userCode } = await startLogin(home);
-    expect(proc.lines.join('\n')).toContain(`${stack.url}/device`);
+    expect(proc.lines.join('\n')).toContain(`${stack.url}/api/v1/auth/device/verify`);
+    // The page the CLI points at: signed in, it names what asks and for which access; signed out, it asks to sign in.
+    const page = await browser.request(`${stack.url}/api/v1/auth/device/verify?code=${userCode}`);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const html = await page.text();
+    expect(html).toContain('alice@a.example');
+    expect(html).toContain(userCode);
+    expect(html).toContain('Approve');
+    const anonymous = await (await fetch(`${stack.url}/api/v1/auth/device/verify?code=${userCode}`)).text();
+    expect(anonymous).toContain('/api/v1/auth/oidc/login');
+    expect(anonymous).not.toContain('alice');
 
     // What the browser shows before approving; a cookie write without the CSRF token changes nothing.
     const shown = await browser.request(`${stack.url}/api/v1/auth/device?userCode=${userCode.toLowerCase()}`);

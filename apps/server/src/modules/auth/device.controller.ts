@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { DeviceCodeBody, DeviceDecisionBody, DeviceLookupQuery, DeviceTokenBody } from '@yoke/protocol';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from './access';
@@ -28,6 +28,21 @@ export class DeviceController {
       .status(out.ok ? 200 : 400)
       .set('cache-control', 'no-store')
       .json(out.body);
+  }
+
+  /** The page the CLI sends people to: sign in if needed, then approve or deny the code. */
+  @Allow('public')
+  @Get('verify')
+  async page(@Query('code') code: string | undefined, @Req() req: Request, @Res() res: Response) {
+    // Never framed by another site (no clickjacking of the Approve button).
+    res
+      .set({
+        'cache-control': 'no-store',
+        'x-frame-options': 'DENY',
+        'content-security-policy': "frame-ancestors 'none'",
+      })
+      .type('html')
+      .send(await this.device.page(String(code ?? ''), req.headers));
   }
 
   @Allow('auditor')

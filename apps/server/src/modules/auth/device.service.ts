@@ -11,9 +11,13 @@ import {
   type DeviceView,
 } from '@yoke/protocol';
 import { randomInt } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
+import { AuthService } from './auth.service';
+import { decidePage, DEVICE_PAGE_PATH, signInPage } from './device-page';
+import { OrgsRepository } from '../orgs/orgs.repository';
 import type { Principal } from './principal';
 import { TokensService } from './tokens.service';
 
@@ -35,6 +39,8 @@ export class DeviceService {
   constructor(
     private readonly repo: AuthRepository,
     private readonly tokens: TokensService,
+    private readonly auth: AuthService,
+    private readonly orgs: OrgsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -49,7 +55,7 @@ export class DeviceService {
       intervalSeconds: INTERVAL_SECONDS,
       expiresAt: new Date(Date.now() + DEVICE_TTL_SECONDS * 1000),
     });
-    const uri = `${this.config.publicUrl ?? origin}/device`;
+    const uri = `${this.config.publicUrl ?? origin}${DEVICE_PAGE_PATH}`;
     return {
       device_code: deviceCode,
       user_code: userCode,
@@ -95,6 +101,24 @@ export class DeviceService {
       ok: true,
       body: { access_token: token.token, token_type: 'Bearer', expires_in: CLI_TOKEN_TTL_SECONDS, scope },
     };
+  }
+
+  /** The approval page: who is signed in (browser session, or embedded mode's local user) decides. */
+  async page(userCode: string, headers: IncomingHttpHeaders): Promise<string> {
+    let who: Principal;
+    try {
+      who = (await this.auth.authenticateHeaders(headers, { method: 'GET' })).principal;
+    } catch {
+      return signInPage(userCode);
+    }
+    const org = await this.orgs.getOrg(who.orgId);
+    return decidePage({ email: who.email, org: org.slug }, await this.find(userCode), userCode);
+  }
+
+  /** The lookup for the approval page: null when there is no such live code. */
+  async find(userCode: string): Promise<DeviceView | null> {
+    const row = userCode ? await this.repo.findDeviceByUserCode(normalize(userCode)) : null;
+    return row && row.expiresAt > new Date() ? view(row) : null;
   }
 
   /** What the person is about to approve (the browser shows it next to the code they typed). */
