@@ -19,6 +19,7 @@ import { createHarnessAdapter, type HarnessAdapter, type PermissionHook, type Pr
 import { loadIdentity, type RunnerIdentityFile } from './identity';
 import { Outbox } from './outbox';
 import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
+import { runnerSandboxFactory, type SessionSandboxFactory, sandboxModeFromEnv } from './sandbox';
 import { serveWorkspaceFiles } from './workspace-files';
 
 export interface RunnerOptions {
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   heartbeatMs?: number;
   /** How long a runner that had connected keeps retrying while its credential is refused (default 2 minutes). */
   authGraceMs?: number;
+  /** Every harness runs in Omnibox unless this says otherwise (default: from YOKE_SANDBOX, fail closed). */
+  sandbox?: SessionSandboxFactory;
 }
 
 const ACK_TIMEOUT_MS = 15_000;
@@ -59,9 +62,11 @@ export class Runner {
 
   constructor(private readonly opts: RunnerOptions) {
     this.log = opts.log;
+    const provider = opts.provider ?? providerFromEnv();
     this.deps = {
       adapterFor: opts.adapterFor ?? createHarnessAdapter,
-      provider: opts.provider ?? providerFromEnv(),
+      provider,
+      sandbox: opts.sandbox ?? runnerSandboxFactory({ provider, mode: sandboxModeFromEnv() }),
       permission: opts.permission ?? (async () => ({ behavior: 'allow' })),
       onItems: (id) => this.flush(id),
       onDelta: (id, delta) => this.sendDelta(id, delta),

@@ -16,6 +16,7 @@ import type { HarnessAdapter, HarnessSession, PermissionHook, ProviderEnv } from
 import { foldItem, initialState, type PolicyEntry, type PolicyState } from '@yoke/policy';
 import { Outbox } from './outbox';
 import { PolicyGate } from './policy-gate';
+import type { SessionSandbox, SessionSandboxFactory } from './sandbox';
 import { type SessionState, SessionStateStore } from './session-state';
 
 export type ApprovalAnswer = 'approve' | 'deny' | 'timeout' | 'cancelled';
@@ -36,6 +37,8 @@ export interface SupervisorDeps {
   onItems: (sessionId: string) => void;
   onDelta: (sessionId: string, delta: Delta) => void;
   log: Logger;
+  /** Builds the session's Omnibox sandbox (launcher + egress proxy); omitted: harnesses run unsandboxed (tests). */
+  sandbox?: SessionSandboxFactory;
   /** How long an approval may wait for a human before it is refused. */
   approvalTimeoutMs?: number;
 }
@@ -49,6 +52,7 @@ const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60_000;
 export class SessionSupervisor {
   readonly outbox: Outbox;
   private harness: HarnessSession | null = null;
+  private sandbox: SessionSandbox | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly waiting = new Map<string, { resolve: (a: ApprovalAnswer) => void; timer: NodeJS.Timeout }>();
@@ -226,6 +230,8 @@ export class SessionSupervisor {
     for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'timeout', undefined);
     await this.harness?.close().catch(() => undefined);
     this.harness = null;
+    await this.sandbox?.close().catch(() => undefined);
+    this.sandbox = null;
   }
 
   /** Runs queued messages one turn at a time. */
@@ -271,13 +277,24 @@ export class SessionSupervisor {
     if (this.harness) return this.harness;
     const { spec, workspace } = this.store.state;
     const adapter = this.deps.adapterFor(spec.harness);
+    this.sandbox ??= this.deps.sandbox
+      ? await this.deps.sandbox({
+          spec,
+          workspace,
+          record: (body) => {
+            const open = this.store.state.openTurn;
+            this.emit(body, open?.turnId ?? turnId, open?.actor ?? actor);
+          },
+        })
+      : null;
     this.harness = await adapter.start({
+      launch: this.sandbox?.launch,
       sessionId: this.sessionId,
       agent: spec.agent,
       model: spec.model,
       workspace,
       stateDir: join(this.deps.dir, 'harness'),
-      provider: this.deps.provider,
+      provider: this.sandbox?.provider ?? this.deps.provider,
       // Every tool call passes the policies first, then the runner's own hook.
       permission: async (request) => {
         const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);

@@ -96,7 +96,7 @@ export class EgressProxy {
   private readonly vault = new SecretVault();
   private readonly server: Server;
   private readonly intercepted: Server;
-  private readonly targets = new WeakMap<Socket, { host: string; port: number }>();
+  private readonly targets = new WeakMap<Socket, { host: string; port: number; tls: boolean }>();
   private readonly contexts = new Map<string, SecureContext>();
   private socketPath: string | null = null;
   /** Every client connection (tunnels included, which the http server stops tracking), destroyed on close. */
@@ -257,7 +257,7 @@ export class EgressProxy {
       });
       return;
     }
-    await this.forward(req, res, { ...target, path: req.url ?? '/', tls: true });
+    await this.forward(req, res, { ...target, path: req.url ?? '/' });
   }
 
   private async forward(
@@ -340,15 +340,30 @@ export class EgressProxy {
     }
     if (intercept) {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) client.unshift(head);
-      const tlsSocket = new TLSSocket(client, {
-        isServer: true,
-        secureContext: this.contextFor(target.host),
-        ALPNProtocols: ['http/1.1'],
+      // Proxy clients tunnel plain http too (undici always does): a first byte of 0x16 is a TLS handshake.
+      const inside = (first: Buffer): void => {
+        client.unshift(first);
+        if (first[0] !== 0x16) {
+          this.targets.set(client, { ...target, tls: false });
+          this.intercepted.emit('connection', client);
+          client.resume();
+          return;
+        }
+        const tlsSocket = new TLSSocket(client, {
+          isServer: true,
+          secureContext: this.contextFor(target.host),
+          ALPNProtocols: ['http/1.1'],
+        });
+        tlsSocket.on('error', () => tlsSocket.destroy());
+        this.targets.set(tlsSocket, { ...target, tls: true });
+        this.intercepted.emit('connection', tlsSocket);
+      };
+      if (head.length) return inside(head);
+      client.once('data', (first: Buffer) => {
+        client.pause();
+        inside(first);
       });
-      tlsSocket.on('error', () => tlsSocket.destroy());
-      this.targets.set(tlsSocket, target);
-      this.intercepted.emit('connection', tlsSocket);
+      client.resume();
       return;
     }
     let address: { host: string; port: number };

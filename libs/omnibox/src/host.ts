@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
 import type { SystemLayout } from './bwrap';
 import { FORWARDER_SOURCE } from './forwarder';
+import { netPreloadSource } from './net-preload';
 
 /** What the host side of the sandbox reads from the machine: the root's layout, node's install, bwrap's path. */
 
@@ -92,6 +93,8 @@ export interface SupportFiles {
   group: string;
   hosts: string;
   forwarder: string;
+  /** Makes node's fetch use the proxy (see `net-preload.ts`). */
+  netPreload: string;
 }
 
 const supportCache = new Map<string, SupportFiles>();
@@ -123,6 +126,7 @@ export function supportFiles(user: { name: string; uid: number; gid: number; hom
     group: join(dir, 'group'),
     hosts: join(dir, 'hosts'),
     forwarder: join(dir, 'bridge.js'),
+    netPreload: join(dir, 'net-preload.js'),
   };
   writeFileSync(
     files.passwd,
@@ -132,6 +136,7 @@ export function supportFiles(user: { name: string; uid: number; gid: number; hom
   writeFileSync(files.group, `root:x:0:\n${user.name}:x:${user.gid}:\nnogroup:x:65534:\n`);
   writeFileSync(files.hosts, '127.0.0.1\tlocalhost omnibox\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   writeFileSync(files.forwarder, FORWARDER_SOURCE);
+  writeFileSync(files.netPreload, netPreloadSource(undiciDir()));
   supportCache.set(key, files);
   return files;
 }
@@ -209,4 +214,9 @@ export function leakedFds(): number[] {
 /** A read-only /dev/null fd (opened once) to shadow leaked fds in a child's fd table. */
 export function devNullFd(): number {
   return (devNull ??= openSync('/dev/null', 'r'));
+}
+
+/** The undici package (for the fetch preload): bound read-only into networked sandboxes. */
+export function undiciDir(): string {
+  return realpathSync(dirname(require.resolve('undici/package.json')));
 }

@@ -10,6 +10,7 @@ import {
   findExecutable,
   leakedFds,
   nodeInstall,
+  undiciDir,
   protectedWorkspacePaths,
   supportFiles,
 } from './host';
@@ -18,6 +19,8 @@ import { buildSeccompProgram } from './seccomp';
 export const DEFAULT_BRIDGE_PORT = 3128;
 /** Where the support files (bridge script, CA) appear inside the sandbox. */
 export const SANDBOX_SUPPORT_DIR = '/run/yoke';
+/** Where the runner CA files appear inside (beside the read-only support dir, not in it). */
+export const SANDBOX_CA_DIR = '/run/yoke-ca';
 
 export type SandboxStdio = StdioPipe | StdioNull | 'inherit' | number | Stream;
 
@@ -103,10 +106,11 @@ export function sandboxEnv(
     }
     // Loopback stays inside the sandbox's own network namespace (an agent's dev server); it is never the host's.
     env.NO_PROXY = env.no_proxy = 'localhost,127.0.0.1,::1';
+    env.NODE_OPTIONS = `--require ${SANDBOX_SUPPORT_DIR}/net-preload.js`;
     if (network.caCertPem) {
-      env.NODE_EXTRA_CA_CERTS = `${SANDBOX_SUPPORT_DIR}/ca/yoke-ca.pem`;
+      env.NODE_EXTRA_CA_CERTS = `${SANDBOX_CA_DIR}/yoke-ca.pem`;
       for (const key of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO']) {
-        env[key] = `${SANDBOX_SUPPORT_DIR}/ca/ca-bundle.pem`;
+        env[key] = `${SANDBOX_CA_DIR}/ca-bundle.pem`;
       }
     }
   }
@@ -176,9 +180,10 @@ export function spawnSandboxed(command: string, args: string[], opts: SpawnSandb
   const node = nodeInstall();
   const binds: BwrapBind[] = [{ source: files.dir, dest: SANDBOX_SUPPORT_DIR }];
   if (node.prefix) binds.push({ source: node.prefix });
+  if (opts.network) binds.push({ source: undiciDir() });
   if (opts.network?.caCertPem) {
     const ca = caFiles(opts.network.caCertPem);
-    binds.push({ source: posix.dirname(ca.ca), dest: `${SANDBOX_SUPPORT_DIR}/ca` });
+    binds.push({ source: posix.dirname(ca.ca), dest: SANDBOX_CA_DIR });
   }
   binds.push(...(opts.binds ?? []));
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type {
   HarnessAdapter,
   HarnessEvent,
@@ -35,6 +35,16 @@ export function defaultAgentProcessEntry(): string {
 
 const STDERR_TAIL = 4000;
 
+/** A launched (sandboxed) agent process gets only these of the runner's environment; the model comes in the start message. */
+function launchEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'LANG', 'LC_ALL', 'TZ']) {
+    const value = process.env[key];
+    if (value) env[key] = value;
+  }
+  return env;
+}
+
 /** The built-in `yoke` harness: runs `AgentLoop` in a child process so a stuck tool or crash never takes the runner down. */
 export class YokeHarnessAdapter implements HarnessAdapter {
   readonly name = 'yoke';
@@ -54,11 +64,18 @@ export class YokeHarnessAdapter implements HarnessAdapter {
 
   async start(options: HarnessStartOptions): Promise<HarnessSession> {
     const entry = this.config.entry ?? defaultAgentProcessEntry();
-    const child = spawn(process.execPath, agentProcessCommand(entry), {
-      cwd: options.workspace,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = options.launch
+      ? options.launch(process.execPath, agentProcessCommand(entry), {
+          cwd: options.workspace,
+          env: launchEnv(),
+          codePaths: [dirname(dirname(process.execPath)), join(__dirname, '..', '..')],
+          home: options.stateDir,
+        })
+      : spawn(process.execPath, agentProcessCommand(entry), {
+          cwd: options.workspace,
+          detached: true,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
     const session = new YokeChildSession(child, options, this.config.killGraceMs ?? 2000);
     const { permission: _p, onEvent: _e, ...plain } = options;
     await session.handshake({ ...plain, shellTimeoutMs: this.config.shellTimeoutMs });

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CertificateAuthority } from '@yoke/omnibox';
+import { YokeHarnessAdapter, type HarnessEvent } from '@yoke/harness';
+import { AgentSpec, type SessionStartSpec } from '@yoke/protocol';
+import { startFakeModel, type FakeModel } from '../../../test/fixtures/fake-model';
+import { createSessionSandbox, HOST_ALIAS } from './sandbox';
+
+describe('session sandbox: the yoke harness inside Omnibox, model traffic through the egress proxy', () => {
+  let model: FakeModel;
+  let dir: string;
+  beforeAll(async () => {
+    model = await startFakeModel();
+    dir = mkdtempSync(join(tmpdir(), 'yoke-runner-sandbox-'));
+  });
+  afterAll(async () => {
+    await model.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes a turn against the fake model; the model sees the real key, the harness only a placeholder', async () => {
+    const workspace = join(dir, 'ws');
+    require('node:fs').mkdirSync(workspace);
+    const agent = AgentSpec.parse({ name: 'a', prompt: 'be brief' });
+    const spec = { sessionId: 's1', agent, harness: 'yoke', policies: [] } as unknown as SessionStartSpec;
+    const denials: unknown[] = [];
+    const box = await createSessionSandbox({
+      spec,
+      workspace,
+      provider: { anthropicBaseUrl: model.anthropicBaseUrl, anthropicApiKey: 'sk-ant-REAL-SECRET-123' },
+      mode: 'omnibox',
+      ca: CertificateAuthority.create(),
+      onDenied: (d) => denials.push(d),
+    });
+    expect(box.provider.anthropicBaseUrl).toContain(HOST_ALIAS);
+    expect(box.provider.anthropicApiKey).toMatch(/^yoke-secret-anthropic-/);
+    model.script([{ match: 'hello', steps: [{ text: 'Hi from the model.' }] }]);
+    const events: HarnessEvent[] = [];
+    const session = await new YokeHarnessAdapter().start({
+      sessionId: 's1',
+      agent,
+      model: 'claude-test',
+      workspace,
+      stateDir: join(dir, 'state'),
+      provider: box.provider,
+      permission: async () => ({ behavior: 'allow' }),
+      onEvent: (e) => events.push(e),
+      launch: box.launch,
+    });
+    try {
+      const out = await session.runTurn({
+        turnId: 't1',
+        content: [{ type: 'text', text: 'hello' }],
+        actor: { id: 'u1', name: 'User' },
+      });
+      expect(out.stopReason).toBe('end_turn');
+    } finally {
+      await session.close();
+      await box.close();
+    }
+    const req = model.requests.find((r) => JSON.stringify(r.body).includes('hello'));
+    expect(req?.headers['x-api-key']).toBe('sk-ant-REAL-SECRET-123');
+    expect(denials).toEqual([]);
+  });
+});

@@ -1,0 +1,277 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { directLauncher, type ProcessLauncher, type ProviderEnv } from '@yoke/harness';
+import {
+  assertSandboxWorks,
+  CertificateAuthority,
+  type EgressDenial,
+  EgressProxy,
+  isPrivateHost,
+  SandboxUnavailableError,
+  spawnSandboxed,
+} from '@yoke/omnibox';
+import { compilePolicies, effectiveEgress, type PolicyEntry } from '@yoke/policy';
+import type { ItemBody, SessionStartSpec } from '@yoke/protocol';
+
+/** Where a sandbox's harness finds a model server that listens on the runner host's own loopback. */
+export const HOST_ALIAS = 'host.yoke.internal';
+
+const ANTHROPIC_DEFAULT = 'https://api.anthropic.com';
+const OPENAI_DEFAULT = 'https://api.openai.com/v1';
+
+/** `YOKE_SANDBOX=none` on the runner: the administrator's explicit opt-out, recorded on every session it affects. */
+export type SandboxMode = 'omnibox' | 'none';
+
+export function sandboxModeFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxMode {
+  const v = (env.YOKE_SANDBOX ?? '').trim().toLowerCase();
+  if (v === '' || v === 'omnibox' || v === 'bwrap') return 'omnibox';
+  if (v === 'none') return 'none';
+  throw new Error(`YOKE_SANDBOX must be "omnibox" (the default) or "none", not ${JSON.stringify(env.YOKE_SANDBOX)}`);
+}
+
+export interface SessionSandbox {
+  /** Spawns every harness process inside Omnibox. */
+  launch: ProcessLauncher;
+  /** What the harness is told: base URLs it can reach through the proxy, placeholders instead of keys. */
+  provider: ProviderEnv;
+  mode: SandboxMode;
+  /** The hosts the proxy lets through, for the record. */
+  allow: string[];
+  close(): Promise<void>;
+}
+
+export interface SessionSandboxInput {
+  spec: SessionStartSpec;
+  workspace: string;
+  provider: ProviderEnv;
+  mode: SandboxMode;
+  ca: CertificateAuthority;
+  /** Each refusal of the proxy, recorded by the session as an item. */
+  onDenied: (denial: EgressDenial) => void;
+  /** Overrides where names really are (tests); default: `HOST_ALIAS` to the host loopback, DNS otherwise. */
+  resolve?: (host: string, port: number) => Promise<{ host: string; port: number }> | null;
+}
+
+interface ModelRoute {
+  /** The base URL the harness uses inside. */
+  inside: string;
+  /** An allow rule for it. */
+  rule: string;
+  /** Host glob the key may be sent to. */
+  keyHost: string;
+}
+
+/** Rewrites a provider base URL for use inside the sandbox: host loopback becomes `HOST_ALIAS` (same port). */
+export function modelRoute(baseUrl: string): ModelRoute {
+  const url = new URL(baseUrl);
+  const defaultPort = url.protocol === 'https:' ? 443 : 80;
+  const port = url.port ? Number(url.port) : defaultPort;
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isPrivateHost(host)) {
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      throw new Error(`a model base URL on a private network (${host}) cannot be reached from the sandbox`);
+    }
+    url.hostname = HOST_ALIAS;
+    return { inside: url.toString().replace(/\/$/, ''), rule: `${HOST_ALIAS}:${port}`, keyHost: HOST_ALIAS };
+  }
+  return { inside: baseUrl, rule: port === defaultPort ? host : `${host}:${port}`, keyHost: host };
+}
+
+/** The session's policies in the order the gate uses (org, agent, session), plus the agent's own network list. */
+function egressOf(spec: SessionStartSpec): { allow: string[] | null; deny: string[] } {
+  const entries: PolicyEntry[] = [
+    ...spec.policies.filter((e) => e.level === 'org'),
+    ...spec.agent.policies.map((p, i) => ({
+      level: 'agent' as const,
+      spec: p,
+      origin: `agent ${spec.agent.name}#${i + 1}`,
+    })),
+    ...spec.policies.filter((e) => e.level === 'session'),
+  ];
+  const agentAllow = spec.agent.sandbox.network.allow;
+  if (agentAllow.length) {
+    entries.push({
+      level: 'agent',
+      spec: { type: 'egress', allow: agentAllow },
+      origin: `agent ${spec.agent.name} sandbox.network`,
+    });
+  }
+  return effectiveEgress(compilePolicies(entries));
+}
+
+/** Names under which secrets of the runner's own environment appear: never passed into a sandbox. */
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|DATABASE_URL|REDIS_URL|COOKIE|SESSION)/i;
+
+/** Removes from a harness environment anything that carries a secret of the runner (by name or by value). */
+export function scrubEnv(env: Record<string, string>, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const secretValues = new Set(
+    Object.entries(host)
+      .filter(([k, v]) => SECRET_NAME.test(k) && v && v.length >= 6)
+      .map(([, v]) => v as string),
+  );
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (secretValues.has(v)) continue;
+    if ([...secretValues].some((s) => v.includes(s))) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The install the runner's code lives in (the top-most directory holding `node_modules`): bound read-only. */
+function codeRoot(): string {
+  let dir = realpathSync(__dirname);
+  let found: string | null = null;
+  for (let i = 0; i < 12 && dir !== dirname(dir); i++, dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) found = dir;
+  }
+  return found ?? realpathSync(join(__dirname, '..'));
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Builds one session's sandbox: an egress proxy (allow list = the model endpoints + agent `sandbox.network.allow`,
+ * narrowed by egress policies; model keys injected only towards their endpoints) and a launcher that runs every
+ * harness process inside Omnibox, talking to the proxy through the bridge. Throws `SandboxUnavailableError` (with
+ * how to fix it) when bwrap cannot run here.
+ */
+export async function createSessionSandbox(input: SessionSandboxInput): Promise<SessionSandbox> {
+  if (input.mode === 'none') {
+    return { launch: directLauncher, provider: input.provider, mode: 'none', allow: [], close: async () => undefined };
+  }
+  await assertSandboxWorksOnce();
+
+  const anthropic = modelRoute(input.provider.anthropicBaseUrl || ANTHROPIC_DEFAULT);
+  const openai = modelRoute(input.provider.openaiBaseUrl || OPENAI_DEFAULT);
+  const { allow: policyAllow, deny } = egressOf(input.spec);
+  const allow = [...new Set([anthropic.rule, openai.rule, ...(policyAllow ?? [])])];
+  const aliasPorts = new Set(
+    [anthropic, openai].filter((r) => r.keyHost === HOST_ALIAS).map((r) => Number(r.rule.split(':')[1])),
+  );
+  const proxy = new EgressProxy({
+    allow,
+    deny,
+    ca: input.ca,
+    onDenied: input.onDenied,
+    resolve: async (host, port) => {
+      const custom = input.resolve?.(host, port);
+      if (custom) return custom;
+      if (host === HOST_ALIAS) {
+        if (!aliasPorts.has(port)) throw new Error(`${HOST_ALIAS}:${port} is not a model endpoint`);
+        return { host: '127.0.0.1', port };
+      }
+      const { dnsResolver } = await import('@yoke/omnibox');
+      return dnsResolver(host, port);
+    },
+  });
+  const provider: ProviderEnv = {
+    anthropicBaseUrl: anthropic.inside,
+    openaiBaseUrl: openai.inside,
+  };
+  if (input.provider.anthropicApiKey) {
+    provider.anthropicApiKey = proxy.addSecret({
+      name: 'anthropic',
+      value: input.provider.anthropicApiKey,
+      hosts: [anthropic.keyHost],
+    });
+  }
+  if (input.provider.openaiApiKey) {
+    provider.openaiApiKey = proxy.addSecret({
+      name: 'openai',
+      value: input.provider.openaiApiKey,
+      hosts: [openai.keyHost],
+    });
+  }
+  const root = codeRoot();
+  const launch: ProcessLauncher = (command, args, opts) => {
+    const codePaths = new Set<string>();
+    for (const p of opts.codePaths ?? []) {
+      const real = realOrNull(p);
+      if (real && !real.startsWith(`${root}/`) && real !== root) codePaths.add(real);
+    }
+    const env = scrubEnv({ ...opts.env });
+    delete env.HOME;
+    if (opts.home) mkdirSync(opts.home, { recursive: true, mode: 0o700 });
+    const homeReal = opts.home ? realOrNull(opts.home) : null;
+    const home = homeReal && opts.home ? { path: opts.home, source: homeReal } : null;
+    const child = spawnSandboxed(command, args, {
+      workspace: realOrNull(opts.cwd) ?? opts.cwd,
+      env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      home: home ? { path: home.path, binds: [{ source: home.source, dest: home.path, readOnly: false }] } : undefined,
+      binds: [{ source: root }, ...[...codePaths].map((source) => ({ source }))],
+      network: { proxy: proxy.handleConnection, caCertPem: input.ca.certPem },
+    });
+    return child as unknown as ChildProcessWithoutNullStreams;
+  };
+  return { launch, provider, mode: 'omnibox', allow, close: () => proxy.close() };
+}
+
+let works: Promise<void> | null = null;
+
+/** bwrap must really start a sandbox with the filter in force, checked once per runner process (then cached). */
+function assertSandboxWorksOnce(): Promise<void> {
+  works ??= assertSandboxWorks().catch((e: unknown) => {
+    works = null; // a fix (installing bwrap) takes effect without a restart
+    throw e instanceof SandboxUnavailableError
+      ? new SandboxUnavailableError(
+          `${e.message.replace(/\. .*$/, '')} — the runner refuses to start harness sessions unsandboxed`,
+          `${e.fix}. An administrator may run this runner with YOKE_SANDBOX=none to accept unsandboxed sessions (recorded on each)`,
+        )
+      : e;
+  });
+  return works;
+}
+
+/** What a session gives its sandbox factory. */
+export interface SessionSandboxContext {
+  spec: SessionStartSpec;
+  workspace: string;
+  /** Records an item on the session (egress denials, the `sandbox: none` notice). */
+  record: (body: ItemBody) => void;
+}
+
+export type SessionSandboxFactory = (ctx: SessionSandboxContext) => Promise<SessionSandbox>;
+
+/** The runner's factory: one CA per runner process, one proxy per session, every denial recorded as an item. */
+export function runnerSandboxFactory(opts: {
+  provider: ProviderEnv;
+  mode: SandboxMode;
+  ca?: CertificateAuthority;
+}): SessionSandboxFactory {
+  let ca = opts.ca ?? null;
+  return async ({ spec, workspace, record }) => {
+    if (opts.mode === 'none') {
+      record({
+        type: 'notice',
+        level: 'warning',
+        text:
+          'sandbox: none — this runner runs harnesses without Omnibox (YOKE_SANDBOX=none set by its administrator): ' +
+          'the harness sees the host file system, network and the model keys',
+      });
+    }
+    ca ??= CertificateAuthority.create({ commonName: 'Yoke runner egress CA' });
+    return createSessionSandbox({
+      spec,
+      workspace,
+      provider: opts.provider,
+      mode: opts.mode,
+      ca,
+      onDenied: (d) =>
+        record({
+          type: 'notice',
+          level: 'warning',
+          text: `egress denied: ${d.method} ${d.host}${d.port ? `:${d.port}` : ''}${d.path ?? ''} — ${d.code}: ${d.reason}`,
+        }),
+    });
+  };
+}
