@@ -398,6 +398,17 @@ describe('expr', () => {
     expect(decide(set, labelled, prompt(), ctx).verdict).toBe('deny');
   });
 
+  it('sees a count for every built-in kind, 0 on a fresh session', () => {
+    const set = policies({ type: 'expr', when: 'state.toolCallsByKind.shell >= 2', verdict: 'deny' });
+    expect(decide(set, initialState(), sh('ls'), ctx).verdict).toBe('allow');
+    expect(decide(set, applyUpdate(initialState(), { toolCalls: { shell: 2 } }), sh('ls'), ctx).verdict).toBe('deny');
+    const mcp = policies({ type: 'expr', when: '"mcp:a/b" in state.toolCallsByKind', verdict: 'deny' });
+    expect(decide(mcp, initialState(), sh('ls'), ctx).verdict).toBe('allow');
+    expect(decide(mcp, applyUpdate(initialState(), { toolCalls: { 'mcp:a/b': 1 } }), sh('ls'), ctx).verdict).toBe(
+      'deny',
+    );
+  });
+
   it('reads tool input and paths', () => {
     const set = policies({
       type: 'expr',

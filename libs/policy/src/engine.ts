@@ -1,3 +1,4 @@
+import { BuiltinToolKind } from '@yoke/protocol';
 import { type z } from 'zod';
 import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
 import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
@@ -244,6 +245,10 @@ function updateFor(action: PolicyAction, verdict: Verdict, labels: Record<string
   }
 }
 
+const ZERO_BY_KIND: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(BuiltinToolKind.options.map((k) => [k, 0])),
+);
+
 /**
  * The variables of `expr` policies. Every field is always present (empty when it does not apply), so
  * `action.tool == "shell"` is simply false for a prompt.
@@ -268,7 +273,8 @@ function buildCelVars(view: ActionView, state: PolicyState, ctx: DecideContext):
     },
     state: {
       toolCalls: state.toolCalls,
-      toolCallsByKind: state.toolCallsByKind,
+      // Every built-in kind is present (0 until used): `state.toolCallsByKind.shell > 5` must not fail on a fresh session.
+      toolCallsByKind: { ...ZERO_BY_KIND, ...state.toolCallsByKind },
       prompts: state.prompts,
       spendUsd: state.spendUsd,
       labels: Object.keys(state.labels),
