@@ -49,6 +49,7 @@ beforeAll(async () => {
       alice: { email: 'alice@a.example', name: 'Alice' },
       bob: { email: 'bob@elsewhere.example', name: 'Bob' },
       carol: { email: 'carol@a.example', name: 'Carol' },
+      dave: { email: 'dave@partner.example', name: 'Dave' },
     },
   });
   slug = (await stack.api<{ slug: string }>('GET', '/org')).body.slug;
@@ -184,6 +185,22 @@ describe('OIDC single sign-on', () => {
     });
     expect(browser.cookie(stack.url, SESSION_COOKIE)).toBeUndefined();
     expect(await sql(`SELECT id FROM users WHERE email = 'bob@elsewhere.example'`)).toEqual([]);
+  });
+
+  it('lets an invited person in from another domain, with the invited role, once', async () => {
+    const inv = await stack.api<{ loginUrl: string; id: string }>('POST', '/org/invitations', {
+      email: 'dave@partner.example',
+      role: 'admin',
+    });
+    expect(inv.status).toBe(201);
+    expect(inv.body.loginUrl).toBe(`${stack.url}/api/v1/auth/oidc/login?org=${slug}`);
+    const browser = new Browser();
+    const back = await signInAtProvider(browser, inv.body.loginUrl, 'dave', callback());
+    expect((await browser.request(back)).status).toBe(302);
+    const me = await browser.request(`${stack.url}/api/v1/me`);
+    expect(await me.json()).toMatchObject({ email: 'dave@partner.example', role: 'admin' });
+    const open = await stack.api<{ id: string }[]>('GET', '/org/invitations');
+    expect(open.body.map((i) => i.id)).not.toContain(inv.body.id);
   });
 
   it('refuses an unknown org, and an org without single sign-on', async () => {

@@ -124,9 +124,10 @@ export class OrgsService {
     return this.config.publicUrl ?? origin;
   }
 
+  /** Where members sign in: the org's single sign-on (an invitation applies when the verified email matches). */
   private async loginUrl(orgId: string, origin: string): Promise<string> {
     const org = await this.repo.getOrg(orgId);
-    return `${this.base(origin)}/login/?org=${encodeURIComponent(org.slug)}`;
+    return `${this.base(origin)}/api/v1/auth/oidc/login?org=${encodeURIComponent(org.slug)}`;
   }
 
   private async ssoView(
