@@ -116,12 +116,25 @@ describe('OIDC single sign-on', () => {
     const connected = await handshake(cookie);
     expect(connected).toBe('connected');
 
+    // A live view open when signing out is closed at once.
+    const live = io(`${stack.url}${NS_WEB}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie },
+    });
+    await new Promise<void>((resolve, reject) => {
+      live.once('connect', () => resolve());
+      live.once('connect_error', reject);
+    });
+    const closed = new Promise<string>((resolve) => live.once('disconnect', (reason) => resolve(reason)));
+
     const out = await browser.request(`${stack.url}/api/v1/auth/logout`, {
       method: 'POST',
       headers: { [CSRF_HEADER]: csrf },
     });
     expect(out.status).toBe(204);
     expect(browser.cookie(stack.url, SESSION_COOKIE)).toBeUndefined();
+    expect(await closed).toBe('io server disconnect');
     // The old cookie is dead everywhere.
     const after = await fetch(`${stack.url}/api/v1/me`, { headers: { cookie } });
     expect(after.status).toBe(401);

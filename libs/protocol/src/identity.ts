@@ -176,3 +176,6 @@ export type RotateCredentialReply = z.infer<typeof RotateCredentialReply>;
 export const CSRF_HEADER = 'x-yoke-csrf';
 export const CSRF_COOKIE = 'yoke_csrf';
 export const SESSION_COOKIE = 'yoke_session';
+
+/** The /web room of the sockets opened with one browser session: signing out closes them. */
+export const webSessionRoom = (webSessionId: string) => `web-session:${webSessionId}`;

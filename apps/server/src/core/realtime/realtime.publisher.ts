@@ -50,6 +50,11 @@ export class RealtimePublisher {
     this.runners?.in(rooms.runner(runnerId)).disconnectSockets(true);
   }
 
+  /** Closes every /web socket in a room, on every replica (a browser session that signed out). */
+  disconnectWeb(room: string): void {
+    this.web?.in?.(room).disconnectSockets(true);
+  }
+
   items(sessionId: string, items: Item[]): void {
     const room = this.web?.to(rooms.session(sessionId));
     if (!room) return;

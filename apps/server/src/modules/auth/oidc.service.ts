@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, CSRF_COOKIE, SESSION_COOKIE } from '@yoke/protocol';
+import { AppError, CSRF_COOKIE, SESSION_COOKIE, webSessionRoom } from '@yoke/protocol';
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { OrgsRepository } from '../orgs/orgs.repository';
 import { AuthRepository } from './auth.repository';
@@ -39,6 +40,7 @@ export class OidcService {
     private readonly repo: AuthRepository,
     private readonly auth: AuthService,
     private readonly box: SecretBox,
+    private readonly publisher: RealtimePublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -151,7 +153,10 @@ export class OidcService {
 
   /** Ends the caller's own credential: the browser session (cookies cleared) or the API token. */
   async logout(orgId: string, source: PrincipalSource | undefined, origin: string): Promise<string[]> {
-    if (source?.kind === 'cookie') await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
+    if (source?.kind === 'cookie') {
+      await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
+      this.publisher.disconnectWeb(webSessionRoom(source.webSessionId));
+    }
     if (source?.kind === 'token') await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
     const secure = this.secure(origin);
     return [clearCookie(SESSION_COOKIE, { secure }), clearCookie(CSRF_COOKIE, { secure, httpOnly: false })];

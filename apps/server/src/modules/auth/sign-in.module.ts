@@ -5,6 +5,7 @@ import { DeviceController } from './device.controller';
 import { DeviceService } from './device.service';
 import { OidcController } from './oidc.controller';
 import { OidcService } from './oidc.service';
+import { SignInGateway } from './sign-in.gateway';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 
@@ -12,7 +13,7 @@ import { TokensService } from './tokens.service';
 @Module({
   imports: [AuthModule, OrgsModule],
   controllers: [TokensController, OidcController, DeviceController],
-  providers: [TokensService, OidcService, DeviceService],
+  providers: [TokensService, OidcService, DeviceService, SignInGateway],
   exports: [TokensService],
 })
 export class SignInModule {}
