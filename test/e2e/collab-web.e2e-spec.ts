@@ -187,6 +187,23 @@ describe('web UI: shared live session', () => {
     await inbox.close();
   });
 
+  it('the owner delegates approving to the driver from the share dialog; the driver stays live under the new grant', async () => {
+    await owner.getByTestId('share-button').click();
+    const row = owner.getByTestId('share-grant').filter({ hasText: 'Bob' });
+    await row.waitFor();
+    expect(await row.getByTestId('grant-role').inputValue()).toBe('driver');
+    await row.getByTestId('grant-can-approve').click();
+    await expectEventually(
+      async () =>
+        (await c.stack.api<{ canApprove: boolean }>('GET', `/sessions/${session.id}/access`, undefined, bob.token)).body
+          .canApprove,
+    );
+    await owner.keyboard.press('Escape');
+    // Bob's view re-joined after the change (the next test's live comment reaches him through it).
+    await bobPage.getByTestId('my-role').filter({ hasText: 'driver' }).waitFor();
+    expect(await bobPage.getByTestId('access-ended').count()).toBe(0);
+  });
+
   it('a comment on out.txt line 1 appears live for the other user; resolving it updates both', async () => {
     for (const page of [owner, bobPage]) {
       await page.locator('[data-testid="file-entry"][data-path="out.txt"]').click();

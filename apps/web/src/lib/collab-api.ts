@@ -49,9 +49,23 @@ export async function listShares(sessionId: string): Promise<SessionShares> {
   return parse(SessionShares, 'shares', await request(`${sid(sessionId)}/shares`));
 }
 
-export async function inviteMember(sessionId: string, userId: string, role: ShareRole): Promise<ShareGrant> {
-  const body = { userId, role };
+export async function inviteMember(
+  sessionId: string,
+  userId: string,
+  role: ShareRole,
+  canApprove = false,
+): Promise<ShareGrant> {
+  const body = { userId, role, canApprove };
   return parse(ShareGrant, 'a share', await request(`${sid(sessionId)}/shares/invites`, { method: 'POST', body }));
+}
+
+export async function updateGrant(
+  sessionId: string,
+  grantId: string,
+  body: { role?: ShareRole; canApprove?: boolean },
+): Promise<ShareGrant> {
+  const path = `${sid(sessionId)}/shares/grants/${encodeURIComponent(grantId)}`;
+  return parse(ShareGrant, 'a share', await request(path, { method: 'PATCH', body }));
 }
 
 export async function createLink(
@@ -71,11 +85,6 @@ export async function revokeGrant(sessionId: string, grantId: string): Promise<v
 
 export async function redeemLink(token: string): Promise<RedeemLinkReply> {
   return parse(RedeemLinkReply, 'a link', await request('/share-links/redeem', { method: 'POST', body: { token } }));
-}
-
-export async function redeemLinkAsGuest(token: string, guestName: string): Promise<RedeemLinkReply> {
-  const body = { token, guestName };
-  return parse(RedeemLinkReply, 'a link', await request('/share-links/redeem-guest', { method: 'POST', body }));
 }
 
 // ---- comments ----

@@ -92,6 +92,7 @@ export function PoliciesEditor() {
             setSaved(null);
           }}
           spellCheck={false}
+          disabled={!isLoaded}
           aria-invalid={issues.length > 0}
           aria-describedby="policy-issues"
           data-testid="policy-yaml"

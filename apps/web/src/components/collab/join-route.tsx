@@ -2,45 +2,37 @@
 
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useToken } from '@/hooks/use-token';
-import { describeError } from '@/lib/api';
-import { redeemLink, redeemLinkAsGuest } from '@/lib/collab-api';
-import { writeToken } from '@/lib/token';
+import { ApiError, describeError } from '@/lib/api';
+import { redeemLink } from '@/lib/collab-api';
 
 /**
  * `/join/?token=…`: opens a share link. Signed in (an API token is stored), the link gives this person its role in
- * the session; otherwise they join as a named guest with a credential for that one session.
+ * the session and the live view opens. Without an account nothing is redeemed (the server does not accept link-guest
+ * credentials yet), so the link's uses are not spent.
  */
 export function JoinRoute() {
   const linkToken = useSearchParams().get('token')?.trim() ?? '';
   const token = useToken();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
-  const [guestName, setGuestName] = useState('');
   const [isHydrated, setIsHydrated] = useState(false);
+  const [needsSignIn, setNeedsSignIn] = useState(false);
   const started = useRef(false);
 
   useEffect(() => setIsHydrated(true), []);
 
   useEffect(() => {
-    if (!isHydrated || !linkToken || !token || started.current) return;
+    if (!isHydrated || !linkToken || started.current) return;
     started.current = true;
     redeemLink(linkToken)
       .then((r) => router.replace(`/session/?id=${r.sessionId}`))
-      .catch((err: unknown) => setError(describeError(err)));
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) setNeedsSignIn(true);
+        else setError(describeError(err));
+      });
   }, [isHydrated, linkToken, token, router]);
-
-  const joinAsGuest = async (e: FormEvent) => {
-    e.preventDefault();
-    try {
-      const r = await redeemLinkAsGuest(linkToken, guestName.trim());
-      if (r.credential) writeToken(r.credential);
-      router.replace(`/session/?id=${r.sessionId}`);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  };
 
   if (!linkToken) {
     return (
@@ -59,18 +51,13 @@ export function JoinRoute() {
           {error}
         </p>
       )}
-      {isHydrated && !token && !error && (
-        <form className="form-row" onSubmit={(e) => void joinAsGuest(e)}>
-          <label className="field grow">
-            <span>Your name</span>
-            <input value={guestName} onChange={(e) => setGuestName(e.target.value)} required maxLength={100} />
-          </label>
-          <button type="submit" disabled={!guestName.trim()}>
-            Join as guest
-          </button>
-        </form>
+      {needsSignIn && (
+        <p className="banner" data-testid="join-sign-in">
+          Sign in to open this shared session: set your API token on the <Link href="/">sessions page</Link>, then open
+          the link again.
+        </p>
       )}
-      {token && !error && <p className="muted">Opening the session…</p>}
+      {!error && !needsSignIn && <p className="muted">Opening the session…</p>}
     </div>
   );
 }

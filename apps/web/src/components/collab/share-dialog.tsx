@@ -3,7 +3,15 @@
 import type { MemberView, SessionShares, ShareLink, ShareRole } from '@yoke/protocol';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { describeError } from '@/lib/api';
-import { createLink, inviteMember, listMembers, listShares, revokeGrant, revokeLink } from '@/lib/collab-api';
+import {
+  createLink,
+  inviteMember,
+  listMembers,
+  listShares,
+  revokeGrant,
+  revokeLink,
+  updateGrant,
+} from '@/lib/collab-api';
 
 const ROLES: ShareRole[] = ['viewer', 'commenter', 'driver'];
 const EXPIRIES: { label: string; seconds: number | undefined }[] = [
@@ -26,6 +34,7 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
   const [created, setCreated] = useState<ShareLink | null>(null);
   const [inviteUser, setInviteUser] = useState('');
   const [inviteRole, setInviteRole] = useState<ShareRole>('viewer');
+  const [inviteApprove, setInviteApprove] = useState(false);
   const [linkRole, setLinkRole] = useState<ShareRole>('viewer');
   const [expiry, setExpiry] = useState(0);
   const [maxUses, setMaxUses] = useState('');
@@ -67,7 +76,7 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
   const onInvite = (e: FormEvent) => {
     e.preventDefault();
     if (!inviteUser) return;
-    void act(() => inviteMember(sessionId, inviteUser, inviteRole));
+    void act(() => inviteMember(sessionId, inviteUser, inviteRole, inviteApprove));
   };
 
   const onLink = (e: FormEvent) => {
@@ -125,6 +134,10 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
               ))}
             </select>
           </label>
+          <label className="check">
+            <input type="checkbox" checked={inviteApprove} onChange={(e) => setInviteApprove(e.target.checked)} />
+            <span>May approve</span>
+          </label>
           <button type="submit" disabled={!inviteUser} data-testid="invite-submit">
             Invite
           </button>
@@ -175,9 +188,32 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
           {shares?.grants.map((g) => (
             <li key={g.id} data-testid="share-grant">
               <span className="grow">
-                {g.user ? g.user.name : `${g.guestName ?? 'Guest'} (guest)`} · <strong>{g.role}</strong>
+                {g.user ? g.user.name : `${g.guestName ?? 'Guest'} (guest)`}
                 {g.linkId && <span className="muted small"> via link</span>}
               </span>
+              <label>
+                <span className="sr-only">Role of {g.user?.name ?? g.guestName ?? 'guest'}</span>
+                <select
+                  value={g.role}
+                  onChange={(e) => void act(() => updateGrant(sessionId, g.id, { role: e.target.value as ShareRole }))}
+                  data-testid="grant-role"
+                >
+                  {ROLES.map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              </label>
+              {g.user && (
+                <label className="check small" title="Let this person answer the session's approvals">
+                  <input
+                    type="checkbox"
+                    checked={g.canApprove}
+                    onChange={(e) => void act(() => updateGrant(sessionId, g.id, { canApprove: e.target.checked }))}
+                    data-testid="grant-can-approve"
+                  />
+                  <span>May approve</span>
+                </label>
+              )}
               <button type="button" className="danger" onClick={() => void act(() => revokeGrant(sessionId, g.id))}>
                 Revoke
               </button>

@@ -1,5 +1,6 @@
 'use client';
 
+import { HarnessName } from '@yoke/protocol';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
@@ -40,6 +41,8 @@ function PhaseBanner({ phase }: { phase: FeedPhase }) {
   }
 }
 
+const FORK_HARNESSES = ['yoke', 'claude-code', 'codex', 'pi', 'claude-sdk', 'openai-agents'] as const;
+
 /** The live view of one session. Mount with `key={sessionId}`. */
 export function SessionView({ sessionId }: { sessionId: string }) {
   const { session, timeline, phase, historyError, feed } = useSessionStream(sessionId);
@@ -49,6 +52,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const itemCommentRef = useRef<HTMLDialogElement>(null);
   const [forkSeq, setForkSeq] = useState<number | null>(null);
   const [forkModel, setForkModel] = useState('');
+  const [forkHarness, setForkHarness] = useState('');
   const [itemSeq, setItemSeq] = useState<number | null>(null);
   const [itemText, setItemText] = useState('');
   const [dialogError, setDialogError] = useState<string | null>(null);
@@ -172,6 +176,15 @@ export function SessionView({ sessionId }: { sessionId: string }) {
             <p className="muted small">
               A new session of yours with this history up to here, on your runner. The original stays as it is.
             </p>
+            <label className="field">
+              <span>Harness</span>
+              <select value={forkHarness} onChange={(e) => setForkHarness(e.target.value)} data-testid="fork-harness">
+                <option value="">Same as the original ({session?.harness ?? '…'})</option>
+                {FORK_HARNESSES.map((h) => (
+                  <option key={h}>{h}</option>
+                ))}
+              </select>
+            </label>
             <label className="field">
               <span>Model (optional)</span>
               <input
