@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Approval, DryRunReport, Item, OrgPolicies, Session } from '@yoke/protocol';
 import { type FakeModel, startFakeModel } from '../fixtures/fake-model';
@@ -49,13 +49,15 @@ function git(cwd: string, ...args: string[]): string {
 
 /** A workspace that is a git repository with one commit and a local bare remote (pushing never leaves the machine). */
 function repoWorkspace(): { ws: string; remote: string } {
-  const remote = tempDir('yoke-remote');
-  git(remote, 'init', '--bare', '-q', '-b', 'main');
   const ws = tempDir('yoke-ws');
   git(ws, 'init', '-q', '-b', 'main');
   writeFileSync(join(ws, 'README.md'), 'hello\n');
   git(ws, 'add', '.');
   git(ws, 'commit', '-q', '-m', 'first');
+  // The harness runs in Omnibox, where only the workspace is writable: the bare remote lives inside it (untracked).
+  const remote = join(ws, '.remote.git');
+  mkdirSync(remote);
+  git(remote, 'init', '--bare', '-q', '-b', 'main');
   git(ws, 'remote', 'add', 'origin', remote);
   return { ws, remote };
 }

@@ -103,7 +103,13 @@ function egressOf(spec: SessionStartSpec): { allow: string[] | null; deny: strin
 /** Names under which secrets of the runner's own environment appear: never passed into a sandbox. */
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|DATABASE_URL|REDIS_URL|COOKIE|SESSION)/i;
 
-/** Removes from a harness environment anything that carries a secret of the runner (by name or by value). */
+/** Inherited from the runner as they are, only these pass into a sandbox; the rest of its environment stays out. */
+const PASS_LIST = /^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|COLORTERM|NO_COLOR|FORCE_COLOR)$/;
+
+/**
+ * A harness environment as it may enter the sandbox: what the adapter set itself (values differing from the
+ * runner's own) plus the pass-list, and never anything carrying a secret of the runner (by name or by value).
+ */
 export function scrubEnv(env: Record<string, string>, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const secretValues = new Set(
     Object.entries(host)
@@ -112,6 +118,7 @@ export function scrubEnv(env: Record<string, string>, host: NodeJS.ProcessEnv = 
   );
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
+    if (host[k] === v && !PASS_LIST.test(k)) continue;
     if (secretValues.has(v)) continue;
     if ([...secretValues].some((s) => v.includes(s))) continue;
     out[k] = v;
