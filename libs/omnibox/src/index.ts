@@ -6,3 +6,4 @@ export { detectSystemLayout, ETC_ALLOWLIST, nodeInstall, protectedWorkspacePaths
 export * from './egress-proxy';
 export * from './egress-rules';
 export * from './tls-ca';
+export * from './seatbelt';
