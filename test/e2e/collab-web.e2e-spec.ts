@@ -107,6 +107,8 @@ describe('web UI: shared live session', () => {
       .waitFor();
 
     await owner.getByTestId('composer-input').fill('HELLO team');
+    // Drivers' typing shows to the others.
+    await carolPage.getByTestId('typing').filter({ hasText: 'Admin is typing' }).waitFor();
     await owner.getByTestId('composer-send').click();
     await carolPage.getByText('Hello everyone, this reply streams live.').waitFor();
     await carolPage.getByTestId('user-message').filter({ hasText: 'HELLO team' }).waitFor();
@@ -215,6 +217,8 @@ describe('web UI: shared live session', () => {
 
     const bobThread = bobPage.locator('[data-testid="code-line"][data-line="1"] [data-testid="comment-thread"]');
     await bobThread.waitFor();
+    const bobCount = bobPage.locator('[data-testid="file-list"] li', { has: bobPage.locator('[data-path="out.txt"]') });
+    expect(await bobCount.getByTestId('file-comment-count').textContent()).toBe('1');
     expect(await bobThread.getByTestId('comment-body').textContent()).toBe('Should this say "first"?');
     await bobThread.getByTestId('reply-input').fill('Yes, it is the first line.');
     await bobThread.getByRole('button', { name: 'Reply' }).click();
@@ -222,6 +226,8 @@ describe('web UI: shared live session', () => {
     await bobThread.getByTestId('thread-resolve').click();
     await owner.locator('[data-testid="comment-thread"][data-resolved="true"]').waitFor();
     await bobPage.locator('[data-testid="comment-thread"][data-resolved="true"]').waitFor();
+    // Open threads are counted per file: a resolved one no longer is.
+    await bobCount.getByTestId('file-comment-count').waitFor({ state: 'detached' });
     expect(await owner.getByTestId('thread-resolved').textContent()).toContain('Bob');
   });
 
