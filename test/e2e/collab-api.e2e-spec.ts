@@ -312,4 +312,30 @@ describe('collaboration API (team mode)', () => {
     expect(await itemsOf(session.id)).toEqual(original);
     expect(c.model.requests.some((r) => JSON.stringify(r.body).includes('claude-haiku-4-5'))).toBe(true);
   });
+
+  it("another org cannot reach the session's shares, comments, files or fork (404), and its attempt spends no link use", async () => {
+    const other = await api<{ token: { token: string } }>('POST', '/orgs', { slug: 'rival-co', name: 'Rival' });
+    expect(other.status).toBe(201);
+    const rival = other.body.token.token;
+    const link = (await api<ShareLink>('POST', `/sessions/${session.id}/shares/links`, { role: 'viewer', maxUses: 1 }))
+      .body;
+    expect((await api('POST', '/share-links/redeem', { token: link.token }, rival)).status).toBe(404);
+    expect(
+      (await api<SessionShares>('GET', `/sessions/${session.id}/shares`)).body.links.find((l) => l.id === link.id),
+    ).toMatchObject({ uses: 0 });
+    for (const [method, path, body] of [
+      ['GET', `/sessions/${session.id}/access`, undefined],
+      ['GET', `/sessions/${session.id}/comments`, undefined],
+      ['POST', `/sessions/${session.id}/comments`, { anchor: { kind: 'item', seq: 1 }, body: 'x' }],
+      ['GET', `/sessions/${session.id}/files`, undefined],
+      ['GET', `/sessions/${session.id}/shares`, undefined],
+      ['POST', `/sessions/${session.id}/shares/links`, { role: 'driver' }],
+      ['POST', `/sessions/${session.id}/fork`, { seq: 1 }],
+    ] as const) {
+      expect([method, path, (await api(method, path, body, rival)).status]).toEqual([method, path, 404]);
+    }
+    // The link still works for the org it belongs to.
+    const fred = await c.addMember('Fred');
+    expect((await api('POST', '/share-links/redeem', { token: link.token }, fred.token)).status).toBe(200);
+  });
 });

@@ -121,12 +121,13 @@ export class CollabRepository {
 
   /**
    * Counts one use of a live link, atomically (the use limit holds under concurrent opens). Null when the link
-   * is unknown, revoked, expired or used up.
+   * is unknown, revoked, expired or used up, or (given an org) belongs to another org: that spends no use.
    */
-  async useLink(tokenHash: string, now: Date) {
+  async useLink(tokenHash: string, now: Date, orgId: string | null) {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       UPDATE session_links SET uses = uses + 1
       WHERE token_hash = ${tokenHash} AND revoked_at IS NULL
+        AND (${orgId}::uuid IS NULL OR org_id = ${orgId}::uuid)
         AND (expires_at IS NULL OR expires_at > ${now})
         AND (max_uses IS NULL OR uses < max_uses)
       RETURNING id`;

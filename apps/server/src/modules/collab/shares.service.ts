@@ -105,8 +105,7 @@ export class SharesService {
   /** An org member opens a link: they get its role in the session (kept until the link or grant is revoked). */
   async redeemAsMember(p: Principal, body: RedeemLinkBody): Promise<RedeemLinkReply> {
     if (p.scope) throw new AppError('auth.forbidden', 'a share-link credential cannot open other links');
-    const link = await this.use(body.token);
-    if (link.orgId !== p.orgId) throw new AppError('share.not_found', 'this share link does not exist or has ended');
+    const link = await this.use(body.token, p.orgId);
     // A plain member who was never shared the session has no role in it yet (resolve says not found).
     const current = await this.access.resolve(p, link.sessionId).catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'session.not_found') return null;
@@ -130,7 +129,7 @@ export class SharesService {
 
   /** Someone without an account opens a link: a credential that opens this one session while the link lives. */
   async redeemAsGuest(body: RedeemLinkBody): Promise<RedeemLinkReply> {
-    const link = await this.use(body.token);
+    const link = await this.use(body.token, null);
     const credential = newSecret(GUEST_CREDENTIAL_PREFIX);
     await this.repo.createGuestGrant({
       orgId: link.orgId,
@@ -143,8 +142,8 @@ export class SharesService {
     return { sessionId: link.sessionId, role: link.role, credential };
   }
 
-  private async use(token: string) {
-    const link = await this.repo.useLink(hashSecret(token), new Date());
+  private async use(token: string, orgId: string | null) {
+    const link = await this.repo.useLink(hashSecret(token), new Date(), orgId);
     if (!link) throw new AppError('share.not_found', 'this share link does not exist or has ended');
     return link;
   }
