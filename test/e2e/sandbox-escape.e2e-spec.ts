@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AgentSpec, type ItemBody, type SessionStartSpec } from '@yoke/protocol';
 import { DENY_REASON_HEADER } from '@yoke/omnibox';
 import { runnerSandboxFactory, type SessionSandbox } from '../../apps/runner/src/sandbox';
-import { tempDir } from '../support/processes';
+import { CLI_MAIN, tempDir } from '../support/processes';
 
 /**
  * The escape suite: a harness-shaped process inside Omnibox (real bwrap + seccomp, the runner's own sandbox
@@ -261,5 +261,35 @@ describe('Omnibox escape suite (real bwrap + seccomp + egress proxy)', () => {
     );
     expect(elsewhere.out).toBe('403');
     note('find the real API key inside', 'only the placeholder inside; the local upstream received the real key');
+  });
+});
+
+describe('yoke sandbox check / run (the built CLI)', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string) => {
+    const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { env, cwd, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('check reports every part working here, and says how to fix a missing bwrap', () => {
+    const ok = cli(['sandbox', 'check', '--json']);
+    expect(ok.code).toBe(0);
+    const report = JSON.parse(ok.out) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => c.name)).toEqual(['platform', 'bwrap', 'namespaces', 'seccomp', 'proxy']);
+    const missing = cli(['sandbox', 'check'], { ...process.env, PATH: '/nonexistent' });
+    expect(missing.code).toBe(1);
+    expect(missing.out).toMatch(/FAIL bwrap .*\n.*fix: Install bubblewrap/);
+  });
+
+  it('run executes a command inside: its workspace writable, the host hidden, egress refused', () => {
+    const ws = tempDir('yoke-sandbox-run');
+    const script =
+      'echo in > f.txt; id -u; cat /etc/shadow; curl -s -o /dev/null -w "%{http_code}\\n" http://blocked.test/; exit 7';
+    const r = cli(['sandbox', 'run', '--', 'sh', '-c', script], process.env, ws);
+    expect(r.code).toBe(7);
+    expect(readFileSync(join(ws, 'f.txt'), 'utf8')).toBe('in\n');
+    expect(r.out).toBe('1000\n403\n');
+    expect(r.err).toMatch(/No such file or directory/);
+    expect(r.err).toMatch(/egress denied: GET blocked\.test:80 \(host_not_allowed/);
   });
 });

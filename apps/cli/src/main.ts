@@ -10,6 +10,7 @@ import { attachCommand } from './commands/attach';
 import { loginCommand, logoutCommand, tokensListCommand, tokensRevokeCommand, whoamiCommand } from './commands/login';
 import { approveCommand, policyApplyCommand, policyShowCommand, policyTestCommand } from './commands/policy';
 import { runCommand } from './commands/run';
+import { sandboxCheckCommand, sandboxRunCommand } from './commands/sandbox';
 import { startCommand, teamProcessCommand } from './commands/start';
 import { yokeHome } from './server-discovery';
 
@@ -138,6 +139,26 @@ tokens
   .option('--server <url>', 'server URL')
   .action(async (id: string, o: { server?: string }) => {
     process.exitCode = await tokensRevokeCommand(id, o);
+  });
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const sandbox = program.command('sandbox').description('Omnibox, the sandbox every harness runs in');
+sandbox
+  .command('check')
+  .description('what of the sandbox works on this machine (bwrap, namespaces, seccomp, egress proxy)')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => {
+    process.exitCode = await sandboxCheckCommand(o);
+  });
+sandbox
+  .command('run')
+  .description('run a command in the sandbox, the current directory as its workspace: yoke sandbox run -- CMD [ARGS…]')
+  .argument('<command...>')
+  .option('--workspace <dir>', 'the writable workspace (default: the current directory)')
+  .option('--allow <host>', 'a host the command may reach through the egress proxy (repeatable)', collect, [])
+  .option('--env <name>', 'pass this variable of the current environment in (repeatable)', collect, [])
+  .action(async (command: string[], o: { workspace?: string; allow: string[]; env: string[] }) => {
+    process.exitCode = await sandboxRunCommand(command, o);
   });
 
 const runner = program.command('runner').description('run this machine as a runner for a Yoke server');

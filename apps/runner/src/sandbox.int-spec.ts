@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateAuthority } from '@yoke/omnibox';
 import { YokeHarnessAdapter, type HarnessEvent } from '@yoke/harness';
-import { AgentSpec, type SessionStartSpec } from '@yoke/protocol';
+import { AgentSpec, type ItemBody, type SessionStartSpec } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../../../test/fixtures/fake-model';
-import { createSessionSandbox, HOST_ALIAS } from './sandbox';
+import { createSessionSandbox, HOST_ALIAS, runnerSandboxFactory, sandboxModeFromEnv } from './sandbox';
 
 describe('session sandbox: the yoke harness inside Omnibox, model traffic through the egress proxy', () => {
   let model: FakeModel;
@@ -17,6 +17,38 @@ describe('session sandbox: the yoke harness inside Omnibox, model traffic throug
   afterAll(async () => {
     await model.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails closed: without a working bwrap the session is refused with how to fix it', async () => {
+    const agent = AgentSpec.parse({ name: 'a', prompt: 'p' });
+    const spec = { sessionId: 's0', agent, harness: 'yoke', policies: [] } as unknown as SessionStartSpec;
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const factory = runnerSandboxFactory({ provider: {}, mode: 'omnibox' });
+      const items: ItemBody[] = [];
+      await expect(factory({ spec, workspace: dir, record: (i) => items.push(i) })).rejects.toThrow(
+        /bwrap not found on PATH.*refuses to start harness sessions unsandboxed.*apt-get install bubblewrap.*YOKE_SANDBOX=none/s,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('YOKE_SANDBOX=none is an explicit opt-out, recorded on the session as a notice', async () => {
+    expect(sandboxModeFromEnv({})).toBe('omnibox');
+    expect(sandboxModeFromEnv({ YOKE_SANDBOX: 'none' })).toBe('none');
+    expect(() => sandboxModeFromEnv({ YOKE_SANDBOX: 'off' })).toThrow(/"omnibox".*"none"/);
+    const agent = AgentSpec.parse({ name: 'a', prompt: 'p' });
+    const spec = { sessionId: 's0', agent, harness: 'yoke', policies: [] } as unknown as SessionStartSpec;
+    const items: ItemBody[] = [];
+    const box = await runnerSandboxFactory({ provider: {}, mode: 'none' })({
+      spec,
+      workspace: dir,
+      record: (i) => items.push(i),
+    });
+    expect(box.mode).toBe('none');
+    expect(items).toEqual([expect.objectContaining({ type: 'notice', text: expect.stringMatching(/^sandbox: none/) })]);
   });
 
   it('completes a turn against the fake model; the model sees the real key, the harness only a placeholder', async () => {
