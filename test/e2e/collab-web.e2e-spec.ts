@@ -166,6 +166,15 @@ describe('web UI: shared live session', () => {
       await page.getByTestId('approval-card').waitFor({ timeout: 60_000 });
     }
     await inbox.getByTestId('inbox-approval').waitFor();
+    // A deep link to this one approval, from the card.
+    const href = await owner
+      .getByTestId('approval-card')
+      .getByRole('link', { name: 'Link to this approval' })
+      .getAttribute('href');
+    const deep = await owner.context().newPage();
+    await deep.goto(`${c.stack.url}${href}`);
+    await deep.locator('[data-testid="inbox-approval"].focused').waitFor();
+    await deep.close();
     expect(await bobPage.getByTestId('approval-approve').count()).toBe(0);
     expect(await bobPage.getByTestId('approval-status').textContent()).toContain('Waiting for the session owner');
     await owner.getByTestId('approval-approve').click();

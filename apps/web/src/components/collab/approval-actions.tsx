@@ -1,6 +1,7 @@
 'use client';
 
 import { Approval } from '@yoke/protocol';
+import Link from 'next/link';
 import { useState } from 'react';
 import { useCollabContext } from '@/components/collab/collab-context';
 import { ApiError, describeError } from '@/lib/api';
@@ -61,6 +62,14 @@ export function ApprovalActions({ sessionId, approvalId }: { sessionId: string; 
           <strong>{status.replace('_', ' ')}</strong>
           {approval?.decidedBy ? ` by ${approval.decidedBy.name}` : ''}
         </span>
+      )}
+      {status === 'pending' && (
+        <Link
+          className="small"
+          href={`/approvals/?session=${encodeURIComponent(sessionId)}&approval=${encodeURIComponent(approvalId)}`}
+        >
+          Link to this approval
+        </Link>
       )}
       {error && (
         <p className="banner banner-error" role="alert">
