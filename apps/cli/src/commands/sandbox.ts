@@ -127,7 +127,8 @@ export async function sandboxRunCommand(command: string[], o: SandboxRunOptions)
     });
     return code;
   } catch (e) {
-    if (e instanceof SandboxUnavailableError) throw new Error(`${e.message} (see \`yoke sandbox check\`)`, { cause: e });
+    if (e instanceof SandboxUnavailableError)
+      throw new Error(`${e.message} (see \`yoke sandbox check\`)`, { cause: e });
     throw e;
   } finally {
     await proxy.close();
