@@ -216,6 +216,38 @@ describe('OIDC single sign-on', () => {
     expect(open.body.map((i) => i.id)).not.toContain(inv.body.id);
   });
 
+  it("a role change or removal closes the member's live sockets; a revoked token closes its own", async () => {
+    const { browser } = await signIn('carol');
+    const cookie = browser.cookieHeader(stack.url);
+    const me = (await (await browser.request(`${stack.url}/api/v1/me`)).json()) as { userId: string; role: string };
+    expect(me.role).toBe('member');
+    const open = async (opts: { cookie?: string; token?: string }) => {
+      const s = io(`${stack.url}${NS_WEB}`, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: opts.token ? { token: opts.token } : {},
+        extraHeaders: opts.cookie ? { cookie: opts.cookie } : {},
+      });
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', reject);
+      });
+      return { s, closed: new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason))) };
+    };
+    const first = await open({ cookie });
+    expect((await stack.api('PATCH', `/org/members/${me.userId}`, { role: 'auditor' })).status).toBe(200);
+    expect(await first.closed).toBe('io server disconnect');
+    const again = await open({ cookie });
+    expect((await stack.api('DELETE', `/org/members/${me.userId}`)).status).toBe(204);
+    expect(await again.closed).toBe('io server disconnect');
+    expect(await handshake(cookie)).toBe('auth.unauthenticated');
+
+    const created = await stack.api<{ id: string; token: string }>('POST', '/tokens', { name: 'live' });
+    const viaToken = await open({ token: created.body.token });
+    expect((await stack.api('DELETE', `/tokens/${created.body.id}`)).status).toBe(204);
+    expect(await viaToken.closed).toBe('io server disconnect');
+  });
+
   it('refuses an unknown org, and an org without single sign-on', async () => {
     const unknown = await fetch(loginUrl('no-such-org'), { redirect: 'manual' });
     expect(unknown.status).toBe(404);

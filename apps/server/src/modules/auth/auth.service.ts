@@ -67,6 +67,11 @@ export class AuthService {
     return this.fromToken(undefined, headers.host);
   }
 
+  /** The live API token id behind a bearer secret, if any. */
+  async apiTokenId(token: string): Promise<string | null> {
+    return (await this.repo.findActiveToken(hashSecret(token), new Date()))?.token.id ?? null;
+  }
+
   /** The browser session a request or handshake carries in its cookie, if it is live. */
   async webSessionId(headers: IncomingHttpHeaders): Promise<string | null> {
     const secret = this.box.unsign(parseCookies(headers.cookie)[SESSION_COOKIE]);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, CSRF_COOKIE, SESSION_COOKIE, webSessionRoom } from '@yoke/protocol';
+import { apiTokenRoom, AppError, CSRF_COOKIE, SESSION_COOKIE, webSessionRoom } from '@yoke/protocol';
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import { createHash } from 'node:crypto';
@@ -157,7 +157,10 @@ export class OidcService {
       await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
       this.publisher.disconnectWeb(webSessionRoom(source.webSessionId));
     }
-    if (source?.kind === 'token') await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
+    if (source?.kind === 'token') {
+      await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
+      this.publisher.disconnectWeb(apiTokenRoom(source.tokenId));
+    }
     const secure = this.secure(origin);
     return [clearCookie(SESSION_COOKIE, { secure }), clearCookie(CSRF_COOKIE, { secure, httpOnly: false })];
   }

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type CreatedToken, type CreateTokenBody, type TokenScope, type TokenView } from '@yoke/protocol';
+import {
+  apiTokenRoom,
+  AppError,
+  type CreatedToken,
+  type CreateTokenBody,
+  type TokenScope,
+  type TokenView,
+} from '@yoke/protocol';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
 import type { Principal } from './principal';
@@ -7,7 +15,10 @@ import type { Principal } from './principal';
 /** API tokens: random, shown once, stored hashed, scoped to one org and to `write` or `read`, expiring. */
 @Injectable()
 export class TokensService {
-  constructor(private readonly repo: AuthRepository) {}
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly publisher: RealtimePublisher,
+  ) {}
 
   async issue(
     orgId: string,
@@ -41,6 +52,7 @@ export class TokensService {
     if (!(await this.repo.revokeToken(p.orgId, p.userId, id, new Date()))) {
       throw new AppError('token.not_found', 'no such token');
     }
+    this.publisher.disconnectWeb(apiTokenRoom(id));
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type CreateOrgBody,
   type CreatedToken,
   type InvitationView,
+  memberRoom,
   type Me,
   type MemberView,
   type OrgRole,
@@ -13,6 +14,7 @@ import {
   type SsoConfigView,
 } from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import type { Principal } from '../auth/principal';
 import { SecretBox } from '../auth/secret-box';
 import { TokensService } from '../auth/tokens.service';
@@ -25,6 +27,7 @@ export class OrgsService {
     private readonly repo: OrgsRepository,
     private readonly tokens: TokensService,
     private readonly box: SecretBox,
+    private readonly publisher: RealtimePublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -61,6 +64,8 @@ export class OrgsService {
     const r = await this.repo.setRole(p.orgId, userId, role);
     if (!r) throw new AppError('member.not_found', 'no such member');
     if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+    // Their live sockets carry the old role: close them; they come back with the new one.
+    if (r.role !== target.role) this.publisher.disconnectWeb(memberRoom(p.orgId, userId));
     return memberView(r);
   }
 
@@ -72,6 +77,7 @@ export class OrgsService {
     const r = await this.repo.removeMember(p.orgId, userId, new Date());
     if (!r) throw new AppError('member.not_found', 'no such member');
     if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+    this.publisher.disconnectWeb(memberRoom(p.orgId, userId));
   }
 
   async invite(p: Principal, body: CreateInvitationBody, origin: string): Promise<InvitationView> {
