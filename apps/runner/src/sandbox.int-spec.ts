@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateAuthority } from '@yoke/omnibox';
-import { YokeHarnessAdapter, type HarnessEvent } from '@yoke/harness';
+import { createHarnessAdapter, YokeHarnessAdapter, type HarnessEvent } from '@yoke/harness';
 import { AgentSpec, type ItemBody, type SessionStartSpec } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../../../test/fixtures/fake-model';
 import { createSessionSandbox, HOST_ALIAS, runnerSandboxFactory, sandboxModeFromEnv } from './sandbox';
@@ -94,5 +94,54 @@ describe('session sandbox: the yoke harness inside Omnibox, model traffic throug
     const req = model.requests.find((r) => JSON.stringify(r.body).includes('hello'));
     expect(req?.headers['x-api-key']).toBe('sk-ant-REAL-SECRET-123');
     expect(denials).toEqual([]);
+  });
+  it('a real CLI harness (Claude Code) completes a turn inside Omnibox; its model traffic goes through the proxy', async () => {
+    const workspace = join(dir, 'ws-claude');
+    require('node:fs').mkdirSync(workspace);
+    const agent = AgentSpec.parse({
+      name: 'c',
+      prompt: 'be brief',
+      harness: 'claude-code',
+      model: 'claude-sonnet-4-5',
+    });
+    const spec = { sessionId: 's2', agent, harness: 'claude-code', policies: [] } as unknown as SessionStartSpec;
+    const denials: { host: string }[] = [];
+    const box = await createSessionSandbox({
+      spec,
+      workspace,
+      provider: { anthropicBaseUrl: model.anthropicBaseUrl, anthropicApiKey: 'sk-ant-REAL-CLAUDE-456' },
+      mode: 'omnibox',
+      ca: CertificateAuthority.create(),
+      onDenied: (d) => denials.push(d),
+    });
+    model.requests.length = 0;
+    model.script([{ match: 'PING-CLAUDE', steps: [{ text: 'Pong from inside.' }] }]);
+    const events: HarnessEvent[] = [];
+    const session = await createHarnessAdapter('claude-code').start({
+      sessionId: 's2',
+      agent,
+      model: null,
+      workspace,
+      stateDir: join(dir, 'state-claude'),
+      provider: box.provider,
+      permission: async () => ({ behavior: 'allow' }),
+      onEvent: (e) => events.push(e),
+      launch: box.launch,
+    });
+    try {
+      const out = await session.runTurn({
+        turnId: 't1',
+        content: [{ type: 'text', text: 'PING-CLAUDE' }],
+        actor: { id: 'u1', name: 'User' },
+      });
+      expect(out.stopReason).toBe('end_turn');
+    } finally {
+      await session.close();
+      await box.close();
+    }
+    // the model's answer came back as an item of the session
+    expect(JSON.stringify(events.filter((e) => e.kind === 'item'))).toContain('Pong from inside.');
+    const req = model.requests.find((r) => JSON.stringify(r.body).includes('PING-CLAUDE'));
+    expect(req?.headers['x-api-key']).toBe('sk-ant-REAL-CLAUDE-456');
   });
 });
