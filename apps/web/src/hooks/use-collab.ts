@@ -13,6 +13,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSocket } from '@/components/socket-provider';
 import { ApiError, describeError } from '@/lib/api';
 import { getAccess, listComments, listSessionApprovals } from '@/lib/collab-api';
+import { upsert } from '@/lib/comments';
 
 export type AccessState =
   | { state: 'loading' }
@@ -22,14 +23,6 @@ export type AccessState =
   | { state: 'error'; message: string };
 
 const TYPING_SHOWN_MS = 4_000;
-
-function upsert<T>(list: T[], next: T, same: (a: T) => boolean): T[] {
-  const i = list.findIndex(same);
-  if (i < 0) return [...list, next];
-  const copy = list.slice();
-  copy[i] = next;
-  return copy;
-}
 
 /**
  * Everything collaborative about one open session: the caller's access (re-read when the server says it changed,

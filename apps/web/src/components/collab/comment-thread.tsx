@@ -117,10 +117,3 @@ export function CommentThread({
     </article>
   );
 }
-
-/** Threads (first comments) with their replies, oldest first. */
-export function threadsOf(comments: Comment[]): { root: Comment; replies: Comment[] }[] {
-  const replies = new Map<string, Comment[]>();
-  for (const c of comments) if (c.threadId) replies.set(c.threadId, [...(replies.get(c.threadId) ?? []), c]);
-  return comments.filter((c) => !c.threadId).map((root) => ({ root, replies: replies.get(root.id) ?? [] }));
-}

@@ -2,9 +2,10 @@
 
 import type { Comment, SessionAccess, WorkspaceFile, WorkspaceListing } from '@yoke/protocol';
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { CommentThread, threadsOf } from '@/components/collab/comment-thread';
+import { CommentThread } from '@/components/collab/comment-thread';
 import { describeError } from '@/lib/api';
 import { addComment, listFiles, readFile } from '@/lib/collab-api';
+import { openThreadsByPath, threadsOf } from '@/lib/comments';
 
 /**
  * The session workspace (served by its runner): browse folders, open a file with line numbers, comment on a line
@@ -58,14 +59,7 @@ export function FilesPanel({
   };
 
   const threads = useMemo(() => threadsOf(comments), [comments]);
-  const countByPath = useMemo(() => {
-    const m = new Map<string, number>();
-    for (const t of threads) {
-      if (t.root.anchor?.kind === 'file' && !t.root.resolved)
-        m.set(t.root.anchor.path, (m.get(t.root.anchor.path) ?? 0) + 1);
-    }
-    return m;
-  }, [threads]);
+  const countByPath = useMemo(() => openThreadsByPath(threads), [threads]);
 
   const onLine = (n: number, extend: boolean) => {
     if (!canComment) return;
