@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   AccessRevokedEvent,
   Comment,
@@ -9,6 +11,8 @@ import type {
   SessionShares,
   ShareGrant,
   ShareLink,
+  WorkspaceFile,
+  WorkspaceListing,
 } from '@yoke/protocol';
 import type { Socket } from 'socket.io-client';
 import { expectEventually } from '../support/env';
@@ -25,6 +29,7 @@ describe('collaboration API (team mode)', () => {
   let session: Session;
   let bob: Member;
   let carol: Member;
+  const ws = tempDir('ws');
 
   const api: CollabStack['stack']['api'] = (...args) => c.stack.api(...args);
 
@@ -65,7 +70,7 @@ describe('collaboration API (team mode)', () => {
     session = (
       await api<Session>('POST', '/sessions', {
         agentYaml: AGENT,
-        workspace: tempDir('ws'),
+        workspace: ws,
         title: 'Shared work',
         prompt: 'OWNER first',
       })
@@ -241,6 +246,36 @@ describe('collaboration API (team mode)', () => {
     // Another session's id with this comment: not found.
     owner.close();
     carolSocket.close();
+  });
+
+  it('workspace files, served by the runner: listed and read by a commenter, confined to the workspace', async () => {
+    mkdirSync(join(ws, 'sub'), { recursive: true });
+    writeFileSync(join(ws, 'out.txt'), 'first line\nsecond line\n');
+    writeFileSync(join(ws, 'sub', 'a.txt'), 'nested');
+    symlinkSync('/etc/hostname', join(ws, 'escape'));
+    const root = await api<WorkspaceListing>('GET', `/sessions/${session.id}/files`, undefined, carol.token);
+    expect(root.status).toBe(200);
+    expect(root.body.entries.map((e) => [e.name, e.kind])).toEqual(
+      expect.arrayContaining([
+        ['out.txt', 'file'],
+        ['sub', 'dir'],
+      ]),
+    );
+    const sub = await api<WorkspaceListing>('GET', `/sessions/${session.id}/files?path=sub`, undefined, carol.token);
+    expect(sub.body.entries.map((e) => e.path)).toEqual(['sub/a.txt']);
+    const file = await api<WorkspaceFile>(
+      'GET',
+      `/sessions/${session.id}/files/content?path=out.txt`,
+      undefined,
+      carol.token,
+    );
+    expect(file.body).toMatchObject({ path: 'out.txt', content: 'first line\nsecond line\n', isBinary: false });
+    const escape = await api<{ code: string }>('GET', `/sessions/${session.id}/files/content?path=escape`);
+    expect([escape.status, escape.body.code]).toEqual([404, 'workspace.not_found']);
+    expect((await api('GET', `/sessions/${session.id}/files/content?path=../etc/passwd`)).status).toBe(400);
+    expect((await api('GET', `/sessions/${session.id}/files/content?path=nope.txt`)).status).toBe(404);
+    const dave = await c.addMember('Dave2');
+    expect((await api('GET', `/sessions/${session.id}/files`, undefined, dave.token)).status).toBe(404);
   });
 
   it('revoking a link disconnects the open sockets of whoever came through it at once, and the link then 404s', async () => {
