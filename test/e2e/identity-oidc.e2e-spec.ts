@@ -249,6 +249,12 @@ describe('OIDC single sign-on', () => {
   });
 
   it('refuses an unknown org, and an org without single sign-on', async () => {
+    // Opened in a browser without an org, the link asks for one (an API client is told what is missing).
+    const picker = await fetch(`${stack.url}/api/v1/auth/oidc/login`, { headers: { accept: 'text/html' } });
+    expect(picker.status).toBe(200);
+    expect(await picker.text()).toContain('name="org"');
+    const bareApi = await fetch(`${stack.url}/api/v1/auth/oidc/login`, { headers: { accept: 'application/json' } });
+    expect(bareApi.status).toBe(400);
     const unknown = await fetch(loginUrl('no-such-org'), { redirect: 'manual' });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({

@@ -16,7 +16,7 @@ import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
-import { decidePage, DEVICE_PAGE_PATH, signInPage } from './device-page';
+import { decidePage, DEVICE_PAGE_PATH, signInPage } from './sign-in-pages';
 import { OrgsRepository } from '../orgs/orgs.repository';
 import type { Principal } from './principal';
 import { TokensService } from './tokens.service';

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Allow } from './access';
+import { orgPickerPage } from './sign-in-pages';
 import { OidcService } from './oidc.service';
 import { CurrentPrincipal, CurrentSource, type Principal, type PrincipalSource } from './principal';
 import { RequestOrigin } from './request-origin';
@@ -19,6 +20,11 @@ export class OidcController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
+    if (!org && req.accepts(['json', 'html']) === 'html') {
+      // A person who opened the sign-in link without an org: ask which one.
+      res.set({ 'cache-control': 'no-store', 'x-frame-options': 'DENY' }).type('html').send(orgPickerPage(returnTo));
+      return;
+    }
     const reply = await this.oidc.start(org, returnTo, origin, req);
     res.append('Set-Cookie', reply.cookies).redirect(302, reply.redirect);
   }

@@ -6,11 +6,21 @@ export const DEVICE_PAGE_PATH = '/api/v1/auth/device/verify';
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-function layout(body: string): string {
+function layout(body: string, title = 'Approve a device'): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Yoke: approve a device</title><style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
+<title>Yoke: ${esc(title)}</title><style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
 code{font-size:1.4rem;letter-spacing:.1em}button{font-size:1rem;margin-right:.5rem;padding:.4rem 1rem}</style></head>
-<body><h1>Approve a device</h1>${body}</body></html>`;
+<body><h1>${esc(title)}</h1>${body}</body></html>`;
+}
+
+/** Single sign-on without an org named yet: ask for it, keep where to go back to. */
+export function orgPickerPage(returnTo: string | undefined): string {
+  return layout(
+    `<form method="get" action="/api/v1/auth/oidc/login"><label>Org <input name="org" required pattern="[a-z0-9-]+"
+autofocus></label>${returnTo ? `<input type="hidden" name="returnTo" value="${esc(returnTo)}">` : ''}
+<button type="submit">Continue</button></form>`,
+    'Sign in to Yoke',
+  );
 }
 
 /** Not signed in: which org to sign in to, then back here with the code. */
