@@ -21,7 +21,10 @@ const { spawn } = require('node:child_process');
 const port = Number(process.env.YOKE_BRIDGE_PORT);
 const [command, ...args] = process.argv.slice(2);
 const env = { ...process.env };
-for (const key of ['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'YOKE_BRIDGE_PORT']) delete env[key];
+if (env.YOKE_CHILD_NODE_OPTIONS !== undefined) env.NODE_OPTIONS = env.YOKE_CHILD_NODE_OPTIONS;
+for (const key of ['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'YOKE_BRIDGE_PORT', 'YOKE_CHILD_NODE_OPTIONS']) {
+  delete env[key];
+}
 const fail = (message) => {
   process.stderr.write('yoke omnibox bridge: ' + message + '\n');
   process.exit(126);

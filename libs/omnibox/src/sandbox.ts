@@ -195,6 +195,11 @@ export function spawnSandboxed(command: string, args: string[], opts: SpawnSandb
     env.NODE_CHANNEL_FD = String(IPC_FD);
     env.NODE_CHANNEL_SERIALIZATION_MODE = 'json';
     env.YOKE_BRIDGE_PORT = String(opts.network.port ?? DEFAULT_BRIDGE_PORT);
+    // The bridge itself needs no fetch preload (it would pay for loading undici): the command gets it back.
+    if (env.NODE_OPTIONS !== undefined) {
+      env.YOKE_CHILD_NODE_OPTIONS = env.NODE_OPTIONS;
+      delete env.NODE_OPTIONS;
+    }
     inner = { command: process.execPath, args: [`${SANDBOX_SUPPORT_DIR}/bridge.js`, command, ...args] };
   }
   const bwrapArgs = buildBwrapArgs({

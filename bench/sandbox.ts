@@ -1,0 +1,80 @@
+/**
+ * bench/sandbox: what Omnibox adds to starting a process. Spawns `true` bare and inside Omnibox (bwrap namespaces +
+ * seccomp, no network), then inside Omnibox with the network bridge (node forwarder + IPC channel to the proxy),
+ * interleaved, and prints medians/p95 and the added milliseconds and ratio. Prints figures; never a test. Exit 0
+ * whatever the figures; 1 when a sandboxed `true` does not exit 0 (the sandbox does not work here).
+ *
+ *   node -r ./bench/register.js bench/sandbox.ts [--runs 50] [--warmup 5]
+ *
+ * Target: < 30 ms added for `true` inside Omnibox without network.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EgressProxy, spawnSandboxed } from '../libs/omnibox/src';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '50' }, warmup: { type: 'string', default: '5' } },
+});
+const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
+
+const exited = (child: { on: (e: 'close', cb: (code: number | null) => void) => void }): Promise<number | null> =>
+  new Promise((resolve) => child.on('close', resolve));
+
+async function time(start: () => Promise<number | null>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const code = await start();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (code !== 0) {
+    process.stderr.write(`a run exited ${code}: the sandbox does not work here (see \`yoke sandbox check\`)\n`);
+    process.exit(1);
+  }
+  return ms;
+}
+
+const stats = (xs: number[]): { median: number; p95: number } => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p95: s[Math.min(s.length - 1, Math.floor(s.length * 0.95))] };
+};
+
+async function main(): Promise<void> {
+  const workspace = mkdtempSync(join(os.tmpdir(), 'yoke-bench-sandbox-'));
+  const proxy = new EgressProxy({ allow: [] });
+  const cases: Record<string, () => Promise<number | null>> = {
+    bare: () => exited(spawn('/bin/true', [], { stdio: 'ignore' })),
+    omnibox: () => exited(spawnSandboxed('/bin/true', [], { workspace, stdio: 'ignore' })),
+    'omnibox+network': () =>
+      exited(
+        spawnSandboxed('/bin/true', [], { workspace, stdio: 'ignore', network: { proxy: proxy.handleConnection } }),
+      ),
+  };
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let i = 0; i < WARMUP; i++) for (const run of Object.values(cases)) await time(run);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, run] of Object.entries(cases)) samples[name].push(await time(run));
+  }
+  await proxy.close();
+  rmSync(workspace, { recursive: true, force: true });
+
+  const bare = stats(samples.bare);
+  process.stdout.write(
+    `sandbox spawn overhead: \`true\`, ${RUNS} runs each (interleaved, ${WARMUP} warm-up), ${os.cpus().length} CPUs, ` +
+      `load ${os.loadavg()[0].toFixed(2)}\n`,
+  );
+  for (const [name, xs] of Object.entries(samples)) {
+    const s = stats(xs);
+    const added = s.median - bare.median;
+    process.stdout.write(
+      `  ${name.padEnd(16)} median ${s.median.toFixed(1).padStart(6)} ms  p95 ${s.p95.toFixed(1).padStart(6)} ms` +
+        (name === 'bare' ? '' : `  added ${added.toFixed(1)} ms  ratio ${(s.median / bare.median).toFixed(1)}x`) +
+        '\n',
+    );
+  }
+  const added = stats(samples.omnibox).median - bare.median;
+  process.stdout.write(`target: < 30 ms added (omnibox, no network) — ${added < 30 ? 'PASS' : 'FAIL'}\n`);
+}
+
+void main();
