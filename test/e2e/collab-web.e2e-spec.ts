@@ -275,6 +275,9 @@ describe('web UI: shared live session', () => {
     const closedMs = Date.now() - started;
     console.log(`viewer's live view closed ${closedMs} ms after the revoke click`);
     expect(await carolPage.getByTestId('timeline').count()).toBe(0);
+    // Her connection itself comes back (the rest of the app keeps working), and the view stays closed.
+    await carolPage.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+    expect(await carolPage.getByTestId('access-ended').count()).toBe(1);
     const token = new URL(viewerLinkUrl).searchParams.get('token');
     expect((await c.stack.api('POST', '/share-links/redeem', { token }, carol.token)).status).toBe(404);
     expect((await c.stack.api('GET', `/sessions/${session.id}`, undefined, carol.token)).status).toBe(404);

@@ -81,11 +81,10 @@ export function useCollab(sessionId: string, onRejoin: () => void) {
       if (e.success && e.data.sessionId === sessionId) void recheck(e.data.message);
     };
     const onDisconnect = (reason: string) => {
-      // The server closed this connection: a revoked share does that. Whether this view survives is the REST answer.
+      // The server closed this connection: a revoked share does that. Whether this view survives is the REST answer;
+      // the connection itself comes back either way (other pages of the app use it too).
       if (reason === 'io server disconnect') {
-        void recheck('Your access to this session was revoked.').then(() => {
-          if (!endedRef.current) socket.connect();
-        });
+        void recheck('Your access to this session was revoked.').then(() => socket.connect());
       }
     };
     const onConnect = () => {
