@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { NS_RUNNER, NS_WEB, PROTOCOL_VERSION, type OrgRole } from '@yoke/protocol';
+import { CSRF_HEADER, NS_RUNNER, NS_WEB, PROTOCOL_VERSION, type OrgRole, SESSION_COOKIE } from '@yoke/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { EventEntry, RouteEntry } from '../apps/server/src/modules/auth/route-table';
 import { hasRole } from '../apps/server/src/modules/auth/roles';
@@ -255,6 +255,37 @@ describe('authorization matrix', () => {
     }
     if (process.env.YOKE_TEST_VERBOSE) process.stderr.write(`${lines.join('\n')}\n`);
     expect(failures).toEqual([]);
+  });
+});
+
+describe('browser sessions', () => {
+  it('every write route refuses a cookie-authenticated call without the CSRF token, and reads need none', async () => {
+    const { ownerCookie } = child.app;
+    const cookie = `${SESSION_COOKIE}=${encodeURIComponent(ownerCookie.value)}`;
+    const failures: string[] = [];
+    const guarded = table.routes.filter((r) => r.rule && r.rule !== 'public' && r.rule !== 'runner');
+    for (const route of guarded) {
+      const { path } = fill(route.path);
+      const res = await fetch(`${t.url}${path}${sampleQuery(route.method, route.path)}`, {
+        method: route.method,
+        headers: { cookie, 'content-type': 'application/json' },
+        body: route.method === 'GET' ? undefined : JSON.stringify(sampleBody(route.method, route.path) ?? {}),
+      });
+      const code = ((await res.json().catch(() => ({}))) as { code?: string }).code;
+      const write = !['GET', 'HEAD', 'OPTIONS'].includes(route.method);
+      if (write && (res.status !== 403 || code !== 'auth.csrf_failed'))
+        failures.push(`${route.method} ${route.path}: a write without CSRF got ${res.status} ${code ?? ''}`);
+      if (!write && DENIALS.has(code ?? ''))
+        failures.push(`${route.method} ${route.path}: a read with the cookie got ${res.status} ${code ?? ''}`);
+    }
+    expect(failures).toEqual([]);
+    // With the token, a write goes through.
+    const ok = await fetch(`${t.url}/${GLOBAL_PREFIX}/tokens`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', [CSRF_HEADER]: ownerCookie.csrf },
+      body: JSON.stringify({ name: 'from-browser' }),
+    });
+    expect(ok.status).toBe(201);
   });
 });
 

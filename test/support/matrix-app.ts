@@ -16,7 +16,9 @@ import { loadConfig } from '../../apps/server/src/core/config/config';
 import { runMigrations } from '../../apps/server/src/core/database/migrate';
 import { PrismaService } from '../../apps/server/src/core/prisma/prisma.service';
 import { hashSecret, newSecret } from '../../apps/server/src/core/tokens';
+import { AuthService } from '../../apps/server/src/modules/auth/auth.service';
 import { routeTable, withoutRule } from '../../apps/server/src/modules/auth/route-table';
+import { SecretBox } from '../../apps/server/src/modules/auth/secret-box';
 import { createTestDatabase } from './env';
 
 export type MatrixCaller = 'anonymous' | OrgRole | 'other-org';
@@ -31,6 +33,8 @@ export type MatrixApp = {
   runnerCredential: string;
   /** A second runner of org A, for the socket part (the REST part revokes the first one). */
   socketRunnerCredential: string;
+  /** The org A owner's browser session: the signed session cookie value and its CSRF token. */
+  ownerCookie: { value: string; csrf: string };
 };
 
 @Controller('matrix-unruled')
@@ -86,6 +90,19 @@ async function main() {
   const runner = await prisma.runner.create({
     data: { orgId: a.id, name: 'r', credentialHash: hashSecret(runnerCredential) },
   });
+  const webSecret = newSecret('yks');
+  const webSession = await prisma.webSession.create({
+    data: {
+      orgId: a.id,
+      userId: ownerId,
+      tokenHash: hashSecret(webSecret),
+      expiresAt: new Date(Date.now() + 3600_000),
+    },
+  });
+  const ownerCookie = {
+    value: app.get(SecretBox).sign(webSecret),
+    csrf: app.get(AuthService).csrfToken(webSession.id),
+  };
   const socketRunnerCredential = newSecret('ykr');
   await prisma.runner.create({
     data: { orgId: a.id, name: 'r2', credentialHash: hashSecret(socketRunnerCredential) },
@@ -115,6 +132,7 @@ async function main() {
     },
     runnerCredential,
     socketRunnerCredential,
+    ownerCookie,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   const stop = async () => {
