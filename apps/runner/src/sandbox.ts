@@ -167,6 +167,9 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
     allow,
     deny,
     ca: input.ca,
+    // Every https request is opened (the sandbox trusts the runner CA), so a placeholder bound for any host but its
+    // own is seen and refused, and path rules apply everywhere.
+    interceptTls: 'always',
     onDenied: input.onDenied,
     resolve: async (host, port) => {
       const custom = input.resolve?.(host, port);

@@ -233,4 +233,31 @@ describe('EgressProxy (local servers only)', () => {
     expect(r.status).toBe(502);
     expect(seen).toEqual([]);
   });
+  it('serves plain http sent through a CONNECT tunnel (as undici does), injecting the key for the approved host', async () => {
+    await start();
+    const key = proxy.placeholder('anthropic');
+    const viaPlainTunnel = (host: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const connectReq = request({ socketPath: socketPath(), method: 'CONNECT', path: `${host}:80`, agent: false });
+        connectReq.on('connect', (res, socket: Socket) => {
+          if (res.statusCode !== 200) return resolve(`HTTP ${res.statusCode}`);
+          let text = '';
+          socket.on('data', (c: Buffer) => (text += c.toString()));
+          socket.on('end', () => resolve(text));
+          socket.write(`GET /v1/models HTTP/1.1\r\nHost: ${host}\r\nx-api-key: ${key}\r\nconnection: close\r\n\r\n`);
+        });
+        connectReq.on('error', reject);
+        connectReq.end();
+      });
+    const ok = await viaPlainTunnel('api.allowed.test');
+    expect(ok).toMatch(/^HTTP\/1\.1 200/);
+    expect(ok).toContain('hello from api.allowed.test');
+    expect(seen[0].headers['x-api-key']).toBe('sk-ant-REAL-KEY');
+    // the same placeholder through a tunnel to a host its secret is not approved for: refused, nothing sent
+    seen.length = 0;
+    const refused = await viaPlainTunnel('x.open.test');
+    expect(refused).toMatch(/^HTTP\/1\.1 403/);
+    expect(refused).toContain('secret_not_allowed_for_host');
+    expect(seen).toEqual([]);
+  });
 });

@@ -52,6 +52,9 @@ export interface EgressProxyOptions extends EgressRules {
 
 export const DENY_REASON_HEADER = 'x-yoke-deny-reason';
 
+/** How long an opened tunnel waits for the client's first bytes before treating it as server-speaks-first. */
+const SNIFF_WAIT_MS = 500;
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -338,17 +341,29 @@ export class EgressProxy {
     ) {
       return fail(verdict.code, verdict.reason);
     }
-    if (intercept) {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      // Proxy clients tunnel plain http too (undici always does): a first byte of 0x16 is a TLS handshake.
-      const inside = (first: Buffer): void => {
-        client.unshift(first);
-        if (first[0] !== 0x16) {
-          this.targets.set(client, { ...target, tls: false });
-          this.intercepted.emit('connection', client);
-          client.resume();
-          return;
-        }
+    let address: { host: string; port: number } | null = null;
+    if (!intercept) {
+      try {
+        address = await this.resolve(target.host, target.port);
+      } catch (e) {
+        if (e instanceof EgressRefusal) return fail(e.code, e.message);
+        client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n`);
+        return;
+      }
+    }
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    // What the client sends first decides: plain http (undici tunnels even http:// through CONNECT) is served here,
+    // so its headers pass the rules and the placeholder swap; TLS is terminated when intercepting, else passed on.
+    // A protocol where the server speaks first (ssh) sends nothing: after a short wait it becomes an opaque tunnel.
+    const inside = (first: Buffer | null): void => {
+      if (first) client.unshift(first);
+      if (first && first[0] !== 0x16) {
+        this.targets.set(client, { ...target, tls: false });
+        this.intercepted.emit('connection', client);
+        client.resume();
+        return;
+      }
+      if (intercept) {
         const tlsSocket = new TLSSocket(client, {
           isServer: true,
           secureContext: this.contextFor(target.host),
@@ -357,33 +372,29 @@ export class EgressProxy {
         tlsSocket.on('error', () => tlsSocket.destroy());
         this.targets.set(tlsSocket, { ...target, tls: true });
         this.intercepted.emit('connection', tlsSocket);
-      };
-      if (head.length) return inside(head);
-      client.once('data', (first: Buffer) => {
-        client.pause();
-        inside(first);
+        return;
+      }
+      const upstream = connect(address!.port, address!.host, () => {
+        upstream.pipe(client).pipe(upstream);
+        client.resume();
       });
-      client.resume();
-      return;
-    }
-    let address: { host: string; port: number };
-    try {
-      address = await this.resolve(target.host, target.port);
-    } catch (e) {
-      if (e instanceof EgressRefusal) return fail(e.code, e.message);
-      client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n`);
-      return;
-    }
-    const upstream = connect(address.port, address.host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    upstream.on('error', () => {
-      if (client.writable) client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n`);
-      client.destroy();
-    });
-    client.on('close', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+    };
+    if (head.length) return inside(head);
+    const timer = setTimeout(() => {
+      client.removeListener('data', onFirst);
+      client.pause();
+      inside(null);
+    }, SNIFF_WAIT_MS);
+    const onFirst = (first: Buffer): void => {
+      clearTimeout(timer);
+      client.pause();
+      inside(first);
+    };
+    client.once('data', onFirst);
+    client.once('close', () => clearTimeout(timer));
+    client.resume();
   }
 
   private contextFor(host: string): SecureContext {
