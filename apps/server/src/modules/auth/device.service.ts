@@ -10,12 +10,12 @@ import {
   type DeviceTokenReply,
   type DeviceView,
 } from '@yoke/protocol';
-import { randomInt } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { newUserCode, normalizeUserCode } from './sign-in-rules';
 import { decidePage, DEVICE_PAGE_PATH, signInPage } from './sign-in-pages';
 import { OrgsRepository } from '../orgs/orgs.repository';
 import type { Principal } from './principal';
@@ -24,8 +24,6 @@ import { TokensService } from './tokens.service';
 const DEVICE_TTL_SECONDS = 600;
 const INTERVAL_SECONDS = 5;
 const CLI_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
-// RFC 8628 §6.1: no vowels or look-alikes, case-insensitive, typed by a person.
-const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 
 export type DeviceTokenOutcome = { ok: true; body: DeviceTokenReply } | { ok: false; body: DeviceTokenError };
 
@@ -117,13 +115,13 @@ export class DeviceService {
 
   /** The lookup for the approval page: null when there is no such live code. */
   async find(userCode: string): Promise<DeviceView | null> {
-    const row = userCode ? await this.repo.findDeviceByUserCode(normalize(userCode)) : null;
+    const row = userCode ? await this.repo.findDeviceByUserCode(normalizeUserCode(userCode)) : null;
     return row && row.expiresAt > new Date() ? view(row) : null;
   }
 
   /** What the person is about to approve (the browser shows it next to the code they typed). */
   async lookup(userCode: string): Promise<DeviceView> {
-    const row = await this.repo.findDeviceByUserCode(normalize(userCode));
+    const row = await this.repo.findDeviceByUserCode(normalizeUserCode(userCode));
     if (!row || row.expiresAt <= new Date()) throw new AppError('token.not_found', 'no such code, or it expired');
     return view(row);
   }
@@ -131,7 +129,7 @@ export class DeviceService {
   /** Approves (for the caller's org, as the caller) or denies; a read-only caller only grants read access. */
   async decide(p: Principal, body: DeviceDecisionBody): Promise<DeviceView> {
     if (p.scope) throw new AppError('auth.forbidden', 'a share-link credential cannot approve a device');
-    const row = await this.repo.findDeviceByUserCode(normalize(body.userCode));
+    const row = await this.repo.findDeviceByUserCode(normalizeUserCode(body.userCode));
     if (!row || row.expiresAt <= new Date()) throw new AppError('token.not_found', 'no such code, or it expired');
     if (body.approve && p.role === 'auditor' && row.scope !== 'read') {
       throw new AppError('auth.forbidden', 'an auditor can only approve a read-only login (yoke login --read-only)');
@@ -144,18 +142,6 @@ export class DeviceService {
     if (!decided) throw new AppError('request.invalid', 'this code was already answered');
     return view({ ...row, status: body.approve ? 'approved' : 'denied' });
   }
-}
-
-function newUserCode(): string {
-  const pick = () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
-  const part = () => Array.from({ length: 4 }, pick).join('');
-  return `${part()}-${part()}`;
-}
-
-/** People type codes in any case, with or without the dash. */
-function normalize(code: string): string {
-  const c = code.toUpperCase().replace(/[^A-Z]/g, '');
-  return c.length === 8 ? `${c.slice(0, 4)}-${c.slice(4)}` : c;
 }
 
 function view(row: {

@@ -13,6 +13,7 @@ import { clearCookie, setCookie } from './cookies';
 import { type OidcClaims, type OidcPending, runOidc } from './oidc.strategy';
 import type { PrincipalSource } from './principal';
 import { parseCookies, SecretBox } from './secret-box';
+import { safeReturnTo } from './sign-in-rules';
 
 /** The pending sign-in cookie: sealed (AES-GCM), scoped to the callback path, ten minutes. */
 export const PENDING_COOKIE = 'yoke_oidc';
@@ -222,10 +223,4 @@ function describe(err: unknown): string {
   const cause = (err as { cause?: unknown }).cause;
   if (cause instanceof Error && cause.message !== err.message) return `${err.message}: ${cause.message}`;
   return err.message;
-}
-
-/** Only a path on this server: never another origin (no open redirect). */
-function safeReturnTo(v: string | undefined): string {
-  if (!v || !v.startsWith('/') || v.startsWith('//') || v.includes('\\')) return '/';
-  return v.slice(0, 2000);
 }
