@@ -1,5 +1,7 @@
 import {
   API_PREFIX,
+  CSRF_COOKIE,
+  CSRF_HEADER,
   type ErrorCode,
   type InputAccepted,
   type ItemsPage,
@@ -30,6 +32,9 @@ export async function request(
   const token = readToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  // Signed in through the browser (session cookie): writes carry the session's CSRF token from its cookie.
+  const csrf = init.method && init.method !== 'GET' ? readCookie(CSRF_COOKIE) : null;
+  if (csrf) headers[CSRF_HEADER] = csrf;
   let res: Response;
   try {
     res = await fetch(`${API_PREFIX}${path}`, {
@@ -49,6 +54,12 @@ export async function request(
     throw new ApiError(error?.code ?? 'internal', error?.message ?? `Request failed (HTTP ${res.status}).`, res.status);
   }
   return body;
+}
+
+function readCookie(name: string): string | null {
+  if (typeof document === 'undefined') return null;
+  const m = document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`));
+  return m ? decodeURIComponent(m[1]) : null;
 }
 
 export type SessionQuery = { status?: SessionStatus; includeArchived?: boolean; cursor?: string; limit?: number };
