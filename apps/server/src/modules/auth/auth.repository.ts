@@ -127,4 +127,9 @@ export class AuthRepository {
   async setDeviceToken(id: string, tokenId: string): Promise<void> {
     await this.prisma.deviceAuthorization.update({ where: { id }, data: { tokenId } });
   }
+
+  /** Forgets device requests that expired before `before` (their tokens, if any, live on as API tokens). */
+  async pruneDeviceAuthorizations(before: Date): Promise<void> {
+    await this.prisma.deviceAuthorization.deleteMany({ where: { expiresAt: { lt: before } } });
+  }
 }

@@ -43,6 +43,8 @@ export class DeviceService {
   ) {}
 
   async start(body: DeviceCodeBody, origin: string): Promise<DeviceCodeReply> {
+    // Housekeeping on the way: requests a day past their expiry are only dead weight.
+    await this.repo.pruneDeviceAuthorizations(new Date(Date.now() - 24 * 3600_000));
     const deviceCode = newSecret('ykd');
     const userCode = newUserCode();
     await this.repo.createDeviceAuthorization({

@@ -20,6 +20,7 @@ export const PENDING_COOKIE = 'yoke_oidc';
 const PENDING_TTL_SECONDS = 600;
 const WEB_SESSION_TTL_SECONDS = 12 * 3600;
 const DISCOVERY_TTL_MS = 5 * 60_000;
+const PRUNE_AFTER_MS = 24 * 3600_000;
 const CALLBACK_PATH = '/api/v1/auth/oidc/callback';
 
 type Sealed = OidcPending & { orgId: string; returnTo: string; exp: number };
@@ -56,6 +57,8 @@ export class OidcService {
     const oidc = await this.discover(sso);
     const state = client.randomState();
     const now = Date.now();
+    // Housekeeping on the way: states a day past their expiry are only dead weight.
+    await this.orgs.pruneOidcStates(new Date(now - PRUNE_AFTER_MS));
     await this.orgs.saveOidcState({
       stateHash: hashSecret(state),
       orgId: org.id,

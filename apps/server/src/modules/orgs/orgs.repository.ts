@@ -195,4 +195,9 @@ export class OrgsRepository {
     });
     return r.count === 1 ? row.orgId : null;
   }
+
+  /** Forgets sign-in states that expired before `before` (used or not): they can only be refused anyway. */
+  async pruneOidcStates(before: Date): Promise<void> {
+    await this.prisma.oidcState.deleteMany({ where: { expiresAt: { lt: before } } });
+  }
 }
