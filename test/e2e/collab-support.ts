@@ -26,10 +26,10 @@ export type CollabStack = {
  * A team-mode stack on a database this file can also reach, so tests can add org members with API tokens
  * (identity's sign-in is not needed to act as a second person), a runner and the fake model.
  */
-export async function startCollabStack(): Promise<CollabStack> {
+export async function startCollabStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<CollabStack> {
   const db = await createTestDatabase();
   const model = await startFakeModel();
-  const stack = await startStack('team', { DATABASE_URL: db.url });
+  const stack = await startStack('team', { DATABASE_URL: db.url, ...extraEnv });
   const runner = await stack.startRunner({
     env: { ANTHROPIC_BASE_URL: model.anthropicBaseUrl, ANTHROPIC_API_KEY: 'k' },
   });

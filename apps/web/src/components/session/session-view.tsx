@@ -227,7 +227,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
               </p>
             )}
             <div className="form-row">
-              <button type="submit" disabled={!itemText.trim()}>
+              <button type="submit" disabled={!itemText.trim()} data-testid="item-comment-submit">
                 Comment
               </button>
               <button type="button" className="secondary" onClick={() => itemCommentRef.current?.close()}>
