@@ -23,3 +23,34 @@ export const directLauncher: ProcessLauncher = (command, args, opts) =>
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+
+/** Proxy and CA settings a sandboxed launcher gives a harness process (Omnibox routes all traffic through its proxy). */
+const NETWORK_ENV = [
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'all_proxy',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'REQUESTS_CA_BUNDLE',
+  'CURL_CA_BUNDLE',
+  'TMPDIR',
+];
+
+/**
+ * The network settings of this process's environment that a process it starts itself (the Agent SDK's CLI, an ACP
+ * agent) must inherit to reach the model from inside a sandbox; `NODE_OPTIONS` too for node children (the sandbox's
+ * fetch preload). Empty outside a sandbox, where none of these are set by Yoke.
+ */
+export function inheritedNetworkEnv(env: NodeJS.ProcessEnv, opts: { node: boolean }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of opts.node ? [...NETWORK_ENV, 'NODE_OPTIONS'] : NETWORK_ENV) {
+    const value = env[key];
+    if (value) out[key] = value;
+  }
+  return out;
+}

@@ -18,6 +18,7 @@ import { MAX_TEXT_CHARS, type ItemBody } from '@yoke/protocol';
 import type { PermissionDecision, TurnInput, TurnOutcome } from '../adapter';
 import { descendantsOf } from '../codex/cli-process';
 import type { HostedLoop, HostedLoopContext } from '../host/host-process';
+import { inheritedNetworkEnv } from '../launch';
 import { contentToText } from '../yoke/agent-loop';
 import { clip } from '../yoke/diff';
 import { costUsd } from '../yoke/pricing';
@@ -174,6 +175,8 @@ export class AcpClientLoop implements HostedLoop {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? options.stateDir,
       LANG: process.env.LANG ?? 'C.UTF-8',
+      // Inside a sandbox, the agent reaches the model only through the egress proxy this process was given.
+      ...inheritedNetworkEnv(process.env, { node: true }),
     };
     const provider = options.provider;
     if (provider.openaiBaseUrl) env.OPENAI_BASE_URL = provider.openaiBaseUrl;

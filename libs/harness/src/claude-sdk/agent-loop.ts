@@ -16,6 +16,7 @@ import { ClaudeLine, type ClaudeMessage } from '../claude-code/protocol';
 import { claudeMcpConfig, claudeToolKind, claudeToolNames } from '../claude-code/tools';
 import { descendantsOf } from '../codex/cli-process';
 import type { HostedLoop, HostedLoopContext } from '../host/host-process';
+import { inheritedNetworkEnv } from '../launch';
 import { contentToText } from '../yoke/agent-loop';
 import { clip } from '../yoke/diff';
 import { resolveModel } from '../yoke/providers';
@@ -171,7 +172,11 @@ export class ClaudeSdkLoop implements HostedLoop {
     });
     const sdkOptions: Options = {
       cwd: options.workspace,
-      env: claudeEnv(home, options.provider, this.config.maxRetries),
+      // The SDK replaces the CLI's environment: the sandbox's egress proxy and CA settings must be passed on.
+      env: {
+        ...claudeEnv(home, options.provider, this.config.maxRetries),
+        ...inheritedNetworkEnv(process.env, { node: false }),
+      },
       model: this.model,
       systemPrompt: { type: 'preset', preset: 'claude_code', append: agent.prompt },
       tools: claudeToolNames(agent.tools),

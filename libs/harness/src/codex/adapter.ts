@@ -129,9 +129,12 @@ export class CodexAdapter implements HarnessAdapter {
         command,
         args: [...args, 'app-server'],
         cwd: options.workspace,
+        // `$HOME` is the whole codex state directory (CODEX_HOME and TMPDIR inside it), so a sandbox can bind it.
+        home: root,
+        launch: options.launch,
+        codePaths: [dirname(command), ...args.map((a) => dirname(a))],
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
           CODEX_HOME: codexHome,
           TMPDIR: tmp,
           LANG: process.env.LANG ?? 'C.UTF-8',

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { directLauncher, type ProcessLauncher } from '../launch';
 
 const STDERR_TAIL = 4000;
 
@@ -12,6 +13,12 @@ export interface CliProcessOptions {
   env: Record<string, string>;
   /** How long `kill()` waits after SIGTERM before SIGKILL. */
   killGraceMs: number;
+  /** How the CLI starts: the session's launcher (the runner's is sandboxed). Default: `directLauncher`. */
+  launch?: ProcessLauncher;
+  /** The CLI's private home (`$HOME`); inside a sandbox, the only host directory besides the workspace it may write. */
+  home?: string;
+  /** Host paths holding the CLI's own code (bound read-only inside a sandbox). */
+  codePaths?: string[];
 }
 
 /**
@@ -27,11 +34,11 @@ export class CliProcess {
   private readonly killGraceMs: number;
 
   constructor(options: CliProcessOptions, onLine: (line: string) => void) {
-    this.child = spawn(options.command, options.args, {
+    this.child = (options.launch ?? directLauncher)(options.command, options.args, {
       cwd: options.cwd,
       env: options.env,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      home: options.home,
+      codePaths: options.codePaths,
     });
     this.killGraceMs = options.killGraceMs;
     this.child.stderr.setEncoding('utf8');

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProviderKind } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions, ProviderEnv } from '../adapter';
 import type { HarnessCapabilities } from '../capabilities';
@@ -123,9 +123,12 @@ export class PiAdapter implements HarnessAdapter {
           ...(tools.length > 0 ? ['--tools', tools.join(',')] : ['--no-tools']),
         ],
         cwd: options.workspace,
+        // `$HOME` is the whole pi state directory (agent dir, sessions, gate extension), so a sandbox can bind it.
+        home: root,
+        launch: options.launch,
+        codePaths: args.map((a) => dirname(a)),
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
           PI_CODING_AGENT_DIR: agentDir,
           PI_OFFLINE: '1',
           PI_SKIP_VERSION_CHECK: '1',

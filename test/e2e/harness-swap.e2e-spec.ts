@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Item, Session } from '@yoke/protocol';
+import { testAcpAgentHarness } from '../fixtures/acp-agent';
+import { startFakeModel, type FakeModel, type FakeModelStep } from '../fixtures/fake-model';
+import { expectEventually, MODES } from '../support/env';
+import { tempDir } from '../support/processes';
+import { type Stack, startStack } from '../support/stack';
+
+/**
+ * Swappable in one YAML line: the same agent, run through the whole system (server + runner, sandboxed harness
+ * processes) on every harness by changing only `harness:`. Each run executes the scripted shell call in its
+ * workspace and records the same canonical item sequence. The harness is orthogonal to the deployment shape, so
+ * this runs in the first mode of MODES only.
+ */
+
+const agentYaml = (harness: string) => `name: swapper
+prompt: You are a careful coding assistant.
+harness: ${harness}
+model: claude-sonnet-4-5
+tools: { shell: true, files: true }
+`;
+
+const named =
+  (name: string, input: (command: string) => unknown) =>
+  (command: string): FakeModelStep => ({ toolCalls: [{ name, input: input(command) }] });
+
+/** The scripted shell call, in each harness's own tool vocabulary (the fake model plays the model's part). */
+const HARNESSES: { harness: string; label: string; shell: (command: string) => FakeModelStep }[] = [
+  { label: 'yoke', harness: 'yoke', shell: named('shell', (command) => ({ command })) },
+  {
+    label: 'claude-code',
+    harness: 'claude-code',
+    shell: named('Bash', (command) => ({ command, description: 'write the file' })),
+  },
+  {
+    label: 'claude-sdk',
+    harness: 'claude-sdk',
+    shell: named('Bash', (command) => ({ command, description: 'write the file' })),
+  },
+  { label: 'codex', harness: 'codex', shell: named('exec_command', (cmd) => ({ cmd })) },
+  { label: 'pi', harness: 'pi', shell: named('bash', (command) => ({ command })) },
+  { label: 'openai-agents', harness: 'openai-agents', shell: named('shell', (command) => ({ command })) },
+  { label: 'acp', harness: testAcpAgentHarness(), shell: named('shell', (command) => ({ command })) },
+];
+
+describe.each(MODES.slice(0, 1))('one agent YAML on every harness, swapped in one line (%s mode)', (mode) => {
+  let model: FakeModel;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    model = await startFakeModel();
+    stack = await startStack(mode);
+    await stack.startRunner({
+      env: {
+        ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+        ANTHROPIC_API_KEY: 'test-key',
+        OPENAI_BASE_URL: model.openaiBaseUrl,
+        OPENAI_API_KEY: 'test-key',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await model?.close();
+  });
+
+  async function history(sessionId: string): Promise<Item[]> {
+    const r = await stack.api<{ items: Item[] }>('GET', `/sessions/${sessionId}/items?afterSeq=0`);
+    expect(r.status).toBe(200);
+    return r.body.items;
+  }
+
+  it.each(HARNESSES.map((h) => [h.label, h] as const))(
+    '%s: the shell call runs in the workspace and the items have the canonical shape',
+    async (label, target) => {
+      const token = `SWAP-${label}`;
+      model.script([{ match: token, steps: [target.shell(`echo ${label} > out.txt`), { text: `Wrote out.txt.` }] }]);
+      const workspace = tempDir('yoke-ws');
+      const created = await stack.api<Session>('POST', '/sessions', {
+        agentYaml: agentYaml(target.harness),
+        prompt: `${token}: write the file`,
+        workspace,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      await expectEventually(
+        async () => (await history(id)).some((i) => i.type === 'turn_completed' || i.type === 'turn_failed'),
+        180_000,
+      );
+      const items = await history(id);
+      expect(items.find((i) => i.type === 'turn_failed')).toBeUndefined();
+
+      // The shell call really ran, inside this session's workspace.
+      expect(existsSync(join(workspace, 'out.txt'))).toBe(true);
+      expect(readFileSync(join(workspace, 'out.txt'), 'utf8')).toBe(`${label}\n`);
+
+      // The same canonical sequence, whatever the harness.
+      const shape = items
+        .map((i) => i.type)
+        .filter((t) =>
+          ['turn_started', 'user_message', 'tool_call', 'tool_result', 'agent_message', 'turn_completed'].includes(t),
+        );
+      expect(shape).toEqual([
+        'turn_started',
+        'user_message',
+        'tool_call',
+        'tool_result',
+        'agent_message',
+        'turn_completed',
+      ]);
+      const call = items.find((i) => i.type === 'tool_call') as Item & { tool: string; callId: string };
+      expect(call.tool).toBe('shell');
+      expect(items.find((i) => i.type === 'tool_result')).toMatchObject({ callId: call.callId, isError: false });
+      expect(items.find((i) => i.type === 'agent_message')).toMatchObject({ text: 'Wrote out.txt.' });
+      const usage = items.filter((i) => i.type === 'usage') as (Item & { costUsd: number; model: string })[];
+      expect(usage.length).toBeGreaterThan(0);
+      for (const u of usage) expect(u.costUsd).toBeGreaterThan(0);
+      const session = (await stack.api<Session>('GET', `/sessions/${id}`)).body;
+      expect(session).toMatchObject({ harness: target.harness, status: 'idle' });
+      expect(session.costUsd).toBeGreaterThan(0);
+    },
+  );
+});
