@@ -14,12 +14,14 @@ import { type Stack, startStack } from '../support/stack';
  * this runs in the first mode of MODES only.
  */
 
-const agentYaml = (harness: string) => `name: swapper
+const agentYaml = (harness: string, policies = '') => `name: swapper
 prompt: You are a careful coding assistant.
 harness: ${harness}
 model: claude-sonnet-4-5
 tools: { shell: true, files: true }
-`;
+${policies}`;
+
+const NO_TOUCH = 'policies:\n  - { type: deny_commands, name: no-touch, patterns: ["touch"] }\n';
 
 const named =
   (name: string, input: (command: string) => unknown) =>
@@ -120,6 +122,40 @@ describe.each(MODES.slice(0, 1))('one agent YAML on every harness, swapped in on
       const session = (await stack.api<Session>('GET', `/sessions/${id}`)).body;
       expect(session).toMatchObject({ harness: target.harness, status: 'idle' });
       expect(session.costUsd).toBeGreaterThan(0);
+    },
+  );
+
+  it.each(HARNESSES.map((h) => [h.label, h] as const))(
+    '%s: a call the policy refuses does not run, and the agent hears the refusal',
+    async (label, target) => {
+      const token = `REFUSE-${label}`;
+      model.script([
+        { match: token, steps: [target.shell('touch secret.txt'), { text: 'Understood, not touching.' }] },
+      ]);
+      const workspace = tempDir('yoke-ws');
+      const created = await stack.api<Session>('POST', '/sessions', {
+        agentYaml: agentYaml(target.harness, NO_TOUCH),
+        prompt: `${token}: touch the file`,
+        workspace,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      await expectEventually(
+        async () => (await history(id)).some((i) => i.type === 'turn_completed' || i.type === 'turn_failed'),
+        180_000,
+      );
+      const items = await history(id);
+      expect(items.find((i) => i.type === 'turn_failed')).toBeUndefined();
+      expect(existsSync(join(workspace, 'secret.txt'))).toBe(false);
+      const call = items.find((i) => i.type === 'tool_call') as Item & { tool: string; callId: string };
+      expect(call.tool).toBe('shell');
+      expect(items.find((i) => i.type === 'policy_decision' && i.action === 'tool_call')).toMatchObject({
+        verdict: 'deny',
+      });
+      expect(items.find((i) => i.type === 'tool_result')).toMatchObject({ callId: call.callId, isError: true });
+      // The model was called again after the refusal and answered.
+      expect(model.requests.filter((r) => JSON.stringify(r.body).includes(token)).length).toBeGreaterThanOrEqual(2);
+      expect(items.find((i) => i.type === 'agent_message')).toMatchObject({ text: 'Understood, not touching.' });
     },
   );
 });
