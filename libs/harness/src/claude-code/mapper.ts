@@ -14,6 +14,8 @@ export interface MapperHost {
   /** The model asked for, named in usage items when the CLI does not say. */
   model: string;
   emit(event: HarnessEvent): void;
+  /** The harness named in notices and errors (default `claude-code`). */
+  harness?: string;
 }
 
 type ResultLine = Extract<ClaudeMessage, { type: 'result' }>;
@@ -50,6 +52,10 @@ export class ClaudeTurnMapper {
     private readonly turnId: string,
   ) {}
 
+  private get harness(): string {
+    return this.host.harness ?? 'claude-code';
+  }
+
   /** Handles one message; returns the `result` line that ends the turn, else null. */
   handle(message: ClaudeMessage): ResultLine | null {
     switch (message.type) {
@@ -67,7 +73,7 @@ export class ClaudeTurnMapper {
         return null;
       case 'system':
         if (message.subtype === 'api_retry') {
-          this.notice('warning', `claude-code: retrying the model call (attempt ${message.attempt ?? '?'})`);
+          this.notice('warning', `${this.harness}: retrying the model call (attempt ${message.attempt ?? '?'})`);
         }
         return null;
       case 'result':
@@ -100,7 +106,7 @@ export class ClaudeTurnMapper {
     if (result.is_error) {
       const detail = result.errors?.join('; ') || this.lastError || result.result || result.subtype;
       const status = result.api_error_status ? ` (HTTP ${result.api_error_status})` : '';
-      return new Error(`claude-code: ${detail}${status}`);
+      return new Error(`${this.harness}: ${detail}${status}`);
     }
     if (result.stop_reason === 'refusal') return { stopReason: 'refusal' };
     return { stopReason: 'end_turn' };
@@ -210,7 +216,7 @@ export class ClaudeTurnMapper {
     const isError = block.is_error === true;
     const refused = this.denied.has(callId);
     if (call && !this.asked.has(callId) && !refused) {
-      this.notice('warning', `claude-code ran ${call.name} ${callId} without asking for permission`);
+      this.notice('warning', `${this.harness} ran ${call.name} ${callId} without asking for permission`);
     }
     if (call?.name === 'Bash' && !refused) {
       const command = (call.input as { command?: unknown } | null)?.command;

@@ -114,7 +114,12 @@ export class ClaudeSdkLoop implements HostedLoop {
       this.turn = {
         input,
         mapper: new ClaudeTurnMapper(
-          { workspace: this.ctx.options.workspace, model: this.model, emit: (event) => this.emit(event) },
+          {
+            workspace: this.ctx.options.workspace,
+            model: this.model,
+            emit: (event) => this.emit(event),
+            harness: 'claude-sdk',
+          },
           input.turnId,
         ),
         cancelled: false,
@@ -233,8 +238,7 @@ export class ClaudeSdkLoop implements HostedLoop {
     const result = turn.mapper.handle(message as ClaudeMessage);
     if (!result) return;
     const outcome = turn.mapper.outcome(result, turn.cancelled);
-    if (outcome instanceof Error)
-      this.settle(turn, null, new Error(outcome.message.replace(/^claude-code/, 'claude-sdk')));
+    if (outcome instanceof Error) this.settle(turn, null, outcome);
     else this.settle(turn, outcome);
   }
 
