@@ -14,11 +14,19 @@ import {
   PROTOCOL_VERSION,
   type RunnerToServerEvents,
   type ServerToRunnerEvents,
+  type SpawnChildAck,
 } from '@yoke/protocol';
-import { createHarnessAdapter, type HarnessAdapter, type PermissionHook, type ProviderEnv } from '@yoke/harness';
+import {
+  createHarnessAdapter,
+  type DelegateRequest,
+  type DelegateResult,
+  type HarnessAdapter,
+  type PermissionHook,
+  type ProviderEnv,
+} from '@yoke/harness';
 import { loadIdentity, type RunnerIdentityFile } from './identity';
 import { Outbox } from './outbox';
-import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
+import { SessionSupervisor, type SupervisorDeps, type TurnResult } from './session-supervisor';
 import { runnerSandboxFactory, type SessionSandboxFactory, sandboxModeFromEnv } from './sandbox';
 import { serveWorkspaceFiles } from './workspace-files';
 
@@ -41,6 +49,8 @@ export interface RunnerOptions {
 const ACK_TIMEOUT_MS = 15_000;
 const AUTH_GRACE_MS = 120_000;
 const SEND_RETRY_MS = 1_000;
+/** How many times a child-session request is sent before the delegate call fails (each waits up to ACK_TIMEOUT_MS). */
+const SPAWN_ATTEMPTS = 8;
 
 /**
  * The runner agent: keeps one socket to its server (reconnecting with backoff), applies inputs to its sessions,
@@ -50,6 +60,8 @@ export class Runner {
   private readonly socket: Socket<ServerToRunnerEvents, RunnerToServerEvents>;
   private readonly sessions = new Map<string, SessionSupervisor>();
   private readonly sending = new Set<string>();
+  /** Delegate calls waiting for their child session's turn to end, by child session id. */
+  private readonly childWaiters = new Map<string, ((result: TurnResult) => void)[]>();
   private heartbeat: NodeJS.Timeout | null = null;
   private ready = false;
   private stopped = false;
@@ -71,6 +83,12 @@ export class Runner {
       onItems: (id) => this.flush(id),
       onDelta: (id, delta) => this.sendDelta(id, delta),
       log: opts.log,
+      delegate: (parentId, request) => this.delegate(parentId, request),
+      onTurnEnd: (id, result) => {
+        const waiters = this.childWaiters.get(id) ?? [];
+        this.childWaiters.delete(id);
+        for (const resolve of waiters) resolve(result);
+      },
     };
     mkdirSync(this.sessionsDir, { recursive: true });
     this.resumeSessions();
@@ -224,7 +242,9 @@ export class Runner {
           return { ok: false, error: { code: 'session.not_found', message: 'this runner does not hold that session' } };
         }
         const dir = join(this.sessionsDir, entry.sessionId);
-        const workspace = this.workspaceFor(entry.input.spec.workspace, entry.sessionId);
+        // A child (a delegation) works in its parent's workspace; the server assigns it to the parent's runner.
+        const parent = entry.input.spec.parentId ? this.sessions.get(entry.input.spec.parentId) : undefined;
+        const workspace = parent?.state.workspace ?? this.workspaceFor(entry.input.spec.workspace, entry.sessionId);
         // A fork: the server holds items 1..baseSeq already; this session's own items follow them.
         if (entry.input.spec.baseSeq) Outbox.startAfter(dir, entry.input.spec.baseSeq);
         sup = SessionSupervisor.create(entry.input.spec, workspace, { ...this.deps, dir });
@@ -236,6 +256,36 @@ export class Runner {
       this.log.error({ err, sessionId: entry.sessionId }, 'could not apply input');
       return { ok: false, error: { code: 'internal', message: 'the runner could not apply the input' } };
     }
+  }
+
+  /**
+   * A parent's `delegate` call: the server creates the child session (idempotent by the call id, so a retry never
+   * makes two) and sends it here like any session; the call resolves with the child's final answer.
+   */
+  private async delegate(parentId: string, request: DelegateRequest): Promise<DelegateResult> {
+    const payload = { parentId, callId: request.callId, agent: request.agent, prompt: request.prompt };
+    let reply: SpawnChildAck | null = null;
+    for (let attempt = 0; attempt < SPAWN_ATTEMPTS && !this.stopped; attempt++) {
+      try {
+        reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.spawn_child', payload);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, SEND_RETRY_MS));
+      }
+    }
+    if (!reply) return { ok: false, error: 'the server did not answer the request for a child session' };
+    if (!reply.ok) return { ok: false, error: `the server refused the child session: ${reply.error.message}` };
+    const childId = reply.sessionId;
+    this.log.info({ parentId, childId, agent: request.agent, created: reply.created }, 'delegated to a child session');
+    const finished = this.sessions.get(childId)?.lastTurnResult;
+    const result =
+      finished ??
+      (await new Promise<TurnResult>((resolve) => {
+        this.childWaiters.set(childId, [...(this.childWaiters.get(childId) ?? []), resolve]);
+      }));
+    return result.ok
+      ? { ok: true, sessionId: childId, text: result.text }
+      : { ok: false, sessionId: childId, error: result.error };
   }
 
   private workspaceFor(requested: string | null, sessionId: string): string {

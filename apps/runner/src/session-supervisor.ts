@@ -12,7 +12,14 @@ import {
   parseItemDraft,
   type SessionStartSpec,
 } from '@yoke/protocol';
-import type { HarnessAdapter, HarnessSession, PermissionHook, ProviderEnv } from '@yoke/harness';
+import type {
+  DelegateRequest,
+  DelegateResult,
+  HarnessAdapter,
+  HarnessSession,
+  PermissionHook,
+  ProviderEnv,
+} from '@yoke/harness';
 import { foldItem, initialState, type PolicyEntry, type PolicyState } from '@yoke/policy';
 import { Outbox } from './outbox';
 import { PolicyGate } from './policy-gate';
@@ -41,7 +48,14 @@ export interface SupervisorDeps {
   sandbox?: SessionSandboxFactory;
   /** How long an approval may wait for a human before it is refused. */
   approvalTimeoutMs?: number;
+  /** Runs a `delegate` call of session `parentId` as a child session; absent: delegation is unavailable. */
+  delegate?: (parentId: string, request: DelegateRequest) => Promise<DelegateResult>;
+  /** Each turn's end, with its last agent message (or why it failed): a waiting parent hears its child's answer. */
+  onTurnEnd?: (sessionId: string, result: TurnResult) => void;
 }
+
+/** How a turn ended: its final answer (the last agent message), or why it failed. */
+export type TurnResult = { ok: true; text: string } | { ok: false; error: string };
 
 const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60_000;
 
@@ -59,6 +73,10 @@ export class SessionSupervisor {
   private readonly gate: PolicyGate;
   /** Why the policies stopped the running turn, if they did. */
   private stoppedBecause: string | null = null;
+  /** The running turn's latest agent message. */
+  private lastAnswer = '';
+  /** How the latest turn of this process's lifetime ended; null while none has. */
+  lastTurnResult: TurnResult | null = null;
 
   private constructor(
     readonly sessionId: string,
@@ -256,6 +274,7 @@ export class SessionSupervisor {
     this.emit({ type: 'turn_started' }, turnId, actor);
     this.emit({ type: 'user_message', content }, turnId, actor);
     this.stoppedBecause = null;
+    this.lastAnswer = '';
     let terminal: ItemBody;
     try {
       const verdict = await this.gate.prompt(promptText(content), actor);
@@ -271,12 +290,23 @@ export class SessionSupervisor {
     }
     this.emit(terminal, turnId, actor);
     this.store.update((s) => (s.openTurn = null));
+    this.lastTurnResult =
+      terminal.type === 'turn_completed'
+        ? terminal.stopReason === 'end_turn'
+          ? { ok: true, text: this.lastAnswer }
+          : {
+              ok: false,
+              error: `the turn ended early (${terminal.stopReason})${this.lastAnswer ? `: ${this.lastAnswer}` : ''}`,
+            }
+        : { ok: false, error: terminal.type === 'turn_failed' ? terminal.error : 'the turn failed' };
+    this.deps.onTurnEnd?.(this.sessionId, this.lastTurnResult);
   }
 
   private async ensureHarness(turnId: string, actor: Actor): Promise<HarnessSession> {
     if (this.harness) return this.harness;
     const { spec, workspace } = this.store.state;
     const adapter = this.deps.adapterFor(spec.harness);
+    const delegate = this.deps.delegate;
     this.sandbox ??= this.deps.sandbox
       ? await this.deps.sandbox({
           spec,
@@ -300,10 +330,12 @@ export class SessionSupervisor {
         const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);
         return verdict.behavior === 'allow' ? this.deps.permission(request) : verdict;
       },
+      delegate: delegate ? (request) => delegate(this.sessionId, request) : undefined,
       onEvent: (event) => {
         const open = this.store.state.openTurn;
         if (event.kind === 'delta') return this.deps.onDelta(this.sessionId, event.delta);
         this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
+        if (event.item.type === 'agent_message') this.lastAnswer = event.item.text;
         if (event.item.type === 'usage') this.gate.usage(event.item, open?.actor ?? actor);
       },
     });

@@ -27,6 +27,17 @@ export type PermissionHook = (request: PermissionRequest) => Promise<PermissionD
  */
 export type HarnessEvent = { kind: 'item'; item: ItemBody } | { kind: 'delta'; delta: Delta };
 
+/** A `delegate` tool call that the permission hook allowed: run the parent's sub-agent `agent` on `prompt`. */
+export interface DelegateRequest {
+  callId: string;
+  agent: string;
+  prompt: string;
+}
+/** The child session and its final answer (`ok`), or why it failed. */
+export type DelegateResult =
+  { ok: true; sessionId: string; text: string } | { ok: false; sessionId?: string; error: string };
+export type DelegateHook = (request: DelegateRequest) => Promise<DelegateResult>;
+
 export interface HarnessStartOptions {
   sessionId: string;
   agent: AgentSpec;
@@ -41,6 +52,8 @@ export interface HarnessStartOptions {
   onEvent: (event: HarnessEvent) => void;
   /** How the harness's processes start; the runner's is sandboxed (Omnibox). Default: `directLauncher`. */
   launch?: ProcessLauncher;
+  /** Runs a sub-agent from `agent.agents` as a child session (the `delegate` tool); absent: delegation fails. */
+  delegate?: DelegateHook;
 }
 
 export interface TurnInput {

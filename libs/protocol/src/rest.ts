@@ -41,6 +41,8 @@ export const ListSessionsQuery = z.strictObject({
   includeArchived: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
+  /** Only the children (delegations) of this session. */
+  parentId: Uuid.optional(),
 });
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuery>;
 

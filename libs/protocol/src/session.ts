@@ -41,6 +41,8 @@ export const SessionStartSpec = z.strictObject({
   policies: z.array(PolicyEntryWire).max(500).default([]),
   /** A fork: the server already holds items 1..baseSeq (copied); the runner numbers its items after them. */
   baseSeq: z.number().int().nonnegative().optional(),
+  /** A child session started by a parent's `delegate` call: it works in its parent's workspace on the same runner. */
+  parentId: Uuid.optional(),
 });
 export type SessionStartSpec = z.infer<typeof SessionStartSpec>;
 

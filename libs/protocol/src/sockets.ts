@@ -60,6 +60,19 @@ export type HelloAck = Ack<{ runnerId: string; sessions: { sessionId: string; pe
 export const Heartbeat = z.strictObject({ activeSessions: z.number().int().nonnegative() });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 
+/**
+ * A parent session's `delegate` call asks for a child session (same org, owner and runner; the sub-agent comes from
+ * the parent's own `agents:`). Idempotent by `callId`: a retry or replay returns the same child.
+ */
+export const SpawnChild = z.strictObject({
+  parentId: Uuid,
+  callId: z.string().min(1).max(200),
+  agent: z.string().min(1).max(100),
+  prompt: z.string().min(1).max(100_000),
+});
+export type SpawnChild = z.infer<typeof SpawnChild>;
+export type SpawnChildAck = Ack<{ sessionId: string; created: boolean }>;
+
 export interface RunnerToServerEvents {
   'runner.hello': (payload: RunnerHello, ack: (reply: HelloAck) => void) => void;
   'runner.heartbeat': (payload: Heartbeat, ack: (reply: Ack<{ at: string }>) => void) => void;
@@ -67,6 +80,7 @@ export interface RunnerToServerEvents {
   /** A new credential for this runner, shown once; the old one works until the new one is first used. */
   'runner.rotate_credential': (ack: (reply: Ack<{ credential: string }>) => void) => void;
   'session.delta': (payload: DeltaEvent) => void;
+  'session.spawn_child': (payload: SpawnChild, ack: (reply: SpawnChildAck) => void) => void;
 }
 
 export type InboxAck = Ack<{ applied: boolean }>;

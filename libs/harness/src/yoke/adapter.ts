@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import type {
+  DelegateResult,
   HarnessAdapter,
   HarnessEvent,
   HarnessSession,
@@ -77,7 +78,7 @@ export class YokeHarnessAdapter implements HarnessAdapter {
           stdio: ['pipe', 'pipe', 'pipe'],
         });
     const session = new YokeChildSession(child, options, this.config.killGraceMs ?? 2000);
-    const { permission: _p, onEvent: _e, ...plain } = options;
+    const { permission: _p, onEvent: _e, delegate: _d, launch: _l, ...plain } = options;
     await session.handshake({ ...plain, shellTimeoutMs: this.config.shellTimeoutMs });
     return session;
   }
@@ -195,6 +196,9 @@ class YokeChildSession implements HarnessSession {
       case 'permission':
         void this.askPermission(message.id, message.request);
         return;
+      case 'delegate':
+        void this.runDelegate(message.id, message.request);
+        return;
       case 'turn_done':
         this.settleTurn(message.outcome, null);
         return;
@@ -225,6 +229,23 @@ class YokeChildSession implements HarnessSession {
       decision = { behavior: 'deny', reason: `permission check failed: ${(e as Error).message}` };
     }
     this.send({ type: 'permission_result', id, decision });
+  }
+
+  private async runDelegate(
+    id: string,
+    request: Extract<ChildMessage, { type: 'delegate' }>['request'],
+  ): Promise<void> {
+    let result: DelegateResult;
+    if (!this.options.delegate) {
+      result = { ok: false, error: 'delegation is not available in this session' };
+    } else {
+      try {
+        result = await this.options.delegate(request);
+      } catch (e) {
+        result = { ok: false, error: (e as Error).message };
+      }
+    }
+    this.send({ type: 'delegate_result', id, result });
   }
 
   private settleTurn(outcome: TurnOutcome | null, error: Error | null): void {

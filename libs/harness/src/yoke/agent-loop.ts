@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { MAX_TEXT_CHARS, type ContentPart, type ItemBody, type ToolKind } from '@yoke/protocol';
 import { z } from 'zod';
 import type {
+  DelegateRequest,
+  DelegateResult,
   HarnessSession,
   HarnessStartOptions,
   PermissionDecision,
@@ -14,7 +16,7 @@ import type { ModelClient, ModelMessage, ModelStopReason, ModelToolCall, ModelUs
 import { costUsd } from './pricing';
 import { createModelClient, resolveModel, selectProvider } from './providers';
 import { DEFAULT_SHELL_TIMEOUT_MS } from './shell';
-import { buildTools, toolError, toolSpecs, type ToolOutcome, type YokeTool } from './tools';
+import { buildTools, delegateTool, toolError, toolSpecs, type ToolOutcome, type YokeTool } from './tools';
 import { loadTranscript, saveTranscript } from './transcript';
 
 export interface AgentLoopOptions extends HarnessStartOptions {
@@ -61,6 +63,7 @@ export class AgentLoop implements HarnessSession {
     private readonly messages: ModelMessage[],
   ) {
     this.tools = buildTools(options.agent.tools);
+    if (Object.keys(options.agent.agents).length > 0) this.tools.push(delegateTool(options.agent.agents) as YokeTool);
     this.system =
       `${options.agent.prompt}\n\n` +
       `You are working in the directory ${options.workspace}; file paths in tools are relative to it.`;
@@ -233,6 +236,8 @@ export class AgentLoop implements HarnessSession {
             kind: 'delta',
             delta: { type: 'command_output_delta', turnId, streamId, callId: call.id, text },
           }),
+        callId: call.id,
+        delegate: this.options.delegate ? (request) => this.delegate(request, signal) : undefined,
       });
     } catch (e) {
       outcome = toolError(`${tool.name} failed: ${(e as Error).message}`);
@@ -247,6 +252,26 @@ export class AgentLoop implements HarnessSession {
     }
     if (outcome.fileChange) this.emit({ type: 'file_change', ...outcome.fileChange });
     return finish(outcome);
+  }
+
+  /** Runs a sub-agent through the host; a cancelled turn stops waiting (the child session keeps its own course). */
+  private async delegate(request: DelegateRequest, signal: AbortSignal): Promise<DelegateResult> {
+    const hook = this.options.delegate;
+    if (!hook) return { ok: false, error: 'delegation is not available in this session' };
+    if (signal.aborted) return { ok: false, error: 'not run: the turn was cancelled' };
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<DelegateResult>((resolve) => {
+      onAbort = () => resolve({ ok: false, error: 'the turn was cancelled while the sub-agent ran' });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([
+        hook(request).catch((e: unknown): DelegateResult => ({ ok: false, error: (e as Error).message })),
+        aborted,
+      ]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Asks the permission hook; null when the turn is cancelled while waiting. A failing hook denies. */

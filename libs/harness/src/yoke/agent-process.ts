@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import type { PermissionDecision } from '../adapter';
+import type { DelegateResult, PermissionDecision } from '../adapter';
 import { AgentLoop } from './agent-loop';
 import { clip } from './diff';
 import { type ChildMessage, ParentMessage, readMessages, writeMessage } from './ipc';
@@ -14,6 +14,7 @@ export function runAgentProcess(input: Readable, output: Writable, exit: (code: 
   let loop: AgentLoop | null = null;
   let starting = false;
   const permissions = new Map<string, (decision: PermissionDecision) => void>();
+  const delegations = new Map<string, (result: DelegateResult) => void>();
   const send = (message: ChildMessage): void => writeMessage(output, message);
 
   const shutdown = (): void => {
@@ -35,6 +36,12 @@ export function runAgentProcess(input: Readable, output: Writable, exit: (code: 
               const id = randomUUID();
               permissions.set(id, resolve);
               send({ type: 'permission', id, request });
+            }),
+          delegate: (request) =>
+            new Promise<DelegateResult>((resolve) => {
+              const id = randomUUID();
+              delegations.set(id, resolve);
+              send({ type: 'delegate', id, request });
             }),
         }).then(
           (started) => {
@@ -63,6 +70,12 @@ export function runAgentProcess(input: Readable, output: Writable, exit: (code: 
         const resolve = permissions.get(message.id);
         permissions.delete(message.id);
         resolve?.(message.decision);
+        return;
+      }
+      case 'delegate_result': {
+        const resolve = delegations.get(message.id);
+        delegations.delete(message.id);
+        resolve?.(message.result);
         return;
       }
     }

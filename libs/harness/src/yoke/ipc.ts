@@ -28,6 +28,11 @@ const PermissionDecisionSchema = z.discriminatedUnion('behavior', [
   z.object({ behavior: z.literal('deny'), reason: z.string() }),
 ]);
 
+const DelegateResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), sessionId: z.string(), text: z.string() }),
+  z.object({ ok: z.literal(false), sessionId: z.string().optional(), error: z.string() }),
+]);
+
 export const ParentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), options: ChildStartOptions }),
   z.object({
@@ -36,6 +41,7 @@ export const ParentMessage = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('cancel') }),
   z.object({ type: z.literal('permission_result'), id: z.string(), decision: PermissionDecisionSchema }),
+  z.object({ type: z.literal('delegate_result'), id: z.string(), result: DelegateResultSchema }),
 ]);
 export type ParentMessage = z.infer<typeof ParentMessage>;
 
@@ -52,6 +58,11 @@ export const ChildMessage = z.discriminatedUnion('type', [
     type: z.literal('permission'),
     id: z.string(),
     request: z.object({ callId: z.string(), tool: ToolKind, nativeTool: z.string(), input: z.unknown() }),
+  }),
+  z.object({
+    type: z.literal('delegate'),
+    id: z.string(),
+    request: z.object({ callId: z.string(), agent: z.string(), prompt: z.string() }),
   }),
   z.object({ type: z.literal('turn_done'), outcome: z.object({ stopReason: TurnStopReason }) }),
   z.object({ type: z.literal('turn_error'), message: z.string() }),

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AgentTools, BuiltinToolKind } from '@yoke/protocol';
+import type { AgentTools, BuiltinToolKind, SubAgentSpec } from '@yoke/protocol';
+import type { DelegateRequest, DelegateResult } from '../adapter';
 import { z } from 'zod';
 import { clip, unifiedDiff } from './diff';
 import type { ModelToolSpec } from './model';
@@ -13,6 +14,10 @@ export interface ToolContext {
   shellTimeoutMs: number;
   /** Streams command output while a shell command runs. */
   onOutput: (text: string) => void;
+  /** The model's id for this call. */
+  callId?: string;
+  /** Runs a sub-agent as a child session (the host's `delegate` hook); absent: delegation is unavailable. */
+  delegate?: (request: DelegateRequest) => Promise<DelegateResult>;
 }
 
 export interface ToolOutcome {
@@ -171,6 +176,35 @@ const listFilesTool: YokeTool<{ path?: string }> = {
     );
   },
 };
+
+/**
+ * `delegate`: hands a task to one of the agent's sub-agents (`agents:` in its YAML), which runs as a child session on
+ * its own harness in the same workspace; its final answer comes back as the tool result.
+ */
+export function delegateTool(agents: Record<string, SubAgentSpec>): YokeTool<{ agent: string; prompt: string }> {
+  const names = Object.keys(agents);
+  const listing = names.map((n) => `- ${n} (${agents[n].harness})`).join('\n');
+  return {
+    name: 'delegate',
+    kind: 'agent',
+    description:
+      'Delegate a task to a sub-agent. It works in the same workspace as a separate session and returns its final ' +
+      `answer. Give it a complete, self-contained prompt. Sub-agents:\n${listing}`,
+    input: z.object({
+      agent: z.enum(names as [string, ...string[]]).describe('Which sub-agent to run.'),
+      prompt: z.string().min(1).max(100_000).describe('The task for the sub-agent.'),
+    }),
+    async run({ agent, prompt }, ctx) {
+      if (!ctx.delegate || !ctx.callId) return toolError('delegation is not available in this session');
+      const result = await ctx.delegate({ callId: ctx.callId, agent, prompt });
+      if (!result.ok) {
+        const where = result.sessionId ? ` (session ${result.sessionId})` : '';
+        return toolError(`sub-agent ${agent} failed${where}: ${result.error}`);
+      }
+      return ok(result.text || `sub-agent ${agent} finished without a final message (session ${result.sessionId})`);
+    },
+  };
+}
 
 async function readTextOrNull(abs: string): Promise<string | null> {
   try {

@@ -111,6 +111,12 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     return answer(undefined, () => this.events.items(socket.data.runner, body));
   }
 
+  @Allow('runner')
+  @SubscribeMessage('session.spawn_child')
+  spawnChild(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
+    return answer(undefined, () => this.sessions.spawnChild(socket.data.runner, body));
+  }
+
   /** Deltas carry no ack and skip Nest's dispatch; a bad one is dropped and logged, and changes nothing. */
   private onDelta(socket: RunnerSocket, body: unknown): void {
     const refuse = (err: unknown) =>

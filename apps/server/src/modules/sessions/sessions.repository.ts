@@ -20,6 +20,8 @@ export type NewSession = {
   workspace: string | null;
   policies: object[];
   idempotencyKey: string | null;
+  /** The session whose `delegate` call started this one. */
+  parentId?: string | null;
 };
 
 @Injectable()
@@ -66,6 +68,11 @@ export class SessionsRepository {
     return this.prisma.session.findFirst({ where: { orgId, id }, include: withRunner });
   }
 
+  /** A session by its creation key (a child session is keyed by its parent's delegate call). */
+  findByIdempotencyKey(orgId: string, ownerId: string, idempotencyKey: string) {
+    return this.prisma.session.findFirst({ where: { orgId, ownerId, idempotencyKey }, include: withRunner });
+  }
+
   /** Runner-side lookup: a session by id, with the runner it is assigned to. */
   findForRunner(id: string) {
     return this.prisma.session.findUnique({ where: { id }, select: { id: true, orgId: true, runnerId: true } });
@@ -80,9 +87,12 @@ export class SessionsRepository {
       cursor?: { updatedAt: Date; id: string };
       /** Only these (a member's own and shared sessions); all of the org when absent. */
       visibleTo?: { ownerId: string; grantedIds: string[] } | null;
+      /** Only the children of this session. */
+      parentId?: string;
     },
   ) {
     const where: Prisma.SessionWhereInput = { orgId };
+    if (opts.parentId) where.parentId = opts.parentId;
     if (opts.visibleTo) {
       where.AND = [{ OR: [{ ownerId: opts.visibleTo.ownerId }, { id: { in: opts.visibleTo.grantedIds } }] }];
     }

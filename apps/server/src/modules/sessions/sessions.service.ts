@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { parseAgentYaml } from '@yoke/harness';
 import { compilePolicies, loadErrors } from '@yoke/policy';
 import {
+  AgentSpec,
   AppError,
   type CancelBody,
   type ContentPart,
@@ -15,7 +16,9 @@ import {
   type SendMessageBody,
   type Session,
   type SessionPage,
+  SpawnChild,
 } from '@yoke/protocol';
+import { parseOr } from '../../core/validation';
 import { randomUUID } from 'node:crypto';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../auth/principal';
@@ -104,6 +107,99 @@ export class SessionsService {
     return this.view(session);
   }
 
+  /**
+   * A runner's parent session delegates to one of its agent's `agents:`: a child session with the same org, owner,
+   * runner, workspace, org/session policies and the parent agent's tools, policies and sandbox, whose first prompt is
+   * the delegated task. Only the runner that holds the parent may ask; idempotent by the parent's call id.
+   */
+  async spawnChild(runner: { runnerId: string; orgId: string }, payload: unknown) {
+    const req = parseOr(SpawnChild, payload, 'event.invalid');
+    const parent = await this.repo.findById(runner.orgId, req.parentId);
+    if (!parent || parent.runnerId !== runner.runnerId) {
+      throw new AppError('session.not_found', 'no such session on this runner');
+    }
+    if (parent.status === 'archived') throw new AppError('session.archived', 'the parent session is archived');
+    const parsed = AgentSpec.safeParse(parent.agent);
+    if (!parsed.success) throw new AppError('agent.invalid', 'the parent session has no valid agent');
+    const lead = parsed.data;
+    const sub = Object.hasOwn(lead.agents, req.agent) ? lead.agents[req.agent] : undefined;
+    if (!sub) {
+      const names = Object.keys(lead.agents).join(', ') || 'none';
+      throw new AppError('request.invalid', `agent ${lead.name} has no sub-agent "${req.agent}" (it has: ${names})`);
+    }
+    const key = `delegate:${parent.id}:${req.callId}`;
+    const existing = await this.repo.findByIdempotencyKey(parent.orgId, parent.ownerId, key);
+    if (existing) return this.existingChild(existing, parent.id);
+
+    const agent: AgentSpec = AgentSpec.parse({
+      name: req.agent,
+      description: `sub-agent of ${lead.name}`,
+      prompt: sub.prompt,
+      harness: sub.harness,
+      ...(sub.model ? { model: sub.model } : {}),
+      ...(sub.provider ? { provider: sub.provider } : {}),
+      maxSteps: lead.maxSteps,
+      tools: sub.tools ?? lead.tools,
+      policies: lead.policies,
+      sandbox: lead.sandbox,
+    });
+    const model = sub.model ?? parent.model ?? null;
+    const policies = parent.policies as PolicyEntryWire[];
+    const actor = { id: parent.ownerId, name: `${lead.name} (delegate)` };
+    let created;
+    try {
+      created = await this.repo.create(
+        {
+          orgId: parent.orgId,
+          ownerId: parent.ownerId,
+          runnerId: runner.runnerId,
+          parentId: parent.id,
+          title: `${req.agent}: ${req.prompt}`.slice(0, 80),
+          agent,
+          harness: agent.harness,
+          model,
+          workspace: parent.workspace,
+          policies,
+          idempotencyKey: key,
+        },
+        (_orgId, sessionId) => [
+          {
+            key: 'start',
+            input: {
+              kind: 'start',
+              spec: {
+                sessionId,
+                agent,
+                harness: agent.harness,
+                model,
+                workspace: parent.workspace,
+                policies,
+                parentId: parent.id,
+              },
+            },
+          },
+          {
+            key: 'prompt',
+            input: { kind: 'message' as const, content: [{ type: 'text' as const, text: req.prompt }], actor },
+          },
+        ],
+      );
+    } catch (err) {
+      // Two concurrent asks with the same call id: the loser returns the winner's child.
+      const winner = await this.repo.findByIdempotencyKey(parent.orgId, parent.ownerId, key);
+      if (winner) return this.existingChild(winner, parent.id);
+      throw err;
+    }
+    for (const row of created.inbox) void this.dispatcher.dispatch(runner.runnerId, row);
+    this.publisher.sessionUpdated(this.view(created.session));
+    return { sessionId: created.session.id, created: created.created };
+  }
+
+  private existingChild(row: { id: string; parentId: string | null }, parentId: string) {
+    if (row.parentId !== parentId) throw new AppError('request.invalid', 'that call id is already used');
+    return { sessionId: row.id, created: false };
+  }
+
   async list(p: Principal, q: ListSessionsQuery): Promise<SessionPage> {
     const rows = await this.repo.list(p.orgId, {
       status: q.status,
@@ -111,6 +207,7 @@ export class SessionsService {
       limit: q.limit,
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
       visibleTo: await this.access.visibleSessions(p),
+      parentId: q.parentId,
     });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
