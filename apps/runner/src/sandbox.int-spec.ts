@@ -35,6 +35,41 @@ describe('session sandbox: the yoke harness inside Omnibox, model traffic throug
     }
   });
 
+  it('an org policy may accept unsandboxed sessions where bwrap cannot run; an agent or session policy may not', async () => {
+    const agent = AgentSpec.parse({ name: 'a', prompt: 'p' });
+    const allowNone = { type: 'sandbox', name: 'no-bwrap-ok', allow_none: true };
+    const specWith = (level: 'org' | 'agent' | 'session') =>
+      ({
+        sessionId: 's0',
+        agent,
+        harness: 'yoke',
+        policies: [{ level, origin: `${level} policies`, spec: allowNone }],
+      }) as unknown as SessionStartSpec;
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const factory = runnerSandboxFactory({ provider: {}, mode: 'omnibox' });
+      for (const level of ['agent', 'session'] as const) {
+        const items: ItemBody[] = [];
+        await expect(factory({ spec: specWith(level), workspace: dir, record: (i) => items.push(i) })).rejects.toThrow(
+          /bwrap not found on PATH/,
+        );
+        expect(items).toEqual([]);
+      }
+      const items: ItemBody[] = [];
+      const box = await factory({ spec: specWith('org'), workspace: dir, record: (i) => items.push(i) });
+      expect(box.mode).toBe('none');
+      expect(items).toEqual([
+        expect.objectContaining({
+          type: 'notice',
+          text: expect.stringMatching(/^sandbox: none — Omnibox cannot run on this runner.*an org policy allows/),
+        }),
+      ]);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it('YOKE_SANDBOX=none is an explicit opt-out, recorded on the session as a notice', async () => {
     expect(sandboxModeFromEnv({})).toBe('omnibox');
     expect(sandboxModeFromEnv({ YOKE_SANDBOX: 'none' })).toBe('none');

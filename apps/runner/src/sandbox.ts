@@ -11,7 +11,7 @@ import {
   SandboxUnavailableError,
   spawnSandboxed,
 } from '@yoke/omnibox';
-import { compilePolicies, effectiveEgress, type PolicyEntry } from '@yoke/policy';
+import { compilePolicies, effectiveEgress, type PolicyEntry, sandboxNoneAllowed } from '@yoke/policy';
 import type { ItemBody, SessionStartSpec } from '@yoke/protocol';
 
 /** Where a sandbox's harness finds a model server that listens on the runner host's own loopback. */
@@ -235,7 +235,8 @@ function assertSandboxWorksOnce(): Promise<void> {
     throw e instanceof SandboxUnavailableError
       ? new SandboxUnavailableError(
           `${e.message.replace(/\. .*$/, '')} — the runner refuses to start harness sessions unsandboxed`,
-          `${e.fix}. An administrator may run this runner with YOKE_SANDBOX=none to accept unsandboxed sessions (recorded on each)`,
+          `${e.fix}. An administrator may run this runner with YOKE_SANDBOX=none, or an org admin apply the policy ` +
+            '{ type: sandbox, allow_none: true }, to accept unsandboxed sessions (recorded on each)',
         )
       : e;
   });
@@ -270,18 +271,38 @@ export function runnerSandboxFactory(opts: {
       });
     }
     ca ??= CertificateAuthority.create({ commonName: 'Yoke runner egress CA' });
-    return createSessionSandbox({
-      spec,
-      workspace,
-      provider: opts.provider,
-      mode: opts.mode,
-      ca,
-      onDenied: (d) =>
-        record({
-          type: 'notice',
-          level: 'warning',
-          text: `egress denied: ${d.method} ${d.host}${d.port ? `:${d.port}` : ''}${d.path ?? ''} — ${d.code}: ${d.reason}`,
-        }),
-    });
+    try {
+      return await createSessionSandbox({
+        spec,
+        workspace,
+        provider: opts.provider,
+        mode: opts.mode,
+        ca,
+        onDenied: (d) =>
+          record({
+            type: 'notice',
+            level: 'warning',
+            text: `egress denied: ${d.method} ${d.host}${d.port ? `:${d.port}` : ''}${d.path ?? ''} — ${d.code}: ${d.reason}`,
+          }),
+      });
+    } catch (e) {
+      // Fail closed, unless the org's policies explicitly accept unsandboxed sessions where bwrap cannot run.
+      if (!(e instanceof SandboxUnavailableError) || !sandboxNoneAllowed(spec.policies)) throw e;
+      record({
+        type: 'notice',
+        level: 'warning',
+        text:
+          `sandbox: none — Omnibox cannot run on this runner (${e.message}); an org policy allows unsandboxed ` +
+          'sessions, so the harness sees the host file system, network and the model keys',
+      });
+      return createSessionSandbox({
+        spec,
+        workspace,
+        provider: opts.provider,
+        mode: 'none',
+        ca,
+        onDenied: () => undefined,
+      });
+    }
   };
 }

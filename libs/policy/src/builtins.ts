@@ -63,6 +63,8 @@ export function compileRule(spec: PolicySpec, id: PolicyIdentity): Rule {
       return { decide: () => null };
     case 'expr':
       return expr(spec);
+    case 'sandbox':
+      return { decide: () => null };
   }
 }
 

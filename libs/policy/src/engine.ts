@@ -3,7 +3,7 @@ import { type z } from 'zod';
 import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
 import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
 import { redactText } from './redact';
-import { POLICY_TYPES, PolicySpec, type PolicyType } from './spec';
+import { POLICY_TYPES, PolicySpec, SandboxSpec, type PolicyType } from './spec';
 import type { PolicyState, StateUpdate } from './state';
 import type { Decision, DecideContext, PolicyAction, PolicyEntry, PolicyLevel, PolicyReason, Verdict } from './types';
 import { ActionView } from './view';
@@ -296,4 +296,16 @@ function celJson(value: unknown, depth = 0): unknown {
     return out;
   }
   return null;
+}
+
+/**
+ * Whether an org-level `sandbox` policy lets a session run without Omnibox where bwrap cannot run. Only the org
+ * level counts: an agent or a session cannot loosen the sandbox.
+ */
+export function sandboxNoneAllowed(entries: readonly PolicyEntry[]): boolean {
+  return entries.some((e) => {
+    if (e.level !== 'org') return false;
+    const parsed = SandboxSpec.safeParse(e.spec);
+    return parsed.success && parsed.data.allow_none;
+  });
 }

@@ -1,6 +1,13 @@
 export { PolicySpec, Matcher, POLICY_TYPES, type PolicyType } from './spec';
 export type { PolicyEntry, PolicyAction, DecideContext, PolicyReason, Decision, PolicyLevel, Verdict } from './types';
-export { compilePolicies, loadErrors, decide, effectiveEgress, type CompiledPolicySet } from './engine';
+export {
+  compilePolicies,
+  loadErrors,
+  decide,
+  effectiveEgress,
+  sandboxNoneAllowed,
+  type CompiledPolicySet,
+} from './engine';
 export type { EffectiveEgress } from './egress';
 export {
   initialState,

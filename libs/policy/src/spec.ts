@@ -174,6 +174,16 @@ export const ExprSpec = z.strictObject({
   reason: z.string().min(1).max(500).optional(),
 });
 
+/**
+ * Org level only: where Omnibox (bwrap) cannot run on a runner, sessions may run unsandboxed instead of being
+ * refused. Recorded on every session it affects. Ignored at agent and session level (they can only tighten).
+ */
+export const SandboxSpec = z.strictObject({
+  type: z.literal('sandbox'),
+  ...common,
+  allow_none: z.literal(true),
+});
+
 export const PolicySpec = z.discriminatedUnion('type', [
   CostBudgetSpec,
   AfterSpec,
@@ -183,6 +193,7 @@ export const PolicySpec = z.discriminatedUnion('type', [
   WorkingDirSpec,
   EgressSpec,
   ExprSpec,
+  SandboxSpec,
 ]);
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type PolicyType = PolicySpec['type'];
