@@ -171,6 +171,37 @@ describe('a lead delegates to sub-agents on three harnesses (team mode)', () => 
     expect((await children(kids[0].id)).length).toBe(0);
   }, 900_000);
 
+  it("cancelling the lead's turn cancels the child it is waiting for", async () => {
+    model.hold('child-hold');
+    model.script([
+      { match: 'DELEG-HOLD', steps: [{ text: 'never sent', holdUntil: 'child-hold' }] },
+      {
+        match: 'DELEG-STOP',
+        steps: [{ toolCalls: [{ name: 'delegate', input: { agent: 'writer', prompt: 'DELEG-HOLD: write docs' } }] }],
+      },
+    ]);
+    const created = await stack.api<Session>('POST', '/sessions', {
+      agentYaml: readFileSync(EXAMPLE, 'utf8'),
+      prompt: 'DELEG-STOP: document it',
+      workspace: tempDir('yoke-ws'),
+      runnerId: runner.runnerId,
+    });
+    expect(created.status).toBe(201);
+    const lead = created.body.id;
+    await model.waitForHold('child-hold');
+    const [child] = await children(lead);
+    expect(child).toMatchObject({ parentId: lead, harness: 'pi' });
+
+    expect((await stack.api('POST', `/sessions/${lead}/cancel`, {})).status).toBeLessThan(300);
+    await expectEventually(() => ended(lead), 120_000, 200);
+    await expectEventually(() => ended(child.id), 120_000, 200);
+    expect((await history(lead)).find((i) => i.type === 'turn_completed')).toMatchObject({ stopReason: 'cancelled' });
+    expect((await history(child.id)).find((i) => i.type === 'turn_completed')).toMatchObject({
+      stopReason: 'cancelled',
+    });
+    model.release('child-hold');
+  });
+
   it('a replayed request returns the same child; an unknown sub-agent is refused; nothing new is created', async () => {
     expect(calls).toHaveLength(3);
     const socket = await runnerSocket(runner.credential);

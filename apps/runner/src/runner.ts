@@ -62,6 +62,8 @@ export class Runner {
   private readonly sending = new Set<string>();
   /** Delegate calls waiting for their child session's turn to end, by child session id. */
   private readonly childWaiters = new Map<string, ((result: TurnResult) => void)[]>();
+  /** Child sessions started by each parent's delegate calls during this process's lifetime. */
+  private readonly childrenOf = new Map<string, Set<string>>();
   private heartbeat: NodeJS.Timeout | null = null;
   private ready = false;
   private stopped = false;
@@ -88,6 +90,12 @@ export class Runner {
         const waiters = this.childWaiters.get(id) ?? [];
         this.childWaiters.delete(id);
         for (const resolve of waiters) resolve(result);
+      },
+      // Cancelling a parent's turn cancels the children it is waiting for, in turn.
+      onCancel: (id, actor) => {
+        for (const childId of this.childrenOf.get(id) ?? []) {
+          if (this.childWaiters.has(childId)) this.sessions.get(childId)?.cancelTurn(actor);
+        }
       },
     };
     mkdirSync(this.sessionsDir, { recursive: true });
@@ -276,6 +284,7 @@ export class Runner {
     if (!reply) return { ok: false, error: 'the server did not answer the request for a child session' };
     if (!reply.ok) return { ok: false, error: `the server refused the child session: ${reply.error.message}` };
     const childId = reply.sessionId;
+    this.childrenOf.set(parentId, (this.childrenOf.get(parentId) ?? new Set()).add(childId));
     this.log.info({ parentId, childId, agent: request.agent, created: reply.created }, 'delegated to a child session');
     const finished = this.sessions.get(childId)?.lastTurnResult;
     const result =

@@ -52,6 +52,8 @@ export interface SupervisorDeps {
   delegate?: (parentId: string, request: DelegateRequest) => Promise<DelegateResult>;
   /** Each turn's end, with its last agent message (or why it failed): a waiting parent hears its child's answer. */
   onTurnEnd?: (sessionId: string, result: TurnResult) => void;
+  /** The session's running turn was cancelled or stopped (by `actor`, or by a policy). */
+  onCancel?: (sessionId: string, actor: Actor | undefined) => void;
 }
 
 /** How a turn ended: its final answer (the last agent message), or why it failed. */
@@ -109,6 +111,7 @@ export class SessionSupervisor {
         if (!this.store.state.openTurn) return;
         this.stoppedBecause = reason;
         this.harness?.cancel();
+        this.deps.onCancel?.(this.sessionId, undefined);
       },
     });
   }
@@ -192,8 +195,7 @@ export class SessionSupervisor {
         break;
       case 'cancel':
         this.store.update((s) => s.applied.push(entry.id));
-        for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'cancelled', input.actor);
-        if (this.store.state.openTurn) this.harness?.cancel();
+        this.cancelTurn(input.actor);
         break;
       case 'approval':
         this.store.update((s) => s.applied.push(entry.id));
@@ -201,6 +203,14 @@ export class SessionSupervisor {
         break;
     }
     return true;
+  }
+
+  /** Stops the running turn (and its pending approvals), if any; the sub-agents it is waiting for stop too. */
+  cancelTurn(actor: Actor | undefined): void {
+    for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'cancelled', actor);
+    if (!this.store.state.openTurn) return;
+    this.harness?.cancel();
+    this.deps.onCancel?.(this.sessionId, actor);
   }
 
   /**
