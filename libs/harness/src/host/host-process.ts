@@ -90,6 +90,9 @@ export function runHostProcess(
         resolve?.(message.decision);
         return;
       }
+      case 'delegate_result':
+        // Hosted SDK agents never ask to delegate, so no answer is awaited.
+        return;
     }
   };
 

@@ -192,6 +192,14 @@ class HostedSession implements HarnessSession {
       case 'permission':
         void this.askPermission(message.id, message.request);
         return;
+      case 'delegate':
+        // SDK-hosted agents do not delegate (only the yoke harness offers the delegate tool): refuse, never hang.
+        this.send({
+          type: 'delegate_result',
+          id: message.id,
+          result: { ok: false, error: 'delegation is not available on this harness' },
+        });
+        return;
       case 'turn_done':
         this.settleTurn(message.outcome, null);
         return;
