@@ -1,6 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import type {
+  DelegateResult,
   HarnessEvent,
   HarnessSession,
   HarnessStartOptions,
@@ -10,7 +11,6 @@ import type {
 } from '../adapter';
 import { descendantsOf } from '../codex/cli-process';
 import { directLauncher } from '../launch';
-import { agentProcessCommand } from '../yoke/adapter';
 import { ChildMessage, readMessages, writeMessage, type ChildStartOptions, type ParentMessage } from '../yoke/ipc';
 
 export interface HostedProcessOptions {
@@ -32,6 +32,17 @@ export interface HostedProcessOptions {
 }
 
 const STDERR_TAIL = 4000;
+
+/** How to run `entry` with the current node binary: `.ts` sources go through the swc require hook. */
+export function agentProcessCommand(entry: string): string[] {
+  return entry.endsWith('.ts') ? ['-r', join(__dirname, '..', 'yoke', 'ts-register.js'), entry] : [entry];
+}
+
+/** What a hosted session needs to know of its process besides the start options. */
+export type HostedProcessLimits = Pick<
+  HostedProcessOptions,
+  'name' | 'killGraceMs' | 'startTimeoutMs' | 'shellTimeoutMs'
+>;
 
 /** The directories a hosted node process reads its code from: node itself, this package, and node_modules. */
 export function hostCodePaths(): string[] {
@@ -55,10 +66,7 @@ export async function startHostedSession(
     codePaths: [...hostCodePaths(), ...(host.codePaths ?? [])],
     home: host.home,
   });
-  const session = new HostedSession(child, options, host);
-  const { permission: _p, onEvent: _e, launch: _l, ...plain } = options;
-  await session.handshake({ ...plain, shellTimeoutMs: host.shellTimeoutMs });
-  return session;
+  return HostedSession.start(child, options, host);
 }
 
 interface Pending<T> {
@@ -66,7 +74,23 @@ interface Pending<T> {
   reject: (error: Error) => void;
 }
 
-class HostedSession implements HarnessSession {
+/**
+ * Drives one agent process speaking the `yoke/ipc` protocol (the yoke agent loop, SDK hosts): turns, permission and
+ * delegate requests answered by the runner's hooks, cancel, and close ending the process's whole tree.
+ */
+export class HostedSession implements HarnessSession {
+  /** Wraps a started process and completes the start handshake (closing the process if it fails). */
+  static async start(
+    child: ChildProcessWithoutNullStreams,
+    options: HarnessStartOptions,
+    host: HostedProcessLimits,
+  ): Promise<HostedSession> {
+    const session = new HostedSession(child, options, host);
+    const { permission: _p, onEvent: _e, delegate: _d, launch: _l, ...plain } = options;
+    await session.handshake({ ...plain, shellTimeoutMs: host.shellTimeoutMs });
+    return session;
+  }
+
   private stderr = '';
   private exited = false;
   private closing = false;
@@ -77,7 +101,7 @@ class HostedSession implements HarnessSession {
   constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly options: HarnessStartOptions,
-    private readonly host: HostedProcessOptions,
+    private readonly host: HostedProcessLimits,
   ) {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -193,12 +217,7 @@ class HostedSession implements HarnessSession {
         void this.askPermission(message.id, message.request);
         return;
       case 'delegate':
-        // SDK-hosted agents do not delegate (only the yoke harness offers the delegate tool): refuse, never hang.
-        this.send({
-          type: 'delegate_result',
-          id: message.id,
-          result: { ok: false, error: 'delegation is not available on this harness' },
-        });
+        void this.runDelegate(message.id, message.request);
         return;
       case 'turn_done':
         this.settleTurn(message.outcome, null);
@@ -216,6 +235,24 @@ class HostedSession implements HarnessSession {
       this.settleTurn(null, new Error(`event handler failed: ${(e as Error).message}`));
       this.cancel();
     }
+  }
+
+  /** The runner runs the sub-agent; without a delegate hook (or when it throws) the agent gets the failure. */
+  private async runDelegate(
+    id: string,
+    request: Extract<ChildMessage, { type: 'delegate' }>['request'],
+  ): Promise<void> {
+    let result: DelegateResult;
+    if (!this.options.delegate) {
+      result = { ok: false, error: 'delegation is not available in this session' };
+    } else {
+      try {
+        result = await this.options.delegate(request);
+      } catch (e) {
+        result = { ok: false, error: (e as Error).message };
+      }
+    }
+    this.send({ type: 'delegate_result', id, result });
   }
 
   /** Fails closed: a hook that throws denies. */
