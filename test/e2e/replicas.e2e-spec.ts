@@ -1,5 +1,6 @@
-import type { DeltaEvent, Item, JoinAck, Session } from '@yoke/protocol';
+import type { DeltaEvent, EnrolReply, HelloAck, Item, ItemsAck, JoinAck, Session } from '@yoke/protocol';
 import { ItemSequencer } from '@yoke/protocol';
+import type { Socket } from 'socket.io-client';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
@@ -66,4 +67,104 @@ describe('two server replicas behind one Redis (team mode)', () => {
     expect(delivered).toEqual(history);
     expect((await b.api<Session>('GET', `/sessions/${id}`)).body).toMatchObject({ status: 'idle', runnerOnline: true });
   });
+
+  it('streams only where someone watches: deltas stay on the relaying replica until a viewer elsewhere joins, who gets the text so far', async () => {
+    // A raw runner socket on replica A, so the test decides exactly when each chunk is sent.
+    const token = await stack.enrolmentToken();
+    const enrol = await stack.api<EnrolReply>('POST', '/runners/enrol', { token, name: 'raw-runner' });
+    expect(enrol.status).toBe(201);
+    const runner = stack.rawRunnerSocket(enrol.body.credential);
+    runner.on('session.input', (_entry: unknown, ack: (r: unknown) => void) => ack({ ok: true, applied: true }));
+    await connected(runner);
+    expect(((await runner.timeout(10_000).emitWithAck('runner.hello', { sessions: [] })) as HelloAck).ok).toBe(true);
+    const created = await stack.api<Session>('POST', '/sessions', { agentYaml: AGENT, runnerId: enrol.body.runnerId });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    let n = 0;
+    const chunk = (text: string) => {
+      n++;
+      runner.emit('session.delta', {
+        sessionId: id,
+        delta: { type: 'agent_message_delta', turnId: 't1', streamId: 's1', text },
+      } satisfies DeltaEvent);
+    };
+    const relayed = async (route: 'local' | 'cluster') => {
+      const text = await (await fetch(`${stack.url}/metrics`)).text();
+      const m = new RegExp(`^yoke_deltas_relayed_total\\{route="${route}"\\} (\\d+)`, 'm').exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+
+    // Only replica A watches: once A has asked the cluster, chunks no longer go through Redis.
+    const onA = await joined(stack.webSocket(), id);
+    chunk('one ');
+    await expectEventually(() => onA.text() === 'one ');
+    const local0 = await relayed('local');
+    await expectEventually(async () => {
+      chunk('. ');
+      return (await relayed('local')) > local0;
+    });
+    const clusterBefore = await relayed('cluster');
+    const sent = n;
+    chunk('two ');
+    await expectEventually(() => onA.text().endsWith('two '));
+    expect(await relayed('cluster')).toBe(clusterBefore);
+    expect(await relayed('local')).toBeGreaterThanOrEqual(local0 + n - sent);
+
+    // A viewer on replica B joins mid-stream: the join carries A's partial text, and the next chunks reach it.
+    const onB = await joined(b.webSocket(), id);
+    expect(onB.partials).toEqual([expect.objectContaining({ streamId: 's1', text: onA.text() })]);
+    chunk('three');
+    await expectEventually(() => onB.text() === 'three' && onA.text().endsWith('two three'));
+    expect(await relayed('cluster')).toBeGreaterThan(clusterBefore);
+
+    // The completed item reaches both; when B's viewer leaves, A stops sending chunks through Redis.
+    const reply = (await runner.timeout(10_000).emitWithAck('session.items', {
+      sessionId: id,
+      items: [
+        {
+          seq: created.body.lastSeq + 1,
+          createdAt: new Date().toISOString(),
+          type: 'agent_message',
+          streamId: 's1',
+          turnId: 't1',
+          text: onA.text(),
+        },
+      ],
+    })) as ItemsAck;
+    expect(reply.ok).toBe(true);
+    await expectEventually(
+      () => onB.items.some((i) => i.type === 'agent_message') && onA.items.some((i) => i.type === 'agent_message'),
+    );
+    onB.socket.close();
+    const clusterAfterLeave = await expectEventually(async () => {
+      const before = await relayed('cluster');
+      chunk('.');
+      await new Promise((r) => setTimeout(r, 100));
+      return (await relayed('cluster')) === before ? before : false;
+    });
+    chunk('four');
+    await expectEventually(() => onA.text().endsWith('four'));
+    expect(await relayed('cluster')).toBe(clusterAfterLeave);
+    runner.close();
+  });
 });
+
+function connected(socket: Socket): Promise<void> {
+  if (socket.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+}
+
+/** A /web socket joined to a session: the join's partial items, the chunks and items it received since. */
+async function joined(socket: Socket, sessionId: string) {
+  const chunks: string[] = [];
+  const items: Item[] = [];
+  socket.on('session.delta', (d: DeltaEvent) => chunks.push(d.delta.text));
+  socket.on('session.item', (i: Item) => items.push(i));
+  await connected(socket);
+  const ack = (await socket.timeout(10_000).emitWithAck('session.join', { sessionId, afterSeq: 0 })) as JoinAck;
+  if (!ack.ok) throw new Error(ack.error.message);
+  return { socket, partials: ack.partials, items, text: () => chunks.join('') };
+}

@@ -1,4 +1,4 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,7 @@ import { DATABASE_URL } from './database/database-url';
 import { MetricsService } from './metrics/metrics.service';
 import { PrismaService } from './prisma/prisma.service';
 import { RealtimePublisher } from './realtime/realtime.publisher';
+import { SessionWatchers } from './realtime/session-watchers';
 import { REDIS_CLIENT } from './redis/redis.tokens';
 
 /** Cross-cutting providers every module may inject: config, logging, Prisma, Redis, metrics, realtime. */
@@ -38,8 +39,29 @@ export class CoreModule {
         PrismaService,
         MetricsService,
         RealtimePublisher,
+        {
+          provide: SessionWatchers,
+          useFactory: () => {
+            const logger = new Logger(SessionWatchers.name);
+            return new SessionWatchers((context, message) => logger.warn(context, message));
+          },
+        },
       ],
-      exports: [APP_CONFIG, DATABASE_URL, REDIS_CLIENT, PrismaService, MetricsService, RealtimePublisher],
+      exports: [
+        APP_CONFIG,
+        DATABASE_URL,
+        REDIS_CLIENT,
+        PrismaService,
+        MetricsService,
+        RealtimePublisher,
+        {
+          provide: SessionWatchers,
+          useFactory: () => {
+            const logger = new Logger(SessionWatchers.name);
+            return new SessionWatchers((context, message) => logger.warn(context, message));
+          },
+        },
+      ],
     };
   }
 }

@@ -12,7 +12,8 @@ export class MetricsService {
   });
   readonly deltasRelayed = new Counter({
     name: 'yoke_deltas_relayed_total',
-    help: 'Ephemeral deltas fanned out to viewers',
+    help: 'Ephemeral deltas fanned out to viewers: route local (this replica only) or cluster (through Redis too)',
+    labelNames: ['route'] as const,
     registers: [this.registry],
   });
   readonly ingestSeconds = new Histogram({

@@ -11,6 +11,7 @@ import {
   type Session,
 } from '@yoke/protocol';
 import type { Namespace } from 'socket.io';
+import type { SessionWatchers } from './session-watchers';
 
 const RUNNER_ACK_TIMEOUT_MS = 10_000;
 
@@ -34,11 +35,17 @@ export interface WebBroadcaster {
 export class RealtimePublisher {
   private readonly logger = new Logger(RealtimePublisher.name);
   private web: WebBroadcaster | null = null;
+  /** This replica's sockets only (no Redis publish), and who knows whether other replicas need a session's deltas. */
+  private local: { web: WebBroadcaster; watchers: SessionWatchers } | null = null;
   private runners: Namespace<Record<string, never>, ServerToRunnerEvents> | null = null;
 
-  /** The /web namespace of this process, or (in the worker) a Redis emitter reaching every replica's. */
-  attachWeb(web: Namespace | WebBroadcaster): void {
+  /**
+   * The /web namespace of this process, or (in the worker) a Redis emitter reaching every replica's. With `watchers`
+   * (a namespace on the Redis adapter), deltas skip Redis while no other replica has a viewer of their session.
+   */
+  attachWeb(web: Namespace | WebBroadcaster, watchers?: SessionWatchers): void {
     this.web = web as WebBroadcaster;
+    this.local = watchers && 'local' in web ? { web: web.local as unknown as WebBroadcaster, watchers } : null;
   }
 
   attachRunners(nsp: Namespace): void {
@@ -61,8 +68,18 @@ export class RealtimePublisher {
     for (const item of items) room.emit('session.item', item);
   }
 
-  delta(event: DeltaEvent): void {
-    this.web?.to(rooms.session(event.sessionId)).emit('session.delta', event);
+  /**
+   * A streamed chunk to the session's viewers: through the adapter (every replica) while another replica watches
+   * the session, else straight to this replica's sockets. Says which way it went.
+   */
+  delta(event: DeltaEvent): 'local' | 'cluster' {
+    const room = rooms.session(event.sessionId);
+    if (this.local && !this.local.watchers.elsewhere(event.sessionId)) {
+      this.local.web.to(room).emit('session.delta', event);
+      return 'local';
+    }
+    this.web?.to(room).emit('session.delta', event);
+    return 'cluster';
   }
 
   approvalUpdated(approval: Approval): void {

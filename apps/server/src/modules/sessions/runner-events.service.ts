@@ -95,8 +95,7 @@ export class RunnerEventsService {
 
   private relay(event: DeltaEvent): void {
     this.partials.apply(event.sessionId, event.delta);
-    this.publisher.delta(event);
-    this.metrics.deltasRelayed.inc();
+    this.metrics.deltasRelayed.inc({ route: this.publisher.delta(event) });
   }
 
   forgetRunner(runnerId: string): void {

@@ -25,6 +25,7 @@ import type { Principal } from '../auth/principal';
 import { RunnersService } from '../runners/runners.service';
 import { PolicySetsService } from '../policies/policy-sets.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { PartialStore } from './partial-store';
 import { toItem, toSessionView } from './session.mapper';
@@ -43,6 +44,7 @@ export class SessionsService {
     private readonly publisher: RealtimePublisher,
     private readonly policySets: PolicySetsService,
     private readonly access: SessionAccessService,
+    private readonly watchers: SessionWatchers,
   ) {}
 
   /** What a session started with: its agent's policies, the org and session entries, its workspace. */
@@ -253,14 +255,20 @@ export class SessionsService {
 
   /**
    * A viewer joins a session: authorize, join the room first, then read history after `afterSeq`, so nothing
-   * published in between is missed (the client drops the overlap by seq).
+   * published in between is missed (the client drops the overlap by seq). The partial items come from whichever
+   * replica relays the session's runner (asking the others also makes them send this replica its deltas).
    */
   async join(p: Principal, id: string, afterSeq: number, joinRoom: () => Promise<void> | void): Promise<JoinReply> {
     await this.get(p, id);
     await joinRoom();
-    const page = await this.items(p, id, afterSeq, JOIN_PAGE);
+    const [page, remote] = await Promise.all([this.items(p, id, afterSeq, JOIN_PAGE), this.watchers.watch(id)]);
     const session = await this.get(p, id);
-    return { session, items: page.items, partials: this.partials.list(id), hasMore: page.hasMore };
+    return {
+      session,
+      items: page.items,
+      partials: mergePartials(this.partials.list(id), remote),
+      hasMore: page.hasMore,
+    };
   }
 
   /** Tells every viewer that a runner came or went (sessions show "runner offline"). */
@@ -311,4 +319,15 @@ function assertAgentPolicies(policies: Record<string, unknown>[], file: string):
   throw new AppError('agent.invalid', errors.map((e) => `${file}: ${e.origin}: ${e.message}`).join('\n'), {
     issues: errors.map((e) => ({ file, path: e.origin, message: e.message })),
   });
+}
+
+/** One partial item per stream: where two replicas hold one (a runner that moved), the longer text wins. */
+function mergePartials(local: PartialItem[], remote: PartialItem[]): PartialItem[] {
+  if (remote.length === 0) return local;
+  const byStream = new Map<string, PartialItem>();
+  for (const p of [...local, ...remote]) {
+    const held = byStream.get(p.streamId);
+    if (!held || p.text.length > held.text.length) byStream.set(p.streamId, p);
+  }
+  return [...byStream.values()];
 }

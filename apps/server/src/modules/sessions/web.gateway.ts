@@ -8,15 +8,20 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import { JoinSession, LeaveSession, NS_WEB, rooms, WebHandshakeAuth } from '@yoke/protocol';
+import { Inject } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { SessionWatchers } from '../../core/realtime/session-watchers';
+import { REDIS_CLIENT } from '../../core/redis/redis.tokens';
 import { connectError } from '../../core/realtime/socket-auth';
 import { parseOr } from '../../core/validation';
 import { Allow } from '../auth/access';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
+import { PartialStore } from './partial-store';
 import { SessionsService } from './sessions.service';
 
 type WebSocket = Socket & { data: { principal: Principal } };
@@ -29,10 +34,21 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
     private readonly sessions: SessionsService,
     private readonly publisher: RealtimePublisher,
     private readonly metrics: MetricsService,
+    private readonly watchers: SessionWatchers,
+    private readonly partials: PartialStore,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
   ) {}
 
   afterInit(nsp: Namespace): void {
-    this.publisher.attachWeb(nsp);
+    if (this.redis) {
+      // Team mode: the Redis adapter fans out across replicas; deltas only when another replica watches.
+      this.watchers.attach(nsp, (sessionId) => this.partials.list(sessionId));
+      // Announcements may have been missed while Redis was away: start again from "unknown" (publish).
+      this.redis.on('ready', () => this.watchers.reset());
+      this.publisher.attachWeb(nsp, this.watchers);
+    } else {
+      this.publisher.attachWeb(nsp);
+    }
     nsp.use((socket, next) => {
       // The same identity as REST: a bearer token in `auth`, else the browser's session cookie (embedded: local user).
       const parsed = WebHandshakeAuth.safeParse(socket.handshake.auth ?? {});
