@@ -221,15 +221,30 @@ class Recorder {
     return `${this.tag}|${i}|${sentAt}`;
   }
 
+  /**
+   * Records one arrival. The server may merge consecutive chunks of a stream into one delta (their texts
+   * concatenated), so a text can hold several `${tag}|${i}|${sentAt}` records; each counts as its own delivery.
+   */
   receive(viewer: number, text: string | undefined, now: number): void {
     if (typeof text !== 'string' || !text.startsWith(this.prefix)) {
       this.stray++;
       return;
     }
-    const bar = text.indexOf('|', this.prefix.length);
-    const i = Number(text.slice(this.prefix.length, bar));
-    const sentAt = Number(text.slice(bar + 1));
-    if (!Number.isInteger(i) || i < 0 || i >= this.events) {
+    for (let at = 0; at < text.length;) {
+      if (!text.startsWith(this.prefix, at)) {
+        this.stray++;
+        return;
+      }
+      const bar = text.indexOf('|', at + this.prefix.length);
+      const next = text.indexOf(this.prefix, bar + 1);
+      const end = next === -1 ? text.length : next;
+      this.record(viewer, Number(text.slice(at + this.prefix.length, bar)), Number(text.slice(bar + 1, end)), now);
+      at = end;
+    }
+  }
+
+  private record(viewer: number, i: number, sentAt: number, now: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.events || !Number.isFinite(sentAt)) {
       this.stray++;
       return;
     }

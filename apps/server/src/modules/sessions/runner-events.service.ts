@@ -14,7 +14,7 @@ import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import type { RunnerIdentity } from '../runners/runners.service';
 import { InboxDispatcher } from './inbox.dispatcher';
-import { PartialStore } from './partial-store';
+import { DeltaRelay } from './delta-relay';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
@@ -33,7 +33,7 @@ export class RunnerEventsService {
     private readonly repo: SessionsRepository,
     private readonly sessions: SessionsService,
     private readonly dispatcher: InboxDispatcher,
-    private readonly partials: PartialStore,
+    private readonly deltas: DeltaRelay,
     private readonly publisher: RealtimePublisher,
     private readonly metrics: MetricsService,
   ) {}
@@ -66,7 +66,7 @@ export class RunnerEventsService {
     await this.authorize(runner, batch.sessionId);
     const { appended, session, lastSeq, changed } = await this.repo.appendItems(batch.sessionId, drafts);
     if (appended.length > 0) {
-      this.partials.settle(batch.sessionId, appended);
+      this.deltas.settle(batch.sessionId, appended);
       this.publisher.items(
         batch.sessionId,
         appended.map((d) => ({ ...d, sessionId: batch.sessionId })),
@@ -94,8 +94,7 @@ export class RunnerEventsService {
   }
 
   private relay(event: DeltaEvent): void {
-    this.partials.apply(event.sessionId, event.delta);
-    this.metrics.deltasRelayed.inc({ route: this.publisher.delta(event) });
+    this.deltas.push(event);
   }
 
   forgetRunner(runnerId: string): void {

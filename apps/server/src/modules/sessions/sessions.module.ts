@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { RunnerGateway } from '../runners/runner.gateway';
 import { PolicySetsModule } from '../policies/policy-sets.module';
 import { RunnersModule } from '../runners/runners.module';
+import { DeltaRelay } from './delta-relay';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { PartialStore } from './partial-store';
 import { RunnerEventsService } from './runner-events.service';
@@ -21,6 +22,7 @@ import { WebGateway } from './web.gateway';
     SessionsService,
     InboxDispatcher,
     PartialStore,
+    DeltaRelay,
     RunnerEventsService,
     RunnerOfflineProcessor,
     WebGateway,

@@ -27,7 +27,7 @@ import { PolicySetsService } from '../policies/policy-sets.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { InboxDispatcher } from './inbox.dispatcher';
-import { PartialStore } from './partial-store';
+import { DeltaRelay } from './delta-relay';
 import { toItem, toSessionView } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
 
@@ -40,7 +40,7 @@ export class SessionsService {
     private readonly repo: SessionsRepository,
     private readonly runners: RunnersService,
     private readonly dispatcher: InboxDispatcher,
-    private readonly partials: PartialStore,
+    private readonly deltas: DeltaRelay,
     private readonly publisher: RealtimePublisher,
     private readonly policySets: PolicySetsService,
     private readonly access: SessionAccessService,
@@ -266,7 +266,7 @@ export class SessionsService {
     return {
       session,
       items: page.items,
-      partials: mergePartials(this.partials.list(id), remote),
+      partials: mergePartials(this.deltas.snapshot(id), remote),
       hasMore: page.hasMore,
     };
   }

@@ -21,7 +21,7 @@ import { parseOr } from '../../core/validation';
 import { Allow } from '../auth/access';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
-import { PartialStore } from './partial-store';
+import { DeltaRelay } from './delta-relay';
 import { SessionsService } from './sessions.service';
 
 type WebSocket = Socket & { data: { principal: Principal } };
@@ -35,14 +35,14 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
     private readonly publisher: RealtimePublisher,
     private readonly metrics: MetricsService,
     private readonly watchers: SessionWatchers,
-    private readonly partials: PartialStore,
+    private readonly deltas: DeltaRelay,
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
   ) {}
 
   afterInit(nsp: Namespace): void {
     if (this.redis) {
       // Team mode: the Redis adapter fans out across replicas; deltas only when another replica watches.
-      this.watchers.attach(nsp, (sessionId) => this.partials.list(sessionId));
+      this.watchers.attach(nsp, (sessionId) => this.deltas.snapshot(sessionId));
       // Announcements may have been missed while Redis was away: start again from "unknown" (publish).
       this.redis.on('ready', () => this.watchers.reset());
       this.publisher.attachWeb(nsp, this.watchers);
