@@ -143,6 +143,57 @@ describe('collaboration API (team mode)', () => {
     await idle(session.id);
   });
 
+  it("a member's session list follows a session from the moment it is shared with them until the share ends", async () => {
+    const listening = async (token: string) => {
+      const socket = c.stack.webSocket(token);
+      const updates: Session[] = [];
+      socket.on('session.updated', (s: Session) => updates.push(s));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => socket.emit('sessions.watch', {}, () => resolve()));
+        socket.once('connect_error', reject);
+      });
+      return { socket, updates };
+    };
+    const carolList = await listening(carol.token);
+    const other = (
+      await api<Session>('POST', '/sessions', {
+        agentYaml: AGENT,
+        workspace: ws,
+        title: 'Shared later',
+        prompt: 'OWNER',
+      })
+    ).body;
+    await idle(other.id);
+    const about = (l: { updates: Session[] }) => l.updates.filter((u) => u.id === other.id);
+    expect(about(carolList)).toEqual([]); // not hers to see yet
+
+    expect(
+      (await api('POST', `/sessions/${other.id}/shares/invites`, { userId: carol.userId, role: 'viewer' })).status,
+    ).toBe(201);
+    // It appears at once, without a reload; a socket she opens later follows it too.
+    await expectEventually(() => about(carolList).some((u) => u.title === 'Shared later'));
+    const carolLater = await listening(carol.token);
+    expect((await api('POST', `/sessions/${other.id}/messages`, { text: 'OWNER again' })).status).toBe(202);
+    await idle(other.id);
+    for (const l of [carolList, carolLater]) {
+      await expectEventually(() => about(l).some((u) => u.status === 'running'));
+      await expectEventually(() => about(l).at(-1)?.status === 'idle');
+    }
+
+    const grant = (await api<SessionShares>('GET', `/sessions/${other.id}/shares`)).body.grants.find(
+      (g) => g.user?.id === carol.userId,
+    )!;
+    expect((await api('DELETE', `/sessions/${other.id}/shares/grants/${grant.id}`)).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = [about(carolList).length, about(carolLater).length];
+    expect((await api('POST', `/sessions/${other.id}/messages`, { text: 'OWNER once more' })).status).toBe(202);
+    await idle(other.id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect([about(carolList).length, about(carolLater).length]).toEqual(seen);
+    carolList.socket.close();
+    carolLater.socket.close();
+  });
+
   it('a link carries a role, a use limit and an expiry; redeeming it gives the role; bad bodies change nothing', async () => {
     expect(
       (await api('POST', `/sessions/${session.id}/shares/links`, { role: 'commenter', expiresInSeconds: 5 })).status,

@@ -28,6 +28,8 @@ export const rooms = {
   session: (sessionId: string) => `session:${sessionId}`,
   /** Every socket whose access comes from one share (a grant or a link): revoking it disconnects them. */
   share: (shareId: string) => `share:${shareId}`,
+  /** Sockets of the members a session is shared with (their session lists follow it). */
+  sharedWith: (sessionId: string) => `shared:${sessionId}`,
 } as const;
 
 // ---- runner <-> server ----

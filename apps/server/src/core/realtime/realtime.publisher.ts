@@ -23,6 +23,7 @@ export interface WebBroadcaster {
   /** Both a namespace and a Redis emitter can act on the sockets of a room, on every replica. */
   in?(room: string | string[]): {
     disconnectSockets(close?: boolean): void;
+    socketsJoin(room: string | string[]): void;
     socketsLeave(room: string | string[]): void;
   };
 }
@@ -135,10 +136,27 @@ export class RealtimePublisher {
   }
 
   sessionUpdated(session: Session): void {
-    // The owner's own room too: members who may not watch the whole org still see their sessions live.
+    // The owner's own room and the members it is shared with: people who may not watch the whole org still see
+    // their sessions live.
     this.web
-      ?.to([rooms.org(session.orgId), rooms.session(session.id), rooms.user(session.ownerId)])
+      ?.to([
+        rooms.org(session.orgId),
+        rooms.session(session.id),
+        rooms.user(session.ownerId),
+        rooms.sharedWith(session.id),
+      ])
       .emit('session.updated', session);
+  }
+
+  /** A member was given a session: their sockets (every replica) follow it from now on, starting with this copy. */
+  sharedWith(userId: string, session: Session): void {
+    this.web?.in?.(rooms.user(userId)).socketsJoin(rooms.sharedWith(session.id));
+    this.web?.to(rooms.user(userId)).emit('session.updated', session);
+  }
+
+  /** A member's share ended: their sockets stop following the session. */
+  unshared(userId: string, sessionId: string): void {
+    this.web?.in?.(rooms.user(userId)).socketsLeave(rooms.sharedWith(sessionId));
   }
 
   /**

@@ -10,6 +10,7 @@ import { NS_WEB, rooms, TypingBody } from '@yoke/protocol';
 import type { Namespace, Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { parseOr } from '../../core/validation';
+import { SessionAccessService } from '../access/session-access.service';
 import { Allow } from '../auth/access';
 import type { Principal } from '../auth/principal';
 import { PresenceService, type PresenceData } from './presence.service';
@@ -23,7 +24,10 @@ type WebSocket = Socket & { data: { principal?: Principal; presence?: PresenceDa
  */
 @WebSocketGateway({ namespace: NS_WEB })
 export class CollabGateway implements OnGatewayInit, OnGatewayConnection {
-  constructor(private readonly presence: PresenceService) {}
+  constructor(
+    private readonly presence: PresenceService,
+    private readonly access: SessionAccessService,
+  ) {}
 
   afterInit(nsp: Namespace): void {
     this.presence.attach(nsp);
@@ -35,7 +39,9 @@ export class CollabGateway implements OnGatewayInit, OnGatewayConnection {
     if (p.scope) {
       await socket.join([rooms.share(p.scope.grantId), ...(p.scope.linkId ? [rooms.share(p.scope.linkId)] : [])]);
     } else {
-      await socket.join(rooms.user(p.userId));
+      // A member's session list follows the sessions shared with them (others watch the whole org).
+      const visible = await this.access.visibleSessions(p);
+      await socket.join([rooms.user(p.userId), ...(visible?.grantedIds ?? []).map((id) => rooms.sharedWith(id))]);
     }
   }
 

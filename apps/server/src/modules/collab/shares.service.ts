@@ -16,6 +16,7 @@ import { hashSecret, newSecret } from '../../core/tokens';
 import { GUEST_CREDENTIAL_PREFIX } from '../access/guest-credentials';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../auth/principal';
+import { SessionsService } from '../sessions/sessions.service';
 import { toGrant, toLink } from './collab.mappers';
 import { CollabRepository, type GrantRow } from './collab.repository';
 
@@ -31,6 +32,7 @@ export class SharesService {
     private readonly repo: CollabRepository,
     private readonly access: SessionAccessService,
     private readonly publisher: RealtimePublisher,
+    private readonly sessions: SessionsService,
   ) {}
 
   async list(p: Principal, sessionId: string): Promise<SessionShares> {
@@ -57,8 +59,9 @@ export class SharesService {
       linkId: null,
       createdById: p.userId,
     });
-    // Their open views re-join with the new role.
+    // Their open views re-join with the new role; their session lists show it from now on.
     this.publisher.removeFromSession(body.userId, sessionId, `your role is now ${body.role}`);
+    this.publisher.sharedWith(body.userId, await this.sessions.get(p, sessionId));
     return (await this.withUsers(p.orgId, [row]))[0];
   }
 
@@ -124,6 +127,7 @@ export class SharesService {
       linkId: link.id,
       createdById: null,
     });
+    this.publisher.sharedWith(p.userId, await this.sessions.get(p, link.sessionId));
     return { sessionId: link.sessionId, role: link.role, credential: null };
   }
 
@@ -150,7 +154,10 @@ export class SharesService {
 
   private kick(grant: GrantRow, message: string): void {
     this.publisher.disconnectRoom(rooms.share(grant.id), grant.sessionId, message);
-    if (grant.userId) this.publisher.removeFromSession(grant.userId, grant.sessionId, message);
+    if (grant.userId) {
+      this.publisher.removeFromSession(grant.userId, grant.sessionId, message);
+      this.publisher.unshared(grant.userId, grant.sessionId);
+    }
   }
 
   private async withUsers(orgId: string, rows: GrantRow[]): Promise<ShareGrant[]> {
