@@ -11,15 +11,17 @@ import type { MatrixApp, MatrixCaller } from './support/matrix-app';
 /**
  * The authorization matrix: every REST route and every socket event the app serves (read from Nest's metadata, so
  * a new route is in here without anyone listing it) × {anonymous, auditor, member, admin, owner, owner of another
- * org}. A route without an @Allow rule fails the first test. Expectations follow from the rule alone:
+ * org, a share-link guest of the seeded session}. A route without an @Allow rule fails the first test. Expectations
+ * follow from the rule alone:
  * - below the rule: 401 `auth.unauthenticated` (anonymous) or 403 `auth.forbidden`;
  * - at or above it: never an auth refusal;
- * - another org's caller on a route naming a resource of this org: 404, never 403 (it cannot learn it exists).
+ * - another org's caller on a route naming a resource of this org: 404, never 403 (it cannot learn it exists);
+ * - a link guest: 403 on every route and event not marked @GuestAllowed; on those, its viewer role in the session.
  * The API runs in a child Node process (test/support/matrix-app.ts): Nest 12 is ES modules only, which Node loads
  * through require(esm) but Jest's module runtime does not.
  */
 type Caller = MatrixCaller;
-const CALLERS: Caller[] = ['anonymous', 'other-org', 'auditor', 'member', 'admin', 'owner'];
+const CALLERS: Caller[] = ['anonymous', 'other-org', 'guest', 'auditor', 'member', 'admin', 'owner'];
 const DENIALS = new Set(['auth.unauthenticated', 'auth.forbidden', 'auth.invalid_token', 'auth.csrf_failed']);
 const GLOBAL_PREFIX = 'api/v1';
 
@@ -133,10 +135,17 @@ type Want = 'allowed' | 'session-role' | 401 | 403 | 404;
  * seeded session belongs to the org owner; admins and auditors watch it as viewers, members without a grant do not
  * see it): `session-role` accepts the session layer's own refusal (403 for a role too low, 404 when unseen).
  */
-function expected(rule: RouteEntry['rule'], caller: Caller, namesResource: boolean, path = ''): Want {
+function expected(
+  rule: RouteEntry['rule'],
+  caller: Caller,
+  namesResource: boolean,
+  path = '',
+  guestAllowed = false,
+): Want {
   if (rule === 'public') return 'allowed';
   if (caller === 'anonymous') return 401;
   if (rule === 'runner') return 403;
+  if (caller === 'guest') return guestAllowed ? 'session-role' : 403;
   if (caller === 'other-org') return namesResource ? 404 : 'allowed';
   if (!hasRole(caller, rule as OrgRole)) return 403;
   return caller !== 'owner' && /\/sessions\/:id\//.test(path) ? 'session-role' : 'allowed';
@@ -175,7 +184,9 @@ describe('authorization matrix', () => {
       const auth = caller === 'anonymous' ? {} : { token: tokens[caller] };
       const web = await connect(NS_WEB, auth);
       for (const ev of table.events.filter((e) => e.namespace === NS_WEB)) {
-        const want = expected(ev.rule, caller, true);
+        // A guest's events name its own session, where its viewer role lets it join, watch and type.
+        const rest = expected(ev.rule, caller, true, '', ev.guestAllowed);
+        const want = rest === 'session-role' ? 'allowed' : rest;
         if (web.error) {
           if (want !== 401) failures.push(`${NS_WEB} handshake as ${caller}: ${web.error}`);
           continue;
@@ -228,7 +239,7 @@ describe('authorization matrix', () => {
       const { path, namesResource } = fill(route.path);
       const cells: string[] = [];
       for (const caller of CALLERS) {
-        const want = expected(route.rule, caller, namesResource, route.path);
+        const want = expected(route.rule, caller, namesResource, route.path, route.guestAllowed);
         const query = sampleQuery(route.method, route.path);
         const got = await call(route.method, path + query, caller, sampleBody(route.method, route.path));
         cells.push(`${caller}=${got.status}`);

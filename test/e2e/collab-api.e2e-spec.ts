@@ -360,6 +360,67 @@ describe('collaboration API (team mode)', () => {
     );
   });
 
+  it('a guest without an account opens a link: its one session with its role, live, and nothing else, until it is revoked', async () => {
+    const link = (await api<ShareLink>('POST', `/sessions/${session.id}/shares/links`, { role: 'driver' })).body;
+    expect((await api('POST', '/share-links/redeem-guest', { token: 'yks_nope', guestName: 'Gail' })).status).toBe(404);
+    const redeemed = await api<RedeemLinkReply>('POST', '/share-links/redeem-guest', {
+      token: link.token,
+      guestName: 'Gail',
+    });
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.body).toMatchObject({ sessionId: session.id, role: 'driver' });
+    const gail = redeemed.body.credential!;
+    expect(gail).toMatch(/^ykg_/);
+
+    // Its session, with the link's role.
+    expect((await api<Session>('GET', `/sessions/${session.id}`, undefined, gail)).body.id).toBe(session.id);
+    expect((await api<SessionAccess>('GET', `/sessions/${session.id}/access`, undefined, gail)).body).toMatchObject({
+      role: 'driver',
+      canDrive: true,
+      canShare: false,
+      isGuest: true,
+    });
+    const listed = await api<{ sessions: Session[] }>('GET', '/sessions', undefined, gail);
+    expect(listed.body.sessions.map((s) => s.id)).toEqual([session.id]);
+    // Nothing else: other sessions are not found, everything not meant for guests is refused.
+    const other = (await api<Session>('POST', '/sessions', { agentYaml: AGENT, workspace: ws, title: 'Private' })).body;
+    expect((await api('GET', `/sessions/${other.id}`, undefined, gail)).status).toBe(404);
+    expect((await api('GET', `/sessions/${other.id}/items`, undefined, gail)).status).toBe(404);
+    for (const [method, path, body] of [
+      ['POST', '/sessions', { agentYaml: AGENT }],
+      ['GET', '/runners', undefined],
+      ['GET', '/org/members', undefined],
+      ['GET', '/approvals', undefined],
+      ['GET', `/sessions/${session.id}/shares`, undefined],
+      ['POST', `/sessions/${session.id}/shares/links`, { role: 'viewer' }],
+      ['POST', `/sessions/${session.id}/fork`, { atSeq: 1 }],
+      ['POST', '/share-links/redeem', { token: link.token }],
+      ['GET', '/tokens', undefined],
+    ] as const) {
+      expect([method, path, (await api(method, path, body, gail)).status]).toEqual([method, path, 403]);
+    }
+    expect((await api('GET', `/sessions/${session.id}`, undefined, 'ykg_forged')).status).toBe(401);
+
+    // Live over the socket, driving under the guest's name.
+    const socket = await joined(gail, session.id);
+    const refused = await socket.timeout(5_000).emitWithAck('session.join', { sessionId: other.id, afterSeq: 0 });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'session.not_found' } });
+    const live: Item[] = [];
+    socket.on('session.item', (i: Item) => live.push(i));
+    expect((await api('POST', `/sessions/${session.id}/messages`, { text: 'DRIVER as a guest' }, gail)).status).toBe(
+      202,
+    );
+    await expectEventually(() => live.some((i) => i.type === 'turn_completed'), 60_000);
+    expect(live.find((i) => i.type === 'user_message')?.actor?.name).toBe('Gail');
+    await idle(session.id);
+
+    // Revoked: the socket closes at once and the credential opens nothing any more.
+    const gone = new Promise<string>((resolve) => socket.on('disconnect', (reason) => resolve(reason)));
+    expect((await api('DELETE', `/sessions/${session.id}/shares/links/${link.id}`)).status).toBe(204);
+    expect(await gone).toBe('io server disconnect');
+    expect((await api('GET', `/sessions/${session.id}`, undefined, gail)).status).toBe(401);
+  });
+
   it('fork at an item: a new session of the forker with the history up to there, another model; the original is untouched', async () => {
     await api('POST', `/sessions/${session.id}/shares/invites`, { userId: bob.userId, role: 'viewer' });
     const original = await itemsOf(session.id);

@@ -21,7 +21,7 @@ import { routeTable, withoutRule } from '../../apps/server/src/modules/auth/rout
 import { SecretBox } from '../../apps/server/src/modules/auth/secret-box';
 import { createTestDatabase } from './env';
 
-export type MatrixCaller = 'anonymous' | OrgRole | 'other-org';
+export type MatrixCaller = 'anonymous' | OrgRole | 'other-org' | 'guest';
 
 export type MatrixApp = {
   url: string;
@@ -109,6 +109,21 @@ async function main() {
   });
   const session = await prisma.session.create({
     data: { orgId: a.id, ownerId, runnerId: runner.id, title: 's', agent: {}, harness: 'yoke' },
+  });
+  // A share-link guest of that session (a viewer): it may only reach the routes marked for guests.
+  const link = await prisma.sessionLink.create({
+    data: { orgId: a.id, sessionId: session.id, role: 'viewer', tokenHash: hashSecret(newSecret('yks')) },
+  });
+  tokens.guest = newSecret('ykg');
+  await prisma.sessionGrant.create({
+    data: {
+      orgId: a.id,
+      sessionId: session.id,
+      guestName: 'Guest',
+      credentialHash: hashSecret(tokens.guest),
+      role: 'viewer',
+      linkId: link.id,
+    },
   });
   await prisma.approval.create({
     data: { orgId: a.id, sessionId: session.id, approvalId: 'ap1', policy: 'p', reason: 'r', options: [] },

@@ -4,6 +4,7 @@ import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../auth/access';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ApprovalsService } from './approvals.service';
+import { GuestAllowed } from '../access/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('session.not_found', 'no such session') });
 
@@ -18,6 +19,7 @@ export class ApprovalsController {
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @Get('sessions/:id/approvals')
   list(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.approvals.list(p, id);

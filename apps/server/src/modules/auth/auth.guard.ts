@@ -4,6 +4,7 @@ import { WsException } from '@nestjs/websockets';
 import { AppError } from '@yoke/protocol';
 import type { Request } from 'express';
 import { toAckError } from '../../core/errors/ws-ack';
+import { GUEST_ALLOWED } from '../access/guest-allowed';
 import { ACCESS_RULE, type AccessRule, hasRole } from './access';
 import { AuthService } from './auth.service';
 import type { Principal, PrincipalSource } from './principal';
@@ -30,7 +31,9 @@ export class AuthGuard implements CanActivate {
       ctx.getClass(),
     ]);
     const where = `${ctx.getClass().name}.${ctx.getHandler().name}`;
-    if (ctx.getType() === 'ws') return this.socket(ctx, rule, where);
+    const guestAllowed =
+      this.reflector.getAllAndOverride<boolean | undefined>(GUEST_ALLOWED, [ctx.getHandler(), ctx.getClass()]) === true;
+    if (ctx.getType() === 'ws') return this.socket(ctx, rule, where, guestAllowed);
     if (ctx.getType() !== 'http') return true;
     if (!rule) {
       this.logger.error({ handler: where }, 'a route without an @Allow rule was refused');
@@ -42,12 +45,17 @@ export class AuthGuard implements CanActivate {
     const { principal, source } = await this.auth.authenticateHeaders(req.headers, { method: req.method });
     req.principal = principal;
     req.principalSource = source;
+    if (principal.scope) {
+      // A link guest: only the routes marked for guests; the session and its role are checked there.
+      if (!guestAllowed) throw GUEST_REFUSED();
+      return true;
+    }
     if (!hasRole(principal.role, rule)) throw forbidden(rule);
     return true;
   }
 
   /** Socket events answer a refusal in their ack, like every other socket error. */
-  private socket(ctx: ExecutionContext, rule: AccessRule | undefined, where: string): boolean {
+  private socket(ctx: ExecutionContext, rule: AccessRule | undefined, where: string, guestAllowed: boolean): boolean {
     const data = (ctx.switchToWs().getClient<{ data?: SocketData }>().data ?? {}) as SocketData;
     let refusal: AppError | null = null;
     if (!rule) {
@@ -57,6 +65,7 @@ export class AuthGuard implements CanActivate {
       if (!data.runner) refusal = new AppError('auth.forbidden', 'only runners send this event');
     } else if (rule !== 'public') {
       if (!data.principal) refusal = new AppError('auth.unauthenticated', 'sign in first');
+      else if (data.principal.scope) refusal = guestAllowed ? null : GUEST_REFUSED();
       else if (!hasRole(data.principal.role, rule)) refusal = forbidden(rule);
     }
     if (!refusal) return true;
@@ -65,6 +74,9 @@ export class AuthGuard implements CanActivate {
     throw new WsException(refusal.toBody());
   }
 }
+
+const GUEST_REFUSED = () =>
+  new AppError('auth.forbidden', 'a share link opens its one session only; sign in to do more');
 
 function forbidden(rule: AccessRule): AppError {
   return new AppError('auth.forbidden', `this needs the ${rule} role or higher in the org`);

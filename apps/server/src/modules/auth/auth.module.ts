@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccessModule } from '../access/access.module';
 import { OrgsModule } from '../orgs/orgs.module';
 import { AuthGuard } from './auth.guard';
 import { AuthRepository } from './auth.repository';
@@ -7,7 +8,7 @@ import { AuthService } from './auth.service';
 import { SecretBox } from './secret-box';
 
 @Module({
-  imports: [OrgsModule],
+  imports: [OrgsModule, AccessModule],
   providers: [AuthRepository, AuthService, SecretBox, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [AuthService, AuthRepository, SecretBox],
 })

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret } from '../../core/tokens';
+import { GuestCredentials, isGuestCredential } from '../access/guest-credentials';
 import { LocalIdentity } from '../orgs/local-identity';
 import { effectiveRole } from './access';
 import { AuthRepository } from './auth.repository';
@@ -21,6 +22,7 @@ export class AuthService {
     private readonly repo: AuthRepository,
     private readonly local: LocalIdentity,
     private readonly box: SecretBox,
+    private readonly guests: GuestCredentials,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -113,6 +115,11 @@ export class AuthService {
       if (this.config.embedded && isLoopbackHost(host))
         return { principal: this.local.principal(), source: { kind: 'local' } };
       throw new AppError('auth.unauthenticated', 'sign in, or send an API token (Authorization: Bearer <token>)');
+    }
+    if (isGuestCredential(token)) {
+      // A share-link guest: one session, the link's role, while the link and the grant live.
+      const principal = await this.guests.authenticate(token);
+      return { principal, source: { kind: 'guest', grantId: principal.scope!.grantId } };
     }
     const found = await this.repo.findActiveToken(hashSecret(token), new Date());
     if (!found) throw new AppError('auth.invalid_token', 'the API token is invalid, expired or revoked');

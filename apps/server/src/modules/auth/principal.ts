@@ -10,7 +10,10 @@ export type Principal = Me & {
 
 /** How the principal was authenticated: cookie-authenticated writes need a CSRF token. */
 export type PrincipalSource =
-  { kind: 'token'; tokenId: string } | { kind: 'cookie'; webSessionId: string } | { kind: 'local' };
+  | { kind: 'token'; tokenId: string }
+  | { kind: 'cookie'; webSessionId: string }
+  | { kind: 'guest'; grantId: string }
+  | { kind: 'local' };
 
 /** Marks a route that needs no user (health, runner enrolment: it carries its own one-time token). */
 export const Public = () => Allow('public');

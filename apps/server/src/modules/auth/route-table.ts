@@ -1,6 +1,7 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import type { INestApplicationContext } from '@nestjs/common';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { GUEST_ALLOWED } from '../access/guest-allowed';
 import { ACCESS_RULE, type AccessRule } from './access';
 
 // Nest's own metadata keys (@nestjs/common PATH_METADATA / METHOD_METADATA, @nestjs/websockets ones).
@@ -16,6 +17,8 @@ export type RouteEntry = {
   path: string;
   handler: string;
   rule: AccessRule | undefined;
+  /** Marked @GuestAllowed: a share-link guest may call it (for its own session). */
+  guestAllowed: boolean;
 };
 export type EventEntry = {
   kind: 'socket';
@@ -23,6 +26,7 @@ export type EventEntry = {
   event: string;
   handler: string;
   rule: AccessRule | undefined;
+  guestAllowed: boolean;
 };
 
 /**
@@ -58,6 +62,7 @@ export function routeTable(
               path: joinPath(base, p, opts),
               handler: `${type.name}.${name}`,
               rule,
+              guestAllowed: guestAllowed(fn, type),
             });
           }
       }
@@ -77,6 +82,7 @@ export function routeTable(
           event,
           handler: `${type.name}.${name}`,
           rule: ruleOf(fn, type),
+          guestAllowed: guestAllowed(fn, type),
         });
       }
     }
@@ -98,6 +104,10 @@ export function withoutRule(table: { routes: RouteEntry[]; events: EventEntry[] 
 
 function ruleOf(fn: object, type: Type): AccessRule | undefined {
   return (Reflect.getMetadata(ACCESS_RULE, fn) ?? Reflect.getMetadata(ACCESS_RULE, type)) as AccessRule | undefined;
+}
+
+function guestAllowed(fn: object, type: Type): boolean {
+  return (Reflect.getMetadata(GUEST_ALLOWED, fn) ?? Reflect.getMetadata(GUEST_ALLOWED, type)) === true;
 }
 
 function asArray<T>(v: T | T[] | undefined): T[] {

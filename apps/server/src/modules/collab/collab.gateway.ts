@@ -14,6 +14,7 @@ import { SessionAccessService } from '../access/session-access.service';
 import { Allow } from '../auth/access';
 import type { Principal } from '../auth/principal';
 import { PresenceService, type PresenceData } from './presence.service';
+import { GuestAllowed } from '../access/guest-allowed';
 
 type WebSocket = Socket & { data: { principal?: Principal; presence?: PresenceData } };
 
@@ -46,6 +47,7 @@ export class CollabGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @SubscribeMessage('presence.typing')
   typing(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, async () => {

@@ -11,6 +11,7 @@ import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../auth/access';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { SessionsService } from './sessions.service';
+import { GuestAllowed } from '../access/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({
   exceptionFactory: () => new AppError('session.not_found', 'no such session'),
@@ -27,18 +28,21 @@ export class SessionsController {
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @Get()
   list(@CurrentPrincipal() p: Principal, @Query(new ZodPipe(ListSessionsQuery)) q: ListSessionsQuery) {
     return this.sessions.list(p, q);
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @Get(':id')
   get(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.sessions.get(p, id);
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @Get(':id/items')
   items(
     @CurrentPrincipal() p: Principal,
@@ -49,6 +53,7 @@ export class SessionsController {
   }
 
   @Allow('member')
+  @GuestAllowed()
   @Post(':id/messages')
   @HttpCode(202)
   send(
@@ -60,6 +65,7 @@ export class SessionsController {
   }
 
   @Allow('member')
+  @GuestAllowed()
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(

@@ -23,6 +23,7 @@ import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { DeltaRelay } from './delta-relay';
 import { SessionsService } from './sessions.service';
+import { GuestAllowed } from '../access/guest-allowed';
 
 type WebSocket = Socket & { data: { principal: Principal } };
 
@@ -73,6 +74,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @SubscribeMessage('session.join')
   join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => {
@@ -84,6 +86,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @SubscribeMessage('session.leave')
   leave(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, async () => {
@@ -94,6 +97,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   }
 
   @Allow('auditor')
+  @GuestAllowed()
   @SubscribeMessage('sessions.watch')
   watch(@ConnectedSocket() socket: WebSocket) {
     return answer(undefined, async () => {
