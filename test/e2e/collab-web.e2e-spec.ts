@@ -26,6 +26,7 @@ describe('web UI: shared live session', () => {
   let session: Session;
   let viewerLinkId = '';
   let viewerLinkUrl = '';
+  let guestPage: Page;
 
   async function pageAs(token: string, width = 1200): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width, height: 900 } });
@@ -263,6 +264,37 @@ describe('web UI: shared live session', () => {
     expect(await items()).toEqual(before);
   });
 
+  it('someone without an account opens the viewer link as a guest: the live session under their name, nothing else', async () => {
+    guestPage = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+    await guestPage.goto(viewerLinkUrl);
+    await guestPage.getByTestId('join-guest').waitFor();
+    await guestPage.getByTestId('join-guest-name').fill('Gail');
+    await guestPage.getByTestId('join-guest-submit').click();
+    await guestPage.waitForURL(/\/session\/\?id=/);
+    await guestPage.getByText('Hello everyone, this reply streams live.').waitFor();
+    await guestPage.getByTestId('composer-read-only').waitFor();
+    expect(await guestPage.getByTestId('share-button').count()).toBe(0);
+    await owner
+      .getByTestId('presence-viewer')
+      .filter({ has: owner.locator('[aria-label^="Gail"]') })
+      .waitFor();
+    // Live: the owner's next turn streams into the guest's view.
+    await owner.getByTestId('composer-input').fill('HELLO guest');
+    await owner.getByTestId('composer-send').click();
+    await guestPage.getByTestId('user-message').filter({ hasText: 'HELLO guest' }).waitFor();
+    await expectEventually(async () => (await guestPage.getByTestId('session-status').textContent())?.includes('idle'));
+    expect(await shownSeqs(guestPage)).toEqual((await items()).map((i) => i.seq));
+    // The session list shows this one session, and the credential opens nothing else.
+    await guestPage.goto(`${c.stack.url}/`);
+    await guestPage.getByTestId('session-row').first().waitFor();
+    expect(await guestPage.getByTestId('session-row').count()).toBe(1);
+    const credential = await guestPage.evaluate<string | null>("localStorage.getItem('yoke.token')");
+    expect(credential).toMatch(/^ykg_/);
+    expect((await c.stack.api('GET', '/runners', undefined, credential!)).status).toBe(403);
+    await guestPage.goto(`${c.stack.url}/session/?id=${session.id}`);
+    await guestPage.getByTestId('timeline').waitFor();
+  });
+
   it("revoking the link closes the viewer's live view at once, and the link then answers 404", async () => {
     await owner.getByTestId('share-button').click();
     const links = owner.getByTestId('share-link');
@@ -272,6 +304,7 @@ describe('web UI: shared live session', () => {
     const started = Date.now();
     await viewerRow.getByTestId('link-revoke').click();
     await carolPage.getByTestId('access-ended').waitFor({ timeout: 10_000 });
+    await guestPage.getByTestId('access-ended').waitFor({ timeout: 10_000 });
     const closedMs = Date.now() - started;
     console.log(`viewer's live view closed ${closedMs} ms after the revoke click`);
     expect(await carolPage.getByTestId('timeline').count()).toBe(0);

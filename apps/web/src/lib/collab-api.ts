@@ -87,6 +87,12 @@ export async function redeemLink(token: string): Promise<RedeemLinkReply> {
   return parse(RedeemLinkReply, 'a link', await request('/share-links/redeem', { method: 'POST', body: { token } }));
 }
 
+/** Opens a link without an account: the reply's credential opens that one session while the link lives. */
+export async function redeemLinkAsGuest(token: string, guestName: string): Promise<RedeemLinkReply> {
+  const body = guestName ? { token, guestName } : { token };
+  return parse(RedeemLinkReply, 'a link', await request('/share-links/redeem-guest', { method: 'POST', body }));
+}
+
 // ---- comments ----
 
 export async function listComments(sessionId: string): Promise<Comment[]> {
