@@ -175,9 +175,13 @@ describe('collaboration API (team mode)', () => {
     const carolLater = await listening(carol.token);
     expect((await api('POST', `/sessions/${other.id}/messages`, { text: 'OWNER again' })).status).toBe(202);
     await idle(other.id);
+    // Both follow the turn to its end: the last copy each gets is the idle session with every item of the turn.
+    const after = (await api<Session>('GET', `/sessions/${other.id}`)).body;
     for (const l of [carolList, carolLater]) {
-      await expectEventually(() => about(l).some((u) => u.status === 'running'));
-      await expectEventually(() => about(l).at(-1)?.status === 'idle');
+      await expectEventually(() => {
+        const last = about(l).at(-1);
+        return last?.status === 'idle' && last.lastSeq === after.lastSeq;
+      });
     }
 
     const grant = (await api<SessionShares>('GET', `/sessions/${other.id}/shares`)).body.grants.find(
