@@ -108,7 +108,14 @@ async function main() {
     data: { orgId: a.id, name: 'r2', credentialHash: hashSecret(socketRunnerCredential) },
   });
   const session = await prisma.session.create({
-    data: { orgId: a.id, ownerId, runnerId: runner.id, title: 's', agent: {}, harness: 'yoke' },
+    data: {
+      orgId: a.id,
+      ownerId,
+      runnerId: runner.id,
+      title: 's',
+      agent: { name: 'matrix', prompt: 'p' },
+      harness: 'yoke',
+    },
   });
   // A share-link guest of that session (a viewer): it may only reach the routes marked for guests.
   const link = await prisma.sessionLink.create({
