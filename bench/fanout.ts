@@ -6,6 +6,7 @@
  *   npm run build && npm run bench:fanout -- [flags]
  *     --mode team|embedded    real Postgres + Redis adapter (default team), or PGlite + in-process bus
  *     --viewers 100           /web sockets joined to the session
+ *     --remote-viewers 0      team mode: this many of them connect to a second server replica (the Redis path)
  *     --rate 500 --seconds 5  deltas per second and for how long, split into --rounds 10 (yoke and bare interleaved)
  *     --item-rate 200 --item-seconds 5 --item-batch 1   persisted items (each batch awaits its ack)
  *     --warmup 1              seconds of unmeasured warm-up per target
@@ -54,6 +55,7 @@ const { values: flags } = parseArgs({
   options: {
     mode: { type: 'string', default: 'team' },
     viewers: { type: 'string', default: '100' },
+    'remote-viewers': { type: 'string', default: '0' },
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '5' },
     'item-rate': { type: 'string', default: '200' },
@@ -85,6 +87,8 @@ if (mode !== 'team' && mode !== 'embedded') throw new Error('--mode must be team
 const bareAdapter = flags['bare-adapter'];
 if (bareAdapter !== 'memory' && bareAdapter !== 'redis') throw new Error('--bare-adapter must be memory or redis');
 const VIEWERS = Math.round(num('viewers', 1, 1000));
+const REMOTE_VIEWERS = Math.round(num('remote-viewers', 0, VIEWERS));
+if (REMOTE_VIEWERS > 0 && mode !== 'team') throw new Error('--remote-viewers needs team mode (replicas share Redis)');
 const RATE = num('rate', 1, 50_000);
 const SECONDS = num('seconds', 0.1, 60);
 const ITEM_RATE = num('item-rate', 1, 5_000);
@@ -266,10 +270,14 @@ class Recorder {
 
   /** The latencies of the deliveries that arrived, sorted. */
   sorted(): Float64Array {
-    const got = new Float64Array(this.received);
-    let j = 0;
-    for (let k = 0; k < this.counts.length; k++) if (this.counts[k] > 0) got[j++] = this.latencies[k];
-    return got.sort();
+    return this.sortedFor(0, this.viewers);
+  }
+
+  /** The latencies that arrived at viewers [from, to), sorted. */
+  sortedFor(from: number, to: number): Float64Array {
+    const got: number[] = [];
+    for (let k = from * this.events; k < to * this.events; k++) if (this.counts[k] > 0) got.push(this.latencies[k]);
+    return Float64Array.from(got).sort();
   }
 }
 
@@ -512,7 +520,11 @@ async function setUpYoke(): Promise<Target & { lastSeq: number; stack: Stack }> 
     throw new Error(`session create failed: ${created.status} ${JSON.stringify(created.body)}`);
   const session = created.body;
 
-  const viewers = Array.from({ length: VIEWERS }, () => stack.webSocket());
+  // The last REMOTE_VIEWERS viewers watch through a second replica: their deltas travel through Redis.
+  const replica = REMOTE_VIEWERS > 0 ? await stack.startReplica() : null;
+  const viewers = Array.from({ length: VIEWERS }, (_, i) =>
+    replica && i >= VIEWERS - REMOTE_VIEWERS ? replica.webSocket() : stack.webSocket(),
+  );
   await joinAll(viewers, session.id);
   return {
     label: 'yoke',
@@ -621,7 +633,7 @@ async function main(): Promise<number> {
   }
   const perRound = Math.max(1, Math.round(DELTA_EVENTS / ROUNDS));
   console.log(
-    `fanout bench: ${mode} mode, 1 runner socket -> ${VIEWERS} viewers; deltas ${RATE}/s x ${SECONDS} s ` +
+    `fanout bench: ${mode} mode, 1 runner socket -> ${VIEWERS} viewers${REMOTE_VIEWERS ? ` (${REMOTE_VIEWERS} on a second replica)` : ''}; deltas ${RATE}/s x ${SECONDS} s ` +
       `(${ROUNDS} rounds of ${perRound}, yoke and bare interleaved), items ${ITEM_RATE}/s x ${ITEM_SECONDS} s in batches ` +
       `of ${ITEM_BATCH} (${ITEM_EVENTS} items); ${WARMUP} s warm-up each; bare relay on the ${bareAdapter} adapter`,
   );
@@ -693,6 +705,18 @@ async function main(): Promise<number> {
   if (items?.ackP50 !== undefined) {
     console.log(
       `yoke items: ack round trip p50 ${fmt(items.ackP50, 2)} ms, p99 ${fmt(items.ackP99, 2)} ms (emit -> validated, stored, published -> ack)`,
+    );
+  }
+  if (REMOTE_VIEWERS > 0) {
+    const local = VIEWERS - REMOTE_VIEWERS;
+    const pooled = (from: number, to: number) => {
+      const parts = yokeRuns.recs.map((r) => r.sortedFor(from, to));
+      const all = Float64Array.from(parts.flatMap((p) => Array.from(p))).sort();
+      return `p50 ${fmt(percentile(all, 50), 2)} ms, p99 ${fmt(percentile(all, 99), 2)} ms`;
+    };
+    console.log(
+      `yoke deltas by replica: ${local} viewers on the runner's replica ${pooled(0, local)}; ` +
+        `${REMOTE_VIEWERS} on the other replica (through Redis) ${pooled(local, VIEWERS)}`,
     );
   }
   if (refused > 0) console.log(`note: the server logged ${refused} refused deltas`);
