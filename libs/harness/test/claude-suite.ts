@@ -5,6 +5,7 @@ import { AgentSpec, type ItemBody } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../../../test/fixtures/fake-model';
 import type { HarnessAdapter, HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../src/adapter';
 import { descendantsOf } from '../src/codex/cli-process';
+import { expectEventually as eventually, expectInOrder as inOrder, isAlive } from './adapter-kit';
 
 /**
  * The adapter spec both Claude harnesses share (`claude-code` drives the CLI, `claude-sdk` the Agent SDK; the
@@ -19,30 +20,13 @@ export function claudeAdapterSuite(
   const actor = { id: 'u1', name: 'Ada' };
   const MODEL = 'claude-sonnet-4-5';
 
-  async function expectEventually(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  function isAlive(pid: number): boolean {
-    try {
-      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  }
-
-  function expectInOrder(list: string[], expected: string[]): void {
-    let at = 0;
-    for (const type of list) if (type === expected[at]) at++;
-    expect({ list: list.filter((t) => t !== 'notice'), matched: expected.slice(0, at) }).toEqual({
-      list: list.filter((t) => t !== 'notice'),
-      matched: expected,
-    });
-  }
+  // The Claude binaries start slower: twice the usual wait. Their notices (hook output) are not part of the shape.
+  const expectEventually = (check: () => boolean, timeoutMs = 20_000) => eventually(check, timeoutMs);
+  const expectInOrder = (list: string[], expected: string[]) =>
+    inOrder(
+      list.filter((t) => t !== 'notice'),
+      expected,
+    );
 
   const bash = (command: string) => ({ toolCalls: [{ name: 'Bash', input: { command, description: 'run it' } }] });
 

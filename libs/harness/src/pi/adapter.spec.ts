@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { AgentSpec, type ItemBody, type ProviderKind } from '@yoke/protocol';
 import { startFakeModel, type FakeModel, type FakeModelStep } from '../../../../test/fixtures/fake-model';
 import type { HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../adapter';
-import { descendantsOf } from '../codex/cli-process';
 import { PiAdapter, piModelsConfig } from './adapter';
+import { cancelStopsTurnsAndCloseEndsTheTree, expectInOrder } from '../../test/adapter-kit';
 
 jest.setTimeout(30_000);
 
@@ -15,28 +15,6 @@ const MODELS: Record<ProviderKind, string> = {
   'openai-responses': 'gpt-5',
   'openai-chat': 'gpt-4o',
 };
-
-async function expectEventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function expectInOrder(list: string[], expected: string[]): void {
-  let at = 0;
-  for (const type of list) if (type === expected[at]) at++;
-  expect({ list, matched: expected.slice(0, at) }).toEqual({ list, matched: expected });
-}
 
 const call = (name: string, input: unknown): FakeModelStep => ({ toolCalls: [{ name, input }] });
 
@@ -172,40 +150,17 @@ describe('PiAdapter (pi --mode rpc against the fake model)', () => {
     );
   });
 
-  it('cancel stops a held model call and a running command; the next turn works; close ends the tree', async () => {
-    fake.hold('pi-gate');
-    fake.script([
-      { match: 'HOLD', steps: [{ holdUntil: 'pi-gate', text: 'never seen' }] },
-      { match: 'SLEEP', steps: [call('bash', { command: 'sleep 30 & echo $! > pid.txt; wait' })] },
-      { match: 'AGAIN', steps: [{ text: 'Back.' }] },
-    ]);
-    const session = await start();
-    const held = turn(session, 'HOLD on', 't1');
-    await fake.waitForHold('pi-gate');
-    session.cancel();
-    await expect(held).resolves.toEqual({ stopReason: 'cancelled' });
-
-    const sleeping = turn(session, 'SLEEP now', 't2');
-    const pidFile = join(workspace, 'pid.txt');
-    await expectEventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
-    const sleepPid = Number(readFileSync(pidFile, 'utf8'));
-    session.cancel();
-    await expect(sleeping).resolves.toEqual({ stopReason: 'cancelled' });
-    await expectEventually(() => !isAlive(sleepPid));
-
-    await expect(turn(session, 'AGAIN please', 't3')).resolves.toEqual({ stopReason: 'end_turn' });
-    expect(
-      items()
-        .filter((i) => i.type === 'agent_message')
-        .map((i) => (i as { text: string }).text),
-    ).toEqual(['Back.']);
-
-    const pid = (session as unknown as { proc: { pid: number } }).proc.pid;
-    const tree = [pid, ...descendantsOf(pid)];
-    await session.close();
-    await expectEventually(() => tree.every((p) => !isAlive(p)));
-    await expect(turn(session, 'AGAIN', 't4')).rejects.toThrow(/not running/);
-  });
+  it('cancel stops a held model call and a running command; the next turn works; close ends the tree', () =>
+    cancelStopsTurnsAndCloseEndsTheTree({
+      fake,
+      workspace,
+      start: () => start(),
+      turn,
+      items,
+      shell: (command) => call('bash', { command }),
+      pidOf: (s) => (s as unknown as { proc: { pid: number } }).proc.pid,
+      refusesAfterClose: true,
+    }));
 
   it('a new session on the same state continues the conversation', async () => {
     fake.script([
