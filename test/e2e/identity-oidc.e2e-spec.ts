@@ -248,6 +248,30 @@ describe('OIDC single sign-on', () => {
     expect(await viaToken.closed).toBe('io server disconnect');
   });
 
+  it('a token revoked while its socket connects never leaves that socket open', async () => {
+    // The revoke races the handshake at staggered moments: the socket must be refused or closed, every time.
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const created = await stack.api<{ id: string; token: string }>('POST', '/tokens', { name: `race-${i}` });
+      const s = io(`${stack.url}${NS_WEB}`, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: { token: created.body.token },
+      });
+      const outcome = new Promise<string>((resolve) => {
+        s.once('connect_error', () => resolve('refused'));
+        s.once('disconnect', (reason) => resolve(reason));
+      });
+      await new Promise((r) => setTimeout(r, i % 10));
+      expect((await stack.api('DELETE', `/tokens/${created.body.id}`)).status).toBe(204);
+      const got = await Promise.race([outcome, new Promise<string>((r) => setTimeout(() => r('still open'), 5_000))]);
+      s.close();
+      expect([i, got]).toEqual([i, expect.stringMatching(/^(refused|io server disconnect)$/)]);
+      outcomes.add(got);
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
+  });
+
   it('refuses an unknown org, and an org without single sign-on', async () => {
     // Opened in a browser without an org, the link asks for one (an API client is told what is missing).
     const picker = await fetch(`${stack.url}/api/v1/auth/oidc/login`, { headers: { accept: 'text/html' } });

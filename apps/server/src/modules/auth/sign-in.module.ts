@@ -5,7 +5,6 @@ import { DeviceController } from './device.controller';
 import { DeviceService } from './device.service';
 import { OidcController } from './oidc.controller';
 import { OidcService } from './oidc.service';
-import { SignInGateway } from './sign-in.gateway';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 
@@ -13,7 +12,7 @@ import { TokensService } from './tokens.service';
 @Module({
   imports: [AuthModule, OrgsModule],
   controllers: [TokensController, OidcController, DeviceController],
-  providers: [TokensService, OidcService, DeviceService, SignInGateway],
+  providers: [TokensService, OidcService, DeviceService],
   exports: [TokensService],
 })
 export class SignInModule {}

@@ -7,7 +7,16 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { JoinSession, LeaveSession, NS_WEB, rooms, WebHandshakeAuth } from '@yoke/protocol';
+import {
+  apiTokenRoom,
+  JoinSession,
+  LeaveSession,
+  memberRoom,
+  NS_WEB,
+  rooms,
+  WebHandshakeAuth,
+  webSessionRoom,
+} from '@yoke/protocol';
 import { Inject } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
@@ -20,7 +29,8 @@ import { connectError } from '../../core/realtime/socket-auth';
 import { parseOr } from '../../core/validation';
 import { Allow } from '../auth/access';
 import { AuthService } from '../auth/auth.service';
-import type { Principal } from '../auth/principal';
+import type { Principal, PrincipalSource } from '../auth/principal';
+import { SessionAccessService } from '../access/session-access.service';
 import { DeltaRelay } from './delta-relay';
 import { SessionsService } from './sessions.service';
 import { GuestAllowed } from '../access/guest-allowed';
@@ -37,6 +47,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
     private readonly metrics: MetricsService,
     private readonly watchers: SessionWatchers,
     private readonly deltas: DeltaRelay,
+    private readonly access: SessionAccessService,
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
   ) {}
 
@@ -51,22 +62,59 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
       this.publisher.attachWeb(nsp);
     }
     nsp.use((socket, next) => {
-      // The same identity as REST: a bearer token in `auth`, else the browser's session cookie (embedded: local user).
-      const parsed = WebHandshakeAuth.safeParse(socket.handshake.auth ?? {});
-      this.auth
-        .authenticateHeaders(socket.handshake.headers, { token: parsed.success ? parsed.data.token : '\u0000invalid' })
-        .then(
-          ({ principal }) => {
-            (socket as WebSocket).data.principal = principal;
-            next();
-          },
-          (err: unknown) => next(connectError(err)),
-        );
+      void (async () => {
+        try {
+          const { principal, source } = await this.identify(socket);
+          (socket as WebSocket).data.principal = principal;
+          // Joined before the connection is accepted, so a change that follows the client's `connect` finds it.
+          await socket.join(await this.roomsOf(principal, source));
+        } catch (err) {
+          next(connectError(err));
+          return;
+        }
+        next();
+      })();
     });
   }
 
-  handleConnection(): void {
+  /** The same identity as REST: a bearer token in `auth`, else the browser's session cookie (embedded: local user). */
+  private identify(socket: Socket) {
+    const parsed = WebHandshakeAuth.safeParse(socket.handshake.auth ?? {});
+    const token = parsed.success ? parsed.data.token : '\u0000invalid';
+    return this.auth.authenticateHeaders(socket.handshake.headers, { token });
+  }
+
+  /**
+   * The rooms that reach a socket when its credentials or access change: a link guest's share rooms; a person's
+   * member and user rooms, the room of the credential it came with (browser session or API token), and the sessions
+   * shared with them (their lists follow those).
+   */
+  private async roomsOf(p: Principal, source: PrincipalSource): Promise<string[]> {
+    if (p.scope) return [rooms.share(p.scope.grantId), ...(p.scope.linkId ? [rooms.share(p.scope.linkId)] : [])];
+    const joined = [memberRoom(p.orgId, p.userId), rooms.user(p.userId)];
+    if (source.kind === 'token') joined.push(apiTokenRoom(source.tokenId));
+    if (source.kind === 'cookie') joined.push(webSessionRoom(source.webSessionId));
+    const visible = await this.access.visibleSessions(p);
+    for (const id of visible?.grantedIds ?? []) joined.push(rooms.sharedWith(id));
+    return joined;
+  }
+
+  /**
+   * A sign-out, revoke or role change that landed while this socket was being accepted found no socket to close (it
+   * was not connected yet): the credential is checked once more now that the socket is reachable, and a socket
+   * whose credential ended, or whose role changed, is closed (the client reconnects with what is current).
+   */
+  async handleConnection(socket: WebSocket): Promise<void> {
     this.metrics.socketsConnected.inc({ namespace: NS_WEB });
+    const accepted = socket.data.principal;
+    if (!accepted) return;
+    const current = await this.identify(socket).then(
+      (a) => a.principal,
+      () => null,
+    );
+    if (!current || current.role !== accepted.role || current.scope?.role !== accepted.scope?.role) {
+      socket.disconnect(true);
+    }
   }
 
   handleDisconnect(): void {
