@@ -54,13 +54,7 @@ export class CoreModule {
         PrismaService,
         MetricsService,
         RealtimePublisher,
-        {
-          provide: SessionWatchers,
-          useFactory: () => {
-            const logger = new Logger(SessionWatchers.name);
-            return new SessionWatchers((context, message) => logger.warn(context, message));
-          },
-        },
+        SessionWatchers,
       ],
     };
   }

@@ -1,6 +1,5 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { StringDecoder } from 'node:string_decoder';
-import { descendantsOf } from '../codex/cli-process';
+import { descendantsOf, readLines } from '../codex/cli-process';
 import { directLauncher, type LaunchOptions, type ProcessLauncher } from '../launch';
 
 const STDERR_TAIL = 4000;
@@ -93,26 +92,4 @@ export function signalAll(groupLeader: number | null, pids: Iterable<number>, si
   };
   if (groupLeader !== null) send(-groupLeader);
   for (const pid of pids) send(pid);
-}
-
-function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  const decoder = new StringDecoder('utf8');
-  let buffer = '';
-  const flush = (final: boolean): void => {
-    let at: number;
-    while ((at = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, at).replace(/\r$/, '');
-      buffer = buffer.slice(at + 1);
-      if (line.trim()) onLine(line);
-    }
-    if (final && buffer.trim()) onLine(buffer.replace(/\r$/, ''));
-  };
-  stream.on('data', (chunk: Buffer) => {
-    buffer += decoder.write(chunk);
-    flush(false);
-  });
-  stream.on('end', () => {
-    buffer += decoder.end();
-    flush(true);
-  });
 }

@@ -138,7 +138,8 @@ export function descendantsOf(root: number): number[] {
   return out;
 }
 
-function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+/** Calls `onLine` for each non-empty line of a UTF-8 stream (CRLF tolerated; a last unterminated line counts). */
+export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
   const decoder = new StringDecoder('utf8');
   let buffer = '';
   const flush = (final: boolean): void => {

@@ -69,18 +69,6 @@ export class AuthService {
     return this.fromToken(undefined, headers.host);
   }
 
-  /** The live API token id behind a bearer secret, if any. */
-  async apiTokenId(token: string): Promise<string | null> {
-    return (await this.repo.findActiveToken(hashSecret(token), new Date()))?.token.id ?? null;
-  }
-
-  /** The browser session a request or handshake carries in its cookie, if it is live. */
-  async webSessionId(headers: IncomingHttpHeaders): Promise<string | null> {
-    const secret = this.box.unsign(parseCookies(headers.cookie)[SESSION_COOKIE]);
-    const found = secret ? await this.repo.findActiveWebSession(hashSecret(secret), new Date()) : null;
-    return found?.session.id ?? null;
-  }
-
   /** The CSRF token of a browser session: an HMAC of its id, set as a readable cookie at sign-in. */
   csrfToken(webSessionId: string): string {
     return this.box.mac(`csrf:${webSessionId}`);
