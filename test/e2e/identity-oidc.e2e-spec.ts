@@ -250,7 +250,6 @@ describe('OIDC single sign-on', () => {
 
   it('a token revoked while its socket connects never leaves that socket open', async () => {
     // The revoke races the handshake at staggered moments: the socket must be refused or closed, every time.
-    const outcomes = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const created = await stack.api<{ id: string; token: string }>('POST', '/tokens', { name: `race-${i}` });
       const s = io(`${stack.url}${NS_WEB}`, {
@@ -267,9 +266,7 @@ describe('OIDC single sign-on', () => {
       const got = await Promise.race([outcome, new Promise<string>((r) => setTimeout(() => r('still open'), 5_000))]);
       s.close();
       expect([i, got]).toEqual([i, expect.stringMatching(/^(refused|io server disconnect)$/)]);
-      outcomes.add(got);
     }
-    expect(outcomes.size).toBeGreaterThan(0);
   });
 
   it('refuses an unknown org, and an org without single sign-on', async () => {
