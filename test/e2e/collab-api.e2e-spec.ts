@@ -221,15 +221,15 @@ describe('collaboration API (team mode)', () => {
     expect((await api('POST', '/share-links/redeem', { token: 'yks_nope' }, carol.token)).status).toBe(404);
     // Carol's session list is open while she redeems: the session appears in it without a reload.
     const carolList = c.stack.webSocket(carol.token);
-    const listed: Session[] = [];
-    carolList.on('session.updated', (u: Session) => listed.push(u));
+    const carolUpdates: Session[] = [];
+    carolList.on('session.updated', (u: Session) => carolUpdates.push(u));
     await new Promise<void>((resolve) =>
       carolList.once('connect', () => carolList.emit('sessions.watch', {}, resolve)),
     );
     const redeemed = await api<RedeemLinkReply>('POST', '/share-links/redeem', { token: link.body.token }, carol.token);
     expect(redeemed.status).toBe(200);
     expect(redeemed.body).toEqual({ sessionId: session.id, role: 'commenter', credential: null });
-    await expectEventually(() => listed.some((u) => u.id === session.id));
+    await expectEventually(() => carolUpdates.some((u) => u.id === session.id));
     carolList.close();
     const access = await api<SessionAccess>('GET', `/sessions/${session.id}/access`, undefined, carol.token);
     expect(access.body).toMatchObject({ role: 'commenter', canComment: true, canDrive: false });
