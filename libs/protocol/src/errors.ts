@@ -4,6 +4,9 @@ import { z } from 'zod';
 export const ErrorCode = z.enum([
   'request.invalid',
   'request.too_large',
+  'request.unsupported_media_type',
+  'request.invalid_encoding',
+  'request.foreign_origin',
   'auth.unauthenticated',
   'auth.forbidden',
   'auth.invalid_token',
@@ -26,6 +29,7 @@ export const ErrorCode = z.enum([
   'member.exists',
   'workspace.not_found',
   'workspace.unavailable',
+  'workspace.refused',
   'policy.invalid',
   'policy.conflict',
   'org.not_found',
@@ -39,6 +43,7 @@ export const ErrorCode = z.enum([
   'auth.sso_not_configured',
   'runner.revoked',
   'protocol.version_mismatch',
+  'service.unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -55,6 +60,9 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'request.invalid': 400,
   'request.too_large': 413,
+  'request.unsupported_media_type': 415,
+  'request.invalid_encoding': 400,
+  'request.foreign_origin': 403,
   'auth.unauthenticated': 401,
   'auth.forbidden': 403,
   'auth.invalid_token': 401,
@@ -77,6 +85,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'member.exists': 409,
   'workspace.not_found': 404,
   'workspace.unavailable': 409,
+  'workspace.refused': 422,
   'policy.invalid': 422,
   'policy.conflict': 409,
   'org.not_found': 404,
@@ -90,6 +99,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'auth.sso_not_configured': 409,
   'runner.revoked': 401,
   'protocol.version_mismatch': 426,
+  'service.unavailable': 503,
   internal: 500,
 };
 
