@@ -21,6 +21,9 @@ describe('web UI: session list and live session view', () => {
     await stack.startRunner({ env: { ANTHROPIC_BASE_URL: model.anthropicBaseUrl, ANTHROPIC_API_KEY: 'k' } });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    // The link `yoke start` prints: it sets the local user's cookie and drops the secret from the address.
+    await page.goto(`${stack.url}/?token=${stack.token}`);
+    expect(new URL(page.url()).searchParams.has('token')).toBe(false);
   });
 
   afterAll(async () => {

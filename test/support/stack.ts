@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { API_PREFIX, type Enrolment, NS_RUNNER, NS_WEB, PROTOCOL_VERSION } from '@yoke/protocol';
@@ -8,7 +10,10 @@ import { freePort, Proc, RUNNER_MAIN, SERVER_MAIN, spawnNode, tempDir, WORKER_MA
 export interface Stack {
   mode: Mode;
   url: string;
-  token: string | undefined;
+  /** The API token of the bootstrap admin (team) or the local secret (embedded). */
+  token: string;
+  /** The server's YOKE_HOME. */
+  home: string;
   /** Environment for CLI invocations against this stack. */
   cliEnv: NodeJS.ProcessEnv;
   server: Proc;
@@ -74,7 +79,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
   const port = await freePort();
   const home = tempDir('yoke-server');
   const db = mode === 'team' ? await createTestDatabase() : null;
-  const token = mode === 'team' ? `ykt_${randomBytes(24).toString('base64url')}` : undefined;
+  const teamToken = mode === 'team' ? `ykt_${randomBytes(24).toString('base64url')}` : undefined;
   const env = envWithout({
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -86,7 +91,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
           REDIS_URL,
           REDIS_PREFIX: uniqueName('yoke'),
           YOKE_EMBEDDED: '0',
-          YOKE_BOOTSTRAP_TOKEN: token,
+          YOKE_BOOTSTRAP_TOKEN: teamToken,
         }
       : { YOKE_EMBEDDED: '1' }),
     ...extraEnv,
@@ -98,6 +103,8 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     return p;
   };
   let server = await launch();
+  // Embedded mode: the local user is whoever holds the secret the server keeps in its home (0600).
+  const token = teamToken ?? readFileSync(join(home, 'local-token'), 'utf8').trim();
   const runners: RunnerProc[] = [];
   const sockets: Socket[] = [];
 
@@ -129,6 +136,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     mode,
     url,
     token,
+    home,
     cliEnv: envWithout({ YOKE_SERVER: url, YOKE_TOKEN: token, YOKE_HOME: tempDir('yoke-cli') }),
     get server() {
       return server;
@@ -152,7 +160,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
         renv,
       );
       if ((await enrol.exited) !== 0) throw new Error(`runner enrol failed:\n${enrol.lines.join('\n')}`);
-      const identity = JSON.parse(require('node:fs').readFileSync(`${rhome}/runner.json`, 'utf8')) as {
+      const identity = JSON.parse(readFileSync(`${rhome}/runner.json`, 'utf8')) as {
         credential: string;
         runnerId: string;
       };

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from './core/config/config';
+import { bodyEncodingErrors, localLink, requestGuards, verifyUtf8 } from './core/http/request-guards';
 import { YokeIoAdapter } from './core/realtime/io.adapter';
 
 export const GLOBAL_PREFIX = 'api/v1';
@@ -13,11 +14,16 @@ export function setupApp(
   config: AppConfig,
   redis: { pub: Redis; sub: Redis } | null,
 ): void {
-  app.useBodyParser('json', { limit: '2mb' });
+  // Before anything is parsed: foreign origins, non-JSON writes and (embedded) foreign Host names stop here.
+  app.use(requestGuards(config));
+  app.use(localLink(config));
+  // Nest's types leave out `verify` (it uses it for raw bodies, which Yoke does not ask for); body-parser takes it.
+  app.useBodyParser('json', { limit: '2mb', verify: verifyUtf8 } as { limit: string });
   // RFC 8628 clients post their device and token requests as forms.
-  app.useBodyParser('urlencoded', { limit: '16kb', extended: false });
+  app.useBodyParser('urlencoded', { limit: '16kb', extended: false, verify: verifyUtf8 } as { limit: string });
+  app.use(bodyEncodingErrors);
   app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: UNPREFIXED });
   app.useWebSocketAdapter(
-    new YokeIoAdapter(app, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null),
+    new YokeIoAdapter(app, config, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null),
   );
 }

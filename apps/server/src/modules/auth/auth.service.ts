@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, CSRF_HEADER, SESSION_COOKIE } from '@yoke/protocol';
 import { timingSafeEqual } from 'node:crypto';
+import { LOCAL_COOKIE, localCookieValue, safeEqual } from '../../core/http/local-credential';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret } from '../../core/tokens';
@@ -13,7 +14,6 @@ import { parseCookies, SecretBox } from './secret-box';
 
 export type Authenticated = { principal: Principal; source: PrincipalSource };
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 @Injectable()
@@ -27,24 +27,30 @@ export class AuthService {
   ) {}
 
   /**
-   * Resolves the caller: a bearer API token, or, in embedded mode only (loopback, single user), the local user
-   * when no token is given. A token that is given but invalid is always refused, in every mode.
+   * Resolves the caller of a bearer token: an API token, a share-link guest credential or, in embedded mode, the
+   * local secret. A token that is given but invalid is always refused, in every mode.
    */
   async authenticate(token: string | undefined): Promise<Principal> {
-    return (await this.fromToken(token, undefined)).principal;
+    return (await this.fromToken(token)).principal;
   }
 
   /**
    * Resolves the caller of a request or socket handshake: bearer token first, then the signed session cookie, then
-   * (embedded mode, loopback Host only) the local user. Cookie-authenticated writes must carry the CSRF token.
+   * (embedded mode) the local user's cookie. Cookie-authenticated writes must carry the CSRF token (team mode) or come
+   * from this server's own origin (checked for every write before it reaches here).
    */
   async authenticateHeaders(
     headers: IncomingHttpHeaders,
     opts: { token?: string; method?: string } = {},
   ): Promise<Authenticated> {
     const token = opts.token ?? bearerToken(headers.authorization);
-    if (token) return this.fromToken(token, headers.host);
-    const cookie = parseCookies(headers.cookie)[SESSION_COOKIE];
+    if (token) return this.fromToken(token);
+    const cookies = parseCookies(headers.cookie);
+    const local = this.config.localSecret;
+    if (local && cookies[LOCAL_COOKIE] && safeEqual(cookies[LOCAL_COOKIE], localCookieValue(local))) {
+      return { principal: this.local.principal(), source: { kind: 'local' } };
+    }
+    const cookie = cookies[SESSION_COOKIE];
     if (cookie) {
       const secret = this.box.unsign(cookie);
       const found = secret ? await this.repo.findActiveWebSession(hashSecret(secret), new Date()) : null;
@@ -66,7 +72,7 @@ export class AuthService {
       }
       if (!this.config.embedded) throw new AppError('auth.unauthenticated', 'the session has ended; sign in again');
     }
-    return this.fromToken(undefined, headers.host);
+    return this.fromToken(undefined);
   }
 
   /** The CSRF token of a browser session: an HMAC of its id, set as a readable cookie at sign-in. */
@@ -98,12 +104,18 @@ export class AuthService {
     }
   }
 
-  private async fromToken(token: string | undefined, host: string | undefined): Promise<Authenticated> {
+  private async fromToken(token: string | undefined): Promise<Authenticated> {
     if (!token) {
-      if (this.config.embedded && isLoopbackHost(host))
-        return { principal: this.local.principal(), source: { kind: 'local' } };
+      if (this.config.localSecret) {
+        throw new AppError(
+          'auth.unauthenticated',
+          'this Yoke needs its local credential: open the link `yoke start` printed, or run `yoke open`',
+        );
+      }
       throw new AppError('auth.unauthenticated', 'sign in, or send an API token (Authorization: Bearer <token>)');
     }
+    const local = this.config.localSecret;
+    if (local && safeEqual(token, local)) return { principal: this.local.principal(), source: { kind: 'local' } };
     if (isGuestCredential(token)) {
       // A share-link guest: one session, the link's role, while the link and the grant live.
       const principal = await this.guests.authenticate(token);
@@ -122,13 +134,6 @@ export class AuthService {
       source: { kind: 'token', tokenId: found.token.id },
     };
   }
-}
-
-/** Embedded mode serves its login-free local user only to loopback Host names (no DNS rebinding). */
-function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return true;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  return LOOPBACK_HOSTS.has(name.toLowerCase());
 }
 
 export function bearerToken(header: string | string[] | undefined): string | undefined {
