@@ -97,7 +97,7 @@ describe('session sandbox: the yoke harness inside Omnibox, model traffic throug
       workspace,
       provider: { anthropicBaseUrl: model.anthropicBaseUrl, anthropicApiKey: 'sk-ant-REAL-SECRET-123' },
       mode: 'omnibox',
-      ca: CertificateAuthority.create(),
+      ca: await CertificateAuthority.create(),
       onDenied: (d) => denials.push(d),
     });
     expect(box.provider.anthropicBaseUrl).toContain(HOST_ALIAS);
@@ -146,7 +146,7 @@ describe('session sandbox: the yoke harness inside Omnibox, model traffic throug
       workspace,
       provider: { anthropicBaseUrl: model.anthropicBaseUrl, anthropicApiKey: 'sk-ant-REAL-CLAUDE-456' },
       mode: 'omnibox',
-      ca: CertificateAuthority.create(),
+      ca: await CertificateAuthority.create(),
       onDenied: (d) => denials.push(d),
     });
     model.requests.length = 0;

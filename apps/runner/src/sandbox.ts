@@ -259,7 +259,8 @@ export function runnerSandboxFactory(opts: {
   mode: SandboxMode;
   ca?: CertificateAuthority;
 }): SessionSandboxFactory {
-  let ca = opts.ca ?? null;
+  // One CA per runner process: concurrent first sessions share the one being created.
+  let ca: Promise<CertificateAuthority> | null = opts.ca ? Promise.resolve(opts.ca) : null;
   return async ({ spec, workspace, record }) => {
     if (opts.mode === 'none') {
       record({
@@ -271,13 +272,14 @@ export function runnerSandboxFactory(opts: {
       });
     }
     ca ??= CertificateAuthority.create({ commonName: 'Yoke runner egress CA' });
+    const authority = await ca;
     try {
       return await createSessionSandbox({
         spec,
         workspace,
         provider: opts.provider,
         mode: opts.mode,
-        ca,
+        ca: authority,
         onDenied: (d) =>
           record({
             type: 'notice',
@@ -300,7 +302,7 @@ export function runnerSandboxFactory(opts: {
         workspace,
         provider: opts.provider,
         mode: 'none',
-        ca,
+        ca: authority,
         onDenied: () => undefined,
       });
     }

@@ -78,8 +78,8 @@ function viaTunnel(
 }
 
 describe('EgressProxy (local servers only)', () => {
-  const upstreamCa = CertificateAuthority.create({ commonName: 'test upstream CA' });
-  const runnerCa = CertificateAuthority.create();
+  let upstreamCa: CertificateAuthority;
+  let runnerCa: CertificateAuthority;
   const seen: Seen[] = [];
   let dir: string;
   let httpPort: number;
@@ -97,14 +97,18 @@ describe('EgressProxy (local servers only)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'yoke-egress-'));
+    upstreamCa = await CertificateAuthority.create({ commonName: 'test upstream CA' });
+    runnerCa = await CertificateAuthority.create();
     plain = createHttpServer(record);
     httpPort = await listen(plain);
-    const leaf = upstreamCa.leafFor('api.allowed.test');
+    const leaf = await upstreamCa.leafFor('api.allowed.test');
     secure = createHttpsServer(
       {
         SNICallback: (name, cb) => {
-          const l = upstreamCa.leafFor(name);
-          cb(null, createSecureContext({ cert: l.cert, key: l.key }));
+          upstreamCa.leafFor(name).then(
+            (l) => cb(null, createSecureContext({ cert: l.cert, key: l.key })),
+            (e: Error) => cb(e),
+          );
         },
         cert: leaf.cert,
         key: leaf.key,

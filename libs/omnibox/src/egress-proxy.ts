@@ -100,7 +100,7 @@ export class EgressProxy {
   private readonly server: Server;
   private readonly intercepted: Server;
   private readonly targets = new WeakMap<Socket, { host: string; port: number; tls: boolean }>();
-  private readonly contexts = new Map<string, SecureContext>();
+  private readonly contexts = new Map<string, Promise<SecureContext>>();
   private socketPath: string | null = null;
   /** Every client connection (tunnels included, which the http server stops tracking), destroyed on close. */
   private readonly sockets = new Set<Socket>();
@@ -342,14 +342,14 @@ export class EgressProxy {
       return fail(verdict.code, verdict.reason);
     }
     let address: { host: string; port: number } | null = null;
-    if (!intercept) {
-      try {
-        address = await this.resolve(target.host, target.port);
-      } catch (e) {
-        if (e instanceof EgressRefusal) return fail(e.code, e.message);
-        client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n`);
-        return;
-      }
+    let secureContext: SecureContext | null = null;
+    try {
+      if (intercept) secureContext = await this.contextFor(target.host);
+      else address = await this.resolve(target.host, target.port);
+    } catch (e) {
+      if (e instanceof EgressRefusal) return fail(e.code, e.message);
+      client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n`);
+      return;
     }
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     // What the client sends first decides: plain http (undici tunnels even http:// through CONNECT) is served here,
@@ -366,7 +366,7 @@ export class EgressProxy {
       if (intercept) {
         const tlsSocket = new TLSSocket(client, {
           isServer: true,
-          secureContext: this.contextFor(target.host),
+          secureContext: secureContext!,
           ALPNProtocols: ['http/1.1'],
         });
         tlsSocket.on('error', () => tlsSocket.destroy());
@@ -397,12 +397,13 @@ export class EgressProxy {
     client.resume();
   }
 
-  private contextFor(host: string): SecureContext {
+  /** The leaf for an intercepted host, signed once per host (a failed signing is retried on the next tunnel). */
+  private contextFor(host: string): Promise<SecureContext> {
     let ctx = this.contexts.get(host);
     if (!ctx) {
-      const leaf = this.opts.ca!.leafFor(host);
-      ctx = createSecureContext({ cert: leaf.cert, key: leaf.key });
+      ctx = this.opts.ca!.leafFor(host).then((leaf) => createSecureContext({ cert: leaf.cert, key: leaf.key }));
       this.contexts.set(host, ctx);
+      ctx.catch(() => this.contexts.delete(host));
     }
     return ctx;
   }

@@ -1,144 +1,69 @@
+// @peculiar/x509 registers its algorithms through tsyringe, which needs the Reflect metadata API before it loads.
+import 'reflect-metadata';
 import {
-  createHash,
-  createPrivateKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
+  AuthorityKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  type Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  Name,
+  SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
   X509Certificate,
-} from 'node:crypto';
+  X509CertificateGenerator,
+} from '@peculiar/x509';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 
 /**
- * A per-runner certificate authority for TLS interception, built on node:crypto alone: ECDSA P-256 keys, and the
- * few DER structures an X.509 v3 certificate needs written by hand (no native deps, no forge).
+ * A per-runner certificate authority for TLS interception: ECDSA P-256 keys held as node:crypto key objects,
+ * certificates encoded and signed by @peculiar/x509 over Node's WebCrypto.
  */
 
-// ---- DER -------------------------------------------------------------------------------------------------------
-
-function len(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-export const der = {
-  tlv: (tag: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([tag]), len(body.length), body]),
-  seq: (...items: Buffer[]): Buffer => der.tlv(0x30, Buffer.concat(items)),
-  set: (...items: Buffer[]): Buffer => der.tlv(0x31, Buffer.concat(items)),
-  int: (value: Buffer | number): Buffer => {
-    let b = typeof value === 'number' ? Buffer.from([value]) : value;
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0 && (b[i + 1] & 0x80) === 0) i++;
-    b = b.subarray(i);
-    if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
-    return der.tlv(0x02, b);
-  },
-  bool: (v: boolean): Buffer => der.tlv(0x01, Buffer.from([v ? 0xff : 0])),
-  oid: (dotted: string): Buffer => {
-    const [a, b, ...rest] = dotted.split('.').map(Number);
-    const out = [40 * a + b];
-    for (const n of rest) {
-      const chunk = [n & 0x7f];
-      for (let v = Math.floor(n / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift(0x80 | (v & 0x7f));
-      out.push(...chunk);
-    }
-    return der.tlv(0x06, Buffer.from(out));
-  },
-  utf8: (s: string): Buffer => der.tlv(0x0c, Buffer.from(s, 'utf8')),
-  octets: (b: Buffer): Buffer => der.tlv(0x04, b),
-  bits: (b: Buffer, unused = 0): Buffer => der.tlv(0x03, Buffer.concat([Buffer.from([unused]), b])),
-  time: (d: Date): Buffer => {
-    const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z'; // YYYYMMDDHHMMSSZ
-    return d.getUTCFullYear() < 2050 ? der.tlv(0x17, Buffer.from(iso.slice(2))) : der.tlv(0x18, Buffer.from(iso));
-  },
-  explicit: (n: number, body: Buffer): Buffer => der.tlv(0xa0 | n, body),
-};
-
-const OID = {
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectAltName: '2.5.29.17',
-  subjectKeyId: '2.5.29.14',
-  authorityKeyId: '2.5.29.35',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-};
-
-const name = (cn: string): Buffer =>
-  der.seq(
-    der.set(der.seq(der.oid(OID.organization), der.utf8('Yoke Omnibox'))),
-    der.set(der.seq(der.oid(OID.commonName), der.utf8(cn))),
-  );
-const ext = (oid: string, critical: boolean, value: Buffer): Buffer =>
-  der.seq(der.oid(oid), ...(critical ? [der.bool(true)] : []), der.octets(value));
-const keyId = (spki: Buffer): Buffer => createHash('sha1').update(spki).digest();
-
-/** keyUsage bits: digitalSignature (0), keyCertSign (5), cRLSign (6). */
-function keyUsage(bits: number[]): Buffer {
-  let byte = 0;
-  for (const bit of bits) byte |= 0x80 >> bit;
-  let unused = 0;
-  while (unused < 7 && ((byte >> unused) & 1) === 0) unused++;
-  return der.bits(Buffer.from([byte]), unused);
-}
-
-interface CertSpec {
-  subject: string;
-  subjectKey: KeyObject;
-  issuer: string;
-  issuerKey: KeyObject;
-  issuerSpki: Buffer;
-  isCa: boolean;
-  hosts?: string[];
-  days: number;
-}
-
-function certificate(spec: CertSpec): string {
-  const spki = spec.subjectKey.export({ type: 'spki', format: 'der' });
-  const serial = randomBytes(16);
-  serial[0] &= 0x7f;
-  const now = Date.now();
-  const algorithm = der.seq(der.oid(OID.ecdsaWithSha256));
-  const extensions = [
-    ext(OID.basicConstraints, true, spec.isCa ? der.seq(der.bool(true), der.int(0)) : der.seq()),
-    ext(OID.keyUsage, true, keyUsage(spec.isCa ? [0, 5, 6] : [0])),
-    ext(OID.subjectKeyId, false, der.octets(keyId(spki))),
-    ext(OID.authorityKeyId, false, der.seq(der.tlv(0x80, keyId(spec.issuerSpki)))),
-  ];
-  if (!spec.isCa) {
-    extensions.push(ext(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth))));
-    const names = (spec.hosts ?? []).map((h) =>
-      isIP(h) === 4
-        ? der.tlv(0x87, Buffer.from(h.split('.').map(Number)))
-        : der.tlv(0x82, Buffer.from(h.toLowerCase(), 'ascii')),
-    );
-    extensions.push(ext(OID.subjectAltName, false, der.seq(...names)));
-  }
-  const tbs = der.seq(
-    der.explicit(0, der.int(2)),
-    der.int(serial),
-    algorithm,
-    name(spec.issuer),
-    der.seq(der.time(new Date(now - 3600_000)), der.time(new Date(now + spec.days * 86400_000))),
-    name(spec.subject),
-    spki,
-    der.explicit(3, der.seq(...extensions)),
-  );
-  const signature = sign('sha256', tbs, { key: spec.issuerKey, dsaEncoding: 'der' });
-  const body = der.seq(tbs, algorithm, der.bits(signature));
-  return `-----BEGIN CERTIFICATE-----\n${body.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`.replace(
-    /\n\n/g,
-    '\n',
-  );
-}
+const crypto = webcrypto;
+type CryptoKey = webcrypto.CryptoKey;
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' };
+const HOUR_MS = 3600_000;
+const DAY_MS = 86400_000;
 
 const ecKey = (): { privateKey: KeyObject; publicKey: KeyObject } =>
   generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const spkiOf = (key: KeyObject): Buffer => key.export({ type: 'spki', format: 'der' });
+const pkcs8Pem = (key: KeyObject): string => key.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+const distinguishedName = (cn: string): Name =>
+  new Name([{ O: [{ utf8String: 'Yoke Omnibox' }] }, { CN: [{ utf8String: cn }] }]);
+
+interface CertSpec {
+  subject: Name;
+  subjectSpki: Buffer;
+  issuer: Name;
+  signingKey: CryptoKey;
+  days: number;
+  extensions: Extension[];
+}
+
+async function issue(spec: CertSpec): Promise<X509Certificate> {
+  const now = Date.now();
+  return X509CertificateGenerator.create(
+    {
+      subject: spec.subject,
+      issuer: spec.issuer,
+      publicKey: spec.subjectSpki,
+      signingKey: spec.signingKey,
+      signingAlgorithm: SIGNING,
+      notBefore: new Date(now - HOUR_MS),
+      notAfter: new Date(now + spec.days * DAY_MS),
+      extensions: [await SubjectKeyIdentifierExtension.create(spec.subjectSpki, false, crypto), ...spec.extensions],
+    },
+    crypto,
+  );
+}
+
+const toPem = (cert: X509Certificate): string => `${cert.toString('pem')}\n`;
 
 export interface LeafCertificate {
   cert: string;
@@ -148,32 +73,49 @@ export interface LeafCertificate {
 /** The runner's CA: its certificate goes into every sandbox's trust store; leaf certificates are cached per host. */
 export class CertificateAuthority {
   private readonly leafKey = ecKey();
-  private readonly leaves = new Map<string, { leaf: LeafCertificate; expires: number }>();
-  private readonly spki: Buffer;
+  private readonly leaves = new Map<string, { leaf: Promise<LeafCertificate>; expires: number }>();
+  private readonly cert: X509Certificate;
+  private signer: Promise<CryptoKey> | null = null;
 
   private constructor(
     readonly certPem: string,
     private readonly key: KeyObject,
     private readonly leafDays: number,
   ) {
-    this.spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+    this.cert = new X509Certificate(certPem);
+    const details = key.asymmetricKeyDetails;
+    if (key.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
+      throw new Error('the CA key must be an ECDSA P-256 private key');
+    }
+    if (!spkiOf(createPublicKey(key)).equals(Buffer.from(this.cert.publicKey.rawData))) {
+      throw new Error('the CA key does not match the CA certificate');
+    }
   }
 
   /** A fresh CA (ECDSA P-256), valid `days` (default 365). */
-  static create(opts: { commonName?: string; days?: number; leafDays?: number } = {}): CertificateAuthority {
+  static async create(
+    opts: { commonName?: string; days?: number; leafDays?: number } = {},
+  ): Promise<CertificateAuthority> {
     const { privateKey, publicKey } = ecKey();
-    const cn = opts.commonName ?? 'Yoke Omnibox egress CA';
-    const spki = publicKey.export({ type: 'spki', format: 'der' });
-    const cert = certificate({
-      subject: cn,
-      subjectKey: publicKey,
-      issuer: cn,
-      issuerKey: privateKey,
-      issuerSpki: spki,
-      isCa: true,
+    const name = distinguishedName(opts.commonName ?? 'Yoke Omnibox egress CA');
+    const spki = spkiOf(publicKey);
+    const ski = await SubjectKeyIdentifierExtension.create(spki, false, crypto);
+    const cert = await issue({
+      subject: name,
+      subjectSpki: spki,
+      issuer: name,
+      signingKey: await importSigningKey(privateKey),
       days: opts.days ?? 365,
+      extensions: [
+        new BasicConstraintsExtension(true, 0, true),
+        new KeyUsagesExtension(
+          KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
+          true,
+        ),
+        new AuthorityKeyIdentifierExtension(ski.keyId),
+      ],
     });
-    return new CertificateAuthority(cert, privateKey, opts.leafDays ?? 30);
+    return new CertificateAuthority(toPem(cert), privateKey, opts.leafDays ?? 30);
   }
 
   /** Loads a CA kept by the runner (PEM certificate and PKCS#8 key). */
@@ -182,29 +124,54 @@ export class CertificateAuthority {
   }
 
   get keyPem(): string {
-    return this.key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    return pkcs8Pem(this.key);
   }
 
-  /** A certificate for `host` (DNS name or IPv4) signed by this CA; cached until a day before it expires. */
-  leafFor(host: string): LeafCertificate {
+  /** A certificate for `host` (DNS name or IP) signed by this CA; cached until a day before it expires. */
+  leafFor(host: string): Promise<LeafCertificate> {
     const cached = this.leaves.get(host);
     if (cached && cached.expires > Date.now()) return cached.leaf;
-    const cert = certificate({
-      subject: host,
-      subjectKey: this.leafKey.publicKey,
-      issuer:
-        new X509Certificate(this.certPem).subject
-          .split('\n')
-          .find((l) => l.startsWith('CN='))
-          ?.slice(3) ?? '',
-      issuerKey: this.key,
-      issuerSpki: this.spki,
-      isCa: false,
-      hosts: [host],
-      days: this.leafDays,
+    const leaf = this.issueLeaf(host);
+    this.leaves.set(host, { leaf, expires: Date.now() + (this.leafDays - 1) * DAY_MS });
+    leaf.catch(() => {
+      if (this.leaves.get(host)?.leaf === leaf) this.leaves.delete(host);
     });
-    const leaf = { cert, key: this.leafKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-    this.leaves.set(host, { leaf, expires: Date.now() + (this.leafDays - 1) * 86400_000 });
     return leaf;
   }
+
+  private async issueLeaf(host: string): Promise<LeafCertificate> {
+    const cert = await issue({
+      subject: distinguishedName(host),
+      subjectSpki: spkiOf(this.leafKey.publicKey),
+      issuer: this.cert.subjectName,
+      signingKey: await this.signingKey(),
+      days: this.leafDays,
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+        await this.authorityKeyId(),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
+        new SubjectAlternativeNameExtension([
+          isIP(host) ? { type: 'ip', value: host } : { type: 'dns', value: host.toLowerCase() },
+        ]),
+      ],
+    });
+    return { cert: toPem(cert), key: pkcs8Pem(this.leafKey.privateKey) };
+  }
+
+  /** The CA's own key identifier when its certificate carries one (a loaded CA keeps its own), else derived. */
+  private async authorityKeyId(): Promise<AuthorityKeyIdentifierExtension> {
+    const ski = this.cert.getExtension(SubjectKeyIdentifierExtension);
+    if (ski) return new AuthorityKeyIdentifierExtension(ski.keyId);
+    return AuthorityKeyIdentifierExtension.create(this.cert.publicKey, false, crypto);
+  }
+
+  private signingKey(): Promise<CryptoKey> {
+    this.signer ??= importSigningKey(this.key);
+    return this.signer;
+  }
+}
+
+function importSigningKey(key: KeyObject): Promise<CryptoKey> {
+  return crypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), EC_P256, false, ['sign']);
 }

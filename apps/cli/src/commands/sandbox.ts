@@ -103,7 +103,7 @@ export async function sandboxRunCommand(command: string[], o: SandboxRunOptions)
     if (value === undefined) throw new Error(`--env ${name}: not set in this environment`);
     env[name] = value;
   }
-  const ca = CertificateAuthority.create({ commonName: 'Yoke sandbox run CA' });
+  const ca = await CertificateAuthority.create({ commonName: 'Yoke sandbox run CA' });
   const proxy = new EgressProxy({
     allow: o.allow ?? [],
     ca,
