@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Item, RunnerView } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
+import { launchBrowser } from '../support/browser';
 import { expectEventually } from '../support/env';
 import { CLI_MAIN, freePort, Proc, runCli, tempDir } from '../support/processes';
 
@@ -12,8 +13,12 @@ describe('yoke start (embedded default)', () => {
   let start: Proc;
   let home: string;
   let url: string;
+  /** The link `yoke start` printed: the URL carrying the local credential once. */
+  let link: string;
+  let secret: string;
+  const runtimeDir = tempDir('yoke-run');
   const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
-    const e = { ...process.env, ...extra };
+    const e = { ...process.env, YOKE_RUNTIME_DIR: runtimeDir, ...extra };
     for (const k of ['DATABASE_URL', 'REDIS_URL', 'YOKE_TOKEN', 'YOKE_SERVER']) delete e[k];
     return e;
   };
@@ -29,7 +34,9 @@ describe('yoke start (embedded default)', () => {
       }),
     );
     const line = await start.waitForLine((l) => l.includes('Yoke is running at'), 90_000);
-    url = line.match(/(http:\/\/127\.0\.0\.1:\d+)/)![1];
+    link = line.match(/(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/)![1];
+    url = new URL(link).origin;
+    secret = new URL(link).searchParams.get('token')!;
     expect(url).toBe(`http://127.0.0.1:${port}`);
   });
 
@@ -38,9 +45,16 @@ describe('yoke start (embedded default)', () => {
     await model?.close();
   });
 
-  it('keeps its data under --home and announces itself to the CLI', () => {
+  it('keeps its data under --home, its local credential in a 0600 file, and announces itself to the CLI', () => {
     expect(existsSync(join(home, 'pgdata'))).toBe(true);
     expect(JSON.parse(readFileSync(join(home, 'server.json'), 'utf8'))).toMatchObject({ url });
+    expect(readFileSync(join(home, 'local-token'), 'utf8').trim()).toBe(secret);
+    expect(statSync(join(home, 'local-token')).mode & 0o777).toBe(0o600);
+  });
+
+  it('serves nobody without the credential, whatever the Host', async () => {
+    expect((await fetch(`${url}/api/v1/runners`)).status).toBe(401);
+    expect((await fetch(`http://localhost:${new URL(url).port}/api/v1/runners`)).status).toBe(401);
   });
 
   it('serves the web UI, health and metrics from the same port', async () => {
@@ -55,7 +69,8 @@ describe('yoke start (embedded default)', () => {
 
   it('has a local runner online and runs `yoke run` against it with no login', async () => {
     const runners = await expectEventually(async () => {
-      const r = (await (await fetch(`${url}/api/v1/runners`)).json()) as RunnerView[];
+      const res = await fetch(`${url}/api/v1/runners`, { headers: { authorization: `Bearer ${secret}` } });
+      const r = (await res.json()) as RunnerView[];
       return r.some((x) => x.online) ? r : null;
     });
     expect(runners).toHaveLength(1);
@@ -70,7 +85,7 @@ describe('yoke start (embedded default)', () => {
     ]);
     const ws = tempDir('yoke-ws');
     writeFileSync(join(ws, 'agent.yaml'), 'name: notes\nprompt: Take notes.\nmodel: claude-sonnet-4-5\n');
-    // No --server and no token: the CLI finds the server through YOKE_HOME/server.json and needs no login.
+    // No --server and no token: the CLI finds the server and its local credential through YOKE_HOME; no login.
     const out = await runCli(
       ['run', join(ws, 'agent.yaml'), 'EMBEDDED please', '--json', '--workspace', ws],
       env({ YOKE_HOME: home }),
@@ -85,6 +100,40 @@ describe('yoke start (embedded default)', () => {
     expect(items.map((i) => i.type)).toContain('file_change');
     expect(items[items.length - 1].type).toBe('turn_completed');
     expect(readFileSync(join(ws, 'note.md'), 'utf8')).toBe('# hi\n');
+  });
+
+  it('lets the same OS user attach from any directory and any home, with no extra step', async () => {
+    const r = await fetch(`${url}/api/v1/sessions`, { headers: { authorization: `Bearer ${secret}` } });
+    const sessionId = ((await r.json()) as { sessions: { id: string }[] }).sessions[0].id;
+    // Another home (no server.json there): the per-user index of local servers leads to the credential.
+    const elsewhere = env({ YOKE_HOME: tempDir('yoke-other-home') });
+    const attached = await runCli(['attach', sessionId, '--json', '--server', url], elsewhere, 60_000, (out) =>
+      out.includes('"turn_completed"'),
+    );
+    expect(attached.stdout).toContain('"turn_completed"');
+    const opened = await runCli(['open'], elsewhere, 30_000);
+    expect([opened.code, opened.stdout.trim()]).toEqual([0, link]);
+    // Without the credential (another OS user's view: no index, no home), the same server says what is missing.
+    const stranger = await runCli(
+      ['attach', sessionId, '--json', '--server', url],
+      env({ YOKE_HOME: tempDir('yoke-stranger'), YOKE_RUNTIME_DIR: tempDir('yoke-stranger-run') }),
+      60_000,
+    );
+    expect(stranger.code).not.toBe(0);
+    expect(stranger.stderr).toContain('local credential');
+  });
+
+  it('opens the web UI at the printed link, signed in as the local user', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(link);
+      expect(page.url()).toBe(`${url}/`);
+      await page.getByTestId('session-row').first().waitFor();
+      expect(await page.getByText('local credential').count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('reports the server metrics it counted', async () => {

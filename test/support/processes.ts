@@ -80,6 +80,8 @@ export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 120_000,
+  /** Stops the command (SIGTERM) once its output satisfies this: for commands that follow a session forever. */
+  until?: (stdout: string) => boolean,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI_MAIN, ...args], {
     env: { ...process.env, ...env },
@@ -87,7 +89,10 @@ export async function runCli(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (until?.(stdout)) child.kill('SIGTERM');
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
