@@ -18,7 +18,7 @@ describe('yoke start (embedded default)', () => {
   let secret: string;
   const runtimeDir = tempDir('yoke-run');
   const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
-    const e = { ...process.env, YOKE_RUNTIME_DIR: runtimeDir, ...extra };
+    const e: NodeJS.ProcessEnv = { ...process.env, YOKE_RUNTIME_DIR: runtimeDir, ...extra };
     for (const k of ['DATABASE_URL', 'REDIS_URL', 'YOKE_TOKEN', 'YOKE_SERVER']) delete e[k];
     return e;
   };

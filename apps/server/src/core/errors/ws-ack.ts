@@ -1,12 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { AppError, type ErrorBody } from '@yoke/protocol';
 import { randomUUID } from 'node:crypto';
+import { toOutageError } from './outage';
 
 const logger = new Logger('socket');
 
 /** The one mapping from errors to socket acks: `{ ok: false, error }`. */
 export function toAckError(err: unknown): { ok: false; error: ErrorBody } {
   if (err instanceof AppError) return { ok: false, error: err.toBody() };
+  const outage = toOutageError(err);
+  if (outage) {
+    logger.warn({ err, details: outage.details }, 'socket handler failed: dependency down');
+    return { ok: false, error: outage.toBody() };
+  }
   const correlationId = randomUUID();
   logger.error({ err, correlationId }, 'socket handler failed');
   return { ok: false, error: { code: 'internal', message: 'internal error', correlationId } };
