@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CSRF_HEADER, NS_RUNNER, NS_WEB, PROTOCOL_VERSION, type OrgRole, SESSION_COOKIE } from '@yoke/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { EventEntry, RouteEntry } from '../apps/server/src/modules/auth/route-table';
 import { hasRole } from '../apps/server/src/modules/auth/roles';
 import type { MatrixApp, MatrixCaller } from './support/matrix-app';
+import { type MatrixChild, startMatrixApp } from './support/matrix-child';
 
 /**
  * The authorization matrix: every REST route and every socket event the app serves (read from Nest's metadata, so
@@ -25,33 +23,7 @@ const CALLERS: Caller[] = ['anonymous', 'other-org', 'guest', 'auditor', 'member
 const DENIALS = new Set(['auth.unauthenticated', 'auth.forbidden', 'auth.invalid_token', 'auth.csrf_failed']);
 const GLOBAL_PREFIX = 'api/v1';
 
-type Child = { app: MatrixApp; close(): Promise<void> };
-
-/** Starts the API with its seeded callers in a child process; resolves with what it printed. */
-async function startMatrixApp(args: string[] = []): Promise<Child> {
-  const root = join(__dirname, '..');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['-r', join(root, 'test/support/register.js'), join(root, 'test/support/matrix-app.ts'), ...args],
-    { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'silent' } },
-  );
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    void exited.then((code) => reject(new Error(`the matrix app exited (${code}):\n${stderr}`)));
-  });
-  return {
-    app: JSON.parse(line) as MatrixApp,
-    async close() {
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+type Child = MatrixChild;
 
 let child: Child;
 let t: { url: string };

@@ -5,8 +5,8 @@
  * `--unruled` also mounts a controller whose route declares no @Allow rule, to show that the matrix catches it.
  */
 import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Get, Module, type Type } from '@nestjs/common';
+import { MetadataScanner, ModulesContainer, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { OrgRole } from '@yoke/protocol';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ import { hashSecret, newSecret } from '../../apps/server/src/core/tokens';
 import { AuthService } from '../../apps/server/src/modules/auth/auth.service';
 import { routeTable, withoutRule } from '../../apps/server/src/modules/auth/route-table';
 import { SecretBox } from '../../apps/server/src/modules/auth/secret-box';
+import { ZodPipe } from '../../apps/server/src/core/zod-body.pipe';
+import { z } from 'zod';
 import { createTestDatabase } from './env';
 
 export type MatrixCaller = 'anonymous' | OrgRole | 'other-org' | 'guest';
@@ -35,7 +37,17 @@ export type MatrixApp = {
   socketRunnerCredential: string;
   /** The org A owner's browser session: the signed session cookie value and its CSRF token. */
   ownerCookie: { value: string; csrf: string };
+  /** The app's own database (the fuzzer counts rows in it). */
+  databaseUrl: string;
+  /** What each handler (RouteEntry.handler) validates, for the fuzzer: see handlerInputs. */
+  inputs: Record<string, HandlerInputs>;
 };
+
+/**
+ * A handler's validated inputs: the JSON Schema (input side) of the protocol schema its body and query pipes parse
+ * with, and the names of query fields it reads raw.
+ */
+export type HandlerInputs = { body?: object; query?: object; queryFields: string[] };
 
 @Controller('matrix-unruled')
 class UnruledController {
@@ -139,6 +151,7 @@ async function main() {
     data: { orgId: a.id, email: 'new@a.example', role: 'member', expiresAt: new Date(Date.now() + 3600_000) },
   });
   const table = routeTable(app, { prefix: GLOBAL_PREFIX, unprefixed: UNPREFIXED });
+  const inputs = handlerInputs(app);
   const out: MatrixApp = {
     url: `http://127.0.0.1:${port}`,
     table,
@@ -155,6 +168,8 @@ async function main() {
     runnerCredential,
     socketRunnerCredential,
     ownerCookie,
+    databaseUrl: db.url,
+    inputs,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   const stop = async () => {
@@ -165,6 +180,42 @@ async function main() {
   process.stdin.on('end', () => void stop());
   process.stdin.on('close', () => void stop());
   process.stdin.resume();
+}
+
+// Nest's own metadata key and parameter kinds (@nestjs/common ROUTE_ARGS_METADATA, RouteParamtypes).
+const ROUTE_ARGS = '__routeArguments__';
+const BODY = 3;
+const QUERY = 4;
+
+/** Reads every controller method's @Body/@Query parameters from Nest's metadata (keyed like RouteEntry.handler). */
+function handlerInputs(app: NestExpressApplication): Record<string, HandlerInputs> {
+  const scanner = new MetadataScanner();
+  const out: Record<string, HandlerInputs> = {};
+  const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  for (const mod of app.get(ModulesContainer).values()) {
+    for (const wrapper of mod.controllers.values()) {
+      const type = wrapper.metatype as Type | null;
+      if (!type) continue;
+      for (const name of scanner.getAllMethodNames(type.prototype as object)) {
+        const args = (Reflect.getMetadata(ROUTE_ARGS, type, name) ?? {}) as Record<
+          string,
+          { data?: unknown; pipes?: unknown[] }
+        >;
+        const entry: HandlerInputs = { queryFields: [] };
+        for (const [key, arg] of Object.entries(args)) {
+          const kind = Number(key.split(':')[0]);
+          if (kind !== BODY && kind !== QUERY) continue;
+          const pipe = arg.pipes?.find((p): p is ZodPipe<z.ZodType> => p instanceof ZodPipe);
+          const schema = pipe && (pipe as unknown as { schema: z.ZodType }).schema;
+          if (kind === BODY && schema) entry.body = jsonSchema(schema);
+          if (kind === QUERY && schema) entry.query = jsonSchema(schema);
+          if (kind === QUERY && !schema && typeof arg.data === 'string') entry.queryFields.push(arg.data);
+        }
+        out[`${type.name}.${name}`] = entry;
+      }
+    }
+  }
+  return out;
 }
 
 main().catch((err: unknown) => {

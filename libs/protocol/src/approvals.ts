@@ -19,6 +19,9 @@ export const Approval = z.strictObject({
 });
 export type Approval = z.infer<typeof Approval>;
 
+/** An approval's id within its session (the runner's `approvalId`), as a path parameter names it. */
+export const ApprovalId = z.string().min(1).max(200);
+
 export const DecideApprovalBody = z.strictObject({ decision: z.enum(['approve', 'deny']) });
 export type DecideApprovalBody = z.infer<typeof DecideApprovalBody>;
 

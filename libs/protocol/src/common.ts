@@ -11,7 +11,9 @@ export const MAX_BATCH_ITEMS = 500;
 export const MAX_TEXT_CHARS = 256 * 1024;
 
 export const Uuid = z.uuid();
-export const Seq = z.number().int().positive();
+/** The largest seq (and item position): seqs are stored in Postgres `integer` columns. */
+export const MAX_SEQ = 2_147_483_647;
+export const Seq = z.number().int().positive().max(MAX_SEQ);
 export const IsoDate = z.iso.datetime({ offset: true });
 
 export const BoundedText = z.string().max(MAX_TEXT_CHARS);

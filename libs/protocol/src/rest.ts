@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate, Uuid } from './common';
+import { IsoDate, MAX_SEQ, Uuid } from './common';
 import { HarnessName } from './agent';
 import { ContentPart, type Item, type PartialItem } from './items';
 import { Session, SessionStatus } from './session';
@@ -50,7 +50,7 @@ export const SessionPage = z.strictObject({ sessions: z.array(Session), nextCurs
 export type SessionPage = z.infer<typeof SessionPage>;
 
 export const ItemsQuery = z.strictObject({
-  afterSeq: z.coerce.number().int().nonnegative().default(0),
+  afterSeq: z.coerce.number().int().nonnegative().max(MAX_SEQ).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
 });
 export type ItemsQuery = z.infer<typeof ItemsQuery>;

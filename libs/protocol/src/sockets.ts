@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Ack } from './errors';
-import { Uuid } from './common';
+import { MAX_SEQ, Uuid } from './common';
 import { Delta, type Item, type PartialItem } from './items';
 import { type InboxEntry, type Session } from './session';
 import type { Approval } from './approvals';
@@ -54,7 +54,9 @@ export type DeltaEvent = z.infer<typeof DeltaEvent>;
 
 export const RunnerHello = z.strictObject({
   /** Sessions this runner holds, with the last seq it has sent (acked or not). */
-  sessions: z.array(z.strictObject({ sessionId: Uuid, lastSeq: z.number().int().nonnegative() })).max(10_000),
+  sessions: z
+    .array(z.strictObject({ sessionId: Uuid, lastSeq: z.number().int().nonnegative().max(MAX_SEQ) }))
+    .max(10_000),
 });
 export type RunnerHello = z.infer<typeof RunnerHello>;
 export type HelloAck = Ack<{ runnerId: string; sessions: { sessionId: string; persistedSeq: number }[] }>;
@@ -98,7 +100,10 @@ export interface ServerToRunnerEvents {
 
 export const WebHandshakeAuth = z.strictObject({ token: z.string().min(1).max(500).optional() });
 
-export const JoinSession = z.strictObject({ sessionId: Uuid, afterSeq: z.number().int().nonnegative().default(0) });
+export const JoinSession = z.strictObject({
+  sessionId: Uuid,
+  afterSeq: z.number().int().nonnegative().max(MAX_SEQ).default(0),
+});
 export type JoinSession = z.input<typeof JoinSession>;
 export type JoinAck = Ack<{ session: Session; items: Item[]; partials: PartialItem[]; hasMore: boolean }>;
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { AppError, DecideApprovalBody } from '@yoke/protocol';
+import { AppError, ApprovalId, DecideApprovalBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../auth/access';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
@@ -31,7 +31,7 @@ export class ApprovalsController {
   decide(
     @CurrentPrincipal() p: Principal,
     @Param('id', SessionId) id: string,
-    @Param('approvalId') approvalId: string,
+    @Param('approvalId', new ZodPipe(ApprovalId)) approvalId: string,
     @Body(new ZodPipe(DecideApprovalBody)) body: DecideApprovalBody,
   ) {
     return this.approvals.decide(p, id, approvalId, body);

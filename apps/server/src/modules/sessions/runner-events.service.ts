@@ -49,8 +49,9 @@ export class RunnerEventsService {
 
   async items(runner: RunnerIdentity, payload: unknown) {
     const started = process.hrtime.bigint();
+    // Items are content: a NUL an agent or a command printed is kept (as U+FFFD), not a reason to refuse the batch.
+    const batch = parseOr(ItemsBatch, payload, 'event.invalid', 'replace') as ItemsBatch;
     assertSize(payload);
-    const batch = parseOr(ItemsBatch, payload, 'event.invalid') as ItemsBatch;
     if (batch.items.length > MAX_BATCH_ITEMS) {
       throw new AppError('event.too_large', `at most ${MAX_BATCH_ITEMS} items per batch`);
     }
@@ -88,7 +89,7 @@ export class RunnerEventsService {
    * known on this replica. Delta text is bounded by its schema; the frame by socket.io's maxHttpBufferSize.
    */
   delta(runner: RunnerIdentity, payload: unknown): void | Promise<void> {
-    const event = parseOr(DeltaEvent, payload, 'event.invalid');
+    const event = parseOr(DeltaEvent, payload, 'event.invalid', 'replace');
     if (this.owners.get(event.sessionId) === runner.runnerId) return this.relay(event);
     return this.authorize(runner, event.sessionId).then(() => this.relay(event));
   }
