@@ -9,11 +9,13 @@ export type OrgRole = z.infer<typeof OrgRole>;
 export const TokenScope = z.enum(['write', 'read']);
 export type TokenScope = z.infer<typeof TokenScope>;
 
-const Slug = z
+/** An org's slug: what sign-in links and the org picker name an org by. */
+export const OrgSlug = z
   .string()
   .min(2)
   .max(63)
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and dashes');
+const Slug = OrgSlug;
 const Email = z.email().max(320);
 const Domain = z
   .string()

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { apiTokenRoom, AppError, CSRF_COOKIE, SESSION_COOKIE, webSessionRoom } from '@yoke/protocol';
+import { apiTokenRoom, AppError, CSRF_COOKIE, OrgSlug, SESSION_COOKIE, webSessionRoom } from '@yoke/protocol';
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import { createHash } from 'node:crypto';
@@ -50,8 +50,9 @@ export class OidcService {
   async start(orgSlug: string | undefined, returnTo: string | undefined, origin: string, req: Request) {
     if (!this.box.isConfigured) throw new AppError('auth.sso_not_configured', 'sign-in needs YOKE_SECRET_KEY');
     if (!orgSlug) throw new AppError('request.invalid', 'say which org to sign in to: ?org=<slug>');
-    const org = await this.orgs.findOrgBySlug(orgSlug);
-    if (!org) throw new AppError('org.not_found', `there is no org "${orgSlug}"`);
+    // A name that cannot be a slug names no org (and never reaches the database).
+    const org = OrgSlug.safeParse(orgSlug).success ? await this.orgs.findOrgBySlug(orgSlug) : null;
+    if (!org) throw new AppError('org.not_found', `there is no org "${orgSlug.slice(0, 63)}"`);
     const sso = await this.orgs.findSso(org.id);
     if (!sso) throw new AppError('auth.sso_not_configured', `the org "${orgSlug}" has no single sign-on configured`);
     const oidc = await this.discover(sso);
