@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import {
+  checkWorkspacePath,
   type Delta,
   type HelloAck,
   type InboxAck,
@@ -24,6 +26,7 @@ import {
   type PermissionHook,
   type ProviderEnv,
 } from '@yoke/harness';
+import { checkWorkspace, type WorkspaceContext } from '@yoke/omnibox';
 import { loadIdentity, type RunnerIdentityFile } from './identity';
 import { Outbox } from './outbox';
 import { SessionSupervisor, type SupervisorDeps, type TurnResult } from './session-supervisor';
@@ -35,8 +38,13 @@ export interface RunnerOptions {
   identity: RunnerIdentityFile;
   log: Logger;
   provider?: ProviderEnv;
-  /** Let sessions name any absolute workspace path (a local runner acting in the user's own directories). */
+  /**
+   * Let sessions name their workspace (a local runner acting in the user's own directories); each one must still
+   * pass `checkWorkspace`. Without it, a session that names one is refused (never moved to another directory).
+   */
   allowAnyWorkspace?: boolean;
+  /** The home directory `checkWorkspace` protects (default: this user's). */
+  userHome?: string;
   adapterFor?: (harness: string) => HarnessAdapter;
   permission?: PermissionHook;
   heartbeatMs?: number;
@@ -97,6 +105,7 @@ export class Runner {
           if (this.childWaiters.has(childId)) this.sessions.get(childId)?.cancelTurn(actor);
         }
       },
+      checkWorkspace: (workspace) => this.workspaceRefusal(workspace),
     };
     mkdirSync(this.sessionsDir, { recursive: true });
     this.resumeSessions();
@@ -163,7 +172,7 @@ export class Runner {
       // A handshake refused by the server is not retried by socket.io itself: retry here, with backoff.
       if (!this.socket.active) this.retryConnect();
     });
-    serveWorkspaceFiles(this.socket, (id) => this.sessions.get(id)?.state.workspace ?? null);
+    serveWorkspaceFiles(this.socket, (id) => this.sessions.get(id)?.workspace ?? null);
     this.socket.on('session.input', (raw, ack) => {
       const reply = this.onInput(raw);
       if (typeof ack === 'function') ack(reply);
@@ -252,12 +261,22 @@ export class Runner {
         const dir = join(this.sessionsDir, entry.sessionId);
         // A child (a delegation) works in its parent's workspace; the server assigns it to the parent's runner.
         const parent = entry.input.spec.parentId ? this.sessions.get(entry.input.spec.parentId) : undefined;
-        const workspace = parent?.state.workspace ?? this.workspaceFor(entry.input.spec.workspace, entry.sessionId);
+        const placed = parent?.workspace
+          ? { ok: true as const, path: parent.workspace }
+          : this.workspaceFor(entry.input.spec.workspace, entry.sessionId);
         // A fork: the server holds items 1..baseSeq already; this session's own items follow them.
         if (entry.input.spec.baseSeq) Outbox.startAfter(dir, entry.input.spec.baseSeq);
-        sup = SessionSupervisor.create(entry.input.spec, workspace, { ...this.deps, dir });
+        // A refused workspace still makes a session (its items say why), but one that never starts a harness.
+        sup = placed.ok
+          ? SessionSupervisor.create(entry.input.spec, placed.path, { ...this.deps, dir })
+          : SessionSupervisor.createRefused(entry.input.spec, placed.refusal, { ...this.deps, dir });
         this.sessions.set(entry.sessionId, sup);
-        this.log.info({ sessionId: entry.sessionId, harness: entry.input.spec.harness, workspace }, 'session started');
+        if (placed.ok) {
+          const { harness } = entry.input.spec;
+          this.log.info({ sessionId: entry.sessionId, harness, workspace: placed.path }, 'session started');
+        } else {
+          this.log.warn({ sessionId: entry.sessionId, refusal: placed.refusal }, 'workspace refused');
+        }
       }
       return { ok: true, applied: sup.apply(entry) };
     } catch (err) {
@@ -297,11 +316,43 @@ export class Runner {
       : { ok: false, sessionId: childId, error: result.error };
   }
 
-  private workspaceFor(requested: string | null, sessionId: string): string {
-    if (requested && this.opts.allowAnyWorkspace && isAbsolute(requested)) return resolve(requested);
+  /** The rules `checkWorkspace` applies; this runner's own `workspaces/<id>` directories are not requested ones. */
+  private workspaceRefusal(workspace: string): string | null {
+    const own = join(this.opts.home, 'workspaces');
+    if (dirname(workspace) === own || dirname(workspace) === realOrSelf(own)) return null;
+    const check = checkWorkspace(workspace, this.workspaceContext());
+    return check.ok ? null : check.refusal.message;
+  }
+
+  private workspaceContext(): WorkspaceContext {
+    return { home: this.opts.userHome ?? homedir(), runnerHome: this.opts.home, uid: process.getuid?.() ?? 0 };
+  }
+
+  /**
+   * Where a new session works: the directory it asked for when that passes `checkWorkspace` (resolved to its real
+   * path), else a refusal saying why; without a request, a fresh directory of the runner's own.
+   */
+  private workspaceFor(
+    requested: string | null,
+    sessionId: string,
+  ): { ok: true; path: string } | { ok: false; refusal: string } {
+    if (requested) {
+      if (!this.opts.allowAnyWorkspace) {
+        const lexical = checkWorkspacePath(requested);
+        const shown = lexical.ok ? lexical.path : requested;
+        return {
+          ok: false,
+          refusal:
+            `workspace ${shown} was not used: this runner only works in directories of its own ` +
+            '(start it with --allow-any-workspace to let sessions name one, or omit the workspace)',
+        };
+      }
+      const check = checkWorkspace(requested, this.workspaceContext());
+      return check.ok ? check : { ok: false, refusal: check.refusal.message };
+    }
     const dir = join(this.opts.home, 'workspaces', sessionId);
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-    return dir;
+    return { ok: true, path: dir };
   }
 
   /** Sends a session's pending items in order, one batch in flight at a time, until the outbox is empty. */
@@ -346,4 +397,12 @@ export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ProviderE
     openaiBaseUrl: env.OPENAI_BASE_URL,
     openaiApiKey: env.OPENAI_API_KEY,
   };
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

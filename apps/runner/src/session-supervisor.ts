@@ -54,7 +54,15 @@ export interface SupervisorDeps {
   onTurnEnd?: (sessionId: string, result: TurnResult) => void;
   /** The session's running turn was cancelled or stopped (by `actor`, or by a policy). */
   onCancel?: (sessionId: string, actor: Actor | undefined) => void;
+  /**
+   * Why the workspace may not be used (null: it may), asked again before each harness start: the directory may have
+   * changed since the session was created, or the session may predate the rules.
+   */
+  checkWorkspace?: (workspace: string) => string | null;
 }
+
+/** The stored state, plus why the session's requested workspace was refused (then no harness ever starts). */
+type SupervisedState = SessionState & { workspaceRefused?: string };
 
 /** How a turn ended: its final answer (the last agent message), or why it failed. */
 export type TurnResult = { ok: true; text: string } | { ok: false; error: string };
@@ -118,7 +126,29 @@ export class SessionSupervisor {
 
   static create(spec: SessionStartSpec, workspace: string, deps: SupervisorDeps): SessionSupervisor {
     mkdirSync(workspace, { recursive: true });
-    const state: SessionState = { spec, workspace, applied: [], queued: [], openTurn: null };
+    return SessionSupervisor.init({ spec, workspace, applied: [], queued: [], openTurn: null }, deps);
+  }
+
+  /**
+   * A session whose requested workspace the runner refused: it exists (its inputs are acknowledged, its items say
+   * why) but never starts a harness, and no other directory stands in for the one it asked for.
+   */
+  static createRefused(spec: SessionStartSpec, refusal: string, deps: SupervisorDeps): SessionSupervisor {
+    const state: SupervisedState = {
+      spec,
+      workspace: spec.workspace ?? '',
+      workspaceRefused: refusal,
+      applied: [],
+      queued: [],
+      openTurn: null,
+    };
+    const sup = SessionSupervisor.init(state, deps);
+    sup.emit({ type: 'notice', level: 'error', text: `this session cannot run: ${refusal}` }, undefined, undefined);
+    return sup;
+  }
+
+  private static init(state: SupervisedState, deps: SupervisorDeps): SessionSupervisor {
+    const { spec } = state;
     const store = new SessionStateStore(deps.dir, state);
     store.update(() => undefined);
     const sup = new SessionSupervisor(spec.sessionId, store, deps);
@@ -176,6 +206,15 @@ export class SessionSupervisor {
 
   get state(): Readonly<SessionState> {
     return this.store.state;
+  }
+
+  /** The directory this session works in; null when its requested workspace was refused. */
+  get workspace(): string | null {
+    return this.refusal ? null : this.store.state.workspace;
+  }
+
+  private get refusal(): string | undefined {
+    return (this.store.state as SupervisedState).workspaceRefused;
   }
 
   /** Applies an input once. Returns false when this id was applied before (a redelivery). */
@@ -314,6 +353,9 @@ export class SessionSupervisor {
 
   private async ensureHarness(turnId: string, actor: Actor): Promise<HarnessSession> {
     if (this.harness) return this.harness;
+    if (this.refusal) throw new Error(this.refusal);
+    const refusal = this.deps.checkWorkspace?.(this.store.state.workspace);
+    if (refusal) throw new Error(refusal);
     const { spec, workspace } = this.store.state;
     const adapter = this.deps.adapterFor(spec.harness);
     const delegate = this.deps.delegate;

@@ -1,4 +1,11 @@
-import { buildBwrapArgs, type BwrapOptions, SHELL_RC_FILES } from './bwrap';
+import {
+  buildBwrapArgs,
+  type BwrapOptions,
+  CREDENTIAL_PATHS,
+  denyListFor,
+  type PathKind,
+  SHELL_RC_FILES,
+} from './bwrap';
 
 const base: BwrapOptions = {
   workspace: '/tmp/ws',
@@ -14,6 +21,7 @@ const base: BwrapOptions = {
     etc: ['/etc/ssl', '/etc/ld.so.cache'],
   },
   generatedEtc: { passwd: '/run/x/passwd', group: '/run/x/group', hosts: '/run/x/hosts' },
+  empty: { file: '/run/x/empty', dir: '/run/x/empty.d' },
   seccompFd: 3,
 };
 
@@ -76,8 +84,10 @@ describe('buildBwrapArgs', () => {
     expect(indexOf(withHome, '--ro-bind', '/srv/cfg/.claude.json', '/home/yoke/.claude.json')).toBeGreaterThan(home);
     expect(indexOf(withHome, '--bind', '/srv/cfg/sessions', '/home/yoke/.claude')).toBeGreaterThan(home);
     for (const rc of SHELL_RC_FILES) {
-      expect(indexOf(withHome, '--ro-bind', '/dev/null', `/home/yoke/${rc}`)).toBeGreaterThan(home);
+      expect(indexOf(withHome, '--ro-bind', '/run/x/empty', `/home/yoke/${rc}`)).toBeGreaterThan(home);
     }
+    // Binds are nodev: a /dev/null stand-in makes every login shell print "Permission denied" for its profile.
+    expect(withHome).not.toContain('/dev/null');
     expect(() => buildBwrapArgs({ ...base, homeBinds: [{ source: '/x', dest: '/etc/passwd' }] })).toThrow(
       /outside the home/,
     );
@@ -112,5 +122,105 @@ describe('buildBwrapArgs', () => {
     expect(() => buildBwrapArgs({ ...base, workspace: '/tmp/../etc' })).toThrow(/\.\./);
     expect(() => buildBwrapArgs({ ...base, env: { 'A=B': 'x' } })).toThrow(/invalid environment/);
     expect(() => buildBwrapArgs({ ...base, system: { ...base.system, etc: ['/root/.ssh'] } })).toThrow(/not an \/etc/);
+  });
+
+  it('covers hidden paths with the empty file or directory, after the workspace and its read-only overlays', () => {
+    const hiding = buildBwrapArgs({
+      ...base,
+      readOnlyOverlays: ['/tmp/ws/.git/config'],
+      hidden: [
+        { path: '/tmp/ws/.ssh', isDir: true },
+        { path: '/tmp/ws/.netrc', isDir: false },
+      ],
+    });
+    const overlay = indexOf(hiding, '--ro-bind', '/tmp/ws/.git/config', '/tmp/ws/.git/config');
+    expect(overlay).toBeGreaterThan(indexOf(hiding, '--bind', '/tmp/ws', '/tmp/ws'));
+    expect(indexOf(hiding, '--ro-bind', '/run/x/empty.d', '/tmp/ws/.ssh')).toBeGreaterThan(overlay);
+    expect(indexOf(hiding, '--ro-bind', '/run/x/empty', '/tmp/ws/.netrc')).toBeGreaterThan(overlay);
+  });
+
+  it('keeps code that lies inside the workspace read-only: re-bound after the workspace', () => {
+    const inside = buildBwrapArgs({ ...base, workspace: '/srv/src', binds: [{ source: '/srv/src/yoke' }] });
+    const last = inside.length - 3 - indexOf([...inside].reverse(), '/srv/src/yoke', '/srv/src/yoke', '--ro-bind');
+    expect(last).toBeGreaterThan(indexOf(inside, '--bind', '/srv/src', '/srv/src'));
+  });
+
+  it("refuses a workspace that would shadow the sandbox's own mounts", () => {
+    const support = [{ source: '/tmp/yoke-omnibox-1/abc', dest: '/run/yoke' }];
+    for (const workspace of [
+      '/',
+      '/run',
+      '/run/yoke',
+      '/run/yoke/x',
+      '/proc/1/root',
+      '/dev',
+      '/etc/ws',
+      '/home/yoke',
+      '/home/yoke/p',
+      '/home',
+      '/tmp',
+      '/var/tmp',
+      '/var',
+      '/usr',
+    ]) {
+      expect(() => buildBwrapArgs({ ...base, workspace, binds: support })).toThrow(/shadow/);
+    }
+    expect(() =>
+      buildBwrapArgs({ ...base, workspace: '/srv/ws', binds: [{ source: '/srv/s', dest: '/opt/s/in' }] }),
+    ).not.toThrow();
+    expect(() =>
+      buildBwrapArgs({ ...base, workspace: '/opt/s', binds: [{ source: '/srv/s', dest: '/opt/s/in' }] }),
+    ).toThrow(/shadow the sandbox's own \/opt\/s\/in/);
+    expect(() => buildBwrapArgs({ ...base, workspace: '/tmp/ws/x', home: '/tmp/ws' })).toThrow(/shadow/);
+    expect(() => buildBwrapArgs({ ...base, workspace: '/srv/w', binds: support })).not.toThrow();
+  });
+});
+
+describe('denyListFor', () => {
+  const tree =
+    (paths: Record<string, PathKind>) =>
+    (rel: string): PathKind =>
+      paths[rel] ?? null;
+
+  it('hides credentials and makes rc files and git hooks/config read-only in the workspace', () => {
+    const list = denyListFor(
+      '/w',
+      tree({
+        '.ssh': 'dir',
+        '.aws': 'dir',
+        '.netrc': 'file',
+        '.config/gh': 'dir',
+        '.bashrc': 'file',
+        '.profile': 'file',
+        '.git/hooks': 'dir',
+        '.git/config': 'file',
+      }),
+      ['.env', 'src'],
+      'workspace',
+    );
+    expect(list.hidden).toEqual([
+      { path: '/w/.ssh', isDir: true },
+      { path: '/w/.aws', isDir: true },
+      { path: '/w/.config/gh', isDir: true },
+      { path: '/w/.netrc', isDir: false },
+    ]);
+    expect(list.readOnly).toEqual(['/w/.bashrc', '/w/.profile', '/w/.git/hooks', '/w/.git/config']);
+  });
+
+  it('hides .env files of code dirs (not of the workspace), and nothing that is absent or a symlink', () => {
+    const list = denyListFor(
+      '/opt/yoke',
+      tree({ '.env': 'file', '.env.local': 'file', '.gnupg': 'dir' }),
+      ['.env', '.env.local', '.envrc', 'environment', 'dist'],
+      'code',
+    );
+    expect(list.hidden).toEqual([
+      { path: '/opt/yoke/.gnupg', isDir: true },
+      { path: '/opt/yoke/.env', isDir: false },
+      { path: '/opt/yoke/.env.local', isDir: false },
+    ]);
+    expect(list.readOnly).toEqual([]);
+    expect(denyListFor('/w', tree({}), [], 'workspace')).toEqual({ hidden: [], readOnly: [] });
+    expect(CREDENTIAL_PATHS).toEqual(expect.arrayContaining(['.ssh', '.aws', '.config/gh', '.gnupg', '.netrc']));
   });
 });

@@ -7,3 +7,4 @@ export * from './egress-proxy';
 export * from './egress-rules';
 export * from './tls-ca';
 export * from './seatbelt';
+export * from './workspace-rules';

@@ -212,4 +212,93 @@ describe('spawnSandboxed (real bwrap)', () => {
     expect(r.out.trim()).toBe('ECONNREFUSED');
     void request;
   });
+
+  describe('the mandatory deny list, whatever the workspace holds', () => {
+    const files = {
+      '.ssh/id_rsa': 'PRIVATE KEY\n',
+      '.aws/credentials': '[default]\naws_secret_access_key=abc\n',
+      '.bashrc': 'echo original\n',
+      '.git/config': '[core]\n\tbare = false\n',
+      '.git/hooks/pre-commit.sample': '#!/bin/sh\n',
+      '.env': 'TOKEN=workspace-own\n',
+    };
+    beforeEach(() => {
+      for (const [rel, content] of Object.entries(files)) {
+        mkdirSync(join(ws, rel, '..'), { recursive: true });
+        writeFileSync(join(ws, rel), content);
+      }
+    });
+
+    it('hides credentials and keeps rc files and git hooks/config read-only; ordinary files stay writable', async () => {
+      const script = [
+        'cat .ssh/id_rsa && echo READ-SSH',
+        'ls -A .ssh | grep . && echo LIST-SSH',
+        'cat .aws/credentials && echo READ-AWS',
+        'echo evil >> .bashrc && echo WROTE-BASHRC',
+        'echo "[core] hooksPath = /tmp" >> .git/config && echo WROTE-GITCONFIG',
+        'echo evil > .git/hooks/post-checkout && echo MADE-HOOK',
+        'rm -rf .ssh && echo REMOVED-SSH',
+        'mv .bashrc moved && echo MOVED-BASHRC',
+        'cat .env',
+        'echo fine > ordinary.txt && mkdir -p src && echo code > src/main.ts && echo WROTE-ORDINARY',
+      ].join('; ');
+      const r = await runSandboxed('/bin/sh', ['-c', `${script} 2>/dev/null`], { workspace: ws });
+      expect(r.out).not.toMatch(/PRIVATE KEY|READ-SSH|LIST-SSH|aws_secret|READ-AWS/);
+      expect(r.out).not.toMatch(/WROTE-BASHRC|WROTE-GITCONFIG|MADE-HOOK|REMOVED-SSH|MOVED-BASHRC/);
+      expect(r.out).toContain('TOKEN=workspace-own'); // the workspace's own .env is the project's
+      expect(r.out).toContain('WROTE-ORDINARY');
+      for (const [rel, content] of Object.entries(files)) expect(readFileSync(join(ws, rel), 'utf8')).toBe(content);
+      expect(existsSync(join(ws, '.git/hooks/post-checkout'))).toBe(false);
+      expect(readFileSync(join(ws, 'ordinary.txt'), 'utf8')).toBe('fine\n');
+      expect(readFileSync(join(ws, 'src/main.ts'), 'utf8')).toBe('code\n');
+    });
+
+    it('a repository without hooks gets no creatable .git/hooks either', async () => {
+      rmSync(join(ws, '.git/hooks'), { recursive: true });
+      const r = await runSandboxed(
+        '/bin/sh',
+        ['-c', 'mkdir -p .git/hooks 2>/dev/null; echo x > .git/hooks/pre-commit 2>/dev/null && echo MADE-HOOK; true'],
+        { workspace: ws },
+      );
+      expect(r.out).not.toContain('MADE-HOOK');
+      expect(existsSync(join(ws, '.git/hooks/pre-commit'))).toBe(false);
+    });
+
+    it('hides .env files and credentials at the top of the code dirs bound in', async () => {
+      const code = mkdtempSync(join(tmpdir(), 'yoke-code-'));
+      writeFileSync(join(code, '.env'), 'DATABASE_URL=postgres://secret\n');
+      writeFileSync(join(code, '.env.production'), 'KEY=secret\n');
+      writeFileSync(join(code, 'index.js'), 'module.exports = 1;\n');
+      mkdirSync(join(code, '.ssh'));
+      writeFileSync(join(code, '.ssh/id_ed25519'), 'PRIVATE\n');
+      try {
+        const r = await runSandboxed(
+          '/bin/sh',
+          ['-c', `cat ${code}/index.js; cat ${code}/.env ${code}/.env.production ${code}/.ssh/id_ed25519 2>/dev/null`],
+          { workspace: ws, binds: [{ source: code }] },
+        );
+        expect(r.out).toBe('module.exports = 1;\n');
+      } finally {
+        rmSync(code, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('a login shell reads its (empty, read-only) profile without complaint, in a tmpfs or a bound home', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'yoke-harness-'));
+    try {
+      for (const home of [undefined, { path: state, binds: [{ source: state, dest: state, readOnly: false }] }]) {
+        const r = await runSandboxed('/bin/bash', ['-lc', 'echo ran; echo hi > ~/.bash_profile'], {
+          workspace: ws,
+          home,
+        });
+        expect(r.out).toBe('ran\n');
+        // Read before each command without a word (binds are nodev: a /dev/null stand-in said "Permission denied").
+        expect(r.err).not.toMatch(/Permission denied/);
+        expect(r.err).toMatch(/\.bash_profile: Read-only file system/);
+      }
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,8 +1,18 @@
 import { type ChildProcess, spawn, type StdioNull, type StdioPipe } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { posix } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import type { Stream, Writable } from 'node:stream';
-import { buildBwrapArgs, type BwrapBind, DEFAULT_SANDBOX_HOME, DEFAULT_SANDBOX_UID } from './bwrap';
+import {
+  buildBwrapArgs,
+  type BwrapBind,
+  DEFAULT_SANDBOX_HOME,
+  DEFAULT_SANDBOX_UID,
+  denyListFor,
+  type HiddenPath,
+  type PathKind,
+} from './bwrap';
 import {
   caFiles,
   detectSystemLayout,
@@ -117,6 +127,54 @@ export function sandboxEnv(
   return { ...env, ...extra };
 }
 
+let placeholders: { file: string; dir: string } | null = null;
+
+/** An empty read-only file and directory (made once per process) that stand in for hidden and denied paths. */
+function emptyPlaceholders(): { file: string; dir: string } {
+  // Made again if something (a tmp cleaner) removed them: a missing bind source would fail every sandbox.
+  if (placeholders && pathKind(placeholders.file) === 'file' && pathKind(placeholders.dir) === 'dir')
+    return placeholders;
+  const root = mkdtempSync(join(tmpdir(), 'yoke-omnibox-empty-'));
+  const made = { file: join(root, 'empty'), dir: join(root, 'empty.d') };
+  writeFileSync(made.file, '', { mode: 0o444 });
+  mkdirSync(made.dir, { mode: 0o555 });
+  chmodSync(root, 0o755);
+  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  return (placeholders = made);
+}
+
+function pathKind(path: string): PathKind {
+  try {
+    const stat = lstatSync(path);
+    return stat.isSymbolicLink() ? null : stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other';
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The mandatory deny list over everything bound from the host: credentials hidden and, in the workspace, shell rc
+ * files and git hooks/config read-only, whatever the workspace is; `.env*` files of the code dirs hidden.
+ */
+function mandatoryDenyList(workspace: string, binds: BwrapBind[]): { hidden: HiddenPath[]; readOnly: string[] } {
+  const names = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const ws = denyListFor(workspace, (rel) => pathKind(posix.join(workspace, rel)), [], 'workspace');
+  const hidden = [...ws.hidden];
+  for (const b of binds) {
+    if (pathKind(b.source) !== 'dir') continue;
+    hidden.push(
+      ...denyListFor(b.dest ?? b.source, (rel) => pathKind(posix.join(b.source, rel)), names(b.source), 'code').hidden,
+    );
+  }
+  return { hidden, readOnly: ws.readOnly };
+}
+
 function stdioTriple(stdio: SpawnSandboxedOptions['stdio']): [SandboxStdio, SandboxStdio, SandboxStdio] {
   if (stdio === undefined) return ['pipe', 'pipe', 'pipe'];
   if (Array.isArray(stdio)) {
@@ -202,6 +260,7 @@ export function spawnSandboxed(command: string, args: string[], opts: SpawnSandb
     }
     inner = { command: process.execPath, args: [`${SANDBOX_SUPPORT_DIR}/bridge.js`, command, ...args] };
   }
+  const deny = mandatoryDenyList(opts.workspace, binds);
   const bwrapArgs = buildBwrapArgs({
     workspace: opts.workspace,
     command: inner.command,
@@ -212,7 +271,11 @@ export function spawnSandboxed(command: string, args: string[], opts: SpawnSandb
     home,
     homeBinds: opts.home?.binds,
     binds,
-    readOnlyOverlays: [...protectedWorkspacePaths(opts.workspace), ...(opts.readOnly ?? [])],
+    readOnlyOverlays: [
+      ...new Set([...protectedWorkspacePaths(opts.workspace), ...deny.readOnly, ...(opts.readOnly ?? [])]),
+    ],
+    hidden: deny.hidden,
+    empty: emptyPlaceholders(),
     seccompFd: SECCOMP_FD,
     uid,
     gid,

@@ -12,3 +12,4 @@ export * from './approvals';
 export * from './policies';
 export * from './collab';
 export * from './identity';
+export * from './workspace';

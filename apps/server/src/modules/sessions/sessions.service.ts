@@ -5,6 +5,7 @@ import {
   AgentSpec,
   AppError,
   type CancelBody,
+  checkWorkspacePath,
   type ContentPart,
   type CreateSessionBody,
   type InputAccepted,
@@ -65,6 +66,7 @@ export class SessionsService {
     const policies = await this.policySets.entriesFor(p.orgId, body.policiesYaml);
     const harness = body.harness ?? agent.harness;
     const model = body.model ?? agent.model ?? null;
+    const workspace = body.workspace === undefined ? null : allowedWorkspace(body.workspace);
     const runnerId = await this.runners.pick(p.orgId, body.runnerId);
     const actor = { id: p.userId, name: p.name };
     const { session, inbox } = await this.repo.create(
@@ -76,7 +78,7 @@ export class SessionsService {
         agent,
         harness,
         model,
-        workspace: body.workspace ?? null,
+        workspace,
         policies,
         idempotencyKey: body.idempotencyKey ?? null,
       },
@@ -90,7 +92,7 @@ export class SessionsService {
               agent: { ...agent, harness },
               harness,
               model,
-              workspace: body.workspace ?? null,
+              workspace,
               policies,
             },
           },
@@ -308,6 +310,17 @@ function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   } catch {
     throw new AppError('request.invalid', 'invalid cursor');
   }
+}
+
+/**
+ * What the server can tell of a requested workspace without the runner's filesystem (absolute, no `..`, not `/`, not a
+ * system directory); the runner checks the rest (home, ownership, symlinks) before any harness starts there.
+ */
+function allowedWorkspace(path: string): string {
+  const check = checkWorkspacePath(path);
+  if (check.ok) return check.path;
+  const { reason, hint } = check.refusal;
+  throw new AppError('workspace.refused', check.refusal.message, { reason, hint });
 }
 
 /** An agent's own policies must load: a broken one is refused at creation (at run time it would deny everything). */
