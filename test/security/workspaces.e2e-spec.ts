@@ -149,5 +149,14 @@ describe('workspaces that cannot hurt (embedded mode)', () => {
     expect([end.type, (end as { error?: string }).error]).toEqual(['turn_completed', undefined]);
     expect(existsSync(join(ws, MARKER))).toBe(true);
     expect(readFileSync(join(ws, '.bashrc'), 'utf8')).toBe('export PROJECT=1\n'); // read-only inside Omnibox
+
+    // A fork names its own workspace: the same rules, refused before anything is stored.
+    const count = async () => (await stack.api<{ sessions: unknown[] }>('GET', '/sessions?limit=100')).body.sessions;
+    const before = (await count()).length;
+    for (const path of ['/', '/etc', '/proc/self']) {
+      const fork = await stack.api<ErrorBody>('POST', `/sessions/${r.body.id}/fork`, { seq: 1, workspace: path });
+      expect([path, fork.status, fork.body.code]).toEqual([path, 422, 'workspace.refused']);
+    }
+    expect((await count()).length).toBe(before);
   });
 });

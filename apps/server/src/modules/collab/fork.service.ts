@@ -3,6 +3,7 @@ import { AppError, type ForkSessionBody, type PolicyEntryWire, type Session } fr
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../auth/principal';
 import { RunnersService } from '../runners/runners.service';
+import { requestedWorkspace } from '../sessions/requested-workspace';
 import { SessionsService } from '../sessions/sessions.service';
 import { CollabRepository } from './collab.repository';
 
@@ -31,7 +32,7 @@ export class ForkService {
     const harness = body.harness ?? parent.harness;
     const model = body.model ?? (body.harness ? null : parent.model);
     const runnerId = await this.runners.pick(p.orgId, body.runnerId);
-    const workspace = body.workspace ?? null;
+    const workspace = body.workspace === undefined ? null : requestedWorkspace(body.workspace);
     const row = await this.repo.createFork(parent, body.seq, {
       ownerId: p.userId,
       runnerId,

@@ -5,7 +5,6 @@ import {
   AgentSpec,
   AppError,
   type CancelBody,
-  checkWorkspacePath,
   type ContentPart,
   type CreateSessionBody,
   type InputAccepted,
@@ -31,6 +30,7 @@ import { InboxDispatcher } from './inbox.dispatcher';
 import { DeltaRelay } from './delta-relay';
 import { toItem, toSessionView } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
+import { requestedWorkspace } from './requested-workspace';
 
 const JOIN_PAGE = 1000;
 type JoinReply = { session: Session; items: Item[]; partials: PartialItem[]; hasMore: boolean };
@@ -66,7 +66,7 @@ export class SessionsService {
     const policies = await this.policySets.entriesFor(p.orgId, body.policiesYaml);
     const harness = body.harness ?? agent.harness;
     const model = body.model ?? agent.model ?? null;
-    const workspace = body.workspace === undefined ? null : allowedWorkspace(body.workspace);
+    const workspace = body.workspace === undefined ? null : requestedWorkspace(body.workspace);
     const runnerId = await this.runners.pick(p.orgId, body.runnerId);
     const actor = { id: p.userId, name: p.name };
     const { session, inbox } = await this.repo.create(
@@ -310,17 +310,6 @@ function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   } catch {
     throw new AppError('request.invalid', 'invalid cursor');
   }
-}
-
-/**
- * What the server can tell of a requested workspace without the runner's filesystem (absolute, no `..`, not `/`, not a
- * system directory); the runner checks the rest (home, ownership, symlinks) before any harness starts there.
- */
-function allowedWorkspace(path: string): string {
-  const check = checkWorkspacePath(path);
-  if (check.ok) return check.path;
-  const { reason, hint } = check.refusal;
-  throw new AppError('workspace.refused', check.refusal.message, { reason, hint });
 }
 
 /** An agent's own policies must load: a broken one is refused at creation (at run time it would deny everything). */
