@@ -18,6 +18,8 @@ export interface SessionState {
   /** The policy state (a fold over this session's policy_decision items) and the last seq folded into it. */
   policyState?: PolicyState;
   policySeq?: number;
+  /** Why the runner refused the requested workspace: then no harness ever starts, and no other directory stands in. */
+  workspaceRefused?: string;
 }
 
 const MAX_APPLIED = 10_000;

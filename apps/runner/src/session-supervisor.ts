@@ -61,9 +61,6 @@ export interface SupervisorDeps {
   checkWorkspace?: (workspace: string) => string | null;
 }
 
-/** The stored state, plus why the session's requested workspace was refused (then no harness ever starts). */
-type SupervisedState = SessionState & { workspaceRefused?: string };
-
 /** How a turn ended: its final answer (the last agent message), or why it failed. */
 export type TurnResult = { ok: true; text: string } | { ok: false; error: string };
 
@@ -134,7 +131,7 @@ export class SessionSupervisor {
    * why) but never starts a harness, and no other directory stands in for the one it asked for.
    */
   static createRefused(spec: SessionStartSpec, refusal: string, deps: SupervisorDeps): SessionSupervisor {
-    const state: SupervisedState = {
+    const state: SessionState = {
       spec,
       workspace: spec.workspace ?? '',
       workspaceRefused: refusal,
@@ -147,7 +144,7 @@ export class SessionSupervisor {
     return sup;
   }
 
-  private static init(state: SupervisedState, deps: SupervisorDeps): SessionSupervisor {
+  private static init(state: SessionState, deps: SupervisorDeps): SessionSupervisor {
     const { spec } = state;
     const store = new SessionStateStore(deps.dir, state);
     store.update(() => undefined);
@@ -214,7 +211,7 @@ export class SessionSupervisor {
   }
 
   private get refusal(): string | undefined {
-    return (this.store.state as SupervisedState).workspaceRefused;
+    return this.store.state.workspaceRefused;
   }
 
   /** Applies an input once. Returns false when this id was applied before (a redelivery). */
