@@ -5,7 +5,7 @@ import { io } from 'socket.io-client';
 import type { Browser } from 'playwright-core';
 import { API_PREFIX, NS_RUNNER, NS_WEB, type SessionPage } from '@yoke/protocol';
 import { launchBrowser } from '../support/browser';
-import { MODES } from '../support/env';
+import { expectEventually, MODES } from '../support/env';
 import { freePort, tempDir } from '../support/processes';
 import { type Stack, startStack } from '../support/stack';
 
@@ -218,6 +218,13 @@ describe('embedded mode: the local credential', () => {
       cookie: pair,
     });
     expect(write.status).toBe(403);
+  });
+
+  it('never writes the secret into its log, even when a client puts it in a query string', async () => {
+    await fetch(`${stack.url}${API_PREFIX}/sessions?token=${stack.token}`);
+    await fetch(`${stack.url}/session/?token=${stack.token}`, { redirect: 'manual' });
+    await expectEventually(() => stack.server.lines.some((l) => l.includes('/api/v1/sessions?token=')));
+    expect(stack.server.lines.join('\n')).not.toContain(stack.token);
   });
 
   it('answers only to loopback Host names (a DNS-rebound name gets nothing)', async () => {

@@ -29,6 +29,14 @@ export class CoreModule {
               return id;
             },
             autoLogging: { ignore: (req) => ['/health', '/ready', '/metrics'].includes(req.url ?? '') },
+            // The link `yoke start` prints carries the local credential once (`/?token=`): never into a log line.
+            serializers: {
+              req: (req: { url?: unknown; query?: Record<string, unknown> }) => {
+                if (typeof req.url === 'string') req.url = req.url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+                if (req.query && 'token' in req.query) req.query = { ...req.query, token: '[redacted]' };
+                return req;
+              },
+            },
           },
         }),
       ],
