@@ -7,7 +7,8 @@ import { PHASE_DEVELOPMENT_SERVER } from 'next/constants';
  * (out/session/index.html), which any static file server resolves without extra rules.
  *
  * `next dev` cannot serve a static export, so in development requests to the API and socket.io are
- * proxied to a running server (YOKE_DEV_SERVER, default http://127.0.0.1:7420). Build-time config only:
+ * proxied to a running server (YOKE_DEV_SERVER, default http://127.0.0.1:7420), which must list the dev origin in
+ * YOKE_ALLOWED_ORIGINS (e.g. http://localhost:3000): it refuses browser writes from any other origin. Build-time config only:
  * this file is the one place in apps/web that reads process.env.
  *
  * `@yoke/protocol` is compiled from its TypeScript source (tsconfig `paths`), not from its CommonJS dist: the
