@@ -64,8 +64,10 @@ describe('YAML alias bombs, oversized and too-deep YAML are a 422 everywhere YAM
       ['POST', '/sessions', { agentYaml: `${AGENT}x: ${deep(1_500)}` }, 'agent.invalid', /more than 64 levels/],
       ['PUT', '/policies', { yaml: deep(1_500) }, 'policy.invalid', /more than 64 levels/],
       ['POST', '/sessions', { agentYaml: AGENT, policiesYaml: deep(1_500) }, 'policy.invalid', /64 levels/],
-      // The API takes agent YAML up to 512 KiB; the parser only 256 KiB of it.
+      // Oversized YAML: the parser refuses it with a 422 that says so, in every place YAML is read.
       ['POST', '/sessions', { agentYaml: `${AGENT}#${'x'.repeat(300_000)}\n` }, 'agent.invalid', /too large/],
+      ['POST', '/sessions', { agentYaml: AGENT, policiesYaml: `#${'x'.repeat(300_000)}\n` }, 'policy.invalid', /large/],
+      ['PUT', '/policies', { yaml: `#${'x'.repeat(300_000)}\n` }, 'policy.invalid', /too large/],
     ];
     for (const [method, path, body, code, message] of cases) {
       const r = await stack.api<{ code: string; message: string }>(method, path, body);

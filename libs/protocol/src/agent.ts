@@ -42,6 +42,9 @@ export const SubAgentSpec = z.strictObject({
 });
 export type SubAgentSpec = z.infer<typeof SubAgentSpec>;
 
+/** The most agent YAML a session may be started with, in characters: the API and the parser hold the same limit. */
+export const MAX_AGENT_YAML = 256 * 1024;
+
 /** An agent, as written in YAML (DESIGN §5). Unknown fields are errors. */
 export const AgentSpec = z.strictObject({
   name: AgentName,

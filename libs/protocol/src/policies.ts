@@ -36,7 +36,8 @@ export const OrgPolicies = z.strictObject({
 export type OrgPolicies = z.infer<typeof OrgPolicies>;
 
 export const PutPoliciesBody = z.strictObject({
-  yaml: z.string().max(MAX_POLICY_YAML),
+  /** The parser refuses past MAX_POLICY_YAML with a 422 that says so; this bound only caps what crosses the wire. */
+  yaml: z.string().max(2 * MAX_POLICY_YAML),
   /** Optimistic concurrency: refuse the write when someone else changed the set since this version. */
   expectedVersion: z.number().int().nonnegative().optional(),
 });
@@ -44,7 +45,10 @@ export type PutPoliciesBody = z.infer<typeof PutPoliciesBody>;
 
 export const DryRunBody = z.strictObject({
   /** The policy set to try; default: the org's current one. */
-  yaml: z.string().max(MAX_POLICY_YAML).optional(),
+  yaml: z
+    .string()
+    .max(2 * MAX_POLICY_YAML)
+    .optional(),
   sessionIds: z.array(Uuid).min(1).max(100),
 });
 export type DryRunBody = z.infer<typeof DryRunBody>;

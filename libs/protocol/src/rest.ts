@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IsoDate, MAX_SEQ, Uuid } from './common';
-import { HarnessName } from './agent';
+import { HarnessName, MAX_AGENT_YAML } from './agent';
+import { MAX_POLICY_YAML } from './policies';
 import { ContentPart, type Item, type PartialItem } from './items';
 import { Session, SessionStatus } from './session';
 
@@ -10,11 +11,14 @@ export const API_PREFIX = '/api/v1';
 const IdempotencyKey = z.string().min(1).max(200);
 
 export const CreateSessionBody = z.strictObject({
-  /** The agent YAML text; validated by the server with the same rules as the CLI. */
+  /**
+   * The agent YAML text; validated by the server with the same rules as the CLI. The parser refuses past MAX_AGENT_YAML
+   * with a 422 that says so; this bound only caps what crosses the wire.
+   */
   agentYaml: z
     .string()
     .min(1)
-    .max(512 * 1024),
+    .max(2 * MAX_AGENT_YAML),
   agentFile: z.string().max(4096).optional(),
   harness: HarnessName.optional(),
   model: z.string().min(1).max(200).optional(),
@@ -30,7 +34,7 @@ export const CreateSessionBody = z.strictObject({
   policiesYaml: z
     .string()
     .min(1)
-    .max(256 * 1024)
+    .max(2 * MAX_POLICY_YAML)
     .optional(),
   idempotencyKey: IdempotencyKey.optional(),
 });
