@@ -8,6 +8,7 @@ import { enrol, loadIdentity, rotateCredential, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
 import { loginCommand, logoutCommand, tokensListCommand, tokensRevokeCommand, whoamiCommand } from './commands/login';
+import { openCommand } from './commands/open';
 import { approveCommand, policyApplyCommand, policyShowCommand, policyTestCommand } from './commands/policy';
 import { runCommand } from './commands/run';
 import { sandboxCheckCommand, sandboxRunCommand } from './commands/sandbox';
@@ -24,6 +25,14 @@ program
   .option('--port <port>', 'port to listen on', '7420')
   .option('--home <dir>', 'data directory (default ~/.yoke)')
   .action((o: { port?: string; home?: string }) => startCommand(o));
+
+program
+  .command('open')
+  .description('open the web UI of the local server `yoke start` runs, signed in (also prints its URL)')
+  .option('--server <url>', 'which local server (default: the one running)')
+  .action((o: { server?: string }) => {
+    process.exitCode = openCommand(o);
+  });
 
 program
   .command('server')

@@ -19,12 +19,25 @@ function storedLogin(home?: string): { server: string; token: string } | null {
   }
 }
 
-/** The server `yoke start` runs for this home (its server.json), if any. */
+/** The server `yoke start` runs for this home (its server.json), if any; a file left by a killed start is ignored. */
 function startedServer(home?: string): { url: string } | null {
   try {
-    return JSON.parse(readFileSync(join(yokeHome(home), 'server.json'), 'utf8')) as { url: string };
+    const found = JSON.parse(readFileSync(join(yokeHome(home), 'server.json'), 'utf8')) as {
+      url: string;
+      pid?: number;
+    };
+    return typeof found.pid !== 'number' || isAlive(found.pid) ? found : null;
   } catch {
     return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@yoke/omnibox';
 import { compilePolicies, effectiveEgress, type PolicyEntry, sandboxNoneAllowed } from '@yoke/policy';
 import type { ItemBody, SessionStartSpec } from '@yoke/protocol';
+import { reapedLauncher } from './orphan-reaper';
 
 /** Where a sandbox's harness finds a model server that listens on the runner host's own loopback. */
 export const HOST_ALIAS = 'host.yoke.internal';
@@ -152,7 +153,9 @@ function realOrNull(p: string): string | null {
  */
 export async function createSessionSandbox(input: SessionSandboxInput): Promise<SessionSandbox> {
   if (input.mode === 'none') {
-    return { launch: directLauncher, provider: input.provider, mode: 'none', allow: [], close: async () => undefined };
+    // Unsandboxed harnesses lead their own process groups: the reaper kills them if this process dies first.
+    const launch = reapedLauncher(directLauncher);
+    return { launch, provider: input.provider, mode: 'none', allow: [], close: async () => undefined };
   }
   await assertSandboxWorksOnce();
 

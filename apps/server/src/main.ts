@@ -10,20 +10,27 @@ import pino from 'pino';
 import { AppModule } from './app.module';
 import { setupApp } from './app.setup';
 import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
+import { ensureLocalSecret } from './core/config/local-secret';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { runMigrations } from './core/database/migrate';
+import { watchParentPipe } from './core/parent-liveness';
 import { JobRegistry } from './core/queue/job-registry';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // Embedded mode: the local user is whoever holds the secret in YOKE_HOME (0600), or the cookie set from its URL.
+  const config = loaded.embedded ? { ...loaded, localSecret: ensureLocalSecret(loaded.home) } : loaded;
   const log = pino({ level: config.logLevel, redact: REDACT_PATHS });
   if (config.embedded && !LOOPBACK.has(config.host)) {
     throw new Error(`embedded mode serves a single local user and listens on loopback only (HOST=${config.host})`);
   }
 
   let embedded: EmbeddedPostgres | null = null;
+  // `yoke start` ties this process to its own life: when it dies, so does the server, even while still booting.
+  let stop = async (): Promise<void> => embedded?.stop();
+  if (config.parentPipeFd !== null) watchParentPipe(config.parentPipeFd, () => stop(), { log });
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     embedded = await startEmbeddedPostgres(config.home);
@@ -55,12 +62,14 @@ async function main(): Promise<void> {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
   log.info({ url, mode: config.embedded ? 'embedded' : 'team', web: existsSync(webDir) }, 'yoke server listening');
 
-  const shutdown = async () => {
-    await app.close();
-    if (redis) await Promise.all([redis.client.quit(), redis.pub.quit(), redis.sub.quit()]).catch(() => undefined);
-    if (embedded) await embedded.stop();
-    process.exit(0);
-  };
+  let stopping: Promise<void> | null = null;
+  stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      if (redis) await Promise.all([redis.client.quit(), redis.pub.quit(), redis.sub.quit()]).catch(() => undefined);
+      if (embedded) await embedded.stop();
+    })());
+  const shutdown = () => stop().then(() => process.exit(0));
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
 }

@@ -1,11 +1,23 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { once } from 'node:events';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
+import { z } from 'zod';
 import type { Enrolment } from '@yoke/protocol';
 import { enrol, loadIdentity, Runner } from '@yoke/runner';
 import { ApiClient } from '../api-client';
+import { localCredential, registerLocalServer, unregisterLocalServer } from '../local-servers';
 import { yokeHome } from '../server-discovery';
 
 /** Where the server's entry point is: resolved as a file to run, never imported (the CLI does not link the server). */
@@ -13,9 +25,20 @@ export function serverEntry(file: 'main.js' | 'main.worker.js' = 'main.js'): str
   return join(dirname(require.resolve('@yoke/server/package.json')), 'dist', file);
 }
 
-/** Runs the server as a child process and resolves with its URL once it listens. */
+/** The fd of the liveness pipe in the server child (stdin, stdout, stderr, then this one). */
+const PARENT_PIPE_FD = 3;
+/** How long a stopping server may take before it is killed. */
+const SERVER_STOP_MS = 10_000;
+
+/**
+ * Runs the server as a child process and resolves with its URL once it listens. The child gets one end of a pipe this
+ * process never writes to: when this process dies, however it dies, the pipe closes and the server stops itself.
+ */
 export function spawnServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [serverEntry()], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [serverEntry()], {
+    env: { ...env, YOKE_PARENT_PIPE: String(PARENT_PIPE_FD) },
+    stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -31,46 +54,220 @@ export function spawnServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProce
   });
 }
 
+const LOCK_FILE = 'yoke.lock';
+
+const HomeLockSchema = z.object({
+  pid: z.number().int().positive(),
+  url: z.string(),
+  startedAt: z.string(),
+  /** Linux: the kernel's start time of `pid` (/proc/<pid>/stat), which tells the process apart from a later reuse. */
+  procStart: z.string().optional(),
+  serverPid: z.number().int().positive().optional(),
+});
+type HomeLockRecord = z.infer<typeof HomeLockSchema>;
+
+function readHomeLock(file: string): HomeLockRecord | null {
+  try {
+    return HomeLockSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+/** The kernel's start time of a process (field 22 of /proc/<pid>/stat), or null where there is no /proc. */
+function procStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the lock's holder still runs: its pid is alive and, where /proc tells, is the same process (its start time
+ * matches) running `yoke start` (its command line says so) — a pid reused by another program holds no home.
+ */
+function isHolderAlive(held: HomeLockRecord): boolean {
+  try {
+    process.kill(held.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!existsSync('/proc/self/cmdline')) return true; // no /proc here: trust the pid
+  const started = procStartTime(held.pid);
+  if (held.procStart && started !== held.procStart) return false;
+  try {
+    const argv = readFileSync(`/proc/${held.pid}/cmdline`, 'utf8').split('\0');
+    const script = resolve(realpathOrSelf(`/proc/${held.pid}/cwd`), argv[1] ?? '');
+    return (script === process.argv[1] || /yoke/i.test(argv.slice(0, 2).join(' '))) && argv.includes('start');
+  } catch {
+    return false; // it exited just now
+  }
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Writes `record` to `file` whole or not at all: a temp file, then link (exclusive) or rename (replace). */
+function writeAtomically(file: string, record: HomeLockRecord, exclusive: boolean): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  try {
+    if (exclusive) linkSync(tmp, file);
+    else renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * The lock of a `yoke start` on its home (`<home>/yoke.lock`: pid, URL, start time). One server per home: a second
+ * `yoke start` is refused with who holds it; a lock left by a process that is gone is taken over.
+ */
+class HomeLock {
+  private readonly file: string;
+  private record: HomeLockRecord;
+
+  private constructor(home: string, record: HomeLockRecord) {
+    this.file = join(home, LOCK_FILE);
+    this.record = record;
+  }
+
+  static acquire(home: string, url: string): HomeLock {
+    const lock = new HomeLock(home, {
+      pid: process.pid,
+      url,
+      startedAt: new Date().toISOString(),
+      procStart: procStartTime(process.pid) ?? undefined,
+    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeAtomically(lock.file, lock.record, true);
+        return lock;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
+      }
+      const held = readHomeLock(lock.file);
+      if (held && held.pid !== process.pid && isHolderAlive(held)) {
+        throw new Error(
+          `Yoke is already running for ${home} at ${held.url} (pid ${held.pid}); stop it first or use --home`,
+        );
+      }
+      process.stderr.write(
+        `yoke: taking over the stale lock ${lock.file}` +
+          `${held ? ` (pid ${held.pid}, started ${held.startedAt}, is no longer running)` : ''}\n`,
+      );
+      rmSync(lock.file, { force: true });
+    }
+  }
+
+  /** Records what is now known (the URL the server really listens on, its pid). */
+  update(patch: Partial<Pick<HomeLockRecord, 'url' | 'serverPid'>>): void {
+    this.record = { ...this.record, ...patch };
+    writeAtomically(this.file, this.record, false);
+  }
+
+  /** Removes the lock if it is still this process's. */
+  release(): void {
+    if (readHomeLock(this.file)?.pid === process.pid) rmSync(this.file, { force: true });
+  }
+}
+
 /**
  * `yoke start`: the embedded default. The server (embedded Postgres, in-process bus) runs as a child on loopback;
- * this process runs the local runner and supervises both.
+ * this process runs the local runner and supervises both. It holds its home's lock, tells the per-user index of local
+ * servers about itself, and takes its server down with it however it ends.
  */
 export async function startCommand(opts: { port?: string; home?: string }): Promise<void> {
-  const home = yokeHome(opts.home);
+  const home = resolve(yokeHome(opts.home));
+  const port = opts.port ?? process.env.PORT ?? '7420';
   mkdirSync(home, { recursive: true });
+  const lock = HomeLock.acquire(home, `http://127.0.0.1:${port}`);
+  let registered: string | null = null;
+  // Whatever ends this process normally (a stop, the server dying, a failed start) leaves nothing behind.
+  process.once('exit', () => {
+    rmSync(join(home, 'server.json'), { force: true });
+    if (registered) unregisterQuietly(registered);
+    lock.release();
+  });
+
   const { child, url } = await spawnServer({
     ...process.env,
     YOKE_EMBEDDED: '1',
     YOKE_HOME: home,
     HOST: '127.0.0.1',
-    PORT: opts.port ?? process.env.PORT ?? '7420',
+    PORT: port,
     YOKE_QUIET: '1',
   });
+  lock.update({ url, serverPid: child.pid });
+  const secret = localCredential(home);
   writeFileSync(join(home, 'server.json'), JSON.stringify({ url, pid: child.pid }));
   const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const runnerHome = join(home, 'runner');
-  let identity = loadIdentity(runnerHome);
-  if (!identity || identity.server !== url) {
-    const api = new ApiClient(url, undefined);
-    const { token } = await api.request<Enrolment>('POST', '/runners/enrolments', { name: 'local' });
-    identity = await enrol({ server: url, token, name: 'local', home: runnerHome });
+  try {
+    registerLocalServer({ url, pid: process.pid, home });
+    registered = url;
+  } catch (err) {
+    log.warn({ err }, 'not listed in the index of local servers: `yoke open` and the CLI will not find this one');
   }
-  const runner = new Runner({ home: runnerHome, identity, log, allowAnyWorkspace: true });
-  runner.start();
-  process.stdout.write(
-    `\nYoke is running at ${url}\n  yoke run agent.yaml "your prompt"   to start a session\n  Ctrl-C to stop\n\n`,
-  );
+
+  let runner: Runner | null = null;
+  let stopping = false;
   const stop = async () => {
-    await runner.stop();
+    stopping = true;
+    await runner?.stop();
     child.kill('SIGTERM');
-    rmSync(join(home, 'server.json'), { force: true });
+    const killer = setTimeout(() => child.kill('SIGKILL'), SERVER_STOP_MS);
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    clearTimeout(killer);
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(0)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
   child.once('exit', (code) => {
+    if (stopping) return;
     log.error({ code }, 'the server stopped');
-    void runner.stop().then(() => process.exit(code ?? 1));
+    void (runner?.stop() ?? Promise.resolve()).then(() => process.exit(code ?? 1));
   });
+
+  try {
+    runner = await startLocalRunner(join(home, 'runner'), url, secret, log);
+  } catch (err) {
+    stopping = true;
+    child.kill('SIGTERM'); // this process then ends with its server, the error reported
+    throw err;
+  }
+  process.stdout.write(
+    `\nYoke is running at ${secret ? `${url}/?token=${encodeURIComponent(secret)}` : url}\n` +
+      '  yoke run agent.yaml "your prompt"   to start a session\n' +
+      '  yoke open                           to open the web UI again\n' +
+      '  Ctrl-C to stop\n\n',
+  );
+}
+
+/** The local runner, in this process; enrolled with the server on first start (or when the server's URL changed). */
+async function startLocalRunner(home: string, url: string, secret: string | null, log: pino.Logger): Promise<Runner> {
+  let identity = loadIdentity(home);
+  if (!identity || identity.server !== url) {
+    const api = new ApiClient(url, secret ?? undefined);
+    const { token } = await api.request<Enrolment>('POST', '/runners/enrolments', { name: 'local' });
+    identity = await enrol({ server: url, token, name: 'local', home });
+  }
+  const runner = new Runner({ home, identity, log, allowAnyWorkspace: true });
+  runner.start();
+  return runner;
+}
+
+function unregisterQuietly(url: string): void {
+  try {
+    unregisterLocalServer(url);
+  } catch {
+    // the index directory became unusable: its entry dies with this pid anyway
+  }
 }
 
 /** `yoke server` / `yoke worker`: team mode in the foreground (DATABASE_URL and REDIS_URL from the environment). */

@@ -31,7 +31,28 @@ const EnvSchema = z.object({
   YOKE_SECRET_KEY: z.string().min(32).optional(),
   /** The URL users reach this deployment at (OIDC callback, device verification page). Default: the request's. */
   YOKE_PUBLIC_URL: z.string().url().optional(),
+  /**
+   * Other browser origins allowed to send writes and open sockets, comma-separated (`https://a.example,https://b.example`).
+   * The server's own origin and YOKE_PUBLIC_URL's are always allowed.
+   */
+  YOKE_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const out: string[] = [];
+      for (const part of (v ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const origin = originOf(part);
+        if (!origin) ctx.addIssue({ code: 'custom', message: `not an http(s) origin: ${part}` });
+        else out.push(origin);
+      }
+      return out;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Set by `yoke start`: the fd of a pipe from the parent; the server stops when it closes (the parent died). */
+  YOKE_PARENT_PIPE: z.coerce.number().int().min(3).max(1023).optional(),
 });
 
 export type AppConfig = {
@@ -50,6 +71,12 @@ export type AppConfig = {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   secretKey: string | null;
   publicUrl: string | null;
+  /** Browser origins besides the server's own that may write and open sockets (YOKE_PUBLIC_URL's included). */
+  allowedOrigins: string[];
+  /** Embedded mode: the local user's secret (from YOKE_HOME/local-token, set at boot); null in team mode. */
+  localSecret: string | null;
+  /** The fd of `yoke start`'s liveness pipe (YOKE_PARENT_PIPE), or null when no parent watches this server. */
+  parentPipeFd: number | null;
 };
 
 /** Secrets: the logger redacts these paths wherever they appear. */
@@ -60,6 +87,7 @@ export const REDACT_PATHS = [
   'redisUrl',
   'bootstrapToken',
   'secretKey',
+  'localSecret',
   'credential',
   'token',
 ];
@@ -89,7 +117,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     secretKey: e.YOKE_SECRET_KEY ?? null,
     publicUrl: e.YOKE_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    allowedOrigins: [...(e.YOKE_PUBLIC_URL ? [originOf(e.YOKE_PUBLIC_URL) as string] : []), ...e.YOKE_ALLOWED_ORIGINS],
+    localSecret: null,
+    parentPipeFd: e.YOKE_PARENT_PIPE ?? null,
   };
+}
+
+/** The origin (`scheme://host[:port]`, lower case, default port dropped) of an http(s) URL, or null. */
+export function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
