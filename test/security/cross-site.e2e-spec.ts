@@ -165,6 +165,12 @@ describe.each(MODES)('no foreign origin can drive or read Yoke (%s mode)', (mode
     );
   });
 
+  it('answers a request its HTTP parser refuses with a typed error too', async () => {
+    const res = await fetch(`${stack.url}${API_PREFIX}/sessions`, { headers: { 'x-padding': 'x'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(((await res.json()) as { code: string }).code).toBe('request.too_large');
+  });
+
   it('has no credential-free user: no token, a wrong token or a forged cookie is 401, on REST and socket', async () => {
     for (const token of [null, 'ykl_wrong', `${stack.token}x`]) {
       expect((await stack.api('GET', '/sessions', undefined, token)).status).toBe(401);

@@ -77,11 +77,6 @@ const TABLES = [
 const COUNT_SQL = `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM ${t})::int AS ${t}`).join(', ')}`;
 /** Replies whose refusals follow another standard than the typed error body (RFC 8628 §3.5 for the token poll). */
 const FOREIGN_ERROR_BODIES = new Set(['POST /api/v1/auth/device/token']);
-/**
- * Statuses Node's HTTP parser answers itself, before any app code runs, with an empty body: 431 for a request line
- * and headers past --max-http-header-size (16 KiB). Typing them needs a `clientError` handler on the server (main.ts).
- */
-const PARSER_STATUSES = new Set([431]);
 type Caller = 'owner' | 'admin' | 'member' | 'other-org';
 const caller: fc.Arbitrary<Caller> = fc.oneof(
   { weight: 6, arbitrary: fc.constant('owner' as const) },
@@ -541,13 +536,7 @@ describe('fuzzing', () => {
           );
           const what = `${key} as ${who}: ${route.method} ${preview(path + query, 200)} ${preview(body?.text, 200)}`;
           if (got.status >= 500) record(`${what} → ${got.status} ${preview(got.text, 200)}`);
-          if (
-            got.status >= 400 &&
-            got.status < 500 &&
-            !FOREIGN_ERROR_BODIES.has(key) &&
-            !PARSER_STATUSES.has(got.status) &&
-            !isTypedError(got.text)
-          )
+          if (got.status >= 400 && got.status < 500 && !FOREIGN_ERROR_BODIES.has(key) && !isTypedError(got.text))
             record(`${what} → ${got.status} untyped ${preview(got.text, 200)}`);
           if (got.status >= 400) {
             const diff = changed(before, await counts());

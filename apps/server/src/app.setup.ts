@@ -1,5 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Redis } from 'ioredis';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AppError } from '@yoke/protocol';
 import type { AppConfig } from './core/config/config';
 import { bodyEncodingErrors, localLink, requestGuards, verifyUtf8 } from './core/http/request-guards';
 import { YokeIoAdapter } from './core/realtime/io.adapter';
@@ -23,7 +26,26 @@ export function setupApp(
   app.useBodyParser('urlencoded', { limit: '16kb', extended: false, verify: verifyUtf8 } as { limit: string });
   app.use(bodyEncodingErrors);
   app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: UNPREFIXED });
+  // Requests Node's HTTP parser refuses (headers past 16 KiB, malformed request lines) get a typed body too.
+  (app.getHttpServer() as Server).on('clientError', answerParserError);
   app.useWebSocketAdapter(
     new YokeIoAdapter(app, config, redis ? { pub: redis.pub, sub: redis.sub, prefix: config.redisPrefix } : null),
+  );
+}
+
+function answerParserError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET' && !socket.readable)) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = JSON.stringify(
+    tooLarge
+      ? new AppError('request.too_large', 'the request line and headers are larger than 16 KiB').toBody()
+      : new AppError('request.invalid', 'malformed HTTP request').toBody(),
+  );
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
