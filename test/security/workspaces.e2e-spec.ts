@@ -55,6 +55,24 @@ describe('workspaces that cannot hurt (embedded mode)', () => {
           { text: 'probed' },
         ],
       },
+      {
+        match: 'LOOT',
+        steps: [
+          {
+            toolCalls: [
+              {
+                name: 'shell',
+                input: {
+                  command:
+                    'cat .ssh/id_rsa .aws/credentials .config/gh/hosts.yml; echo hook > .git/hooks/pre-commit; ' +
+                    'echo "[core] fsmonitor = evil" >> .git/config; echo alias >> .bashrc; echo ok > notes.txt',
+                },
+              },
+            ],
+          },
+          { text: 'looted' },
+        ],
+      },
     ]);
     stack = await startStack('embedded');
     await stack.startRunner({ env: { ANTHROPIC_BASE_URL: model.anthropicBaseUrl, ANTHROPIC_API_KEY: 'test-key' } });
@@ -149,6 +167,32 @@ describe('workspaces that cannot hurt (embedded mode)', () => {
     expect([end.type, (end as { error?: string }).error]).toEqual(['turn_completed', undefined]);
     expect(existsSync(join(ws, MARKER))).toBe(true);
     expect(readFileSync(join(ws, '.bashrc'), 'utf8')).toBe('export PROJECT=1\n'); // read-only inside Omnibox
+
+    // The mandatory deny list holds inside any workspace: credentials hidden, hooks, git config and rc files read-only.
+    const loot = tempDir('yoke-loot');
+    const secrets = {
+      '.ssh/id_rsa': 'SSH-SECRET-1',
+      '.aws/credentials': 'AWS-SECRET-2',
+      '.config/gh/hosts.yml': 'GH-3',
+    };
+    for (const [file, content] of Object.entries(secrets)) {
+      mkdirSync(dirname(join(loot, file)), { recursive: true });
+      writeFileSync(join(loot, file), content);
+    }
+    mkdirSync(join(loot, '.git/hooks'), { recursive: true });
+    writeFileSync(join(loot, '.git/config'), '[core]\n');
+    writeFileSync(join(loot, '.bashrc'), 'export A=1\n');
+    const looted = await stack.api<Session>('POST', '/sessions', { agentYaml: AGENT, prompt: 'LOOT', workspace: loot });
+    expect(looted.status).toBe(201);
+    expect((await terminalItem(looted.body.id)).type).toBe('turn_completed');
+    const seen = (await stack.api<{ items: Item[] }>('GET', `/sessions/${looted.body.id}/items?afterSeq=0`)).body.items;
+    const output = JSON.stringify(seen.filter((i) => i.type === 'command' || i.type === 'tool_result'));
+    expect(seen.some((i) => i.type === 'command' && JSON.stringify(i).includes('cat .ssh/id_rsa'))).toBe(true);
+    for (const content of Object.values(secrets)) expect(output).not.toContain(content);
+    expect(readFileSync(join(loot, 'notes.txt'), 'utf8')).toBe('ok\n');
+    expect(existsSync(join(loot, '.git/hooks/pre-commit'))).toBe(false);
+    expect(readFileSync(join(loot, '.git/config'), 'utf8')).toBe('[core]\n');
+    expect(readFileSync(join(loot, '.bashrc'), 'utf8')).toBe('export A=1\n');
 
     // A fork names its own workspace: the same rules, refused before anything is stored.
     const count = async () => (await stack.api<{ sessions: unknown[] }>('GET', '/sessions?limit=100')).body.sessions;
