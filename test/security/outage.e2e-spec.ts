@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AppError, HTTP_STATUS_BY_CODE } from '@yoke/protocol';
+import { awaitDependency, DEPENDENCY_WAIT_MS } from '../../apps/server/src/core/errors/outage';
 import { createTestDatabase, expectEventually, REDIS_URL } from '../support/env';
 import { type Stack, startStack } from '../support/stack';
 
 /**
  * A TCP proxy in front of the shared Postgres or Redis that a test can cut (stop listening, drop every connection:
- * what clients see when the service goes down) and restore, without touching the service itself.
+ * what clients see when the service goes down), black-hole (drop every connection, then accept new ones and never
+ * answer: a server that hangs, or a balancer in front of a dead one) and restore, without touching the service.
  */
 class CuttableProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private isBlackHole = false;
 
   private constructor(
     private readonly target: { host: string; port: number },
@@ -26,21 +32,40 @@ class CuttableProxy {
   async cut(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.isBlackHole = false;
+    this.dropAll();
     if (server) await new Promise((r) => server.close(r));
   }
 
+  async blackHole(): Promise<void> {
+    await this.restore();
+    this.isBlackHole = true;
+    this.dropAll();
+  }
+
   async restore(): Promise<void> {
+    if (this.isBlackHole) {
+      this.isBlackHole = false;
+      this.dropAll();
+    }
     if (!this.server) await this.listen(this.port);
+  }
+
+  private dropAll(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
   }
 
   private async listen(port: number): Promise<void> {
     const server = createServer((client) => {
+      this.sockets.add(client);
+      client.on('error', () => undefined);
+      client.on('close', () => this.sockets.delete(client));
+      if (this.isBlackHole) return;
       const upstream = connect(this.target.port, this.target.host);
+      this.sockets.add(upstream);
+      upstream.on('error', () => undefined);
       for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
         s.on('close', () => {
           this.sockets.delete(s);
           client.destroy();
@@ -91,6 +116,7 @@ describe('outages are a prompt 503 service.unavailable naming the dependency (te
   });
 
   const sessions = () => timed(`${stack.url}/api/v1/sessions`, stack.token);
+  const tokens = () => timed(`${stack.url}/api/v1/tokens`, stack.token);
   const ready = () => timed(`${stack.url}/ready`);
 
   it('starts ready', async () => {
@@ -166,5 +192,81 @@ describe('outages are a prompt 503 service.unavailable naming the dependency (te
       ok: false,
       error: { code: 'session.not_found' },
     });
+  });
+
+  it('Postgres black-holed (connections accepted, never answered): 503 naming postgres within 7 s, not a hang', async () => {
+    const web = stack.webSocket();
+    await expectEventually(() => web.connected);
+    await pg.blackHole();
+    for (const call of [sessions, tokens]) {
+      const r = await call();
+      expect(r.ms).toBeLessThan(7_000);
+      expect(r).toMatchObject({
+        status: 503,
+        retryAfter: '5',
+        body: { code: 'service.unavailable', details: { dependency: 'postgres' } },
+      });
+    }
+    const rr = await ready();
+    expect(rr.ms).toBeLessThan(2_000);
+    expect(rr).toMatchObject({ status: 503, body: { details: { dependency: 'postgres' } } });
+    const started = Date.now();
+    expect(await web.timeout(7_000).emitWithAck('session.join', { sessionId: randomUUID(), afterSeq: 0 })).toEqual({
+      ok: false,
+      error: {
+        code: 'service.unavailable',
+        message: 'the database is unavailable; retry shortly',
+        details: { dependency: 'postgres' },
+      },
+    });
+    expect(Date.now() - started).toBeLessThan(7_000);
+    // The database being away is no reason to close a socket that was let in.
+    expect(web.connected).toBe(true);
+
+    await pg.restore();
+    await expectEventually(async () => (await sessions()).status === 200);
+    expect((await tokens()).status).toBe(200);
+    expect(web.connected).toBe(true);
+  });
+
+  it('an enqueue while Redis is cut is a 503 naming redis within 4 s, and the job still lands once Redis is back', async () => {
+    // No route enqueues today (jobs come from runner disconnects): this drives the server's enqueue bound over the
+    // same kind of connection the server gives BullMQ (retrying forever) through the cut proxy.
+    const connection = new Redis(`redis://127.0.0.1:${redis.port}`, { maxRetriesPerRequest: null });
+    connection.on('error', () => undefined);
+    const prefix = `outage_${randomUUID()}`;
+    const queue = new Queue('yoke', { connection, prefix });
+    queue.on('error', () => undefined);
+    const direct = new Redis(REDIS_URL);
+    try {
+      await queue.waitUntilReady();
+      await redis.cut();
+      const started = Date.now();
+      const err = await awaitDependency('redis', queue.add('probe', {}, { jobId: 'probe-1' }), DEPENDENCY_WAIT_MS).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(err).toBeInstanceOf(AppError);
+      expect((err as AppError).toBody()).toEqual({
+        code: 'service.unavailable',
+        message: 'Redis is unavailable; retry shortly',
+        details: { dependency: 'redis' },
+      });
+      expect(HTTP_STATUS_BY_CODE[(err as AppError).code]).toBe(503);
+      expect(await direct.exists(`${prefix}:yoke:probe-1`)).toBe(0);
+
+      await redis.restore();
+      await expectEventually(async () => (await direct.exists(`${prefix}:yoke:probe-1`)) === 1);
+      // The caller's retry of the same job (deterministic id) adds nothing twice.
+      await awaitDependency('redis', queue.add('probe', {}, { jobId: 'probe-1' }), DEPENDENCY_WAIT_MS);
+      expect(await queue.getJobCounts('wait', 'delayed')).toMatchObject({ wait: 1 });
+    } finally {
+      await redis.restore();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      connection.disconnect();
+      direct.disconnect();
+    }
   });
 });

@@ -1,9 +1,10 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { AppError } from '@yoke/protocol';
+import { Queue } from 'bullmq';
 import { Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { PrismaClient } from '../../generated/prisma/client';
-import { outageOf, serviceUnavailable, toOutageError } from './outage';
+import { awaitDependency, outageOf, serviceUnavailable, toOutageError } from './outage';
 
 /** A loopback port that refuses connections: listened on once, then closed. */
 async function closedPort(): Promise<number> {
@@ -39,7 +40,21 @@ async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-function prismaAt(port: number, options: { connectionTimeoutMillis?: number } = {}): PrismaClient {
+/**
+ * A Postgres that lets clients in (authentication ok, ready for query) and then never answers: what a server that
+ * hangs, or a link that stops forwarding, looks like to a connection already open.
+ */
+function silentPostgres(socket: Socket): void {
+  socket.once('data', () => {
+    const authOk = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]);
+    const ready = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
+    socket.write(Buffer.concat([authOk, ready]));
+  });
+}
+
+type PgOptions = { connectionTimeoutMillis?: number; query_timeout?: number };
+
+function prismaAt(port: number, options: PgOptions = {}): PrismaClient {
   const connectionString = `postgresql://postgres@127.0.0.1:${port}/yoke`;
   return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 1, ...options }) });
 }
@@ -51,7 +66,7 @@ describe('outageOf: Postgres, through Prisma and its pg adapter', () => {
     await Promise.all(servers.map((s) => s.stop()));
     await Promise.all(clients.map((c) => c.$disconnect()));
   });
-  const client = (port: number, options?: { connectionTimeoutMillis?: number }) => {
+  const client = (port: number, options?: PgOptions) => {
     const c = prismaAt(port, options);
     clients.push(c);
     return c;
@@ -82,6 +97,38 @@ describe('outageOf: Postgres, through Prisma and its pg adapter', () => {
     const err = await rejectionOf(() => prisma.session.findMany());
     expect((err as Error).message).toMatch(/timeout/);
     expect(outageOf(err)).toBe('postgres');
+  });
+
+  it('recognises a server that stops answering an open connection (query timeout), for model and raw queries', async () => {
+    const server = await listen(silentPostgres);
+    servers.push(server);
+    const prisma = client((server.address() as { port: number }).port, { query_timeout: 200 });
+    const model = await rejectionOf(() => prisma.session.findMany());
+    const raw = await rejectionOf(() => prisma.$queryRaw`SELECT 1`);
+    expect((model as Error).message).toMatch(/Query read timeout/);
+    expect(outageOf(model)).toBe('postgres');
+    expect(outageOf(raw)).toBe('postgres');
+  });
+
+  it('recognises the same failures where Prisma passes them on bare: starting an interactive transaction', async () => {
+    const dropping = await listen((socket) => socket.destroy());
+    const silent = await listen(silentPostgres);
+    const unanswered = await listen(() => undefined);
+    servers.push(dropping, silent, unanswered);
+    const portOf = (s: Server) => (s.address() as { port: number }).port;
+    const errors = await Promise.all(
+      [
+        client(portOf(dropping)),
+        client(portOf(silent), { query_timeout: 200 }),
+        client(portOf(unanswered), { connectionTimeoutMillis: 200 }),
+      ].map((prisma) => rejectionOf(() => prisma.$transaction((tx) => tx.session.findMany()))),
+    );
+    expect(errors.map((e) => [(e as Error).message, (e as { clientVersion?: string }).clientVersion])).toEqual([
+      ['Connection terminated unexpectedly', undefined],
+      ['Query read timeout', undefined],
+      ['Connection terminated due to connection timeout', undefined],
+    ]);
+    expect(errors.map(outageOf)).toEqual(['postgres', 'postgres', 'postgres']);
   });
 
   it('leaves a query error that is not about the connection alone', async () => {
@@ -122,6 +169,32 @@ describe('outageOf: Redis, through ioredis', () => {
     expect(outageOf(err)).toBe('redis');
   });
 
+  it('bounds a BullMQ enqueue to a Redis that never answers: service.unavailable naming redis', async () => {
+    // A Redis that lets clients connect and never answers; the connection retries forever, as BullMQ needs.
+    const silent = await listen(() => undefined);
+    const r = new Redis((silent.address() as { port: number }).port, '127.0.0.1', {
+      maxRetriesPerRequest: null,
+      disconnectTimeout: 10,
+    });
+    r.on('error', () => undefined);
+    const queue = new Queue('outage-spec', { connection: r });
+    queue.on('error', () => undefined);
+    try {
+      const started = Date.now();
+      const err = await rejectionOf(() => awaitDependency('redis', queue.add('job', {}, { jobId: 'j1' }), 300));
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect((err as AppError).toBody()).toEqual(serviceUnavailable('redis').toBody());
+      expect(outageOf(err)).toBe('redis');
+    } finally {
+      r.disconnect();
+      await queue.close();
+      await silent.stop();
+    }
+    expect(await awaitDependency('redis', Promise.resolve(7), 300)).toBe(7);
+    const own = new ReplyError('ERR from the work itself');
+    expect(await rejectionOf(() => awaitDependency('redis', Promise.reject(own), 300))).toBe(own);
+  });
+
   it('leaves a reply error alone: Redis answered', () => {
     expect(outageOf(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBeNull();
   });
@@ -135,6 +208,8 @@ describe('outageOf: everything else', () => {
     expect(outageOf(new Error('job failed', { cause: down }))).toBe('postgres');
     expect(outageOf(new Error('boom'))).toBeNull();
     expect(outageOf(new AppError('session.not_found', 'no such session'))).toBeNull();
+    expect(outageOf(serviceUnavailable('redis'))).toBe('redis');
+    expect(outageOf(new Error('enqueue failed', { cause: serviceUnavailable('postgres') }))).toBe('postgres');
     expect(outageOf(null)).toBeNull();
     expect(outageOf('Connection is closed.')).toBeNull();
     const loop: { cause?: unknown } = new Error('loop');

@@ -6,6 +6,12 @@ export type Dependency = 'postgres' | 'redis';
 /** Seconds a client is told to wait (`Retry-After`) before trying again during an outage. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * How long a request waits on a client that retries through an outage (BullMQ's Redis connection must have
+ * `maxRetriesPerRequest: null`) before it answers `service.unavailable`; without a bound it would wait out the outage.
+ */
+export const DEPENDENCY_WAIT_MS = 3_000;
+
 const MESSAGES: Record<Dependency, string> = {
   postgres: 'the database is unavailable; retry shortly',
   redis: 'Redis is unavailable; retry shortly',
@@ -14,6 +20,24 @@ const MESSAGES: Record<Dependency, string> = {
 /** The typed error for an outage: `service.unavailable` (503), naming the dependency. */
 export function serviceUnavailable(dependency: Dependency, more: Record<string, unknown> = {}): AppError {
   return new AppError('service.unavailable', MESSAGES[dependency], { dependency, ...more });
+}
+
+/**
+ * What `work` gives, or `service.unavailable` naming `dependency` when it has not settled within `timeoutMs`: for
+ * clients that wait through an outage (BullMQ's Redis connection retries forever). The work is not cancelled; a
+ * late failure of it is dropped, since the caller was already answered.
+ */
+export async function awaitDependency<T>(dependency: Dependency, work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(serviceUnavailable(dependency)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
 }
 
 /** `err` as a `service.unavailable` error when it reports a lost connection to Postgres or Redis; otherwise null. */
@@ -31,12 +55,16 @@ const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 /** SQLSTATEs of a server that is gone, going or full: class 08 (connection), 57P01-57P03 (shutdown), 53300. */
 const SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
-/** What `pg` and its pool say when a connection breaks or never comes (Prisma passes these on as plain errors). */
+/**
+ * What `pg` and its pool say when a connection breaks, never comes or stops answering (`query_timeout`). Prisma
+ * passes these on as plain errors: with its version attached from a query, bare from a transaction's connection.
+ */
 const PG_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
+  'Query read timeout',
 ];
 /** What ioredis rejects commands with while disconnected (per its retry and offline-queue options). */
 const REDIS_MESSAGES = [
@@ -53,6 +81,7 @@ interface ErrorLike {
   clientVersion?: unknown;
   severity?: unknown;
   meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
+  details?: unknown;
   cause?: unknown;
 }
 
@@ -83,8 +112,17 @@ function classify(e: ErrorLike): Dependency | null {
     if (PG_MESSAGES.some((m) => message.includes(m))) return 'postgres';
     return null;
   }
+  // Already typed (an enqueue that timed out, a check that gave up): the dependency it names.
+  if (e.name === 'AppError' && code === 'service.unavailable') return dependencyIn(e.details);
   // A pg DatabaseError met outside Prisma carries the SQLSTATE and a severity.
   if (typeof e.severity === 'string' && SQLSTATE.test(code)) return 'postgres';
+  // pg's own words, bare (no other client of this process says them).
+  if (PG_MESSAGES.some((m) => message.startsWith(m))) return 'postgres';
   if (e.name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.some((m) => message.startsWith(m))) return 'redis';
   return null;
+}
+
+function dependencyIn(details: unknown): Dependency | null {
+  const named = (details as { dependency?: unknown } | null | undefined)?.dependency;
+  return named === 'postgres' || named === 'redis' ? named : null;
 }

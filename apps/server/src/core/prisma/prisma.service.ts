@@ -4,12 +4,37 @@ import { PrismaClient } from '../../generated/prisma/client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DATABASE_URL } from '../database/database-url';
 
+/**
+ * How long a query waits for a connection (a new one, or a turn at the pool) before it fails as a Postgres outage:
+ * a server that accepts TCP but never answers would otherwise hold every request forever.
+ */
+export const DB_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a query already sent waits for Postgres to answer before it fails as an outage. A backstop for a server
+ * that stopped answering, not a limit on real work: far above any query here (interactive transactions are already
+ * held to Prisma's 5 s). Client-side (pg's `query_timeout`): nothing is sent to the server, so a pooler that refuses
+ * unknown startup parameters is not affected, and migrations (their own `pg` client) are not either.
+ */
+export const DB_QUERY_TIMEOUT_MS = 15_000;
+
 /** The one Prisma client of the process. Only repositories inject it. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(DATABASE_URL) url: string, @Inject(APP_CONFIG) config: AppConfig) {
-    // Embedded PGlite serves one connection at a time.
-    super({ adapter: new PrismaPg({ connectionString: url, max: config.databaseUrl ? 10 : 1 }) });
+    super({
+      adapter: new PrismaPg(
+        config.databaseUrl
+          ? {
+              connectionString: url,
+              max: 10,
+              connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+              query_timeout: DB_QUERY_TIMEOUT_MS,
+            }
+          : // Embedded PGlite lives in this process and serves one connection at a time: a long wait for it is a
+            // queue, not an outage.
+            { connectionString: url, max: 1 },
+      ),
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type JobName, type JobPayload, JobPayloads } from '@yoke/protocol';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { awaitDependency, DEPENDENCY_WAIT_MS } from '../errors/outage';
 import type { JobRegistry } from './job-registry';
 
 export const QUEUE_NAME = 'yoke';
@@ -38,8 +39,18 @@ export class BullJobQueue extends JobQueue {
     });
   }
 
+  /**
+   * Adds the job, or rejects with `service.unavailable` (redis) when Redis has not taken it in DEPENDENCY_WAIT_MS. The
+   * command is not withdrawn: it stays in the client's offline queue and lands when Redis is back (while this
+   * process lives), and the deterministic job id makes a caller's retry of the same job a no-op.
+   */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions): Promise<void> {
-    await this.queue.add(name, JobPayloads[name].parse(payload), { jobId: opts.jobId, delay: opts.delayMs });
+    const data = JobPayloads[name].parse(payload);
+    await awaitDependency(
+      'redis',
+      this.queue.add(name, data, { jobId: opts.jobId, delay: opts.delayMs }),
+      DEPENDENCY_WAIT_MS,
+    );
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import {
+  AppError,
   apiTokenRoom,
   JoinSession,
   LeaveSession,
@@ -17,9 +18,10 @@ import {
   WebHandshakeAuth,
   webSessionRoom,
 } from '@yoke/protocol';
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
+import { outageOf } from '../../core/errors/outage';
 import { answer } from '../../core/errors/ws-ack';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
@@ -37,9 +39,14 @@ import { GuestAllowed } from '../access/guest-allowed';
 
 type WebSocket = Socket & { data: { principal: Principal } };
 
+/** Waits between attempts to re-check a new socket's credential while that check fails for want of a dependency. */
+const RECHECK_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000];
+
 /** The /web namespace: browsers and the CLI watch sessions; authenticated at the handshake like REST. */
 @WebSocketGateway({ namespace: NS_WEB })
 export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(WebGateway.name);
+
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
@@ -103,17 +110,39 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
    * A sign-out, revoke or role change that landed while this socket was being accepted found no socket to close (it
    * was not connected yet): the credential is checked once more now that the socket is reachable, and a socket
    * whose credential ended, or whose role changed, is closed (the client reconnects with what is current).
+   * Only a refusal (`auth.*`) closes it: when the check cannot be made (the database blinked), the socket stays and
+   * the check is made again, backing off, until it gets an answer or the socket goes.
    */
   async handleConnection(socket: WebSocket): Promise<void> {
     this.metrics.socketsConnected.inc({ namespace: NS_WEB });
     const accepted = socket.data.principal;
     if (!accepted) return;
-    const current = await this.identify(socket).then(
-      (a) => a.principal,
-      () => null,
-    );
-    if (!current || current.role !== accepted.role || current.scope?.role !== accepted.scope?.role) {
-      socket.disconnect(true);
+    for (let attempt = 0; socket.connected; attempt++) {
+      try {
+        const { principal: current } = await this.identify(socket);
+        if (current.role !== accepted.role || current.scope?.role !== accepted.scope?.role) socket.disconnect(true);
+        return;
+      } catch (err) {
+        if (err instanceof AppError && err.code.startsWith('auth.')) {
+          socket.disconnect(true);
+          return;
+        }
+        const retryInMs = RECHECK_BACKOFF_MS[Math.min(attempt, RECHECK_BACKOFF_MS.length - 1)];
+        this.logger.warn(
+          { err, dependency: outageOf(err), socketId: socket.id, retryInMs },
+          'the credential of a new socket could not be checked again; keeping the socket and retrying',
+        );
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            socket.off('disconnect', done);
+            resolve();
+          };
+          const timer = setTimeout(done, retryInMs);
+          timer.unref();
+          socket.once('disconnect', done);
+        });
+      }
     }
   }
 
