@@ -78,11 +78,23 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     if (!runner) return;
     this.metrics.runnersConnected.dec();
     this.events.forgetRunner(runner.runnerId);
-    const remaining = await this.nsp.in(rooms.runner(runner.runnerId)).fetchSockets();
-    if (remaining.length > 0) return;
-    await this.runners.disconnected(runner);
-    this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');
-    await this.sessions.publishRunnerSessions(runner.runnerId);
+    try {
+      // Another replica may still hold this runner's link. Where Redis cannot tell (an outage), count it as gone:
+      // the offline check waits out its grace period and a runner that is still connected heartbeats back online.
+      const remaining = await this.nsp
+        .in(rooms.runner(runner.runnerId))
+        .fetchSockets()
+        .catch((err: unknown) => {
+          this.logger.warn({ err, runnerId: runner.runnerId }, 'could not ask the other replicas for this runner');
+          return [];
+        });
+      if (remaining.length > 0) return;
+      await this.runners.disconnected(runner);
+      this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');
+      await this.sessions.publishRunnerSessions(runner.runnerId);
+    } catch (err) {
+      this.logger.error({ err, runnerId: runner.runnerId }, 'recording the runner as disconnected failed');
+    }
   }
 
   @Allow('runner')
