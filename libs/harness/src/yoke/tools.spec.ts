@@ -129,7 +129,7 @@ describe('runShell', () => {
     expect(long.output).toMatch(/^START\n/);
     expect(long.output).toMatch(/characters of output omitted/);
     expect(long.output).toMatch(/END\n$/);
-  });
+  }, 20_000); // two real shells: on a loaded machine they outlast jest's default 5 s
 
   it('kills a command that runs past its timeout', async () => {
     const started = Date.now();
