@@ -144,7 +144,7 @@ describe('OIDC single sign-on', () => {
   it('refuses a socket handshake with the cookie from another site', async () => {
     const { browser } = await signIn('carol');
     const cookie = browser.cookieHeader(stack.url);
-    expect(await handshake(cookie, 'https://evil.example')).toBe('auth.forbidden');
+    expect(await handshake(cookie, 'https://evil.example')).toBe('request.foreign_origin');
     expect(await handshake(cookie, stack.url)).toBe('connected');
   });
 

@@ -48,6 +48,8 @@ function handshake(url: string, opts: { origin?: string; auth?: Record<string, u
     const s = io(url, {
       transports: ['websocket'],
       reconnection: false,
+      // A connection of its own: a shared one would carry an earlier handshake's headers.
+      forceNew: true,
       auth: opts.auth ?? {},
       extraHeaders: opts.origin ? { origin: opts.origin } : {},
       timeout: 5_000,
@@ -56,9 +58,9 @@ function handshake(url: string, opts: { origin?: string; auth?: Record<string, u
       s.close();
       resolve('connected');
     });
-    s.on('connect_error', (err) => {
+    s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       s.close();
-      resolve(`refused: ${err.message}`);
+      resolve(`refused: ${err.data?.code ?? err.message}`);
     });
   });
 }
@@ -155,10 +157,13 @@ describe.each(MODES)('no foreign origin can drive or read Yoke (%s mode)', (mode
       'connected',
     );
     for (const origin of [EVIL, 'http://127.0.0.1:1', 'null']) {
-      expect(await handshake(`${stack.url}${NS_WEB}`, { origin, auth: { token: stack.token } })).toMatch(/^refused/);
+      expect(await handshake(`${stack.url}${NS_WEB}`, { origin, auth: { token: stack.token } })).toBe(
+        'refused: request.foreign_origin',
+      );
       expect(
         await handshake(`${stack.url}${NS_RUNNER}`, { origin, auth: { credential: 'x', protocolVersion: 1 } }),
-      ).toMatch(/^refused/);
+      ).toBe('refused: request.foreign_origin');
+      expect(await handshake(stack.url, { origin })).toBe('refused: request.foreign_origin');
     }
     expect(await handshake(`${stack.url}${NS_WEB}`, { origin: ALLOWED, auth: { token: stack.token } })).toBe(
       'connected',
@@ -174,7 +179,7 @@ describe.each(MODES)('no foreign origin can drive or read Yoke (%s mode)', (mode
   it('has no credential-free user: no token, a wrong token or a forged cookie is 401, on REST and socket', async () => {
     for (const token of [null, 'ykl_wrong', `${stack.token}x`]) {
       expect((await stack.api('GET', '/sessions', undefined, token)).status).toBe(401);
-      expect(await handshake(`${stack.url}${NS_WEB}`, { auth: token ? { token } : {} })).toMatch(/^refused/);
+      expect(await handshake(`${stack.url}${NS_WEB}`, { auth: token ? { token } : {} })).toMatch(/^refused: auth\./);
     }
     const forged = await fetch(`${stack.url}${API_PREFIX}/sessions`, { headers: { cookie: 'yoke_local=forged' } });
     expect(forged.status).toBe(401);

@@ -1,11 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { MAX_EVENT_BYTES } from '@yoke/protocol';
+import { AppError, MAX_EVENT_BYTES } from '@yoke/protocol';
 import type { Redis } from 'ioredis';
-import type { Server, ServerOptions } from 'socket.io';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/config';
 import { checkBrowserOrigin, isLoopbackHost } from '../http/browser-origin';
+import { connectError } from './socket-auth';
 
 /**
  * socket.io for every gateway. With Redis, rooms fan out across replicas through the Redis adapter; without it
@@ -28,19 +30,27 @@ export class YokeIoAdapter extends IoAdapter {
       serveClient: false,
       pingInterval: 10_000,
       pingTimeout: 10_000,
-      // Every handshake of every namespace (/web, /runner): browsers apply no CORS to WebSockets, so a page from
-      // another origin is refused here, before any namespace authenticates it (cross-site WebSocket hijacking).
-      allowRequest: (req, callback) => {
-        if (this.config.embedded && !isLoopbackHost(req.headers.host)) {
-          return callback('this Yoke serves its local user only at 127.0.0.1 / localhost', false);
-        }
-        const verdict = checkBrowserOrigin(req.headers, this.config.allowedOrigins);
-        callback(verdict.ok ? null : verdict.reason, verdict.ok);
-      },
     } as ServerOptions) as Server;
+    // Every handshake of every namespace (/web, /runner and the main one): browsers apply no CORS to WebSockets, so a
+    // page from another origin is refused here, before any namespace authenticates it (cross-site WebSocket
+    // hijacking). Registered before the gateways add their own middleware, so it runs first.
+    const guard = (socket: Socket, next: (err?: Error) => void) => {
+      const refusal = this.refusal(socket.handshake.headers);
+      next(refusal ? connectError(new AppError('request.foreign_origin', refusal)) : undefined);
+    };
+    server.use(guard);
+    server.on('new_namespace', (nsp: Namespace) => nsp.use(guard));
     if (this.redis) {
       server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.redis.prefix}:socket.io` }));
     }
     return server;
+  }
+
+  private refusal(headers: IncomingHttpHeaders): string | null {
+    if (this.config.embedded && !isLoopbackHost(headers.host)) {
+      return 'this Yoke serves its local user only at 127.0.0.1 / localhost';
+    }
+    const verdict = checkBrowserOrigin(headers, this.config.allowedOrigins);
+    return verdict.ok ? null : verdict.reason;
   }
 }
