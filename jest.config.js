@@ -14,10 +14,15 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.tsx?$': swc },
   moduleNameMapper: {
-    '^@yoke/(protocol|harness|policy|omnibox|yaml-guard)$': '<rootDir>/libs/$1/src',
+    '^@yoke/(protocol|spec|harness|policy|omnibox)$': '<rootDir>/libs/$1/src',
     '^@yoke/runner$': '<rootDir>/apps/runner/src',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/apps/web/'],
+};
+/** Postgres and Redis of the int and e2e tiers: env vars, else containers, else local (test/support/services.ts). */
+const services = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
 module.exports = {
   projects: [
@@ -26,13 +31,19 @@ module.exports = {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/**/*.int-spec.ts'],
+      // Repositories are Nest providers, and Nest 12 ships ES modules only, which Jest's CommonJS runtime cannot load:
+      // compile @nestjs/common (and its small ESM dependencies) to CommonJS like our own sources.
+      transform: { '^.+\\.[tj]sx?$': swc },
+      transformIgnorePatterns: ['/node_modules/(?!(@nestjs|uid|load-esm|iterare|@standard-schema)/)'],
       setupFilesAfterEnv: ['<rootDir>/test/support/timeouts.int.ts'],
+      ...services,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/timeouts.e2e.ts'],
+      ...services,
     },
   ],
 };

@@ -14,7 +14,7 @@ const SOURCES = {
   '@yoke/harness': 'libs/harness/src/index.ts',
   '@yoke/policy': 'libs/policy/src/index.ts',
   '@yoke/omnibox': 'libs/omnibox/src/index.ts',
-  '@yoke/yaml-guard': 'libs/yaml-guard/src/index.ts',
+  '@yoke/spec': 'libs/spec/src/index.ts',
 };
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function resolveYoke(request, ...rest) {

@@ -12,7 +12,7 @@ import {
 } from '@yoke/policy';
 import type { Actor, ItemBody } from '@yoke/protocol';
 import type { PermissionDecision, PermissionRequest } from '@yoke/harness';
-import type { ApprovalAnswer, ApprovalAsk } from './session-supervisor';
+import type { ApprovalAnswer, ApprovalAsk } from './approval';
 
 /** What the gate needs from its session: items out, humans asked, the turn stopped. */
 export interface GateHost {

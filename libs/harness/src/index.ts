@@ -1,5 +1,4 @@
 export * from './adapter';
-export * from './agent-spec';
 export * from './capabilities';
 export * from './launch';
 export * from './registry';

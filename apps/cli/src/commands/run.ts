@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseAgentYaml } from '@yoke/harness';
+import { parseAgentYaml } from '@yoke/spec';
 import type { Item, Session } from '@yoke/protocol';
 import { ApiClient } from '../api-client';
 import { TerminalRenderer } from '../render';

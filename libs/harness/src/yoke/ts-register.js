@@ -14,7 +14,6 @@ const root = path.resolve(__dirname, '../../../..');
 const aliases = {
   '@yoke/protocol': path.join(root, 'libs/protocol/src/index.ts'),
   '@yoke/harness': path.join(root, 'libs/harness/src/index.ts'),
-  '@yoke/yaml-guard': path.join(root, 'libs/yaml-guard/src/index.ts'),
 };
 
 const resolveFilename = Module._resolveFilename;

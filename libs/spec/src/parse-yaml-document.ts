@@ -1,5 +1,6 @@
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import { nestingDepth } from './nesting-depth';
+import { yamlErrorMessage } from './yaml-location';
 
 /** Limits on a YAML document that may come from anyone allowed to send one. */
 export interface YamlLimits {
@@ -63,9 +64,4 @@ export function parseYamlDocument(text: string, options: YamlReadOptions): YamlD
       ? refuse('alias_bomb', `${what} expands aliases more than ${maxAliases} times (an alias bomb?)`)
       : refuse('unreadable', yamlErrorMessage((e as Error).message));
   }
-}
-
-/** The first line of a `yaml` error message, without the position it appends (callers give their own). */
-export function yamlErrorMessage(message: string): string {
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }

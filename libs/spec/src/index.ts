@@ -1,6 +1,6 @@
+export * from './agent-spec';
 export {
   parseYamlDocument,
-  yamlErrorMessage,
   type YamlDocumentResult,
   type YamlLimits,
   type YamlReadOptions,
@@ -8,3 +8,4 @@ export {
   type YamlRefusalKind,
 } from './parse-yaml-document';
 export { nestingDepth } from './nesting-depth';
+export * from './yaml-location';
