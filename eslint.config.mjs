@@ -12,19 +12,25 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       'apps/server/src/generated/**',
-      'apps/web/**',
+      'apps/web/out/**',
+      'apps/web/.next/**',
+      'apps/web/next-env.d.ts',
       'coverage/**',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
     ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['apps/web/next.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -40,6 +46,11 @@ export default tseslint.config(
       ],
       'no-console': 'error',
     },
+  },
+  // The web app runs in the browser (its `next.config.ts` is read by Next in Node, outside the app's tsconfig).
+  {
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   // Entry points and gateways are classes injected by type: their imports must stay values for decorator metadata.
   {

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { LOCAL_DATABASE_URL, LOCAL_REDIS_URL } from './services';
 
-/** Real services for tests: the local Postgres/Redis (or DATABASE_URL/REDIS_URL), each test run on its own db/prefix. */
-export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * Real services for tests, each test run on its own db/prefix: DATABASE_URL/REDIS_URL (set by you, or by the int and
+ * e2e projects' globalSetup after starting containers where a Docker engine answers), else the local services.
+ * The order is decided in ./services.ts.
+ */
+export const BASE_DATABASE_URL = process.env.DATABASE_URL || LOCAL_DATABASE_URL;
+export const REDIS_URL = process.env.REDIS_URL || LOCAL_REDIS_URL;
 
 export type Mode = 'team' | 'embedded';
 /** The suites run in both deployment shapes unless YOKE_TEST_MODES narrows them (e.g. "team"). */

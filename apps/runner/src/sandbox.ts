@@ -11,7 +11,7 @@ import {
   SandboxUnavailableError,
   spawnSandboxed,
 } from '@yoke/omnibox';
-import { compilePolicies, effectiveEgress, type PolicyEntry, sandboxNoneAllowed } from '@yoke/policy';
+import { agentSource, compilePolicies, effectiveEgress, policyStack, sandboxNoneAllowed } from '@yoke/policy';
 import type { ItemBody, SessionStartSpec } from '@yoke/protocol';
 import { reapedLauncher } from './orphan-reaper';
 
@@ -81,21 +81,13 @@ export function modelRoute(baseUrl: string): ModelRoute {
 
 /** The session's policies in the order the gate uses (org, agent, session), plus the agent's own network list. */
 function egressOf(spec: SessionStartSpec): { allow: string[] | null; deny: string[] } {
-  const entries: PolicyEntry[] = [
-    ...spec.policies.filter((e) => e.level === 'org'),
-    ...spec.agent.policies.map((p, i) => ({
-      level: 'agent' as const,
-      spec: p,
-      origin: `agent ${spec.agent.name}#${i + 1}`,
-    })),
-    ...spec.policies.filter((e) => e.level === 'session'),
-  ];
+  const entries = policyStack(spec);
   const agentAllow = spec.agent.sandbox.network.allow;
   if (agentAllow.length) {
     entries.push({
       level: 'agent',
       spec: { type: 'egress', allow: agentAllow },
-      origin: `agent ${spec.agent.name} sandbox.network`,
+      origin: `${agentSource(spec.agent.name)} sandbox.network`,
     });
   }
   return effectiveEgress(compilePolicies(entries));

@@ -20,20 +20,12 @@ import type {
   PermissionHook,
   ProviderEnv,
 } from '@yoke/harness';
-import { foldItem, initialState, type PolicyEntry, type PolicyState } from '@yoke/policy';
+import { foldItem, initialState, policyStack, type PolicyState } from '@yoke/policy';
+import type { ApprovalAnswer, ApprovalAsk } from './approval';
 import { Outbox } from './outbox';
 import { PolicyGate } from './policy-gate';
 import type { SessionSandbox, SessionSandboxFactory } from './sandbox';
 import { type SessionState, SessionStateStore } from './session-state';
-
-export type ApprovalAnswer = 'approve' | 'deny' | 'timeout' | 'cancelled';
-
-export interface ApprovalAsk {
-  subject: 'tool_call' | 'prompt' | 'usage';
-  callId?: string;
-  policy: string;
-  reason: string;
-}
 
 export interface SupervisorDeps {
   dir: string;
@@ -92,16 +84,7 @@ export class SessionSupervisor {
   ) {
     this.outbox = new Outbox(deps.dir);
     const { spec, workspace } = store.state;
-    const entries: PolicyEntry[] = [
-      ...spec.policies.filter((e) => e.level === 'org'),
-      ...spec.agent.policies.map((p, i) => ({
-        level: 'agent' as const,
-        spec: p,
-        origin: `agent ${spec.agent.name}#${i + 1}`,
-      })),
-      ...spec.policies.filter((e) => e.level === 'session'),
-    ];
-    this.gate = new PolicyGate(entries, {
+    this.gate = new PolicyGate(policyStack(spec), {
       sessionId: spec.sessionId,
       workspace,
       get policyState(): PolicyState {

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
+import type { ServerReadyMessage } from '@yoke/protocol';
 import { AppModule } from './app.module';
 import { setupApp } from './app.setup';
 import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
   log.info({ url, mode: config.embedded ? 'embedded' : 'team', web: existsSync(webDir) }, 'yoke server listening');
+  // A parent that spawned this process with an IPC channel (`yoke start`) learns it is ready from this message.
+  const ready: ServerReadyMessage = { type: 'ready', url };
+  process.send?.(ready);
 
   let stopping: Promise<void> | null = null;
   stop = () =>

@@ -1,11 +1,113 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ItemBody } from '@yoke/protocol';
-import type { FakeModel, FakeModelStep } from '../../../test/fixtures/fake-model';
-import type { HarnessSession } from '../src/adapter';
+import { type FakeModel, type FakeModelStep, startFakeModel } from '../../../test/fixtures/fake-model';
+import type {
+  HarnessAdapter,
+  HarnessEvent,
+  HarnessSession,
+  HarnessStartOptions,
+  PermissionHook,
+  PermissionRequest,
+} from '../src/adapter';
 import { descendantsOf } from '../src/codex/cli-process';
 
-/** What the adapter specs share: waiting, process checks and the cancel/close case every adapter must pass. */
+/**
+ * What the adapter specs share: the set-up (a fake model, a fresh workspace, recorded events and permission asks),
+ * waiting, process checks and the cancel/close case every adapter must pass.
+ */
+
+const actor = { id: 'u1', name: 'Ada' };
+
+export interface AdapterRig {
+  /** One fake model for the whole describe block; its requests are cleared before each test. */
+  readonly fake: FakeModel;
+  /** A fresh directory per test, holding `ws` (the workspace) and `state`. */
+  readonly root: string;
+  readonly workspace: string;
+  /** What the sessions of the running test emitted, and what they asked the permission hook. */
+  readonly events: HarnessEvent[];
+  readonly asked: PermissionRequest[];
+  /**
+   * Starts a session of `adapter` in the test's workspace and state dir, recording its events and asks (the hook
+   * allows unless `permission` says otherwise). The rig closes it after the test.
+   */
+  launch(
+    adapter: HarnessAdapter,
+    options: Pick<HarnessStartOptions, 'agent' | 'provider'> & Partial<Pick<HarnessStartOptions, 'model' | 'launch'>>,
+    permission?: PermissionHook,
+  ): Promise<HarnessSession>;
+  turn(session: HarnessSession, text: string, turnId?: string): ReturnType<HarnessSession['runTurn']>;
+  /** The items emitted so far. */
+  items(): ItemBody[];
+  /** The types of everything emitted so far (items and deltas), in order. */
+  types(): string[];
+}
+
+/** Registers the adapter-spec set-up in the calling describe block (temp dirs named `yoke-<prefix>-…`). */
+export function adapterRig(prefix: string): AdapterRig {
+  const state = {
+    fake: undefined as unknown as FakeModel,
+    root: '',
+    workspace: '',
+    events: [] as HarnessEvent[],
+    asked: [] as PermissionRequest[],
+    sessions: [] as HarnessSession[],
+  };
+  beforeAll(async () => {
+    state.fake = await startFakeModel();
+  });
+  afterAll(() => state.fake.close());
+  beforeEach(() => {
+    state.root = mkdtempSync(join(tmpdir(), `yoke-${prefix}-`));
+    state.workspace = join(state.root, 'ws');
+    mkdirSync(state.workspace);
+    state.events = [];
+    state.asked = [];
+    state.sessions = [];
+    state.fake.requests.length = 0;
+  });
+  afterEach(async () => {
+    for (const s of state.sessions) await s.close();
+  });
+  return {
+    get fake() {
+      return state.fake;
+    },
+    get root() {
+      return state.root;
+    },
+    get workspace() {
+      return state.workspace;
+    },
+    get events() {
+      return state.events;
+    },
+    get asked() {
+      return state.asked;
+    },
+    async launch(adapter, options, permission = async () => ({ behavior: 'allow' })) {
+      const session = await adapter.start({
+        sessionId: 's1',
+        model: null,
+        workspace: state.workspace,
+        stateDir: join(state.root, 'state'),
+        permission: (request) => {
+          state.asked.push(request);
+          return permission(request);
+        },
+        onEvent: (event) => state.events.push(event),
+        ...options,
+      });
+      state.sessions.push(session);
+      return session;
+    },
+    turn: (session, text, turnId = 't1') => session.runTurn({ turnId, content: [{ type: 'text', text }], actor }),
+    items: () => state.events.flatMap((e) => (e.kind === 'item' ? [e.item] : [])),
+    types: () => state.events.map((e) => (e.kind === 'item' ? e.item.type : e.delta.type)),
+  };
+}
 
 export async function expectEventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentSpec, type ItemBody } from '@yoke/protocol';
-import { startFakeModel, type FakeModel } from '../../../test/fixtures/fake-model';
-import type { HarnessAdapter, HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../src/adapter';
+import { AgentSpec } from '@yoke/protocol';
+import type { HarnessAdapter, HarnessSession, PermissionHook } from '../src/adapter';
 import { descendantsOf } from '../src/codex/cli-process';
-import { expectEventually as eventually, expectInOrder as inOrder, isAlive } from './adapter-kit';
+import { adapterRig, expectEventually as eventually, expectInOrder as inOrder, isAlive } from './adapter-kit';
 
 /**
  * The adapter spec both Claude harnesses share (`claude-code` drives the CLI, `claude-sdk` the Agent SDK; the
@@ -17,7 +15,6 @@ export function claudeAdapterSuite(
   makeAdapter: () => HarnessAdapter,
   pidOf: (session: HarnessSession) => number | undefined,
 ): void {
-  const actor = { id: 'u1', name: 'Ada' };
   const MODEL = 'claude-sonnet-4-5';
 
   // The Claude binaries start slower: twice the usual wait. Their notices (hook output) are not part of the shape.
@@ -31,65 +28,29 @@ export function claudeAdapterSuite(
   const bash = (command: string) => ({ toolCalls: [{ name: 'Bash', input: { command, description: 'run it' } }] });
 
   describe(title, () => {
-    let fake: FakeModel;
-    let root: string;
-    let workspace: string;
-    let events: HarnessEvent[];
-    let asked: PermissionRequest[];
-    let sessions: HarnessSession[];
+    const rig = adapterRig(harness);
+    const { turn, items, types } = rig;
 
-    beforeAll(async () => {
-      fake = await startFakeModel();
-    });
-    afterAll(() => fake.close());
-    beforeEach(() => {
-      root = mkdtempSync(join(tmpdir(), `yoke-${harness}-`));
-      workspace = join(root, 'ws');
-      mkdirSync(workspace);
-      events = [];
-      asked = [];
-      sessions = [];
-      fake.requests.length = 0;
-    });
-    afterEach(async () => {
-      for (const s of sessions) await s.close();
-    });
-
-    async function start(
-      permission: PermissionHook = async () => ({ behavior: 'allow' }),
-      model: string | null = null,
-    ): Promise<HarnessSession> {
-      const session = await makeAdapter().start({
-        sessionId: 's1',
-        agent: AgentSpec.parse({ name: 'coder', prompt: 'You are a test agent.', harness, model: MODEL }),
-        model,
-        workspace,
-        stateDir: join(root, 'state'),
-        provider: { anthropicBaseUrl: fake.anthropicBaseUrl, anthropicApiKey: 'test-key' },
-        permission: (request) => {
-          asked.push(request);
-          return permission(request);
+    const start = (permission?: PermissionHook, model: string | null = null): Promise<HarnessSession> =>
+      rig.launch(
+        makeAdapter(),
+        {
+          agent: AgentSpec.parse({ name: 'coder', prompt: 'You are a test agent.', harness, model: MODEL }),
+          model,
+          provider: { anthropicBaseUrl: rig.fake.anthropicBaseUrl, anthropicApiKey: 'test-key' },
         },
-        onEvent: (event) => events.push(event),
-      });
-      sessions.push(session);
-      return session;
-    }
-
-    const turn = (session: HarnessSession, text: string, turnId = 't1') =>
-      session.runTurn({ turnId, content: [{ type: 'text', text }], actor });
-    const items = (): ItemBody[] => events.flatMap((e) => (e.kind === 'item' ? [e.item] : []));
-    const types = (): string[] => events.map((e) => (e.kind === 'item' ? e.item.type : e.delta.type));
-    const modelCalls = () => fake.requests.filter((r) => r.path === '/v1/messages');
+        permission,
+      );
+    const modelCalls = () => rig.fake.requests.filter((r) => r.path === '/v1/messages');
     const lastBody = (): string => JSON.stringify(modelCalls()[modelCalls().length - 1].body);
 
     it('streams text, runs the scripted Bash call after asking the hook, and reports usage per model call', async () => {
-      fake.script([{ match: 'RUN', steps: [bash('echo hi > out.txt'), { text: 'Wrote out.txt.' }] }]);
+      rig.fake.script([{ match: 'RUN', steps: [bash('echo hi > out.txt'), { text: 'Wrote out.txt.' }] }]);
       const session = await start();
       await expect(turn(session, 'RUN the command')).resolves.toEqual({ stopReason: 'end_turn' });
 
-      expect(readFileSync(join(workspace, 'out.txt'), 'utf8')).toBe('hi\n');
-      expect(asked).toEqual([
+      expect(readFileSync(join(rig.workspace, 'out.txt'), 'utf8')).toBe('hi\n');
+      expect(rig.asked).toEqual([
         expect.objectContaining({
           tool: 'shell',
           nativeTool: 'Bash',
@@ -100,12 +61,15 @@ export function claudeAdapterSuite(
       expect(items().find((i) => i.type === 'tool_call')).toMatchObject({
         tool: 'shell',
         nativeTool: 'Bash',
-        callId: asked[0].callId,
+        callId: rig.asked[0].callId,
       });
-      expect(items().find((i) => i.type === 'tool_result')).toMatchObject({ callId: asked[0].callId, isError: false });
+      expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
+        callId: rig.asked[0].callId,
+        isError: false,
+      });
       const message = items().find((i) => i.type === 'agent_message');
       expect(message).toMatchObject({ text: 'Wrote out.txt.' });
-      const deltas = events.flatMap((e) =>
+      const deltas = rig.events.flatMap((e) =>
         e.kind === 'delta' && e.delta.type === 'agent_message_delta' ? [e.delta] : [],
       );
       expect(deltas.length).toBeGreaterThan(0);
@@ -119,15 +83,15 @@ export function claudeAdapterSuite(
       }
       // Only the fake was reached, with the key from the provider settings.
       expect(new Set(modelCalls().map((r) => r.headers['x-api-key']))).toEqual(new Set(['test-key']));
-      expect(fake.requests.every((r) => r.path === '/v1/messages' || r.method === 'HEAD')).toBe(true);
+      expect(rig.fake.requests.every((r) => r.path === '/v1/messages' || r.method === 'HEAD')).toBe(true);
     });
 
     it('a refused call does not run, and the model hears the refusal', async () => {
-      fake.script([{ match: 'DENY', steps: [bash('echo hi > out.txt'), { text: 'Understood.' }] }]);
+      rig.fake.script([{ match: 'DENY', steps: [bash('echo hi > out.txt'), { text: 'Understood.' }] }]);
       const session = await start(async () => ({ behavior: 'deny', reason: 'no writes today' }));
       await expect(turn(session, 'DENY me')).resolves.toEqual({ stopReason: 'end_turn' });
-      expect(existsSync(join(workspace, 'out.txt'))).toBe(false);
-      expect(asked).toHaveLength(1);
+      expect(existsSync(join(rig.workspace, 'out.txt'))).toBe(false);
+      expect(rig.asked).toHaveLength(1);
       expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
         isError: true,
         output: expect.stringContaining('no writes today'),
@@ -138,22 +102,22 @@ export function claudeAdapterSuite(
       expect(lastBody()).toContain('no writes today');
     });
 
-    it('waits for a slow hook (a human being asked) before running the call', async () => {
-      fake.script([{ match: 'ASK', steps: [bash('echo asked > out.txt'), { text: 'Done.' }] }]);
+    it('waits for a slow hook (a human being rig.asked) before running the call', async () => {
+      rig.fake.script([{ match: 'ASK', steps: [bash('echo rig.asked > out.txt'), { text: 'Done.' }] }]);
       let answer!: () => void;
       const session = await start(() => new Promise((resolve) => (answer = () => resolve({ behavior: 'allow' }))));
       const running = turn(session, 'ASK first');
-      await expectEventually(() => asked.length === 1);
+      await expectEventually(() => rig.asked.length === 1);
       await new Promise((r) => setTimeout(r, 1500));
-      expect(existsSync(join(workspace, 'out.txt'))).toBe(false);
+      expect(existsSync(join(rig.workspace, 'out.txt'))).toBe(false);
       answer();
       await expect(running).resolves.toEqual({ stopReason: 'end_turn' });
-      expect(readFileSync(join(workspace, 'out.txt'), 'utf8')).toBe('asked\n');
+      expect(readFileSync(join(rig.workspace, 'out.txt'), 'utf8')).toBe('asked\n');
     });
 
     it('cancel stops a held model call and a running command; the next turn works; close ends the tree', async () => {
-      fake.hold('gate');
-      fake.script([
+      rig.fake.hold('gate');
+      rig.fake.script([
         // Claude Code merges an interrupted prompt into the next user message: the latest rule comes first.
         { match: 'AGAIN', steps: [{ text: 'Back.' }] },
         // After a cancelled tool call, the next prompt shares a user message with its tool_result, which the fake
@@ -163,12 +127,12 @@ export function claudeAdapterSuite(
       ]);
       const session = await start();
       const held = turn(session, 'HOLD on', 't1');
-      await fake.waitForHold('gate');
+      await rig.fake.waitForHold('gate');
       session.cancel();
       await expect(held).resolves.toEqual({ stopReason: 'cancelled' });
 
       const sleeping = turn(session, 'SLEEP now', 't2');
-      const pidFile = join(workspace, 'pid.txt');
+      const pidFile = join(rig.workspace, 'pid.txt');
       await expectEventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
       const sleepPid = Number(readFileSync(pidFile, 'utf8'));
       expect(isAlive(sleepPid)).toBe(true);
@@ -194,7 +158,7 @@ export function claudeAdapterSuite(
     });
 
     it('a new session on the same state resumes the conversation', async () => {
-      fake.script([
+      rig.fake.script([
         { match: 'REMEMBER-1', steps: [{ text: 'The secret is 42.' }] },
         { match: 'REMEMBER-2', steps: [{ text: 'You said 42.' }] },
       ]);
@@ -207,7 +171,7 @@ export function claudeAdapterSuite(
     });
 
     it("the session's model override reaches the model request", async () => {
-      fake.script([{ match: 'MODEL', steps: [{ text: 'ok' }] }]);
+      rig.fake.script([{ match: 'MODEL', steps: [{ text: 'ok' }] }]);
       const session = await start(undefined, 'claude-haiku-4-5');
       await turn(session, 'MODEL check');
       expect((modelCalls()[0].body as { model: string }).model).toBe('claude-haiku-4-5');

@@ -7,6 +7,7 @@ import type { FakeModel, FakeModelStep } from '../../../test/fixtures/fake-model
 import type { HarnessAdapter, HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../src/adapter';
 import { HARNESS_CAPABILITY_NAMES, type HarnessCapabilities } from '../src/capabilities';
 import { createHarnessAdapter } from '../src/registry';
+import { isAlive } from './adapter-kit';
 
 /**
  * The capability-matrix probes: each drives a real harness (CLI or SDK) against the fake model and observes what it
@@ -148,14 +149,6 @@ async function eventually(check: () => boolean, timeoutMs: number): Promise<bool
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Resolves with the turn's outcome, or `timeout` when it does not end in time (the probe then observes false). */

@@ -22,3 +22,4 @@ export {
 export { parsePolicyYaml, formatPolicyIssues, type PolicyYamlResult } from './yaml';
 export { analyzeShell, type ShellAnalysis } from './shell';
 export { redactText } from './redact';
+export { policyStack, policyEntries, policyOrigin, agentSource, type PolicyStackSource } from './stack';

@@ -13,3 +13,4 @@ export * from './policies';
 export * from './collab';
 export * from './identity';
 export * from './workspace';
+export * from './server-process';

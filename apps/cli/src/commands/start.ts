@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { z } from 'zod';
-import type { Enrolment } from '@yoke/protocol';
+import { type Enrolment, ServerReadyMessage } from '@yoke/protocol';
 import { enrol, loadIdentity, Runner } from '@yoke/runner';
 import { ApiClient } from '../api-client';
 import { localCredential, registerLocalServer, unregisterLocalServer } from '../local-servers';
@@ -25,32 +25,46 @@ export function serverEntry(file: 'main.js' | 'main.worker.js' = 'main.js'): str
   return join(dirname(require.resolve('@yoke/server/package.json')), 'dist', file);
 }
 
-/** The fd of the liveness pipe in the server child (stdin, stdout, stderr, then this one). */
+/** The fd of the liveness pipe in the server child (stdin, stdout, stderr, then this one); the IPC channel is fd 4. */
 const PARENT_PIPE_FD = 3;
 /** How long a stopping server may take before it is killed. */
 const SERVER_STOP_MS = 10_000;
 
 /**
- * Runs the server as a child process and resolves with its URL once it listens. The child gets one end of a pipe this
- * process never writes to: when this process dies, however it dies, the pipe closes and the server stops itself.
+ * Runs the server as a child process and resolves with its URL once it says it listens (its `ServerReadyMessage` on
+ * the IPC channel). The child gets one end of a pipe this process never writes to: when this process dies, however it
+ * dies, the pipe closes and the server stops itself.
  */
 export function spawnServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [serverEntry()], {
     env: { ...env, YOKE_PARENT_PIPE: String(PARENT_PIPE_FD) },
-    stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+    stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'ipc'],
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (env.YOKE_QUIET !== '1') process.stdout.write(`${line}\n`);
   });
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      process.stdout.write(env.YOKE_QUIET === '1' ? '' : `${line}\n`);
-      try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'yoke server listening' && rec.url) resolve({ child, url: rec.url });
-      } catch {
-        /* not a log line */
+    const settle = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (child.connected) child.disconnect(); // the channel carries nothing after this
+    };
+    const onMessage = (message: unknown) => {
+      settle();
+      const ready = ServerReadyMessage.safeParse(message);
+      if (ready.success) {
+        resolve({ child, url: ready.data.url });
+      } else {
+        child.kill('SIGTERM');
+        reject(new Error(`the server sent an invalid ready message: ${z.prettifyError(ready.error)}`));
       }
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited (code ${code}) before it listened`)));
+    };
+    const onExit = (code: number | null) => {
+      settle();
+      reject(new Error(`the server exited (code ${code}) before it listened`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
   });
 }
 

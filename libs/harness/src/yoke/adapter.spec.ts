@@ -6,24 +6,9 @@ import { AgentSpec } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../../../../test/fixtures/fake-model';
 import type { HarnessEvent, HarnessStartOptions } from '../adapter';
 import { agentProcessCommand, defaultAgentProcessEntry, YokeHarnessAdapter } from './adapter';
+import { expectEventually, isAlive } from '../../test/adapter-kit';
 
 jest.setTimeout(30_000);
-
-async function expectEventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('YokeHarnessAdapter (child process)', () => {
   let fake: FakeModel;

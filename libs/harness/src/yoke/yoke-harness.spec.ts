@@ -6,6 +6,7 @@ import { startFakeModel, type FakeModel, type FakeModelRule } from '../../../../
 import type { HarnessEvent, HarnessSession, HarnessStartOptions, PermissionHook, PermissionRequest } from '../adapter';
 import { YokeHarnessAdapter } from './adapter';
 import { AgentLoop } from './agent-loop';
+import { expectEventually, expectInOrder, isAlive } from '../../test/adapter-kit';
 
 jest.setTimeout(30_000);
 
@@ -16,29 +17,6 @@ const MODELS: Record<ProviderKind, string> = {
   'openai-chat': 'llama-3.1-8b',
 };
 const actor = { id: 'u1', name: 'Ada' };
-
-async function expectEventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Types of `list` keep the order of `expected` (other types may sit in between). */
-function expectInOrder(list: string[], expected: string[]): void {
-  let at = 0;
-  for (const type of list) if (type === expected[at]) at++;
-  expect({ list, matched: expected.slice(0, at) }).toEqual({ list, matched: expected });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe.each<[Mode, ProviderKind]>([
   ['in-process', 'anthropic'],

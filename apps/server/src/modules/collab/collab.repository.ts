@@ -7,7 +7,7 @@ export type GrantRow = Prisma.SessionGrantGetPayload<object>;
 export type LinkRow = Prisma.SessionLinkGetPayload<object>;
 export type CommentRow = Prisma.CommentGetPayload<object>;
 
-/** Shares (grants, links), comments and forks. Every method on org data takes the org id. */
+/** Shares (grants, links), comments and the session a fork starts from. Every method on org data takes the org id. */
 @Injectable()
 export class CollabRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -180,43 +180,8 @@ export class CollabRepository {
 
   // ---- fork ----
 
+  /** The session to fork (the fork itself is made by `StartSession`). */
   findSession(orgId: string, id: string) {
     return this.prisma.session.findFirst({ where: { orgId, id } });
-  }
-
-  /** The new session, with the parent's items 1..seq copied under the same seqs, in one transaction. */
-  async createFork(
-    parent: { orgId: string; id: string },
-    seq: number,
-    data: {
-      ownerId: string;
-      runnerId: string;
-      title: string;
-      agent: object;
-      harness: string;
-      model: string | null;
-      workspace: string | null;
-      policies: unknown;
-    },
-  ) {
-    return this.prisma.$transaction(async (tx) => {
-      const session = await tx.session.create({
-        data: {
-          orgId: parent.orgId,
-          ...data,
-          agent: data.agent as Prisma.InputJsonValue,
-          policies: data.policies as Prisma.InputJsonValue,
-          forkedFromId: parent.id,
-          forkedFromSeq: seq,
-          lastSeq: seq,
-        },
-        include: { runner: { select: { online: true, lastSeenAt: true } } },
-      });
-      await tx.$executeRaw`
-        INSERT INTO session_items (session_id, seq, org_id, type, turn_id, actor, body, created_at)
-        SELECT ${session.id}::uuid, seq, org_id, type, turn_id, actor, body, created_at
-        FROM session_items WHERE session_id = ${parent.id}::uuid AND org_id = ${parent.orgId}::uuid AND seq <= ${seq}`;
-      return session;
-    });
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type ForkSessionBody, type PolicyEntryWire, type Session } from '@yoke/protocol';
+import { AgentSpec, AppError, type ForkSessionBody, type PolicyEntryWire, type Session } from '@yoke/protocol';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../auth/principal';
 import { RunnersService } from '../runners/runners.service';
 import { requestedWorkspace } from '../sessions/requested-workspace';
-import { SessionsService } from '../sessions/sessions.service';
+import { StartSession } from '../sessions/start-session.use-case';
 import { CollabRepository } from './collab.repository';
 
 /**
@@ -16,7 +16,7 @@ export class ForkService {
   constructor(
     private readonly repo: CollabRepository,
     private readonly access: SessionAccessService,
-    private readonly sessions: SessionsService,
+    private readonly startSession: StartSession,
     private readonly runners: RunnersService,
   ) {}
 
@@ -28,38 +28,21 @@ export class ForkService {
     if (body.seq > parent.lastSeq) {
       throw new AppError('request.invalid', `the session has no item ${body.seq} (its last is ${parent.lastSeq})`);
     }
-    const agent = parent.agent as Record<string, unknown>;
-    const harness = body.harness ?? parent.harness;
-    const model = body.model ?? (body.harness ? null : parent.model);
     const runnerId = await this.runners.pick(p.orgId, body.runnerId);
     const workspace = body.workspace === undefined ? null : requestedWorkspace(body.workspace);
-    const row = await this.repo.createFork(parent, body.seq, {
+    const { session } = await this.startSession.start({
+      orgId: p.orgId,
       ownerId: p.userId,
       runnerId,
+      fork: { sessionId: parent.id, seq: body.seq },
       title: body.title ?? `Fork of ${parent.title}`.slice(0, 200),
-      agent,
-      harness,
-      model,
+      agent: parent.agent as AgentSpec,
+      harness: body.harness ?? (parent.harness as AgentSpec['harness']),
+      model: body.model ?? (body.harness ? null : parent.model),
       workspace,
-      policies: parent.policies,
+      policies: parent.policies as PolicyEntryWire[],
+      idempotencyKey: null,
     });
-    const session = this.sessions.view(row);
-    await this.sessions.enqueueInput(
-      session,
-      {
-        kind: 'start',
-        spec: {
-          sessionId: session.id,
-          agent: { ...(agent as Session['agent']), harness: session.harness },
-          harness: session.harness,
-          model,
-          workspace,
-          policies: parent.policies as PolicyEntryWire[],
-          baseSeq: body.seq,
-        },
-      },
-      'start',
-    );
     return session;
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { compilePolicies, type PolicyEntry } from '@yoke/policy';
-import { AppError, type DryRunBody, type DryRunReport, type Item, type PolicyEntryWire } from '@yoke/protocol';
+import { compilePolicies, policyEntries, policyStack } from '@yoke/policy';
+import { AppError, type DryRunBody, type DryRunReport, type Item } from '@yoke/protocol';
 import type { Principal } from '../auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { replaySession } from './dry-run';
-import { ORG_POLICY_FILE, parseValid, PolicySetsService, toEntries } from './policy-sets.service';
+import { ORG_POLICY_FILE, parseValid, PolicySetsService } from './policy-sets.service';
 
 const PAGE = 1000;
 const MAX_REPLAY_ITEMS = 200_000;
@@ -22,16 +22,15 @@ export class PoliciesService {
    */
   async dryRun(p: Principal, body: DryRunBody): Promise<DryRunReport> {
     const yaml = body.yaml ?? (await this.sets.get(p)).yaml;
-    const orgEntries = toEntries('org', parseValid(yaml, ORG_POLICY_FILE), 'org');
+    const orgEntries = policyEntries('org', parseValid(yaml, ORG_POLICY_FILE));
     const report: DryRunReport = { policies: orgEntries.length, sessions: [] };
     for (const id of new Set(body.sessionIds)) {
       const session = await this.sessions.get(p, id);
       const detail = await this.sessions.startedWith(p, id);
-      const entries: PolicyEntry[] = [
-        ...orgEntries,
-        ...detail.agentPolicies.map((spec, i) => ({ level: 'agent' as const, spec, origin: `agent#${i + 1}` })),
-        ...detail.policies.filter((e: PolicyEntryWire) => e.level === 'session'),
-      ];
+      const entries = policyStack({
+        agent: { name: session.agent.name, policies: detail.agentPolicies },
+        policies: [...orgEntries, ...detail.policies.filter((e) => e.level === 'session')],
+      });
       const items = await this.allItems(p, id);
       report.sessions.push(
         replaySession(

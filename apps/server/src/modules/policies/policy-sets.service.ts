@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { compilePolicies, loadErrors, parsePolicyYaml, type PolicySpec } from '@yoke/policy';
+import { compilePolicies, loadErrors, parsePolicyYaml, policyEntries, type PolicySpec } from '@yoke/policy';
 import {
   AppError,
   type OrgPolicies,
   type PolicyEntryWire,
   type PolicyIssue,
-  type PolicyLevel,
   type PutPoliciesBody,
 } from '@yoke/protocol';
 import type { Principal } from '../auth/principal';
@@ -64,8 +63,8 @@ export class PolicySetsService {
   async entriesFor(orgId: string, sessionYaml: string | undefined): Promise<PolicyEntryWire[]> {
     const row = await this.repo.find(orgId);
     return [
-      ...(row ? toEntries('org', parseValid(row.yaml, ORG_POLICY_FILE), 'org') : []),
-      ...(sessionYaml ? toEntries('session', parseValid(sessionYaml, SESSION_POLICY_FILE), 'session') : []),
+      ...(row ? policyEntries('org', parseValid(row.yaml, ORG_POLICY_FILE)) : []),
+      ...(sessionYaml ? policyEntries('session', parseValid(sessionYaml, SESSION_POLICY_FILE)) : []),
     ];
   }
 }
@@ -75,19 +74,11 @@ export function parseValid(yaml: string, file: string): PolicySpec[] {
   if (yaml.trim() === '') return [];
   const parsed = parsePolicyYaml(yaml, file);
   if (!parsed.ok) throw invalid(parsed.errors);
-  const errors = loadErrors(compilePolicies(toEntries('org', parsed.policies, file)));
+  const errors = loadErrors(compilePolicies(policyEntries('org', parsed.policies, 'policies')));
   if (errors.length > 0) {
     throw invalid(errors.map((e) => ({ file, path: e.origin, line: 0, col: 0, message: e.message })));
   }
   return parsed.policies;
-}
-
-export function toEntries(level: PolicyLevel, specs: PolicySpec[], origin: string): PolicyEntryWire[] {
-  return specs.map((spec, i) => ({
-    level,
-    origin: `${origin}#${i + 1}`,
-    spec: spec as unknown as Record<string, unknown>,
-  }));
 }
 
 function invalid(issues: PolicyIssue[]): AppError {

@@ -1,17 +1,18 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { AuthModule } from '../auth/auth.module';
-import { RunnerGateway } from '../runners/runner.gateway';
 import { PolicySetsModule } from '../policies/policy-sets.module';
 import { RunnersModule } from '../runners/runners.module';
 import { DeltaRelay } from './delta-relay';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { PartialStore } from './partial-store';
 import { RunnerEventsService } from './runner-events.service';
+import { RunnerGateway } from './runner.gateway';
 import { RunnerOfflineProcessor } from './runner-offline.processor';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { StartSession } from './start-session.use-case';
 import { WebGateway } from './web.gateway';
 
 @Module({
@@ -20,6 +21,7 @@ import { WebGateway } from './web.gateway';
   providers: [
     SessionsRepository,
     SessionsService,
+    StartSession,
     InboxDispatcher,
     PartialStore,
     DeltaRelay,
@@ -28,6 +30,6 @@ import { WebGateway } from './web.gateway';
     WebGateway,
     RunnerGateway,
   ],
-  exports: [SessionsService],
+  exports: [SessionsService, StartSession],
 })
 export class SessionsModule {}

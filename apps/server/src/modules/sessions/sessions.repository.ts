@@ -22,14 +22,23 @@ export type NewSession = {
   idempotencyKey: string | null;
   /** The session whose `delegate` call started this one. */
   parentId?: string | null;
+  /** A fork: the session whose items 1..seq it starts with, under the same seqs. */
+  forkedFrom?: { sessionId: string; seq: number } | null;
 };
+
+/** An inbox entry written with its session: the input and its idempotency key within the session. */
+export type NewInbox = { input: InboxInput; key: string };
 
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Creates a session and its first inbox entries (start, then the optional prompt) in one transaction. */
-  async create(data: NewSession, inputs: (orgId: string, sessionId: string) => { input: InboxInput; key: string }[]) {
+  /**
+   * Creates a session in one transaction: its row, for a fork the parent's items 1..seq under the same seqs, and its
+   * first inbox entries (start, then the optional prompt). Under a creation key already used it creates nothing and
+   * returns the session that key made.
+   */
+  async create(data: NewSession, inputs: (sessionId: string) => NewInbox[]) {
     return this.prisma.$transaction(async (tx) => {
       if (data.idempotencyKey) {
         const existing = await tx.session.findFirst({
@@ -38,16 +47,21 @@ export class SessionsRepository {
         });
         if (existing) return { session: existing, inbox: [] as InboxRow[], created: false };
       }
+      const { forkedFrom, ...fields } = data;
       const session = await tx.session.create({
         data: {
-          ...data,
+          ...fields,
           agent: data.agent as Prisma.InputJsonValue,
           policies: data.policies as Prisma.InputJsonValue,
+          ...(forkedFrom
+            ? { forkedFromId: forkedFrom.sessionId, forkedFromSeq: forkedFrom.seq, lastSeq: forkedFrom.seq }
+            : {}),
         },
         include: withRunner,
       });
+      if (forkedFrom) await copyItems(tx, data.orgId, forkedFrom, session.id);
       const inbox: InboxRow[] = [];
-      for (const { input, key } of inputs(data.orgId, session.id)) {
+      for (const { input, key } of inputs(session.id)) {
         inbox.push(
           await tx.inboxEntry.create({
             data: {
@@ -226,6 +240,26 @@ export class SessionsRepository {
   markDelivered(id: string) {
     return this.prisma.inboxEntry.update({ where: { id }, data: { deliveredAt: new Date() } });
   }
+}
+
+/**
+ * A fork's history: the parent's items 1..seq copied under the same seqs in one statement. A log has no gaps, so
+ * anything but `seq` rows copied means the parent has no item `seq`: the fork fails (and its transaction with it).
+ */
+async function copyItems(
+  tx: Prisma.TransactionClient,
+  orgId: string,
+  from: { sessionId: string; seq: number },
+  sessionId: string,
+) {
+  const copied = await tx.$executeRaw`
+    INSERT INTO session_items (session_id, seq, org_id, type, turn_id, actor, body, created_at)
+    SELECT ${sessionId}::uuid, seq, org_id, type, turn_id, actor, body, created_at
+    FROM session_items WHERE session_id = ${from.sessionId}::uuid AND org_id = ${orgId}::uuid AND seq <= ${from.seq}`;
+  if (copied === from.seq) return;
+  const parent = await tx.session.findFirst({ where: { orgId, id: from.sessionId }, select: { lastSeq: true } });
+  if (!parent) throw new AppError('session.not_found', 'no such session');
+  throw new AppError('request.invalid', `the session has no item ${from.seq} (its last is ${parent.lastSeq})`);
 }
 
 /** Approval rows follow their items: a request opens one; a decision item settles it if nobody did yet. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { parseAgentYaml } from '@yoke/harness';
-import { compilePolicies, loadErrors } from '@yoke/policy';
+import { parseAgentYaml } from '@yoke/spec';
+import { compilePolicies, loadErrors, policyEntries } from '@yoke/policy';
 import {
   AgentSpec,
   AppError,
@@ -30,6 +30,7 @@ import { InboxDispatcher } from './inbox.dispatcher';
 import { DeltaRelay } from './delta-relay';
 import { toItem, toSessionView } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
+import { StartSession } from './start-session.use-case';
 import { requestedWorkspace } from './requested-workspace';
 
 const JOIN_PAGE = 1000;
@@ -39,6 +40,7 @@ type JoinReply = { session: Session; items: Item[]; partials: PartialItem[]; has
 export class SessionsService {
   constructor(
     private readonly repo: SessionsRepository,
+    private readonly startSession: StartSession,
     private readonly runners: RunnersService,
     private readonly dispatcher: InboxDispatcher,
     private readonly deltas: DeltaRelay,
@@ -68,47 +70,20 @@ export class SessionsService {
     const model = body.model ?? agent.model ?? null;
     const workspace = body.workspace === undefined ? null : requestedWorkspace(body.workspace);
     const runnerId = await this.runners.pick(p.orgId, body.runnerId);
-    const actor = { id: p.userId, name: p.name };
-    const { session, inbox } = await this.repo.create(
-      {
-        orgId: p.orgId,
-        ownerId: p.userId,
-        runnerId,
-        title: body.title ?? (body.prompt ? body.prompt.slice(0, 80) : agent.name),
-        agent,
-        harness,
-        model,
-        workspace,
-        policies,
-        idempotencyKey: body.idempotencyKey ?? null,
-      },
-      (_orgId, sessionId) => [
-        {
-          key: 'start',
-          input: {
-            kind: 'start',
-            spec: {
-              sessionId,
-              agent: { ...agent, harness },
-              harness,
-              model,
-              workspace,
-              policies,
-            },
-          },
-        },
-        ...(body.prompt
-          ? [
-              {
-                key: 'prompt',
-                input: { kind: 'message' as const, content: [{ type: 'text' as const, text: body.prompt }], actor },
-              },
-            ]
-          : []),
-      ],
-    );
-    for (const row of inbox) void this.dispatcher.dispatch(runnerId, row);
-    return this.view(session);
+    const { session } = await this.startSession.start({
+      orgId: p.orgId,
+      ownerId: p.userId,
+      runnerId,
+      title: body.title ?? (body.prompt ? body.prompt.slice(0, 80) : agent.name),
+      agent,
+      harness,
+      model,
+      workspace,
+      policies,
+      idempotencyKey: body.idempotencyKey ?? null,
+      ...(body.prompt ? { prompt: { text: body.prompt, actor: { id: p.userId, name: p.name } } } : {}),
+    });
+    return session;
   }
 
   /**
@@ -147,56 +122,24 @@ export class SessionsService {
       policies: lead.policies,
       sandbox: lead.sandbox,
     });
-    const model = sub.model ?? parent.model ?? null;
-    const policies = parent.policies as PolicyEntryWire[];
-    const actor = { id: parent.ownerId, name: `${lead.name} (delegate)` };
-    let created;
-    try {
-      created = await this.repo.create(
-        {
-          orgId: parent.orgId,
-          ownerId: parent.ownerId,
-          runnerId: runner.runnerId,
-          parentId: parent.id,
-          title: `${req.agent}: ${req.prompt}`.slice(0, 80),
-          agent,
-          harness: agent.harness,
-          model,
-          workspace: parent.workspace,
-          policies,
-          idempotencyKey: key,
-        },
-        (_orgId, sessionId) => [
-          {
-            key: 'start',
-            input: {
-              kind: 'start',
-              spec: {
-                sessionId,
-                agent,
-                harness: agent.harness,
-                model,
-                workspace: parent.workspace,
-                policies,
-                parentId: parent.id,
-              },
-            },
-          },
-          {
-            key: 'prompt',
-            input: { kind: 'message' as const, content: [{ type: 'text' as const, text: req.prompt }], actor },
-          },
-        ],
-      );
-    } catch (err) {
-      // Two concurrent asks with the same call id: the loser returns the winner's child.
-      const winner = await this.repo.findByIdempotencyKey(parent.orgId, parent.ownerId, key);
-      if (winner) return this.existingChild(winner, parent.id);
-      throw err;
-    }
-    for (const row of created.inbox) void this.dispatcher.dispatch(runner.runnerId, row);
-    this.publisher.sessionUpdated(this.view(created.session));
-    return { sessionId: created.session.id, created: created.created };
+    const { session, created } = await this.startSession.start({
+      orgId: parent.orgId,
+      ownerId: parent.ownerId,
+      runnerId: runner.runnerId,
+      parentId: parent.id,
+      title: `${req.agent}: ${req.prompt}`.slice(0, 80),
+      agent,
+      harness: agent.harness,
+      model: sub.model ?? parent.model ?? null,
+      workspace: parent.workspace,
+      policies: parent.policies as PolicyEntryWire[],
+      idempotencyKey: key,
+      prompt: { text: req.prompt, actor: { id: parent.ownerId, name: `${lead.name} (delegate)` } },
+    });
+    // Two concurrent asks with the same call id: the loser gets the winner's child.
+    if (!created) return this.existingChild(session, parent.id);
+    this.publisher.sessionUpdated(session);
+    return { sessionId: session.id, created };
   }
 
   private existingChild(row: { id: string; parentId: string | null }, parentId: string) {
@@ -314,9 +257,7 @@ function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
 
 /** An agent's own policies must load: a broken one is refused at creation (at run time it would deny everything). */
 function assertAgentPolicies(policies: Record<string, unknown>[], file: string): void {
-  const errors = loadErrors(
-    compilePolicies(policies.map((spec, i) => ({ level: 'agent' as const, spec, origin: `policies[${i}]` }))),
-  );
+  const errors = loadErrors(compilePolicies(policyEntries('agent', policies, 'policies')));
   if (errors.length === 0) return;
   throw new AppError('agent.invalid', errors.map((e) => `${file}: ${e.origin}: ${e.message}`).join('\n'), {
     issues: errors.map((e) => ({ file, path: e.origin, message: e.message })),

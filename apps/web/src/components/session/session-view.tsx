@@ -1,6 +1,5 @@
 'use client';
 
-import { HarnessName } from '@yoke/protocol';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';

@@ -15,9 +15,9 @@ import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { connectError } from '../../core/realtime/socket-auth';
 import { Allow } from '../auth/access';
-import { RunnerEventsService } from '../sessions/runner-events.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { type RunnerIdentity, RunnersService } from './runners.service';
+import { type RunnerIdentity, RunnersService } from '../runners/runners.service';
+import { RunnerEventsService } from './runner-events.service';
+import { SessionsService } from './sessions.service';
 
 type RunnerSocket = Socket & { data: { runner: RunnerIdentity } };
 

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor, AgentSpec, InboxInput, PolicyEntryWire, Session } from '@yoke/protocol';
+import { RunnersService } from '../runners/runners.service';
+import { InboxDispatcher } from './inbox.dispatcher';
+import { toSessionView } from './session.mapper';
+import { type NewInbox, SessionsRepository } from './sessions.repository';
+
+/** A session to start, as its caller (create, delegate, fork) decided it. */
+export type StartRequest = {
+  orgId: string;
+  ownerId: string;
+  runnerId: string;
+  title: string;
+  agent: AgentSpec;
+  harness: AgentSpec['harness'];
+  model: string | null;
+  workspace: string | null;
+  /** Org and session policies in force (the agent's own travel in `agent.policies`). */
+  policies: PolicyEntryWire[];
+  /** Makes a repeat return the session the first ask made. */
+  idempotencyKey: string | null;
+  /** A child session: the parent whose `delegate` call started it. */
+  parentId?: string;
+  /** A fork: it starts with this session's items 1..seq, under the same seqs. */
+  fork?: { sessionId: string; seq: number };
+  /** The first message, sent right after `start`. */
+  prompt?: { text: string; actor: Actor };
+};
+
+/** The one way a session comes to be. */
+@Injectable()
+export class StartSession {
+  constructor(
+    private readonly repo: SessionsRepository,
+    private readonly dispatcher: InboxDispatcher,
+    private readonly runners: RunnersService,
+  ) {}
+
+  /**
+   * Writes the session in one transaction — its row, a fork's items, its `start` input and the optional prompt — then
+   * hands the inputs to its runner (delivered at least once: what the runner misses is sent again when it reconnects).
+   * Idempotent by `idempotencyKey`: a repeat, or the loser of two concurrent asks, gets the session that key made
+   * (`created: false`) and sends nothing.
+   */
+  async start(req: StartRequest): Promise<{ session: Session; created: boolean }> {
+    let result;
+    try {
+      result = await this.repo.create(
+        {
+          orgId: req.orgId,
+          ownerId: req.ownerId,
+          runnerId: req.runnerId,
+          parentId: req.parentId ?? null,
+          forkedFrom: req.fork ?? null,
+          title: req.title,
+          agent: req.agent,
+          harness: req.harness,
+          model: req.model,
+          workspace: req.workspace,
+          policies: req.policies,
+          idempotencyKey: req.idempotencyKey,
+        },
+        (sessionId) => firstInputs(sessionId, req),
+      );
+    } catch (err) {
+      const winner = req.idempotencyKey
+        ? await this.repo.findByIdempotencyKey(req.orgId, req.ownerId, req.idempotencyKey)
+        : null;
+      if (!winner) throw err;
+      return { session: this.view(winner), created: false };
+    }
+    for (const row of result.inbox) void this.dispatcher.dispatch(req.runnerId, row);
+    return { session: this.view(result.session), created: result.created };
+  }
+
+  private view(row: Parameters<typeof toSessionView>[0]): Session {
+    return toSessionView(row, (r) => this.runners.isOnline(r));
+  }
+}
+
+/** `start` (a fork's names the seq it continues after; a child's, its parent), then the prompt if there is one. */
+function firstInputs(sessionId: string, req: StartRequest): NewInbox[] {
+  const start: InboxInput = {
+    kind: 'start',
+    spec: {
+      sessionId,
+      agent: { ...req.agent, harness: req.harness },
+      harness: req.harness,
+      model: req.model,
+      workspace: req.workspace,
+      policies: req.policies,
+      ...(req.fork ? { baseSeq: req.fork.seq } : {}),
+      ...(req.parentId ? { parentId: req.parentId } : {}),
+    },
+  };
+  if (!req.prompt) return [{ key: 'start', input: start }];
+  const prompt: InboxInput = {
+    kind: 'message',
+    content: [{ type: 'text', text: req.prompt.text }],
+    actor: req.prompt.actor,
+  };
+  return [
+    { key: 'start', input: start },
+    { key: 'prompt', input: prompt },
+  ];
+}
