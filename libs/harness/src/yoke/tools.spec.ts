@@ -113,7 +113,16 @@ describe('unifiedDiff', () => {
 
 describe('runShell', () => {
   const signal = new AbortController().signal;
-  afterAll(() => killAllShells());
+  // Login shells read the user's profile; the machine's own (version managers and the like) is not under test and
+  // can take seconds. The agent's shells run with a private HOME inside Omnibox; these run with an empty one.
+  const realHome = process.env.HOME;
+  beforeAll(() => {
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'yoke-shell-home-'));
+  });
+  afterAll(() => {
+    process.env.HOME = realHome;
+    killAllShells();
+  });
 
   it('captures combined output and the exit code, keeping head and tail of long output', async () => {
     const r = await runShell('echo out; echo err >&2; exit 3', { cwd: tmpdir(), timeoutMs: 5_000, signal });
