@@ -13,14 +13,18 @@ import { createTestDatabase, uniqueName } from './env';
 
 export type TestDatabase = { prisma: PrismaService; url: string; close(): Promise<void> };
 
-/** A new database with every migration applied, and the server's own Prisma service (team-mode pool) on it. */
-export async function startTestDatabase(): Promise<TestDatabase> {
+/** A new database with every migration applied, and a team-mode config on it (no Redis, silent logs, plus `env`). */
+export async function migratedDatabase(env: NodeJS.ProcessEnv = {}) {
   const db = await createTestDatabase();
   await runMigrations(db.url);
-  const prisma = new PrismaService(
-    db.url,
-    loadConfig({ DATABASE_URL: db.url, YOKE_EMBEDDED: '0', LOG_LEVEL: 'silent' }),
-  );
+  const config = loadConfig({ DATABASE_URL: db.url, YOKE_EMBEDDED: '0', LOG_LEVEL: 'silent', ...env });
+  return { ...db, config };
+}
+
+/** A new migrated database and the server's own Prisma service (team-mode pool) on it. */
+export async function startTestDatabase(): Promise<TestDatabase> {
+  const db = await migratedDatabase();
+  const prisma = new PrismaService(db.url, db.config);
   return {
     prisma,
     url: db.url,
@@ -73,6 +77,9 @@ export function factories(prisma: PrismaService) {
     runner(orgId: string, data: Partial<Prisma.RunnerUncheckedCreateInput> = {}) {
       return prisma.runner.create({ data: { orgId, name: uniqueName('runner'), credentialHash: hash(), ...data } });
     },
+    apiToken(orgId: string, userId: string, data: Partial<Prisma.ApiTokenUncheckedCreateInput> = {}) {
+      return prisma.apiToken.create({ data: { orgId, userId, name: uniqueName('token'), tokenHash: hash(), ...data } });
+    },
     session(orgId: string, ownerId: string, data: Partial<Prisma.SessionUncheckedCreateInput> = {}) {
       return prisma.session.create({
         data: {
@@ -110,3 +117,25 @@ export function factories(prisma: PrismaService) {
 }
 
 export type Factories = ReturnType<typeof factories>;
+
+/** What a repository spec works with: filled in by the spec's beforeAll, so read it inside tests only. */
+export interface RepositoryTest<R> {
+  readonly db: TestDatabase;
+  readonly repo: R;
+  readonly f: Factories;
+}
+
+/**
+ * Registers a repository spec's set-up in the calling describe block: a fresh database (closed after the block),
+ * the repository `make` builds on it, and factories.
+ */
+export function useRepository<R>(make: (db: TestDatabase) => R): RepositoryTest<R> {
+  const t: { db?: TestDatabase; repo?: R; f?: Factories } = {};
+  beforeAll(async () => {
+    t.db = await startTestDatabase();
+    t.repo = make(t.db);
+    t.f = factories(t.db.prisma);
+  });
+  afterAll(() => t.db?.close());
+  return t as RepositoryTest<R>;
+}

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentSpec } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, PermissionHook } from '../src/adapter';
 import { descendantsOf } from '../src/codex/cli-process';
-import { adapterRig, expectEventually as eventually, expectInOrder as inOrder, isAlive } from './adapter-kit';
+import { adapterRig, expectEventually as eventually, isAlive, testAgent } from './adapter-kit';
 
 /**
  * The adapter spec both Claude harnesses share (`claude-code` drives the CLI, `claude-sdk` the Agent SDK; the
@@ -17,25 +16,21 @@ export function claudeAdapterSuite(
 ): void {
   const MODEL = 'claude-sonnet-4-5';
 
-  // The Claude binaries start slower: twice the usual wait. Their notices (hook output) are not part of the shape.
+  // The Claude binaries start slower: twice the usual wait. (Their notices, hook output, may sit between the types
+  // the shared checks expect in order.)
   const expectEventually = (check: () => boolean, timeoutMs = 20_000) => eventually(check, timeoutMs);
-  const expectInOrder = (list: string[], expected: string[]) =>
-    inOrder(
-      list.filter((t) => t !== 'notice'),
-      expected,
-    );
 
   const bash = (command: string) => ({ toolCalls: [{ name: 'Bash', input: { command, description: 'run it' } }] });
 
   describe(title, () => {
     const rig = adapterRig(harness);
-    const { turn, items, types } = rig;
+    const { turn, items } = rig;
 
     const start = (permission?: PermissionHook, model: string | null = null): Promise<HarnessSession> =>
       rig.launch(
         makeAdapter(),
         {
-          agent: AgentSpec.parse({ name: 'coder', prompt: 'You are a test agent.', harness, model: MODEL }),
+          agent: testAgent({ harness, model: MODEL }),
           model,
           provider: { anthropicBaseUrl: rig.fake.anthropicBaseUrl, anthropicApiKey: 'test-key' },
         },
@@ -45,35 +40,18 @@ export function claudeAdapterSuite(
     const lastBody = (): string => JSON.stringify(modelCalls()[modelCalls().length - 1].body);
 
     it('streams text, runs the scripted Bash call after asking the hook, and reports usage per model call', async () => {
-      rig.fake.script([{ match: 'RUN', steps: [bash('echo hi > out.txt'), { text: 'Wrote out.txt.' }] }]);
-      const session = await start();
-      await expect(turn(session, 'RUN the command')).resolves.toEqual({ stopReason: 'end_turn' });
-
-      expect(readFileSync(join(rig.workspace, 'out.txt'), 'utf8')).toBe('hi\n');
-      expect(rig.asked).toEqual([
-        expect.objectContaining({
-          tool: 'shell',
-          nativeTool: 'Bash',
-          input: expect.objectContaining({ command: 'echo hi > out.txt' }),
-        }),
-      ]);
-      expectInOrder(types(), ['tool_call', 'command', 'tool_result', 'agent_message_delta', 'agent_message', 'usage']);
-      expect(items().find((i) => i.type === 'tool_call')).toMatchObject({
-        tool: 'shell',
-        nativeTool: 'Bash',
-        callId: rig.asked[0].callId,
+      await rig.expectShellTurn({
+        start: () => start(),
+        shell: bash,
+        ask: { nativeTool: 'Bash', input: expect.objectContaining({ command: 'echo hi > out.txt' }) },
+        order: ['tool_call', 'command', 'tool_result', 'agent_message_delta', 'agent_message', 'usage'],
+        call: { tool: 'shell', nativeTool: 'Bash' },
       });
       expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
         callId: rig.asked[0].callId,
         isError: false,
       });
-      const message = items().find((i) => i.type === 'agent_message');
-      expect(message).toMatchObject({ text: 'Wrote out.txt.' });
-      const deltas = rig.events.flatMap((e) =>
-        e.kind === 'delta' && e.delta.type === 'agent_message_delta' ? [e.delta] : [],
-      );
-      expect(deltas.length).toBeGreaterThan(0);
-      expect(deltas.map((d) => d.text).join('')).toBe('Wrote out.txt.');
+      rig.expectStreamed('Wrote out.txt.');
       const usage = items().filter((i) => i.type === 'usage');
       expect(usage).toHaveLength(modelCalls().length);
       expect(usage).toHaveLength(2);
@@ -102,8 +80,8 @@ export function claudeAdapterSuite(
       expect(lastBody()).toContain('no writes today');
     });
 
-    it('waits for a slow hook (a human being rig.asked) before running the call', async () => {
-      rig.fake.script([{ match: 'ASK', steps: [bash('echo rig.asked > out.txt'), { text: 'Done.' }] }]);
+    it('waits for a slow hook (a human being asked) before running the call', async () => {
+      rig.fake.script([{ match: 'ASK', steps: [bash('echo asked > out.txt'), { text: 'Done.' }] }]);
       let answer!: () => void;
       const session = await start(() => new Promise((resolve) => (answer = () => resolve({ behavior: 'allow' }))));
       const running = turn(session, 'ASK first');
@@ -157,18 +135,7 @@ export function claudeAdapterSuite(
       await expect(turn(session, 'AGAIN', 't4')).rejects.toThrow(/not running/);
     });
 
-    it('a new session on the same state resumes the conversation', async () => {
-      rig.fake.script([
-        { match: 'REMEMBER-1', steps: [{ text: 'The secret is 42.' }] },
-        { match: 'REMEMBER-2', steps: [{ text: 'You said 42.' }] },
-      ]);
-      const first = await start();
-      await turn(first, 'REMEMBER-1: the secret');
-      await first.close();
-      const second = await start();
-      await expect(turn(second, 'REMEMBER-2: what was it?')).resolves.toEqual({ stopReason: 'end_turn' });
-      expect(lastBody()).toContain('The secret is 42.');
-    });
+    it('a new session on the same state resumes the conversation', () => rig.expectResumes(start, lastBody));
 
     it("the session's model override reaches the model request", async () => {
       rig.fake.script([{ match: 'MODEL', steps: [{ text: 'ok' }] }]);

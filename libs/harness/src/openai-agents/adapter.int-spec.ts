@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentSpec } from '@yoke/protocol';
 import type { HarnessSession, PermissionHook } from '../adapter';
 import { OpenAIAgentsAdapter } from './adapter';
-import { adapterRig, cancelStopsTurnsAndCloseEndsTheTree, expectInOrder } from '../../test/adapter-kit';
+import { adapterRig, testAgent } from '../../test/adapter-kit';
 
 jest.setTimeout(30_000);
 
@@ -11,7 +10,7 @@ const shell = (command: string) => ({ toolCalls: [{ name: 'shell', input: { comm
 
 describe('OpenAIAgentsAdapter (OpenAI Agents SDK against the fake model)', () => {
   const rig = adapterRig('oai-agents');
-  const { turn, items, types } = rig;
+  const { turn, items } = rig;
 
   const start = (
     permission?: PermissionHook,
@@ -20,47 +19,27 @@ describe('OpenAIAgentsAdapter (OpenAI Agents SDK against the fake model)', () =>
     rig.launch(
       new OpenAIAgentsAdapter({ killGraceMs: 500 }),
       {
-        agent: AgentSpec.parse({
-          name: 'coder',
-          prompt: 'You are a test agent.',
+        agent: testAgent({
           harness: 'openai-agents',
           model: 'gpt-5.5',
           ...(extra.provider ? { provider: extra.provider } : {}),
         }),
         model: extra.model ?? null,
-        provider: { openaiBaseUrl: rig.fake.openaiBaseUrl, openaiApiKey: 'test-key' },
+        provider: rig.openai,
       },
       permission,
     );
 
   it('runs the scripted shell call after asking the hook, streaming text and usage per model call', async () => {
-    rig.fake.script([{ match: 'RUN', steps: [shell('echo hi > out.txt'), { text: 'Wrote out.txt.' }] }]);
-    const session = await start();
-    await expect(turn(session, 'RUN the command')).resolves.toEqual({ stopReason: 'end_turn' });
-
-    expect(readFileSync(join(rig.workspace, 'out.txt'), 'utf8')).toBe('hi\n');
-    expect(rig.asked).toEqual([
-      expect.objectContaining({ tool: 'shell', nativeTool: 'shell', input: { command: 'echo hi > out.txt' } }),
-    ]);
-    expectInOrder(types(), [
-      'usage',
-      'tool_call',
-      'command',
-      'tool_result',
-      'agent_message_delta',
-      'usage',
-      'agent_message',
-    ]);
-    expect(items().find((i) => i.type === 'tool_call')).toMatchObject({
-      callId: rig.asked[0].callId,
-      status: 'pending',
+    await rig.expectShellTurn({
+      start: () => start(),
+      shell,
+      ask: { nativeTool: 'shell', input: { command: 'echo hi > out.txt' } },
+      order: ['usage', 'tool_call', 'command', 'tool_result', 'agent_message_delta', 'usage', 'agent_message'],
+      call: { status: 'pending' },
     });
     expect(items().find((i) => i.type === 'command')).toMatchObject({ exitCode: 0, cwd: rig.workspace });
-    expect(items().find((i) => i.type === 'agent_message')).toMatchObject({ text: 'Wrote out.txt.' });
-    const usage = items().filter((i) => i.type === 'usage');
-    expect(usage).toHaveLength(2);
-    expect(usage[0]).toMatchObject({ model: 'gpt-5.5', inputTokens: expect.any(Number) });
-    expect((usage[0] as { costUsd: number }).costUsd).toBeGreaterThan(0);
+    rig.expectUsage('gpt-5.5', 2);
     expect(new Set(rig.fake.requests.map((r) => `${r.method} ${r.path}`))).toEqual(new Set(['POST /v1/responses']));
     expect(rig.fake.requests[0].headers.authorization).toBe('Bearer test-key');
     const body = rig.fake.requests[0].body as { instructions: string; tools: { name: string }[] };
@@ -85,53 +64,18 @@ describe('OpenAIAgentsAdapter (OpenAI Agents SDK against the fake model)', () =>
   });
 
   it('a refused call does not run, and the model hears the refusal', async () => {
-    rig.fake.script([{ match: 'DENY', steps: [shell('echo hi > out.txt'), { text: 'Understood.' }] }]);
-    const session = await start(async () => ({ behavior: 'deny', reason: 'no writes today' }));
-    await expect(turn(session, 'DENY me')).resolves.toEqual({ stopReason: 'end_turn' });
-    expect(existsSync(join(rig.workspace, 'out.txt'))).toBe(false);
-    expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
-      isError: true,
-      output: 'permission denied: no writes today',
-    });
-    expect(items().some((i) => i.type === 'command')).toBe(false);
+    await rig.expectRefusedTurn(start, shell);
     expect(JSON.stringify(rig.fake.requests[1].body)).toContain('permission denied: no writes today');
   });
 
-  it('a hook that throws denies', async () => {
-    rig.fake.script([{ match: 'BROKEN', steps: [shell('echo hi > out.txt'), { text: 'Ok.' }] }]);
-    const session = await start(async () => {
-      throw new Error('policy engine down');
-    });
-    await expect(turn(session, 'BROKEN hook')).resolves.toEqual({ stopReason: 'end_turn' });
-    expect(existsSync(join(rig.workspace, 'out.txt'))).toBe(false);
-    expect(items().find((i) => i.type === 'tool_result')).toMatchObject({
-      isError: true,
-      output: expect.stringContaining('policy engine down'),
-    });
-  });
+  it('a hook that throws denies', () => rig.expectThrowingHookDenies(start, shell));
 
   it('cancel stops a held model call and a running command; the next turn works; close ends the tree', () =>
-    cancelStopsTurnsAndCloseEndsTheTree({
-      fake: rig.fake,
-      workspace: rig.workspace,
+    rig.expectCancelAndClose({
       start: () => start(),
-      turn,
-      items,
-      shell: shell,
-      pidOf: (s) => (s as unknown as { pid: number }).pid,
+      shell,
       refusesAfterClose: true,
     }));
 
-  it('a new session on the same state continues the conversation', async () => {
-    rig.fake.script([
-      { match: 'REMEMBER-1', steps: [{ text: 'The secret is 42.' }] },
-      { match: 'REMEMBER-2', steps: [{ text: 'You said 42.' }] },
-    ]);
-    const first = await start();
-    await turn(first, 'REMEMBER-1: the secret');
-    await first.close();
-    const second = await start();
-    await expect(turn(second, 'REMEMBER-2: what was it?')).resolves.toEqual({ stopReason: 'end_turn' });
-    expect(JSON.stringify(rig.fake.requests[rig.fake.requests.length - 1].body)).toContain('The secret is 42.');
-  });
+  it('a new session on the same state continues the conversation', () => rig.expectResumes(start));
 });

@@ -1,21 +1,17 @@
-import { startTestDatabase, type TestDatabase } from '../../../../../test/support/factories';
+import { useRepository } from '../../../../../test/support/factories';
 import { loadConfig } from '../../core/config/config';
 import { PrismaService } from '../../core/prisma/prisma.service';
 import { HealthRepository } from './health.repository';
 
 describe('HealthRepository (real Postgres)', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await startTestDatabase();
-  });
-  afterAll(() => db?.close());
+  const t = useRepository((db) => new HealthRepository(db.prisma));
 
   it('answers when the database does', async () => {
-    await expect(new HealthRepository(db.prisma).ping()).resolves.toBeUndefined();
+    await expect(t.repo.ping()).resolves.toBeUndefined();
   });
 
   it('fails (instead of answering) when the database is not there', async () => {
-    const gone = new URL(db.url);
+    const gone = new URL(t.db.url);
     gone.pathname = '/yoke_no_such_database';
     const url = gone.toString();
     const prisma = new PrismaService(url, loadConfig({ DATABASE_URL: url, YOKE_EMBEDDED: '0', LOG_LEVEL: 'silent' }));

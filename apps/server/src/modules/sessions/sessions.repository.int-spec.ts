@@ -1,91 +1,77 @@
 import { AppError } from '@yoke/protocol';
-import {
-  draft,
-  factories,
-  type Factories,
-  startTestDatabase,
-  type TestDatabase,
-} from '../../../../../test/support/factories';
+import { draft, useRepository } from '../../../../../test/support/factories';
 import { SessionsRepository } from './sessions.repository';
 
 describe('SessionsRepository (real Postgres)', () => {
-  let db: TestDatabase;
-  let repo: SessionsRepository;
-  let f: Factories;
-  beforeAll(async () => {
-    db = await startTestDatabase();
-    repo = new SessionsRepository(db.prisma);
-    f = factories(db.prisma);
-  });
-  afterAll(() => db?.close());
+  const t = useRepository((db) => new SessionsRepository(db.prisma));
 
   const seqsOf = async (sessionId: string) =>
-    (await db.prisma.sessionItem.findMany({ where: { sessionId }, orderBy: { seq: 'asc' } })).map((i) => i.seq);
+    (await t.db.prisma.sessionItem.findMany({ where: { sessionId }, orderBy: { seq: 'asc' } })).map((i) => i.seq);
 
   describe('appendItems', () => {
     it('stores a batch in order and moves last_seq to its end', async () => {
-      const { org, session } = await f.seeded();
-      const r = await repo.appendItems(session.id, draft.notices(1, 3));
+      const { org, session } = await t.f.seeded();
+      const r = await t.repo.appendItems(session.id, draft.notices(1, 3));
       expect(r.appended.map((d) => d.seq)).toEqual([1, 2, 3]);
       expect(r.lastSeq).toBe(3);
-      const items = await repo.items(org.id, session.id, 0, 10);
+      const items = await t.repo.items(org.id, session.id, 0, 10);
       expect(items.map((i) => [i.seq, (i.body as { text: string }).text])).toEqual([
         [1, 'note 1'],
         [2, 'note 2'],
         [3, 'note 3'],
       ]);
-      expect((await repo.findById(org.id, session.id))?.lastSeq).toBe(3);
+      expect((await t.repo.findById(org.id, session.id))?.lastSeq).toBe(3);
     });
 
     it('skips a replayed batch (same seqs) instead of storing it twice', async () => {
-      const { session } = await f.seeded();
-      await repo.appendItems(session.id, draft.notices(1, 3));
-      const replay = await repo.appendItems(session.id, draft.notices(1, 3));
+      const { session } = await t.f.seeded();
+      await t.repo.appendItems(session.id, draft.notices(1, 3));
+      const replay = await t.repo.appendItems(session.id, draft.notices(1, 3));
       expect(replay).toMatchObject({ appended: [], session: null, lastSeq: 3, changed: false });
       expect(await seqsOf(session.id)).toEqual([1, 2, 3]);
     });
 
     it('stores only the new tail of a batch that overlaps what is stored', async () => {
-      const { session } = await f.seeded();
-      await repo.appendItems(session.id, draft.notices(1, 2));
-      const r = await repo.appendItems(session.id, draft.notices(1, 4));
+      const { session } = await t.f.seeded();
+      await t.repo.appendItems(session.id, draft.notices(1, 2));
+      const r = await t.repo.appendItems(session.id, draft.notices(1, 4));
       expect(r.appended.map((d) => d.seq)).toEqual([3, 4]);
       expect(await seqsOf(session.id)).toEqual([1, 2, 3, 4]);
     });
 
     it('refuses a gap with event.seq_gap and stores nothing of the batch', async () => {
-      const { org, session } = await f.seeded();
-      await repo.appendItems(session.id, draft.notices(1, 2));
-      const err = await repo.appendItems(session.id, draft.notices(4, 6)).catch((e: unknown) => e);
+      const { org, session } = await t.f.seeded();
+      await t.repo.appendItems(session.id, draft.notices(1, 2));
+      const err = await t.repo.appendItems(session.id, draft.notices(4, 6)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AppError);
       expect(err).toMatchObject({ code: 'event.seq_gap', details: { expectedSeq: 3 } });
       expect(await seqsOf(session.id)).toEqual([1, 2]);
-      expect((await repo.findById(org.id, session.id))?.lastSeq).toBe(2);
+      expect((await t.repo.findById(org.id, session.id))?.lastSeq).toBe(2);
     });
 
     it('refuses items for a session that does not exist with session.not_found', async () => {
-      await expect(repo.appendItems('00000000-0000-4000-8000-000000000000', draft.notices(1, 1))).rejects.toMatchObject(
-        { code: 'session.not_found' },
-      );
+      await expect(
+        t.repo.appendItems('00000000-0000-4000-8000-000000000000', draft.notices(1, 1)),
+      ).rejects.toMatchObject({ code: 'session.not_found' });
     });
 
     it('serializes concurrent batches for one session under the row lock: seqs end gap-free and unique', async () => {
-      const { org, session } = await f.seeded();
+      const { org, session } = await t.f.seeded();
       // A runner that reconnects resends overlapping prefixes; without the lock two of these would both read
       // last_seq = 0 and collide on (session_id, seq).
       const batches = [2, 4, 6, 8, 10].map((n) => draft.notices(1, n));
-      const results = await Promise.allSettled(batches.map((b) => repo.appendItems(session.id, b)));
+      const results = await Promise.allSettled(batches.map((b) => t.repo.appendItems(session.id, b)));
       expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
       expect(await seqsOf(session.id)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
       const appended = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.appended.map((d) => d.seq) : []));
       expect(appended.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
-      expect((await repo.findById(org.id, session.id))?.lastSeq).toBe(10);
+      expect((await t.repo.findById(org.id, session.id))?.lastSeq).toBe(10);
     });
 
     it('rolls items into the session: an approval request opens an approval and waits; usage adds up', async () => {
-      const { org, session } = await f.seeded();
+      const { org, session } = await t.f.seeded();
       const at = new Date().toISOString();
-      const r = await repo.appendItems(session.id, [
+      const r = await t.repo.appendItems(session.id, [
         { seq: 1, type: 'turn_started', turnId: 't1', createdAt: at },
         {
           seq: 2,
@@ -110,18 +96,18 @@ describe('SessionsRepository (real Postgres)', () => {
       expect(r.changed).toBe(true);
       expect(r.session).toMatchObject({ status: 'waiting_approval', statusReason: 'runs rm', inputTokens: 100n });
       expect(Number(r.session?.costUsd)).toBe(0.25);
-      const approval = await db.prisma.approval.findFirst({ where: { sessionId: session.id, approvalId: 'a1' } });
+      const approval = await t.db.prisma.approval.findFirst({ where: { sessionId: session.id, approvalId: 'a1' } });
       expect(approval).toMatchObject({ orgId: org.id, status: 'pending' });
     });
   });
 
   describe('create', () => {
     it('creates the session and its inbox entries in order; the same idempotency key returns the first one', async () => {
-      const { org, owner } = await f.orgWithOwner();
+      const { org, owner } = await t.f.orgWithOwner();
       const data = {
         orgId: org.id,
         ownerId: owner.id,
-        runnerId: (await f.runner(org.id)).id,
+        runnerId: (await t.f.runner(org.id)).id,
         title: 't',
         agent: { name: 'helper' },
         harness: 'yoke',
@@ -134,42 +120,42 @@ describe('SessionsRepository (real Postgres)', () => {
         { input: { kind: 'start' } as never, key: 'start' },
         { input: { kind: 'prompt', text: 'hi' } as never, key: 'prompt' },
       ];
-      const first = await repo.create(data, inputs);
+      const first = await t.repo.create(data, inputs);
       expect(first.created).toBe(true);
       expect(first.inbox.map((e) => e.kind)).toEqual(['start', 'prompt']);
-      const again = await repo.create(data, inputs);
+      const again = await t.repo.create(data, inputs);
       expect(again).toMatchObject({ created: false, inbox: [] });
       expect(again.session.id).toBe(first.session.id);
-      expect((await repo.findByIdempotencyKey(org.id, owner.id, 'k1'))?.id).toBe(first.session.id);
-      expect(await db.prisma.session.count({ where: { orgId: org.id } })).toBe(1);
+      expect((await t.repo.findByIdempotencyKey(org.id, owner.id, 'k1'))?.id).toBe(first.session.id);
+      expect(await t.db.prisma.session.count({ where: { orgId: org.id } })).toBe(1);
     });
   });
 
   describe('reads', () => {
     it("never returns org B's session for org A, and null for an unknown id", async () => {
-      const a = await f.seeded();
-      const b = await f.seeded();
-      expect((await repo.findById(a.org.id, a.session.id))?.id).toBe(a.session.id);
-      expect(await repo.findById(a.org.id, b.session.id)).toBeNull();
-      expect(await repo.findById(a.org.id, '00000000-0000-4000-8000-000000000000')).toBeNull();
-      expect(await repo.findByIdempotencyKey(a.org.id, a.owner.id, 'missing')).toBeNull();
-      expect((await repo.list(a.org.id, { includeArchived: true, limit: 50 })).map((s) => s.id)).toEqual([
+      const a = await t.f.seeded();
+      const b = await t.f.seeded();
+      expect((await t.repo.findById(a.org.id, a.session.id))?.id).toBe(a.session.id);
+      expect(await t.repo.findById(a.org.id, b.session.id)).toBeNull();
+      expect(await t.repo.findById(a.org.id, '00000000-0000-4000-8000-000000000000')).toBeNull();
+      expect(await t.repo.findByIdempotencyKey(a.org.id, a.owner.id, 'missing')).toBeNull();
+      expect((await t.repo.list(a.org.id, { includeArchived: true, limit: 50 })).map((s) => s.id)).toEqual([
         a.session.id,
       ]);
-      await repo.appendItems(b.session.id, draft.notices(1, 2));
-      expect(await repo.items(a.org.id, b.session.id, 0, 10)).toEqual([]);
+      await t.repo.appendItems(b.session.id, draft.notices(1, 2));
+      expect(await t.repo.items(a.org.id, b.session.id, 0, 10)).toEqual([]);
     });
 
     it('lists newest first and pages by (updatedAt, id) without repeats or holes', async () => {
-      const { org, owner } = await f.orgWithOwner();
+      const { org, owner } = await t.f.orgWithOwner();
       const base = Date.UTC(2030, 0, 1);
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         // Two share an updatedAt: the id breaks the tie.
         const updatedAt = new Date(base + Math.min(i, 3) * 1000);
-        ids.push((await f.session(org.id, owner.id, { updatedAt })).id);
+        ids.push((await t.f.session(org.id, owner.id, { updatedAt })).id);
       }
-      const all = await repo.list(org.id, { includeArchived: false, limit: 10 });
+      const all = await t.repo.list(org.id, { includeArchived: false, limit: 10 });
       expect(
         all
           .map((s) => s.id)
@@ -181,7 +167,7 @@ describe('SessionsRepository (real Postgres)', () => {
       const seen: string[] = [];
       let cursor: { updatedAt: Date; id: string } | undefined;
       for (;;) {
-        const page = await repo.list(org.id, { includeArchived: false, limit: 2, cursor });
+        const page = await t.repo.list(org.id, { includeArchived: false, limit: 2, cursor });
         const shown = page.slice(0, 2);
         seen.push(...shown.map((s) => s.id));
         if (page.length <= 2) break; // limit + 1 rows mean there is a next page
@@ -191,14 +177,14 @@ describe('SessionsRepository (real Postgres)', () => {
     });
 
     it('filters by status, archived, visibility and parent', async () => {
-      const { org, owner } = await f.orgWithOwner();
-      const other = await f.member(org.id);
-      const idle = await f.session(org.id, owner.id);
-      const archived = await f.session(org.id, owner.id, { status: 'archived' });
-      const running = await f.session(org.id, other.id, { status: 'running', parentId: idle.id });
-      const shared = await f.session(org.id, other.id);
+      const { org, owner } = await t.f.orgWithOwner();
+      const other = await t.f.member(org.id);
+      const idle = await t.f.session(org.id, owner.id);
+      const archived = await t.f.session(org.id, owner.id, { status: 'archived' });
+      const running = await t.f.session(org.id, other.id, { status: 'running', parentId: idle.id });
+      const shared = await t.f.session(org.id, other.id);
       const ids = async (opts: Parameters<SessionsRepository['list']>[1]) =>
-        (await repo.list(org.id, opts)).map((s) => s.id).sort();
+        (await t.repo.list(org.id, opts)).map((s) => s.id).sort();
 
       expect(await ids({ includeArchived: false, limit: 10 })).toEqual([idle.id, running.id, shared.id].sort());
       expect(await ids({ includeArchived: true, limit: 10 })).toHaveLength(4);
@@ -211,22 +197,22 @@ describe('SessionsRepository (real Postgres)', () => {
     });
 
     it('pages items after a seq, oldest first, one extra row to tell that more follow', async () => {
-      const { org, session } = await f.seeded();
-      await repo.appendItems(session.id, draft.notices(1, 5));
-      expect((await repo.items(org.id, session.id, 1, 2)).map((i) => i.seq)).toEqual([2, 3, 4]);
-      expect((await repo.items(org.id, session.id, 4, 2)).map((i) => i.seq)).toEqual([5]);
+      const { org, session } = await t.f.seeded();
+      await t.repo.appendItems(session.id, draft.notices(1, 5));
+      expect((await t.repo.items(org.id, session.id, 1, 2)).map((i) => i.seq)).toEqual([2, 3, 4]);
+      expect((await t.repo.items(org.id, session.id, 4, 2)).map((i) => i.seq)).toEqual([5]);
     });
 
     it("finds a session for its runner, lists a runner's live sessions, and reports stored seqs", async () => {
-      const { org, owner, runner, session } = await f.seeded();
-      await f.session(org.id, owner.id, { runnerId: runner.id, status: 'archived' });
-      const elsewhere = await f.seeded();
-      await repo.appendItems(session.id, draft.notices(1, 3));
+      const { org, owner, runner, session } = await t.f.seeded();
+      await t.f.session(org.id, owner.id, { runnerId: runner.id, status: 'archived' });
+      const elsewhere = await t.f.seeded();
+      await t.repo.appendItems(session.id, draft.notices(1, 3));
 
-      expect(await repo.findForRunner(session.id)).toEqual({ id: session.id, orgId: org.id, runnerId: runner.id });
-      expect(await repo.findForRunner('00000000-0000-4000-8000-000000000000')).toBeNull();
-      expect((await repo.listForRunner(runner.id, 10)).map((s) => s.id)).toEqual([session.id]);
-      expect(await repo.persistedSeqs(runner.id, [session.id, elsewhere.session.id])).toEqual([
+      expect(await t.repo.findForRunner(session.id)).toEqual({ id: session.id, orgId: org.id, runnerId: runner.id });
+      expect(await t.repo.findForRunner('00000000-0000-4000-8000-000000000000')).toBeNull();
+      expect((await t.repo.listForRunner(runner.id, 10)).map((s) => s.id)).toEqual([session.id]);
+      expect(await t.repo.persistedSeqs(runner.id, [session.id, elsewhere.session.id])).toEqual([
         { id: session.id, lastSeq: 3 },
       ]);
     });
@@ -234,32 +220,32 @@ describe('SessionsRepository (real Postgres)', () => {
 
   describe('writes', () => {
     it("fails only the runner's sessions that are mid-turn, in its org", async () => {
-      const { org, owner, runner } = await f.seeded();
-      const running = await f.session(org.id, owner.id, { runnerId: runner.id, status: 'running' });
-      const waiting = await f.session(org.id, owner.id, { runnerId: runner.id, status: 'waiting_approval' });
-      const idle = await f.session(org.id, owner.id, { runnerId: runner.id, status: 'idle' });
-      const failed = await repo.failActiveSessions(org.id, runner.id, 'runner offline');
+      const { org, owner, runner } = await t.f.seeded();
+      const running = await t.f.session(org.id, owner.id, { runnerId: runner.id, status: 'running' });
+      const waiting = await t.f.session(org.id, owner.id, { runnerId: runner.id, status: 'waiting_approval' });
+      const idle = await t.f.session(org.id, owner.id, { runnerId: runner.id, status: 'idle' });
+      const failed = await t.repo.failActiveSessions(org.id, runner.id, 'runner offline');
       expect(failed.map((s) => s.id).sort()).toEqual([running.id, waiting.id].sort());
       expect(failed.every((s) => s.status === 'failed' && s.statusReason === 'runner offline')).toBe(true);
-      expect((await repo.findById(org.id, idle.id))?.status).toBe('idle');
+      expect((await t.repo.findById(org.id, idle.id))?.status).toBe('idle');
 
-      const other = await f.orgWithOwner();
-      expect(await repo.failActiveSessions(other.org.id, runner.id, 'x')).toEqual([]);
+      const other = await t.f.orgWithOwner();
+      expect(await t.repo.failActiveSessions(other.org.id, runner.id, 'x')).toEqual([]);
     });
 
     it('adds an inbox entry once per key and hands the undelivered ones to the runner in order', async () => {
-      const { org, runner, session } = await f.seeded();
-      const first = await repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'one' } as never, 'p1');
-      const again = await repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'changed' } as never, 'p1');
+      const { org, runner, session } = await t.f.seeded();
+      const first = await t.repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'one' } as never, 'p1');
+      const again = await t.repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'changed' } as never, 'p1');
       expect(again.id).toBe(first.id);
       expect(again.input).toEqual({ kind: 'prompt', text: 'one' });
-      const second = await repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'two' } as never, 'p2');
-      const elsewhere = await f.seeded();
-      await repo.addInbox(elsewhere.org.id, elsewhere.session.id, { kind: 'cancel' } as never, 'c1');
+      const second = await t.repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'two' } as never, 'p2');
+      const elsewhere = await t.f.seeded();
+      await t.repo.addInbox(elsewhere.org.id, elsewhere.session.id, { kind: 'cancel' } as never, 'c1');
 
-      expect((await repo.pendingInboxForRunner(runner.id)).map((e) => e.id)).toEqual([first.id, second.id]);
-      await repo.markDelivered(first.id);
-      expect((await repo.pendingInboxForRunner(runner.id)).map((e) => e.id)).toEqual([second.id]);
+      expect((await t.repo.pendingInboxForRunner(runner.id)).map((e) => e.id)).toEqual([first.id, second.id]);
+      await t.repo.markDelivered(first.id);
+      expect((await t.repo.pendingInboxForRunner(runner.id)).map((e) => e.id)).toEqual([second.id]);
     });
   });
 });

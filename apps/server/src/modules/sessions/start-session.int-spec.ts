@@ -3,10 +3,8 @@ import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AgentSpec, AppError, type ItemDraft } from '@yoke/protocol';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createTestDatabase } from '../../../../../test/support/env';
-import { loadConfig } from '../../core/config/config';
+import { factories, migratedDatabase } from '../../../../../test/support/factories';
 import { CoreModule } from '../../core/core.module';
-import { runMigrations } from '../../core/database/migrate';
 import { PrismaService } from '../../core/prisma/prisma.service';
 import { QueueModule } from '../../core/queue/queue.module';
 import { SessionsModule } from './sessions.module';
@@ -16,15 +14,8 @@ import { type StartRequest, StartSession } from './start-session.use-case';
 
 /** The sessions module on its own database (team mode, no Redis), without HTTP or sockets: no runner is connected. */
 async function sessionsContext() {
-  const db = await createTestDatabase();
-  await runMigrations(db.url);
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    YOKE_EMBEDDED: '0',
-    YOKE_SECRET_KEY: randomBytes(32).toString('base64url'),
-    LOG_LEVEL: 'silent',
-  });
-  @Module({ imports: [CoreModule.forRoot(config, db.url, null), QueueModule, SessionsModule] })
+  const db = await migratedDatabase({ YOKE_SECRET_KEY: randomBytes(32).toString('base64url') });
+  @Module({ imports: [CoreModule.forRoot(db.config, db.url, null), QueueModule, SessionsModule] })
   class StartSessionTestModule {}
   const ctx = await NestFactory.createApplicationContext(StartSessionTestModule, { logger: false });
   return {
@@ -105,10 +96,9 @@ describe('StartSession (real Postgres)', () => {
   beforeAll(async () => {
     app = await sessionsContext();
     start = app.ctx.get(StartSession);
-    org = await app.prisma.org.create({ data: { slug: `o-${randomUUID().slice(0, 8)}`, name: 'O' } });
-    owner = await app.prisma.user.create({ data: { email: `${randomUUID()}@o.example`, name: 'Owner' } });
-    await app.prisma.membership.create({ data: { orgId: org.id, userId: owner.id, role: 'owner' } });
-    runner = await app.prisma.runner.create({ data: { orgId: org.id, name: 'r', credentialHash: randomUUID() } });
+    const f = factories(app.prisma);
+    ({ org, owner } = await f.orgWithOwner());
+    runner = await f.runner(org.id);
   });
 
   afterAll(async () => {
