@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CSRF_HEADER, NS_RUNNER, NS_WEB, PROTOCOL_VERSION, type OrgRole, SESSION_COOKIE } from '@yoke/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { EventEntry, RouteEntry } from '../apps/server/src/modules/auth/route-table';
-import { hasRole } from '../apps/server/src/modules/auth/roles';
+import { hasRole } from '../apps/server/src/core/auth/roles';
 import type { MatrixApp, MatrixCaller } from './support/matrix-app';
 import { type MatrixChild, startMatrixApp } from './support/matrix-child';
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Emitter } from '@socket.io/redis-emitter';
-import { NS_WEB } from '@yoke/protocol';
+import { NS_RUNNER, NS_WEB } from '@yoke/protocol';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
@@ -9,7 +9,7 @@ import pino from 'pino';
 import { loadConfig, REDACT_PATHS } from './core/config/config';
 import { QUEUE_NAME } from './core/queue/job-queue';
 import { JobRegistry } from './core/queue/job-registry';
-import { RealtimePublisher, type WebBroadcaster } from './core/realtime/realtime.publisher';
+import { RealtimeHub } from './core/realtime/realtime-hub';
 import { WorkerModule } from './worker.module';
 
 /** `yoke worker`: runs BullMQ jobs (team mode). Viewers are reached through the Redis emitter. */
@@ -26,8 +26,11 @@ async function main(): Promise<void> {
   await app.init();
   const registry = app.get(JobRegistry);
   registry.assertComplete();
-  const emitter = new Emitter(redis, { key: `${config.redisPrefix}:socket.io` });
-  app.get(RealtimePublisher).attachWeb(emitter.of(NS_WEB) as unknown as WebBroadcaster);
+  // No socket server here: the hub reaches every replica's sockets through the Redis emitter.
+  app.get(RealtimeHub).bindEmitter(new Emitter(redis, { key: `${config.redisPrefix}:socket.io` }), {
+    web: NS_WEB,
+    runner: NS_RUNNER,
+  });
 
   const worker = new Worker(QUEUE_NAME, (job) => registry.run(job.name, job.data), {
     connection: redis.duplicate({ maxRetriesPerRequest: null }),

@@ -178,10 +178,3 @@ export type RotateCredentialReply = z.infer<typeof RotateCredentialReply>;
 export const CSRF_HEADER = 'x-yoke-csrf';
 export const CSRF_COOKIE = 'yoke_csrf';
 export const SESSION_COOKIE = 'yoke_session';
-
-/** The /web room of the sockets opened with one browser session: signing out closes them. */
-export const webSessionRoom = (webSessionId: string) => `web-session:${webSessionId}`;
-/** The /web room of the sockets opened with one API token: revoking it closes them. */
-export const apiTokenRoom = (tokenId: string) => `api-token:${tokenId}`;
-/** The /web room of one member's sockets in one org: a role change or removal closes them (they re-authenticate). */
-export const memberRoom = (orgId: string, userId: string) => `member:${orgId}:${userId}`;

@@ -6,6 +6,7 @@ export * from './agent';
 export * from './session';
 export * from './rest';
 export * from './sockets';
+export * from './rooms';
 export * from './sequencer';
 export * from './jobs';
 export * from './approvals';

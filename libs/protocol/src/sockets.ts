@@ -20,18 +20,6 @@ import type {
 export const NS_RUNNER = '/runner';
 export const NS_WEB = '/web';
 
-/** Room names: built by one helper everywhere. */
-export const rooms = {
-  org: (orgId: string) => `org:${orgId}`,
-  user: (userId: string) => `user:${userId}`,
-  runner: (runnerId: string) => `runner:${runnerId}`,
-  session: (sessionId: string) => `session:${sessionId}`,
-  /** Every socket whose access comes from one share (a grant or a link): revoking it disconnects them. */
-  share: (shareId: string) => `share:${shareId}`,
-  /** Sockets of the members a session is shared with (their session lists follow it). */
-  sharedWith: (sessionId: string) => `shared:${sessionId}`,
-} as const;
-
 // ---- runner <-> server ----
 
 export const RunnerHandshakeAuth = z.strictObject({

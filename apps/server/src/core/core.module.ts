@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig, REDACT_PATHS } from './config/config';
 import { DATABASE_URL } from './database/database-url';
 import { MetricsService } from './metrics/metrics.service';
 import { PrismaService } from './prisma/prisma.service';
+import { RealtimeHub } from './realtime/realtime-hub';
 import { RealtimePublisher } from './realtime/realtime.publisher';
 import { SessionWatchers } from './realtime/session-watchers';
 import { REDIS_CLIENT } from './redis/redis.tokens';
@@ -46,14 +47,20 @@ export class CoreModule {
         { provide: REDIS_CLIENT, useValue: redis },
         PrismaService,
         MetricsService,
-        RealtimePublisher,
+        // Created at boot, before any socket server: the gateways (or the worker's Redis emitter) bind it once.
+        { provide: RealtimeHub, useFactory: () => new RealtimeHub({ clustered: redis !== null }) },
         {
           provide: SessionWatchers,
-          useFactory: () => {
+          inject: [RealtimeHub],
+          useFactory: (hub: RealtimeHub) => {
             const logger = new Logger(SessionWatchers.name);
-            return new SessionWatchers((context, message) => logger.warn(context, message));
+            const watchers = new SessionWatchers(hub, (context, message) => logger.warn(context, message));
+            // Announcements may have been missed while Redis was away: start again from "unknown" (publish).
+            redis?.on('ready', () => watchers.reset());
+            return watchers;
           },
         },
+        RealtimePublisher,
       ],
       exports: [
         APP_CONFIG,
@@ -61,6 +68,7 @@ export class CoreModule {
         REDIS_CLIENT,
         PrismaService,
         MetricsService,
+        RealtimeHub,
         RealtimePublisher,
         SessionWatchers,
       ],

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   type Approval,
   type DeltaEvent,
-  type InboxAck,
   type InboxEntry,
   type Item,
   rooms,
@@ -10,63 +9,38 @@ import {
   type ServerToWebEvents,
   type Session,
 } from '@yoke/protocol';
-import type { Namespace } from 'socket.io';
-import type { SessionWatchers } from './session-watchers';
+import { RealtimeHub, type RunnerReply } from './realtime-hub';
+import { SessionWatchers } from './session-watchers';
 
 const RUNNER_ACK_TIMEOUT_MS = 10_000;
 
-/** What both a socket.io namespace and a Redis emitter offer: typed broadcasts to rooms. */
-export interface WebBroadcaster {
-  to(room: string | string[]): {
-    emit<E extends keyof ServerToWebEvents>(event: E, ...args: Parameters<ServerToWebEvents[E]>): unknown;
-  };
-  /** Both a namespace and a Redis emitter can act on the sockets of a room, on every replica. */
-  in?(room: string | string[]): {
-    disconnectSockets(close?: boolean): void;
-    socketsJoin(room: string | string[]): void;
-    socketsLeave(room: string | string[]): void;
-  };
-}
-
 /**
- * The only way modules push to sockets. Rooms are fanned out across replicas by the socket.io adapter
- * (Redis in team mode, in-process in embedded mode).
+ * The only way modules push to sockets: what each product event means in rooms and events, sent through the
+ * realtime hub (which fans rooms out across replicas: Redis in team mode, in-process in embedded mode).
  */
 @Injectable()
 export class RealtimePublisher {
   private readonly logger = new Logger(RealtimePublisher.name);
-  private web: WebBroadcaster | null = null;
-  /** This replica's sockets only (no Redis publish), and who knows whether other replicas need a session's deltas. */
-  private local: { web: WebBroadcaster; watchers: SessionWatchers } | null = null;
-  private runners: Namespace<Record<string, never>, ServerToRunnerEvents> | null = null;
 
-  /**
-   * The /web namespace of this process, or (in the worker) a Redis emitter reaching every replica's. With `watchers`
-   * (a namespace on the Redis adapter), deltas skip Redis while no other replica has a viewer of their session.
-   */
-  attachWeb(web: Namespace | WebBroadcaster, watchers?: SessionWatchers): void {
-    this.web = web as WebBroadcaster;
-    this.local = watchers && 'local' in web ? { web: web.local as unknown as WebBroadcaster, watchers } : null;
-  }
-
-  attachRunners(nsp: Namespace): void {
-    this.runners = nsp as unknown as Namespace<Record<string, never>, ServerToRunnerEvents>;
-  }
+  constructor(
+    private readonly hub: RealtimeHub,
+    /** Who knows whether other replicas need a session's deltas. */
+    private readonly watchers: SessionWatchers,
+  ) {}
 
   /** Closes every socket of a runner on every replica (through the adapter): used when it is revoked. */
   disconnectRunner(runnerId: string): void {
-    this.runners?.in(rooms.runner(runnerId)).disconnectSockets(true);
+    this.hub.disconnect('runner', rooms.runner(runnerId));
   }
 
   /** Closes every /web socket in a room, on every replica (a browser session that signed out). */
   disconnectWeb(room: string): void {
-    this.web?.in?.(room).disconnectSockets(true);
+    this.hub.disconnect('web', room);
   }
 
   items(sessionId: string, items: Item[]): void {
-    const room = this.web?.to(rooms.session(sessionId));
-    if (!room) return;
-    for (const item of items) room.emit('session.item', item);
+    const room = rooms.session(sessionId);
+    for (const item of items) this.hub.emit(room, 'session.item', item);
   }
 
   /**
@@ -75,16 +49,16 @@ export class RealtimePublisher {
    */
   delta(event: DeltaEvent): 'local' | 'cluster' {
     const room = rooms.session(event.sessionId);
-    if (this.local && !this.local.watchers.elsewhere(event.sessionId)) {
-      this.local.web.to(room).emit('session.delta', event);
+    if (!this.watchers.elsewhere(event.sessionId)) {
+      this.hub.emitLocal(room, 'session.delta', event);
       return 'local';
     }
-    this.web?.to(room).emit('session.delta', event);
+    this.hub.emit(room, 'session.delta', event);
     return 'cluster';
   }
 
   approvalUpdated(approval: Approval): void {
-    this.web?.to(rooms.session(approval.sessionId)).emit('approval.updated', approval);
+    this.hub.emit(rooms.session(approval.sessionId), 'approval.updated', approval);
   }
 
   /** Any web event to everyone watching one session. */
@@ -93,7 +67,7 @@ export class RealtimePublisher {
     event: E,
     ...args: Parameters<ServerToWebEvents[E]>
   ): void {
-    this.web?.to(rooms.session(sessionId)).emit(event, ...args);
+    this.hub.emit(rooms.session(sessionId), event, ...args);
   }
 
   /**
@@ -101,81 +75,65 @@ export class RealtimePublisher {
    * is revoked; `room` is built by `rooms.share`.
    */
   disconnectRoom(room: string, sessionId: string, message: string): void {
-    this.web?.to(room).emit('access.revoked', { sessionId, message });
-    this.web?.in?.(room).disconnectSockets(true);
+    this.hub.emit(room, 'access.revoked', { sessionId, message });
+    this.hub.disconnect('web', room);
   }
 
   /** Takes a person's sockets out of a session's room (their role changed); their views re-join. */
   removeFromSession(userId: string, sessionId: string, message: string): void {
-    this.web?.in?.(rooms.user(userId)).socketsLeave(rooms.session(sessionId));
-    this.web?.to(rooms.user(userId)).emit('access.revoked', { sessionId, message });
+    this.hub.socketsLeave('web', rooms.user(userId), rooms.session(sessionId));
+    this.hub.emit(rooms.user(userId), 'access.revoked', { sessionId, message });
   }
 
   /**
    * A request to a runner that answers with an ack (workspace files): the first ok reply wins; `null` when no
    * socket of that runner answered in time.
    */
-  askRunner<E extends 'workspace.list' | 'workspace.read'>(
+  async askRunner<E extends 'workspace.list' | 'workspace.read'>(
     runnerId: string,
     event: E,
     payload: Parameters<ServerToRunnerEvents[E]>[0],
     timeoutMs = RUNNER_ACK_TIMEOUT_MS,
-  ): Promise<Parameters<Parameters<ServerToRunnerEvents[E]>[1]>[0] | null> {
-    const nsp = this.runners;
-    if (!nsp) return Promise.resolve(null);
-    type Reply = Parameters<Parameters<ServerToRunnerEvents[E]>[1]>[0];
-    return new Promise((resolve) => {
-      (
-        nsp.to(rooms.runner(runnerId)).timeout(timeoutMs) as unknown as {
-          emit(event: string, payload: unknown, cb: (err: Error | null, replies: Reply[]) => void): void;
-        }
-      ).emit(event, payload, (_err, replies = []) => {
-        resolve(replies.find((r) => r && r.ok) ?? replies[0] ?? null);
-      });
-    });
+  ): Promise<RunnerReply<E> | null> {
+    const { replies } = await this.hub.ask(rooms.runner(runnerId), event, payload, timeoutMs);
+    return replies.find((r) => r && r.ok) ?? replies[0] ?? null;
   }
 
   sessionUpdated(session: Session): void {
     // The owner's own room and the members it is shared with: people who may not watch the whole org still see
     // their sessions live.
-    this.web
-      ?.to([
-        rooms.org(session.orgId),
-        rooms.session(session.id),
-        rooms.user(session.ownerId),
-        rooms.sharedWith(session.id),
-      ])
-      .emit('session.updated', session);
+    this.hub.emit(
+      [rooms.org(session.orgId), rooms.session(session.id), rooms.user(session.ownerId), rooms.sharedWith(session.id)],
+      'session.updated',
+      session,
+    );
   }
 
   /** A member was given a session: their sockets (every replica) follow it from now on, starting with this copy. */
   sharedWith(userId: string, session: Session): void {
-    this.web?.in?.(rooms.user(userId)).socketsJoin(rooms.sharedWith(session.id));
-    this.web?.to(rooms.user(userId)).emit('session.updated', session);
+    this.hub.socketsJoin('web', rooms.user(userId), rooms.sharedWith(session.id));
+    this.hub.emit(rooms.user(userId), 'session.updated', session);
   }
 
   /** A member's share ended: their sockets stop following the session. */
   unshared(userId: string, sessionId: string): void {
-    this.web?.in?.(rooms.user(userId)).socketsLeave(rooms.sharedWith(sessionId));
+    this.hub.socketsLeave('web', rooms.user(userId), rooms.sharedWith(sessionId));
   }
 
   /**
    * Sends an input to a runner (whichever replica holds its socket) and waits for its ack. True when at least one
    * of the runner's sockets applied or had applied it; false when none answered ok in time (it stays pending).
    */
-  toRunner(runnerId: string, entry: InboxEntry): Promise<boolean> {
-    const nsp = this.runners;
-    if (!nsp) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      nsp
-        .to(rooms.runner(runnerId))
-        .timeout(RUNNER_ACK_TIMEOUT_MS)
-        .emit('session.input', entry, ((err: Error | null, replies: InboxAck[] = []) => {
-          const ok = replies.some((r) => r && r.ok);
-          if (!ok && err)
-            this.logger.warn({ runnerId, inboxId: entry.id }, 'runner did not acknowledge an input in time');
-          resolve(ok);
-        }) as never);
-    });
+  async toRunner(runnerId: string, entry: InboxEntry): Promise<boolean> {
+    const { replies, timedOut } = await this.hub.ask(
+      rooms.runner(runnerId),
+      'session.input',
+      entry,
+      RUNNER_ACK_TIMEOUT_MS,
+    );
+    const ok = replies.some((r) => r && r.ok);
+    if (!ok && timedOut)
+      this.logger.warn({ runnerId, inboxId: entry.id }, 'runner did not acknowledge an input in time');
+    return ok;
   }
 }

@@ -1,18 +1,19 @@
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { PartialItem } from '@yoke/protocol';
+import { type PartialItem, rooms } from '@yoke/protocol';
 import { Redis } from 'ioredis';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { expectEventually, REDIS_URL, uniqueName } from '../../../../../test/support/env';
+import { RealtimeHub } from './realtime-hub';
 import { SessionWatchers } from './session-watchers';
 
 const REFRESH_MS = 150;
 const S = '0b0e5e43-5f4f-4f59-9d5c-3d7a9c1f2a01';
 const PARTIAL: PartialItem = { type: 'agent_message_delta', turnId: 't1', streamId: 's1', text: 'so far' };
 
-/** One server replica: socket.io on the Redis adapter (real Redis), with its watchers on the /web namespace. */
+/** One server replica: socket.io on the Redis adapter (real Redis), with its watchers on the hub bound to /web. */
 async function replica(key: string, partials: Record<string, PartialItem[]> = {}) {
   const pub = new Redis(REDIS_URL);
   const sub = pub.duplicate();
@@ -20,11 +21,13 @@ async function replica(key: string, partials: Record<string, PartialItem[]> = {}
   const io = new Server(http, { transports: ['websocket'] });
   io.adapter(createAdapter(pub, sub, { key }));
   const nsp = io.of('/web');
-  const watchers = new SessionWatchers();
-  watchers.attach(nsp, (id) => partials[id] ?? [], REFRESH_MS);
+  const hub = new RealtimeHub({ clustered: true });
+  const watchers = new SessionWatchers(hub, undefined, REFRESH_MS);
+  watchers.serveSnapshots((id) => partials[id] ?? []);
+  hub.bindWeb(nsp);
   nsp.on('connection', (socket) => {
     socket.on('join', async (sessionId: string, ack: (p: PartialItem[]) => void) => {
-      await socket.join(`session:${sessionId}`);
+      await socket.join(rooms.session(sessionId));
       ack(await watchers.watch(sessionId));
     });
   });

@@ -1,30 +1,19 @@
-import { PartialItem, rooms } from '@yoke/protocol';
+import { PartialItem, parseRoom, rooms } from '@yoke/protocol';
 import { randomUUID } from 'node:crypto';
-import type { Namespace } from 'socket.io';
 import { z } from 'zod';
+import type { ClusterLink, RealtimeHub } from './realtime-hub';
 
 /** How often a replica re-announces the sessions it has viewers of; an announcement not renewed for 3 times that expires. */
 export const WATCH_REFRESH_MS = 20_000;
 /** A replica that does not answer a cluster question in this time is treated as watching (deltas still flow). */
 const ASK_TIMEOUT_MS = 2_000;
 
-const SESSION_ROOM = rooms.session('');
 const ReplicaId = z.string().min(1).max(64);
 const SessionId = z.string().min(1).max(200);
 const Watch = z.strictObject({ replica: ReplicaId, sessionId: SessionId });
 const Watching = z.strictObject({ replica: ReplicaId, sessionIds: z.array(SessionId).max(100_000) });
 const WhoAnswer = z.strictObject({ replica: ReplicaId, watching: z.boolean() });
 const Partials = z.array(PartialItem).max(10_000);
-
-/** The part of a socket.io namespace this needs: cluster-wide server-side events and the local room table. */
-interface ClusterNamespace {
-  serverSideEmit(event: string, ...args: unknown[]): boolean;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  adapter: {
-    rooms: Map<string, Set<string>>;
-    on(event: 'create-room' | 'delete-room', listener: (room: string) => void): unknown;
-  };
-}
 
 type Reply = (answer: unknown) => void;
 /** Where warnings go (the server's logger). */
@@ -42,38 +31,50 @@ export type WarnLog = (context: Record<string, unknown>, message: string) => voi
  * Redis connections, so no delta published after the snapshot is skipped. Announcements are renewed every
  * WATCH_REFRESH_MS and withdrawn when the last local viewer leaves; a replica that dies stops being counted after
  * three missed renewals.
+ *
+ * It starts when the hub binds /web in team mode; until then (and in embedded mode, and in the worker) every delta is
+ * published.
  */
 export class SessionWatchers {
   readonly replica = randomUUID();
-  private nsp: ClusterNamespace | null = null;
+  private link: ClusterLink | null = null;
   private snapshot: (sessionId: string) => PartialItem[] = () => [];
   /** sessionId -> other replica -> announcement expiry (ms since epoch). */
   private readonly remote = new Map<string, Map<string, number>>();
   /** Sessions whose watchers this replica has asked about and not yet heard back. */
   private readonly asking = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private ttlMs = 3 * WATCH_REFRESH_MS;
+  private readonly ttlMs: number;
 
-  constructor(private readonly warn: WarnLog = () => undefined) {}
+  constructor(
+    hub: RealtimeHub,
+    private readonly warn: WarnLog = () => undefined,
+    private readonly refreshMs = WATCH_REFRESH_MS,
+  ) {
+    this.ttlMs = 3 * refreshMs;
+    hub.onCluster((link) => this.start(link));
+    hub.roomEvents.on('emptied', ({ audience, room }) => {
+      if (audience === 'web' && room.kind === 'session') {
+        this.link?.emit('yoke:unwatch', { replica: this.replica, sessionId: room.sessionId });
+      }
+    });
+  }
 
   /**
-   * Serves one /web namespace on the Redis adapter. `snapshot` gives this replica's partial items of a session
-   * (those it relays), for viewers joining on other replicas.
+   * Where this replica's partial items of a session come from (those it relays), for viewers joining on other
+   * replicas. Set once, by the relay, when it is created.
    */
-  attach(nsp: Namespace, snapshot: (sessionId: string) => PartialItem[], refreshMs = WATCH_REFRESH_MS): void {
-    const cluster = nsp as unknown as ClusterNamespace;
-    this.ttlMs = 3 * refreshMs;
-    this.nsp = cluster;
+  serveSnapshots(snapshot: (sessionId: string) => PartialItem[]): void {
     this.snapshot = snapshot;
-    cluster.on('yoke:watch', (payload: unknown, reply: Reply) => this.onWatch(payload, reply));
-    cluster.on('yoke:watching', (payload: unknown) => this.onWatching(payload));
-    cluster.on('yoke:unwatch', (payload: unknown) => this.onUnwatch(payload));
-    cluster.on('yoke:who', (payload: unknown, reply: Reply) => this.onWho(payload, reply));
-    cluster.adapter.on('delete-room', (room) => {
-      const sessionId = sessionOf(room);
-      if (sessionId) cluster.serverSideEmit('yoke:unwatch', { replica: this.replica, sessionId });
-    });
-    this.timer = setInterval(() => this.refresh(), refreshMs);
+  }
+
+  private start(link: ClusterLink): void {
+    this.link = link;
+    link.on('yoke:watch', (payload: unknown, reply: Reply) => this.onWatch(payload, reply));
+    link.on('yoke:watching', (payload: unknown) => this.onWatching(payload));
+    link.on('yoke:unwatch', (payload: unknown) => this.onUnwatch(payload));
+    link.on('yoke:who', (payload: unknown, reply: Reply) => this.onWho(payload, reply));
+    this.timer = setInterval(() => this.refresh(), this.refreshMs);
     this.timer.unref();
   }
 
@@ -92,7 +93,7 @@ export class SessionWatchers {
    * that is not known yet (the question is asked once, in the background).
    */
   elsewhere(sessionId: string): boolean {
-    if (!this.nsp) return true;
+    if (!this.link) return true;
     if (this.asking.has(sessionId)) return true;
     const watchers = this.remote.get(sessionId);
     if (!watchers) {
@@ -112,9 +113,9 @@ export class SessionWatchers {
    * now come through Redis) and returns the partial items they hold.
    */
   async watch(sessionId: string): Promise<PartialItem[]> {
-    const nsp = this.nsp;
-    if (!nsp) return [];
-    const answers = await this.askAll(nsp, 'yoke:watch', { replica: this.replica, sessionId });
+    const link = this.link;
+    if (!link) return [];
+    const answers = await this.askAll(link, 'yoke:watch', { replica: this.replica, sessionId });
     const out: PartialItem[] = [];
     for (const a of answers) {
       const parsed = Partials.safeParse(a);
@@ -124,10 +125,10 @@ export class SessionWatchers {
   }
 
   private ask(sessionId: string): void {
-    const nsp = this.nsp;
-    if (!nsp) return;
+    const link = this.link;
+    if (!link) return;
     this.asking.add(sessionId);
-    void this.askAll(nsp, 'yoke:who', { sessionId }).then((answers) => {
+    void this.askAll(link, 'yoke:who', { sessionId }).then((answers) => {
       this.asking.delete(sessionId);
       const watchers = this.watchersOf(sessionId);
       const until = Date.now() + this.ttlMs;
@@ -139,7 +140,7 @@ export class SessionWatchers {
   }
 
   /** A cluster question with an answer from every other replica; on timeout, what came (never rejects). */
-  private askAll(nsp: ClusterNamespace, event: string, payload: unknown): Promise<unknown[]> {
+  private askAll(link: ClusterLink, event: string, payload: unknown): Promise<unknown[]> {
     return new Promise((resolve) => {
       let done = false;
       const finish = (answers: unknown[]) => {
@@ -153,7 +154,7 @@ export class SessionWatchers {
         finish([]);
       }, ASK_TIMEOUT_MS);
       try {
-        nsp.serverSideEmit(event, payload, (_err: Error | null, answers: unknown[] = []) => finish(answers));
+        link.ask(event, payload, (_err, answers = []) => finish(answers));
       } catch (err) {
         this.warn({ err, event }, 'cluster question failed');
         finish([]);
@@ -189,20 +190,20 @@ export class SessionWatchers {
 
   private onWho(payload: unknown, reply: Reply): void {
     const parsed = z.strictObject({ sessionId: SessionId }).safeParse(payload);
-    const watching = parsed.success && (this.nsp?.adapter.rooms.has(rooms.session(parsed.data.sessionId)) ?? false);
+    const watching = parsed.success && (this.link?.hasLocalRoom(rooms.session(parsed.data.sessionId)) ?? false);
     reply({ replica: this.replica, watching });
   }
 
   /** Renews this replica's announcements and drops expired ones (and what is known of idle sessions). */
   private refresh(): void {
-    const nsp = this.nsp;
-    if (!nsp) return;
+    const link = this.link;
+    if (!link) return;
     const sessionIds: string[] = [];
-    for (const room of nsp.adapter.rooms.keys()) {
-      const sessionId = sessionOf(room);
-      if (sessionId) sessionIds.push(sessionId);
+    for (const name of link.localRooms()) {
+      const room = parseRoom(name);
+      if (room?.kind === 'session') sessionIds.push(room.sessionId);
     }
-    if (sessionIds.length > 0) nsp.serverSideEmit('yoke:watching', { replica: this.replica, sessionIds });
+    if (sessionIds.length > 0) link.emit('yoke:watching', { replica: this.replica, sessionIds });
     const now = Date.now();
     for (const [sessionId, watchers] of this.remote) {
       for (const [replica, until] of watchers) if (until <= now) watchers.delete(replica);
@@ -210,8 +211,4 @@ export class SessionWatchers {
       if (watchers.size === 0) this.remote.delete(sessionId);
     }
   }
-}
-
-function sessionOf(room: string): string | null {
-  return room.startsWith(SESSION_ROOM) && room.length > SESSION_ROOM.length ? room.slice(SESSION_ROOM.length) : null;
 }

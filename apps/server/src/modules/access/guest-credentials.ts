@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@yoke/protocol';
 import { hashSecret } from '../../core/tokens';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { AccessRepository } from './access.repository';
 
 /** Prefix of the bearer credential a link guest gets: it opens one session, nothing else. */

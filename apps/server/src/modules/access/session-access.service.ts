@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, hasSessionRole, type SessionAccess, type SessionRole } from '@yoke/protocol';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { AccessRepository } from './access.repository';
 
 export type Capability = 'view' | 'comment' | 'drive' | 'approve' | 'share';

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { AppError, ApprovalId, DecideApprovalBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from '../auth/access';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { ApprovalsService } from './approvals.service';
-import { GuestAllowed } from '../access/guest-allowed';
+import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('session.not_found', 'no such session') });
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type Approval, AppError, type DecideApprovalBody } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { type ApprovalRow, ApprovalsRepository } from './approvals.repository';
 

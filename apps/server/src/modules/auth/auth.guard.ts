@@ -4,10 +4,10 @@ import { WsException } from '@nestjs/websockets';
 import { AppError } from '@yoke/protocol';
 import type { Request } from 'express';
 import { toAckError } from '../../core/errors/ws-ack';
-import { GUEST_ALLOWED } from '../access/guest-allowed';
-import { ACCESS_RULE, type AccessRule, hasRole } from './access';
+import { GUEST_ALLOWED } from '../../core/auth/guest-allowed';
+import { ACCESS_RULE, type AccessRule, hasRole } from '../../core/auth/access';
 import { AuthService } from './auth.service';
-import type { Principal, PrincipalSource } from './principal';
+import type { Principal, PrincipalSource } from '../../core/auth/principal';
 
 type AuthedRequest = Request & { principal?: Principal; principalSource?: PrincipalSource };
 type SocketData = { principal?: Principal; runner?: unknown };

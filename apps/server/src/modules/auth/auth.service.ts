@@ -7,9 +7,9 @@ import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret } from '../../core/tokens';
 import { GuestCredentials, isGuestCredential } from '../access/guest-credentials';
 import { LocalIdentity } from '../orgs/local-identity';
-import { effectiveRole } from './access';
+import { effectiveRole } from '../../core/auth/access';
 import { AuthRepository } from './auth.repository';
-import type { Principal, PrincipalSource } from './principal';
+import type { Principal, PrincipalSource } from '../../core/auth/principal';
 import { parseCookies, SecretBox } from './secret-box';
 
 export type Authenticated = { principal: Principal; source: PrincipalSource };

@@ -3,10 +3,10 @@ import { DeviceCodeBody, DeviceDecisionBody, DeviceLookupQuery, DeviceTokenBody 
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from './access';
+import { Allow } from '../../core/auth/access';
 import { DeviceService } from './device.service';
-import { CurrentPrincipal, type Principal } from './principal';
-import { RequestOrigin } from './request-origin';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
+import { RequestOrigin } from '../../core/http/request-origin';
 
 /** RFC 8628 for the CLI: device code and token endpoints (public), lookup and decision (a signed-in person). */
 @Controller('auth/device')

@@ -18,7 +18,7 @@ import { AuthService } from './auth.service';
 import { newUserCode, normalizeUserCode } from './sign-in-rules';
 import { decidePage, DEVICE_PAGE_PATH, signInPage } from './sign-in-pages';
 import { OrgsRepository } from '../orgs/orgs.repository';
-import type { Principal } from './principal';
+import type { Principal } from '../../core/auth/principal';
 import { TokensService } from './tokens.service';
 
 const DEVICE_TTL_SECONDS = 600;

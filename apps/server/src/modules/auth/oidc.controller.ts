@@ -1,10 +1,10 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Allow } from './access';
+import { Allow } from '../../core/auth/access';
 import { orgPickerPage } from './sign-in-pages';
 import { OidcService } from './oidc.service';
-import { CurrentPrincipal, CurrentSource, type Principal, type PrincipalSource } from './principal';
-import { RequestOrigin } from './request-origin';
+import { CurrentPrincipal, CurrentSource, type Principal, type PrincipalSource } from '../../core/auth/principal';
+import { RequestOrigin } from '../../core/http/request-origin';
 
 /** Browser single sign-on: /auth/oidc/login?org=<slug>[&returnTo=/path] -> provider -> /auth/oidc/callback. */
 @Controller('auth')

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { apiTokenRoom, AppError, CSRF_COOKIE, OrgSlug, SESSION_COOKIE, webSessionRoom } from '@yoke/protocol';
+import { AppError, CSRF_COOKIE, OrgSlug, rooms, SESSION_COOKIE } from '@yoke/protocol';
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { clearCookie, setCookie } from './cookies';
 import { type OidcClaims, type OidcPending, runOidc } from './oidc.strategy';
-import type { PrincipalSource } from './principal';
+import type { PrincipalSource } from '../../core/auth/principal';
 import { parseCookies, SecretBox } from './secret-box';
 import { safeReturnTo } from './sign-in-rules';
 
@@ -160,11 +160,11 @@ export class OidcService {
   async logout(orgId: string, source: PrincipalSource | undefined, origin: string): Promise<string[]> {
     if (source?.kind === 'cookie') {
       await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
-      this.publisher.disconnectWeb(webSessionRoom(source.webSessionId));
+      this.publisher.disconnectWeb(rooms.webSession(source.webSessionId));
     }
     if (source?.kind === 'token') {
       await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
-      this.publisher.disconnectWeb(apiTokenRoom(source.tokenId));
+      this.publisher.disconnectWeb(rooms.apiToken(source.tokenId));
     }
     const secure = this.secure(origin);
     return [clearCookie(SESSION_COOKIE, { secure }), clearCookie(CSRF_COOKIE, { secure, httpOnly: false })];

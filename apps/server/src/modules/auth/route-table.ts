@@ -1,8 +1,8 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import type { INestApplicationContext } from '@nestjs/common';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { GUEST_ALLOWED } from '../access/guest-allowed';
-import { ACCESS_RULE, type AccessRule } from './access';
+import { GUEST_ALLOWED } from '../../core/auth/guest-allowed';
+import { ACCESS_RULE, type AccessRule } from '../../core/auth/access';
 
 // Nest's own metadata keys (@nestjs/common PATH_METADATA / METHOD_METADATA, @nestjs/websockets ones).
 const PATH = 'path';

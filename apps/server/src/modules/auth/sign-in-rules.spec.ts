@@ -1,5 +1,4 @@
 import { clearCookie, setCookie } from './cookies';
-import { hasRole } from './roles';
 import { newUserCode, normalizeUserCode, safeReturnTo } from './sign-in-rules';
 
 describe('device user codes', () => {
@@ -36,15 +35,5 @@ describe('cookies', () => {
       'c=x; Path=/p; Max-Age=1; SameSite=Lax; Secure',
     );
     expect(clearCookie('a', { secure: false })).toBe('a=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly');
-  });
-});
-
-describe('roles', () => {
-  it('order auditor < member < admin < owner', () => {
-    expect(hasRole('owner', 'admin')).toBe(true);
-    expect(hasRole('admin', 'admin')).toBe(true);
-    expect(hasRole('member', 'admin')).toBe(false);
-    expect(hasRole('auditor', 'member')).toBe(false);
-    expect(hasRole('auditor', 'auditor')).toBe(true);
   });
 });

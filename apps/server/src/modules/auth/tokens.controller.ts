@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { AppError, CreateTokenBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from './access';
-import { CurrentPrincipal, type Principal } from './principal';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { TokensService } from './tokens.service';
 
 // eslint-disable-next-line no-useless-assignment -- used by the @Param decorators below

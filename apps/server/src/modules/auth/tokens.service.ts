@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import {
-  apiTokenRoom,
   AppError,
   type CreatedToken,
   type CreateTokenBody,
+  rooms,
   type TokenScope,
   type TokenView,
 } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
-import type { Principal } from './principal';
+import type { Principal } from '../../core/auth/principal';
 
 /** API tokens: random, shown once, stored hashed, scoped to one org and to `write` or `read`, expiring. */
 @Injectable()
@@ -52,7 +52,7 @@ export class TokensService {
     if (!(await this.repo.revokeToken(p.orgId, p.userId, id, new Date()))) {
       throw new AppError('token.not_found', 'no such token');
     }
-    this.publisher.disconnectWeb(apiTokenRoom(id));
+    this.publisher.disconnectWeb(rooms.apiToken(id));
   }
 }
 

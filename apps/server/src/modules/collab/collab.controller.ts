@@ -9,10 +9,10 @@ import {
 } from '@yoke/protocol';
 import { z } from 'zod';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { GuestAllowed } from '../access/guest-allowed';
+import { GuestAllowed } from '../../core/auth/guest-allowed';
 import { SessionAccessService } from '../access/session-access.service';
-import { Allow } from '../auth/access';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { CommentsService } from './comments.service';
 import { FilesService } from './files.service';
 import { ForkService } from './fork.service';

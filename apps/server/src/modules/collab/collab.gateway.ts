@@ -1,18 +1,12 @@
-import {
-  ConnectedSocket,
-  MessageBody,
-  type OnGatewayInit,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { NS_WEB, TypingBody } from '@yoke/protocol';
-import type { Namespace, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { parseOr } from '../../core/validation';
-import { Allow } from '../auth/access';
-import type { Principal } from '../auth/principal';
+import { Allow } from '../../core/auth/access';
+import type { Principal } from '../../core/auth/principal';
 import { PresenceService, type PresenceData } from './presence.service';
-import { GuestAllowed } from '../access/guest-allowed';
+import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 type WebSocket = Socket & { data: { principal?: Principal; presence?: PresenceData } };
 
@@ -22,12 +16,8 @@ type WebSocket = Socket & { data: { principal?: Principal; presence?: PresenceDa
  * share its access comes from, so revoking that share disconnects it. Drivers' typing goes to the session's room.
  */
 @WebSocketGateway({ namespace: NS_WEB })
-export class CollabGateway implements OnGatewayInit {
+export class CollabGateway {
   constructor(private readonly presence: PresenceService) {}
-
-  afterInit(nsp: Namespace): void {
-    this.presence.attach(nsp);
-  }
 
   @Allow('auditor')
   @GuestAllowed()

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError, type Comment, type CreateCommentBody } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { toComment } from './collab.mappers';
 import { CollabRepository } from './collab.repository';
 

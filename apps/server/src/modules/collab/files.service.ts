@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError, type WorkspaceFile, type WorkspaceListing } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 
 const FILES_TIMEOUT_MS = 8_000;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AgentSpec, AppError, type ForkSessionBody, type PolicyEntryWire, type Session } from '@yoke/protocol';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { RunnersService } from '../runners/runners.service';
 import { requestedWorkspace } from '../sessions/requested-workspace';
 import { StartSession } from '../sessions/start-session.use-case';

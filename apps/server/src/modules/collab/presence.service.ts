@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, type PresenceViewer, rooms } from '@yoke/protocol';
-import type { Namespace, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
+import { RealtimeHub } from '../../core/realtime/realtime-hub';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 
 /** What a socket carries about the sessions it watches (read across replicas by `fetchSockets`). */
 export type PresenceData = Record<string, PresenceViewer>;
 type WebSocket = Socket & { data: { principal?: Principal; presence?: PresenceData } };
 
-const SESSION_ROOM = /^session:([0-9a-f-]{36})$/;
 const PUBLISH_DELAY_MS = 100;
 
 /**
@@ -19,27 +19,22 @@ const PUBLISH_DELAY_MS = 100;
 @Injectable()
 export class PresenceService {
   private readonly logger = new Logger(PresenceService.name);
-  private nsp: Namespace | null = null;
   private readonly pending = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly access: SessionAccessService,
     private readonly publisher: RealtimePublisher,
-  ) {}
-
-  attach(nsp: Namespace): void {
-    this.nsp = nsp;
-    nsp.adapter.on('join-room', (room: string, id: string) => {
-      const sessionId = SESSION_ROOM.exec(room)?.[1];
-      const socket = nsp.sockets.get(id) as WebSocket | undefined;
-      if (sessionId && socket) void this.joined(socket, sessionId);
+    private readonly hub: RealtimeHub,
+  ) {
+    hub.roomEvents.on('join', ({ audience, room, socket }) => {
+      if (audience === 'web' && room.kind === 'session' && socket)
+        void this.joined(socket as WebSocket, room.sessionId);
     });
-    nsp.adapter.on('leave-room', (room: string, id: string) => {
-      const sessionId = SESSION_ROOM.exec(room)?.[1];
-      if (!sessionId) return;
-      const socket = nsp.sockets.get(id) as WebSocket | undefined;
-      if (socket?.data.presence) delete socket.data.presence[sessionId];
-      this.schedule(sessionId);
+    hub.roomEvents.on('leave', ({ audience, room, socket }) => {
+      if (audience !== 'web' || room.kind !== 'session') return;
+      const presence = (socket as WebSocket | undefined)?.data.presence;
+      if (presence) delete presence[room.sessionId];
+      this.schedule(room.sessionId);
     });
   }
 
@@ -82,9 +77,8 @@ export class PresenceService {
   }
 
   private async publish(sessionId: string): Promise<void> {
-    if (!this.nsp) return;
     try {
-      const sockets = await this.nsp.in(rooms.session(sessionId)).fetchSockets();
+      const sockets = await this.hub.fetchSockets('web', rooms.session(sessionId));
       const viewers = new Map<string, PresenceViewer>();
       for (const s of sockets) {
         const entry = (s.data as { presence?: PresenceData }).presence?.[sessionId];

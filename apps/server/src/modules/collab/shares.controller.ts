@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { AppError, CreateInviteBody, CreateLinkBody, RedeemLinkBody, UpdateGrantBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from '../auth/access';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SharesService } from './shares.service';
 
 const SessionId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('session.not_found', 'no such session') });

@@ -15,7 +15,7 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { GUEST_CREDENTIAL_PREFIX } from '../access/guest-credentials';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { toGrant, toLink } from './collab.mappers';
 import { CollabRepository, type GrantRow } from './collab.repository';

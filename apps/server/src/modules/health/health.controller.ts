@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { MetricsService } from '../../core/metrics/metrics.service';
-import { Public } from '../auth/principal';
+import { Public } from '../../core/auth/principal';
 import { HealthService } from './health.service';
 
 @Controller()

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@yoke/protocol';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 
 /** The single local user of embedded mode, set once at boot by the bootstrap service. */
 @Injectable()

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put } from '@nestjs/common';
 import { AppError, CreateInvitationBody, CreateOrgBody, SsoConfigBody, UpdateMemberBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from '../auth/access';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
-import { RequestOrigin } from '../auth/request-origin';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
+import { RequestOrigin } from '../../core/http/request-origin';
 import { OrgsService } from './orgs.service';
 
 const UserId = new ParseUUIDPipe({ exceptionFactory: () => new AppError('member.not_found', 'no such member') });

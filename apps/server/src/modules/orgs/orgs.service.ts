@@ -5,17 +5,17 @@ import {
   type CreateOrgBody,
   type CreatedToken,
   type InvitationView,
-  memberRoom,
   type Me,
   type MemberView,
   type OrgRole,
   type OrgView,
+  rooms,
   type SsoConfigBody,
   type SsoConfigView,
 } from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { SecretBox } from '../auth/secret-box';
 import { TokensService } from '../auth/tokens.service';
 import { OrgsRepository } from './orgs.repository';
@@ -65,7 +65,7 @@ export class OrgsService {
     if (!r) throw new AppError('member.not_found', 'no such member');
     if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
     // Their live sockets carry the old role: close them; they come back with the new one.
-    if (r.role !== target.role) this.publisher.disconnectWeb(memberRoom(p.orgId, userId));
+    if (r.role !== target.role) this.publisher.disconnectWeb(rooms.member(p.orgId, userId));
     return memberView(r);
   }
 
@@ -77,7 +77,7 @@ export class OrgsService {
     const r = await this.repo.removeMember(p.orgId, userId, new Date());
     if (!r) throw new AppError('member.not_found', 'no such member');
     if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
-    this.publisher.disconnectWeb(memberRoom(p.orgId, userId));
+    this.publisher.disconnectWeb(rooms.member(p.orgId, userId));
   }
 
   async invite(p: Principal, body: CreateInvitationBody, origin: string): Promise<InvitationView> {

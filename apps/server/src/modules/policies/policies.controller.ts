@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { DryRunBody, PutPoliciesBody } from '@yoke/protocol';
 import { z } from 'zod';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from '../auth/access';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { PoliciesService } from './policies.service';
 import { PolicySetsService } from './policy-sets.service';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { compilePolicies, policyEntries, policyStack } from '@yoke/policy';
 import { AppError, type DryRunBody, type DryRunReport, type Item } from '@yoke/protocol';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { SessionsService } from '../sessions/sessions.service';
 import { replaySession } from './dry-run';
 import { ORG_POLICY_FILE, parseValid, PolicySetsService } from './policy-sets.service';

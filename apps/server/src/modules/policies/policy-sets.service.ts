@@ -7,7 +7,7 @@ import {
   type PolicyIssue,
   type PutPoliciesBody,
 } from '@yoke/protocol';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { PolicySetsRepository } from './policy-sets.repository';
 
 export const ORG_POLICY_FILE = 'org-policies.yaml';

@@ -12,7 +12,7 @@ import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { JobQueue } from '../../core/queue/job-queue';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { RunnersRepository } from './runners.repository';
 
 export type RunnerIdentity = { runnerId: string; orgId: string; name: string };

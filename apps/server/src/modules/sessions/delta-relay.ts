@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DeltaEvent, ItemDraft, PartialItem } from '@yoke/protocol';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { coalesceDeltas } from './coalesce-deltas';
 import { PartialStore } from './partial-store';
 
@@ -23,7 +24,11 @@ export class DeltaRelay {
     private readonly partials: PartialStore,
     private readonly publisher: RealtimePublisher,
     private readonly metrics: MetricsService,
-  ) {}
+    watchers: SessionWatchers,
+  ) {
+    // Viewers joining on other replicas get this replica's partial text from here.
+    watchers.serveSnapshots((sessionId) => this.snapshot(sessionId));
+  }
 
   push(event: DeltaEvent): void {
     this.partials.apply(event.sessionId, event.delta);

@@ -12,9 +12,9 @@ import { AppError, NS_RUNNER, PROTOCOL_VERSION, RunnerHandshakeAuth, rooms } fro
 import type { Namespace, Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { MetricsService } from '../../core/metrics/metrics.service';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { RealtimeHub } from '../../core/realtime/realtime-hub';
 import { connectError } from '../../core/realtime/socket-auth';
-import { Allow } from '../auth/access';
+import { Allow } from '../../core/auth/access';
 import { type RunnerIdentity, RunnersService } from '../runners/runners.service';
 import { RunnerEventsService } from './runner-events.service';
 import { SessionsService } from './sessions.service';
@@ -25,19 +25,18 @@ type RunnerSocket = Socket & { data: { runner: RunnerIdentity } };
 @WebSocketGateway({ namespace: NS_RUNNER })
 export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RunnerGateway.name);
-  private nsp!: Namespace;
 
   constructor(
     private readonly runners: RunnersService,
     private readonly events: RunnerEventsService,
     private readonly sessions: SessionsService,
-    private readonly publisher: RealtimePublisher,
+    private readonly hub: RealtimeHub,
     private readonly metrics: MetricsService,
   ) {}
 
   afterInit(nsp: Namespace): void {
-    this.nsp = nsp;
-    this.publisher.attachRunners(nsp);
+    // The one place /runner is handed over: everything else reaches runner sockets through the hub.
+    this.hub.bindRunners(nsp);
     nsp.use((socket, next) => {
       const auth = RunnerHandshakeAuth.safeParse(socket.handshake.auth);
       if (!auth.success)
@@ -81,13 +80,10 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     try {
       // Another replica may still hold this runner's link. Where Redis cannot tell (an outage), count it as gone:
       // the offline check waits out its grace period and a runner that is still connected heartbeats back online.
-      const remaining = await this.nsp
-        .in(rooms.runner(runner.runnerId))
-        .fetchSockets()
-        .catch((err: unknown) => {
-          this.logger.warn({ err, runnerId: runner.runnerId }, 'could not ask the other replicas for this runner');
-          return [];
-        });
+      const remaining = await this.hub.fetchSockets('runner', rooms.runner(runner.runnerId)).catch((err: unknown) => {
+        this.logger.warn({ err, runnerId: runner.runnerId }, 'could not ask the other replicas for this runner');
+        return [];
+      });
       if (remaining.length > 0) return;
       await this.runners.disconnected(runner);
       this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');

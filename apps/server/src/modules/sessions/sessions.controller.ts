@@ -8,10 +8,10 @@ import {
   SendMessageBody,
 } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
-import { Allow } from '../auth/access';
-import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { Allow } from '../../core/auth/access';
+import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SessionsService } from './sessions.service';
-import { GuestAllowed } from '../access/guest-allowed';
+import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({
   exceptionFactory: () => new AppError('session.not_found', 'no such session'),

@@ -21,7 +21,7 @@ import {
 import { parseOr } from '../../core/validation';
 import { randomUUID } from 'node:crypto';
 import { SessionAccessService } from '../access/session-access.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import { RunnersService } from '../runners/runners.service';
 import { PolicySetsService } from '../policies/policy-sets.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';

@@ -7,35 +7,21 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import {
-  AppError,
-  apiTokenRoom,
-  JoinSession,
-  LeaveSession,
-  memberRoom,
-  NS_WEB,
-  rooms,
-  WebHandshakeAuth,
-  webSessionRoom,
-} from '@yoke/protocol';
-import { Inject, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { AppError, JoinSession, LeaveSession, NS_WEB, rooms, WebHandshakeAuth } from '@yoke/protocol';
+import { Logger } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { outageOf } from '../../core/errors/outage';
 import { answer } from '../../core/errors/ws-ack';
 import { MetricsService } from '../../core/metrics/metrics.service';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
-import { SessionWatchers } from '../../core/realtime/session-watchers';
-import { REDIS_CLIENT } from '../../core/redis/redis.tokens';
+import { RealtimeHub } from '../../core/realtime/realtime-hub';
 import { connectError } from '../../core/realtime/socket-auth';
 import { parseOr } from '../../core/validation';
-import { Allow } from '../auth/access';
+import { Allow } from '../../core/auth/access';
 import { AuthService } from '../auth/auth.service';
-import type { Principal, PrincipalSource } from '../auth/principal';
+import type { Principal, PrincipalSource } from '../../core/auth/principal';
 import { SessionAccessService } from '../access/session-access.service';
-import { DeltaRelay } from './delta-relay';
 import { SessionsService } from './sessions.service';
-import { GuestAllowed } from '../access/guest-allowed';
+import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 type WebSocket = Socket & { data: { principal: Principal } };
 
@@ -50,24 +36,14 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
-    private readonly publisher: RealtimePublisher,
+    private readonly hub: RealtimeHub,
     private readonly metrics: MetricsService,
-    private readonly watchers: SessionWatchers,
-    private readonly deltas: DeltaRelay,
     private readonly access: SessionAccessService,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
   ) {}
 
   afterInit(nsp: Namespace): void {
-    if (this.redis) {
-      // Team mode: the Redis adapter fans out across replicas; deltas only when another replica watches.
-      this.watchers.attach(nsp, (sessionId) => this.deltas.snapshot(sessionId));
-      // Announcements may have been missed while Redis was away: start again from "unknown" (publish).
-      this.redis.on('ready', () => this.watchers.reset());
-      this.publisher.attachWeb(nsp, this.watchers);
-    } else {
-      this.publisher.attachWeb(nsp);
-    }
+    // The one place /web is handed over: everything else reaches its sockets through the hub.
+    this.hub.bindWeb(nsp);
     nsp.use((socket, next) => {
       void (async () => {
         try {
@@ -98,9 +74,9 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
    */
   private async roomsOf(p: Principal, source: PrincipalSource): Promise<string[]> {
     if (p.scope) return [rooms.share(p.scope.grantId), ...(p.scope.linkId ? [rooms.share(p.scope.linkId)] : [])];
-    const joined = [memberRoom(p.orgId, p.userId), rooms.user(p.userId)];
-    if (source.kind === 'token') joined.push(apiTokenRoom(source.tokenId));
-    if (source.kind === 'cookie') joined.push(webSessionRoom(source.webSessionId));
+    const joined: string[] = [rooms.member(p.orgId, p.userId), rooms.user(p.userId)];
+    if (source.kind === 'token') joined.push(rooms.apiToken(source.tokenId));
+    if (source.kind === 'cookie') joined.push(rooms.webSession(source.webSessionId));
     const visible = await this.access.visibleSessions(p);
     for (const id of visible?.grantedIds ?? []) joined.push(rooms.sharedWith(id));
     return joined;
