@@ -18,7 +18,7 @@ import { PrismaService } from '../../apps/server/src/core/prisma/prisma.service'
 import { hashSecret, newSecret } from '../../apps/server/src/core/tokens';
 import { AuthService } from '../../apps/server/src/modules/auth/auth.service';
 import { routeTable, withoutRule } from '../../apps/server/src/modules/auth/route-table';
-import { SecretBox } from '../../apps/server/src/modules/auth/secret-box';
+import { SecretBox } from '../../apps/server/src/core/auth/secret-box';
 import { ZodPipe } from '../../apps/server/src/core/zod-body.pipe';
 import { z } from 'zod';
 import { createTestDatabase } from './env';

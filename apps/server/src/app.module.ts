@@ -11,8 +11,8 @@ import { CollabModule } from './modules/collab/collab.module';
 import { SignInModule } from './modules/auth/sign-in.module';
 import { HealthModule } from './modules/health/health.module';
 import { PoliciesModule } from './modules/policies/policies.module';
-import { BootstrapModule } from './modules/orgs/bootstrap.module';
-import { OrgAdminModule } from './modules/orgs/org-admin.module';
+import { BootstrapModule } from './modules/org-admin/bootstrap.module';
+import { OrgAdminModule } from './modules/org-admin/org-admin.module';
 import { RunnersModule } from './modules/runners/runners.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 

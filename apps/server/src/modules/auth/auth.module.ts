@@ -5,7 +5,7 @@ import { OrgsModule } from '../orgs/orgs.module';
 import { AuthGuard } from './auth.guard';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
-import { SecretBox } from './secret-box';
+import { SecretBox } from '../../core/auth/secret-box';
 
 @Module({
   imports: [OrgsModule, AccessModule],

@@ -10,7 +10,7 @@ import { LocalIdentity } from '../orgs/local-identity';
 import { effectiveRole } from '../../core/auth/access';
 import { AuthRepository } from './auth.repository';
 import type { Principal, PrincipalSource } from '../../core/auth/principal';
-import { parseCookies, SecretBox } from './secret-box';
+import { parseCookies, SecretBox } from '../../core/auth/secret-box';
 
 export type Authenticated = { principal: Principal; source: PrincipalSource };
 

@@ -12,7 +12,7 @@ import { AuthService } from './auth.service';
 import { clearCookie, setCookie } from './cookies';
 import { type OidcClaims, type OidcPending, runOidc } from './oidc.strategy';
 import type { PrincipalSource } from '../../core/auth/principal';
-import { parseCookies, SecretBox } from './secret-box';
+import { parseCookies, SecretBox } from '../../core/auth/secret-box';
 import { safeReturnTo } from './sign-in-rules';
 
 /** The pending sign-in cookie: sealed (AES-GCM), scoped to the callback path, ten minutes. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@yoke/protocol';
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 
 /**
  * Keys derived from YOKE_SECRET_KEY: one signs cookies and CSRF tokens, one encrypts secrets at rest (AES-256-GCM).

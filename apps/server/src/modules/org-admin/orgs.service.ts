@@ -16,9 +16,9 @@ import {
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import type { Principal } from '../../core/auth/principal';
-import { SecretBox } from '../auth/secret-box';
+import { SecretBox } from '../../core/auth/secret-box';
 import { TokensService } from '../auth/tokens.service';
-import { OrgsRepository } from './orgs.repository';
+import { OrgsRepository } from '../orgs/orgs.repository';
 
 /** Orgs, their members and roles, invitations and single sign-on settings. */
 @Injectable()

@@ -3,8 +3,8 @@ import { userInfo } from 'node:os';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { hashSecret } from '../../core/tokens';
 import { AuthRepository } from '../auth/auth.repository';
-import { LocalIdentity } from './local-identity';
-import { OrgsRepository } from './orgs.repository';
+import { LocalIdentity } from '../orgs/local-identity';
+import { OrgsRepository } from '../orgs/orgs.repository';
 
 export const LOCAL_ORG_SLUG = 'local';
 
