@@ -3,7 +3,8 @@ import { type Approval, AppError, type DecideApprovalBody } from '@yoke/protocol
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionQueriesService } from '../sessions/session-queries.service';
+import { SessionInputsService } from '../sessions/session-inputs.service';
 import { type ApprovalRow, ApprovalsRepository } from './approvals.repository';
 
 /**
@@ -14,7 +15,8 @@ import { type ApprovalRow, ApprovalsRepository } from './approvals.repository';
 export class ApprovalsService {
   constructor(
     private readonly repo: ApprovalsRepository,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionQueriesService,
+    private readonly inputs: SessionInputsService,
     private readonly publisher: RealtimePublisher,
     private readonly access: SessionAccessService,
   ) {}
@@ -66,7 +68,7 @@ export class ApprovalsService {
     }
     const approval = toApproval(row);
     this.publisher.approvalUpdated(approval);
-    await this.sessions.enqueueInput(
+    await this.inputs.enqueueInput(
       session,
       { kind: 'approval', approvalId, decision: body.decision, actor },
       `approval-${approvalId}`,

@@ -3,7 +3,7 @@ import { AppError, type WorkspaceFile, type WorkspaceListing } from '@yoke/proto
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionQueriesService } from '../sessions/session-queries.service';
 
 const FILES_TIMEOUT_MS = 8_000;
 
@@ -12,7 +12,7 @@ const FILES_TIMEOUT_MS = 8_000;
 export class FilesService {
   constructor(
     private readonly access: SessionAccessService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionQueriesService,
     private readonly publisher: RealtimePublisher,
   ) {}
 

@@ -16,7 +16,7 @@ import { hashSecret, newSecret } from '../../core/tokens';
 import { GUEST_CREDENTIAL_PREFIX } from '../access/guest-credentials';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionQueriesService } from '../sessions/session-queries.service';
 import { toGrant, toLink } from './collab.mappers';
 import { CollabRepository, type GrantRow } from './collab.repository';
 
@@ -32,7 +32,7 @@ export class SharesService {
     private readonly repo: CollabRepository,
     private readonly access: SessionAccessService,
     private readonly publisher: RealtimePublisher,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionQueriesService,
   ) {}
 
   async list(p: Principal, sessionId: string): Promise<SessionShares> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { compilePolicies, policyEntries, policyStack } from '@yoke/policy';
 import { AppError, type DryRunBody, type DryRunReport, type Item } from '@yoke/protocol';
 import type { Principal } from '../../core/auth/principal';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionQueriesService } from '../sessions/session-queries.service';
 import { replaySession } from './dry-run';
 import { ORG_POLICY_FILE, parseValid, PolicySetsService } from './policy-sets.service';
 
@@ -13,7 +13,7 @@ const MAX_REPLAY_ITEMS = 200_000;
 export class PoliciesService {
   constructor(
     private readonly sets: PolicySetsService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionQueriesService,
   ) {}
 
   /**

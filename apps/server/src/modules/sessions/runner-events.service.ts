@@ -16,7 +16,7 @@ import type { RunnerIdentity } from '../runners/runners.service';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { DeltaRelay } from './delta-relay';
 import { SessionsRepository } from './sessions.repository';
-import { SessionsService } from './sessions.service';
+import { SessionViewsService } from './session-views.service';
 
 /**
  * What a runner sends: item batches (validated, authorized, appended exactly once, then fanned out), ephemeral
@@ -31,7 +31,7 @@ export class RunnerEventsService {
 
   constructor(
     private readonly repo: SessionsRepository,
-    private readonly sessions: SessionsService,
+    private readonly views: SessionViewsService,
     private readonly dispatcher: InboxDispatcher,
     private readonly deltas: DeltaRelay,
     private readonly publisher: RealtimePublisher,
@@ -76,7 +76,7 @@ export class RunnerEventsService {
       // it changed, and otherwise at most once a second per session, so lists stay fresh without a write per batch.
       if (session && (changed || this.dueForUpdate(batch.sessionId))) {
         this.lastUpdated.set(batch.sessionId, Date.now());
-        this.publisher.sessionUpdated(this.sessions.view(session));
+        this.publisher.sessionUpdated(this.views.view(session));
       }
       this.metrics.itemsIngested.inc(appended.length);
     }

@@ -4,7 +4,7 @@ import { type JobProcessor, JobRegistry } from '../../core/queue/job-registry';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { RunnersService } from '../runners/runners.service';
 import { SessionsRepository } from './sessions.repository';
-import { SessionsService } from './sessions.service';
+import { SessionViewsService } from './session-views.service';
 
 /**
  * A runner that stays away past the grace period cannot finish the turns it was running: those sessions become
@@ -19,7 +19,7 @@ export class RunnerOfflineProcessor implements JobProcessor<'runner.offline-chec
     private readonly registry: JobRegistry,
     private readonly runners: RunnersService,
     private readonly repo: SessionsRepository,
-    private readonly sessions: SessionsService,
+    private readonly views: SessionViewsService,
     private readonly publisher: RealtimePublisher,
   ) {}
 
@@ -34,6 +34,6 @@ export class RunnerOfflineProcessor implements JobProcessor<'runner.offline-chec
       runnerId,
       `the runner has been offline since ${disconnectedAt}`,
     );
-    for (const row of rows) this.publisher.sessionUpdated(this.sessions.view(row));
+    for (const row of rows) this.publisher.sessionUpdated(this.views.view(row));
   }
 }

@@ -18,6 +18,7 @@ import { Allow } from '../../core/auth/access';
 import { type RunnerIdentity, RunnersService } from '../runners/runners.service';
 import { RunnerEventsService } from './runner-events.service';
 import { SessionsService } from './sessions.service';
+import { SessionViewsService } from './session-views.service';
 
 type RunnerSocket = Socket & { data: { runner: RunnerIdentity } };
 
@@ -30,6 +31,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly runners: RunnersService,
     private readonly events: RunnerEventsService,
     private readonly sessions: SessionsService,
+    private readonly views: SessionViewsService,
     private readonly hub: RealtimeHub,
     private readonly metrics: MetricsService,
   ) {}
@@ -69,7 +71,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     this.metrics.runnersConnected.inc();
     await this.runners.connected(runner.runnerId);
     this.logger.log({ runnerId: runner.runnerId, name: runner.name }, 'runner connected');
-    await this.sessions.publishRunnerSessions(runner.runnerId);
+    await this.views.publishRunnerSessions(runner.runnerId);
   }
 
   async handleDisconnect(socket: RunnerSocket): Promise<void> {
@@ -87,7 +89,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
       if (remaining.length > 0) return;
       await this.runners.disconnected(runner);
       this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');
-      await this.sessions.publishRunnerSessions(runner.runnerId);
+      await this.views.publishRunnerSessions(runner.runnerId);
     } catch (err) {
       this.logger.error({ err, runnerId: runner.runnerId }, 'recording the runner as disconnected failed');
     }

@@ -11,6 +11,8 @@ import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../../core/auth/access';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SessionsService } from './sessions.service';
+import { SessionQueriesService } from './session-queries.service';
+import { SessionInputsService } from './session-inputs.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({
@@ -19,7 +21,11 @@ const SessionId = new ParseUUIDPipe({
 
 @Controller('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly queries: SessionQueriesService,
+    private readonly inputs: SessionInputsService,
+  ) {}
 
   @Allow('member')
   @Post()
@@ -31,14 +37,14 @@ export class SessionsController {
   @GuestAllowed()
   @Get()
   list(@CurrentPrincipal() p: Principal, @Query(new ZodPipe(ListSessionsQuery)) q: ListSessionsQuery) {
-    return this.sessions.list(p, q);
+    return this.queries.list(p, q);
   }
 
   @Allow('auditor')
   @GuestAllowed()
   @Get(':id')
   get(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
-    return this.sessions.get(p, id);
+    return this.queries.get(p, id);
   }
 
   @Allow('auditor')
@@ -49,7 +55,7 @@ export class SessionsController {
     @Param('id', SessionId) id: string,
     @Query(new ZodPipe(ItemsQuery)) q: ItemsQuery,
   ) {
-    return this.sessions.items(p, id, q.afterSeq, q.limit);
+    return this.queries.items(p, id, q.afterSeq, q.limit);
   }
 
   @Allow('member')
@@ -61,7 +67,7 @@ export class SessionsController {
     @Param('id', SessionId) id: string,
     @Body(new ZodPipe(SendMessageBody)) body: SendMessageBody,
   ) {
-    return this.sessions.sendMessage(p, id, body);
+    return this.inputs.sendMessage(p, id, body);
   }
 
   @Allow('member')
@@ -73,6 +79,6 @@ export class SessionsController {
     @Param('id', SessionId) id: string,
     @Body(new ZodPipe(CancelBody)) body: CancelBody,
   ) {
-    return this.sessions.cancel(p, id, body);
+    return this.inputs.cancel(p, id, body);
   }
 }

@@ -12,6 +12,9 @@ import { RunnerOfflineProcessor } from './runner-offline.processor';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { SessionInputsService } from './session-inputs.service';
+import { SessionQueriesService } from './session-queries.service';
+import { SessionViewsService } from './session-views.service';
 import { StartSession } from './start-session.use-case';
 import { WebGateway } from './web.gateway';
 
@@ -21,6 +24,9 @@ import { WebGateway } from './web.gateway';
   providers: [
     SessionsRepository,
     SessionsService,
+    SessionQueriesService,
+    SessionInputsService,
+    SessionViewsService,
     StartSession,
     InboxDispatcher,
     PartialStore,
@@ -30,6 +36,6 @@ import { WebGateway } from './web.gateway';
     WebGateway,
     RunnerGateway,
   ],
-  exports: [SessionsService, StartSession],
+  exports: [SessionsService, SessionQueriesService, SessionInputsService, StartSession],
 })
 export class SessionsModule {}

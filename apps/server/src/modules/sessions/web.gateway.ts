@@ -20,7 +20,7 @@ import { Allow } from '../../core/auth/access';
 import { AuthService } from '../auth/auth.service';
 import type { Principal, PrincipalSource } from '../../core/auth/principal';
 import { SessionAccessService } from '../access/session-access.service';
-import { SessionsService } from './sessions.service';
+import { SessionQueriesService } from './session-queries.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 type WebSocket = Socket & { data: { principal: Principal } };
@@ -35,7 +35,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
 
   constructor(
     private readonly auth: AuthService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionQueriesService,
     private readonly hub: RealtimeHub,
     private readonly metrics: MetricsService,
     private readonly access: SessionAccessService,
