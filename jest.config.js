@@ -26,7 +26,12 @@ const services = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/support/test-home.ts',
+    },
     {
       ...common,
       displayName: 'int',

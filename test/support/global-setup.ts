@@ -5,11 +5,13 @@
  * Docker engine, it changes nothing: the suites use those variables or the local services as before.
  */
 import { provideServices, type ProvidedServices } from './services';
+import useTestHome from './test-home';
 
 const KEY = Symbol.for('yoke.test.services');
 type WithServices = typeof globalThis & { [KEY]?: ProvidedServices };
 
 export default async function globalSetup(): Promise<void> {
+  useTestHome();
   const g = globalThis as WithServices;
   if (g[KEY]) return; // the other project's setup already ran in this Jest process
   const services = await provideServices(process.env);

@@ -312,18 +312,3 @@ export async function cancelStopsTurnsAndCloseEndsTheTree(c: CancelCase): Promis
   await expectEventually(() => tree.every((p) => !isAlive(p)));
   if (c.refusesAfterClose) await expect(c.turn(session, 'AGAIN', 't4')).rejects.toThrow(/not running/);
 }
-
-/**
- * Runs a describe block's shells with an empty HOME: login shells read the user's profile, and the machine's own
- * (version managers that rehash under a lock, say) is not under test. Killing such a shell mid-rehash would also leave
- * the lock behind for every later shell. Harness shells run with a private HOME inside Omnibox anyway.
- */
-export function useEmptyHome(): void {
-  const real = process.env.HOME;
-  beforeAll(() => {
-    process.env.HOME = mkdtempSync(join(tmpdir(), 'yoke-empty-home-'));
-  });
-  afterAll(() => {
-    process.env.HOME = real;
-  });
-}

@@ -6,11 +6,9 @@ import { AgentSpec } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../../../../test/fixtures/fake-model';
 import type { HarnessEvent, HarnessStartOptions } from '../adapter';
 import { agentProcessCommand, defaultAgentProcessEntry, YokeHarnessAdapter } from './adapter';
-import { expectEventually, isAlive, useEmptyHome } from '../../test/adapter-kit';
+import { expectEventually, isAlive } from '../../test/adapter-kit';
 
 jest.setTimeout(30_000);
-
-useEmptyHome();
 
 describe('YokeHarnessAdapter (child process)', () => {
   let fake: FakeModel;

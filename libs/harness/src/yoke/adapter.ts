@@ -62,6 +62,8 @@ export class YokeHarnessAdapter implements HarnessAdapter {
         })
       : spawn(process.execPath, agentProcessCommand(entry), {
           cwd: options.workspace,
+          // Unlaunched (tests, tools): the same private home a launcher gives, so its shells never read the user's profile.
+          env: { ...process.env, HOME: options.stateDir },
           detached: true,
           stdio: ['pipe', 'pipe', 'pipe'],
         });

@@ -10,6 +10,8 @@ export interface ShellOptions {
   /** Characters kept for the result: the head and the tail of the output, the middle elided. */
   maxOutputChars?: number;
   maxStreamChars?: number;
+  /** The command's environment; default: this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ShellResult {
@@ -84,6 +86,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     let settled = false;
     const child = spawn('bash', ['-lc', command], {
       cwd: options.cwd,
+      env: options.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

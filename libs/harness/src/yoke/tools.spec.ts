@@ -115,21 +115,16 @@ describe('runShell', () => {
   const signal = new AbortController().signal;
   // Login shells read the user's profile; the machine's own (version managers and the like) is not under test and
   // can take seconds. The agent's shells run with a private HOME inside Omnibox; these run with an empty one.
-  const realHome = process.env.HOME;
-  beforeAll(() => {
-    process.env.HOME = mkdtempSync(join(tmpdir(), 'yoke-shell-home-'));
-  });
-  afterAll(() => {
-    process.env.HOME = realHome;
-    killAllShells();
-  });
+  const env = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'yoke-shell-home-')) };
+  afterAll(() => killAllShells());
 
   it('captures combined output and the exit code, keeping head and tail of long output', async () => {
-    const r = await runShell('echo out; echo err >&2; exit 3', { cwd: tmpdir(), timeoutMs: 5_000, signal });
+    const r = await runShell('echo out; echo err >&2; exit 3', { cwd: tmpdir(), timeoutMs: 5_000, signal, env });
     expect(r).toMatchObject({ exitCode: 3, timedOut: false, cancelled: false });
     expect(r.output.split('\n').sort()).toEqual(['', 'err', 'out']);
     const long = await runShell('echo START; seq 1 100000; echo END', {
       cwd: tmpdir(),
+      env,
       timeoutMs: 5_000,
       signal,
       maxOutputChars: 3000,
@@ -142,7 +137,7 @@ describe('runShell', () => {
 
   it('kills a command that runs past its timeout', async () => {
     const started = Date.now();
-    const r = await runShell('sleep 20', { cwd: tmpdir(), timeoutMs: 200, signal });
+    const r = await runShell('sleep 20', { cwd: tmpdir(), timeoutMs: 200, signal, env });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(r).toMatchObject({ exitCode: null, timedOut: true });
     expect(r.output).toMatch(/timed out/);
@@ -150,7 +145,7 @@ describe('runShell', () => {
 
   it('does not wait for background jobs that keep the output pipe open', async () => {
     const started = Date.now();
-    const r = await runShell('sleep 20 & echo started', { cwd: tmpdir(), timeoutMs: 10_000, signal });
+    const r = await runShell('sleep 20 & echo started', { cwd: tmpdir(), timeoutMs: 10_000, signal, env });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(r).toMatchObject({ exitCode: 0, output: 'started\n' });
   });

@@ -6,7 +6,7 @@ import { startFakeModel, type FakeModel, type FakeModelRule } from '../../../../
 import type { HarnessEvent, HarnessSession, HarnessStartOptions, PermissionHook, PermissionRequest } from '../adapter';
 import { YokeHarnessAdapter } from './adapter';
 import { AgentLoop } from './agent-loop';
-import { expectEventually, expectInOrder, isAlive, useEmptyHome } from '../../test/adapter-kit';
+import { expectEventually, expectInOrder, isAlive } from '../../test/adapter-kit';
 
 jest.setTimeout(30_000);
 
@@ -17,8 +17,6 @@ const MODELS: Record<ProviderKind, string> = {
   'openai-chat': 'llama-3.1-8b',
 };
 const actor = { id: 'u1', name: 'Ada' };
-
-useEmptyHome();
 
 describe.each<[Mode, ProviderKind]>([
   ['in-process', 'anthropic'],
