@@ -78,7 +78,8 @@ export function unregisterLocalServer(url: string): void {
   rmSync(entryFile(localServersDir(), url), { force: true });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process runs (one of another user's counts: it answers EPERM). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findLocalServer, localCredential } from './local-servers';
+import { findLocalServer, isAlive, localCredential } from './local-servers';
 
 export function yokeHome(explicit?: string): string {
   return explicit ?? process.env.YOKE_HOME ?? join(homedir(), '.yoke');
@@ -29,15 +29,6 @@ function startedServer(home?: string): { url: string } | null {
     return typeof found.pid !== 'number' || isAlive(found.pid) ? found : null;
   } catch {
     return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
