@@ -57,8 +57,6 @@ export class AuthService {
       if (found) {
         const source: PrincipalSource = { kind: 'cookie', webSessionId: found.session.id };
         if (opts.method && !SAFE_METHODS.has(opts.method.toUpperCase())) this.checkCsrf(source, headers);
-        // A socket handshake (no method) carries no CSRF header: a browser's Origin must be this server.
-        if (!opts.method) this.checkOrigin(headers);
         return {
           principal: {
             userId: found.user.id,
@@ -78,21 +76,6 @@ export class AuthService {
   /** The CSRF token of a browser session: an HMAC of its id, set as a readable cookie at sign-in. */
   csrfToken(webSessionId: string): string {
     return this.box.mac(`csrf:${webSessionId}`);
-  }
-
-  private checkOrigin(headers: IncomingHttpHeaders): void {
-    const origin = headers.origin;
-    if (!origin) return;
-    let host: string;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = '';
-    }
-    const own = new Set([headers.host, this.config.publicUrl ? new URL(this.config.publicUrl).host : undefined]);
-    if (!own.has(host)) {
-      throw new AppError('auth.forbidden', `a browser session cannot be used from another site (${origin})`);
-    }
   }
 
   private checkCsrf(source: { webSessionId: string }, headers: IncomingHttpHeaders): void {
