@@ -15,6 +15,7 @@ const SOURCES = {
   '@yoke/policy': 'libs/policy/src/index.ts',
   '@yoke/omnibox': 'libs/omnibox/src/index.ts',
   '@yoke/spec': 'libs/spec/src/index.ts',
+  '@yoke/audit': 'libs/audit/src/index.ts',
 };
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function resolveYoke(request, ...rest) {

@@ -44,6 +44,9 @@ export const ErrorCode = z.enum([
   'runner.revoked',
   'protocol.version_mismatch',
   'service.unavailable',
+  'audit.unavailable',
+  'audit.export_not_found',
+  'audit.export_not_ready',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -100,6 +103,9 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'runner.revoked': 401,
   'protocol.version_mismatch': 426,
   'service.unavailable': 503,
+  'audit.unavailable': 503,
+  'audit.export_not_found': 404,
+  'audit.export_not_ready': 409,
   internal: 500,
 };
 

@@ -15,3 +15,4 @@ export * from './collab';
 export * from './identity';
 export * from './workspace';
 export * from './server-process';
+export * from './audit';

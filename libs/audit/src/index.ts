@@ -1,0 +1,1 @@
+export { AUDIT_SCHEMA } from '@yoke/protocol';
