@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CSRF_HEADER, NS_RUNNER, NS_WEB, PROTOCOL_VERSION, type OrgRole, SESSION_COOKIE } from '@yoke/protocol';
 import { io, type Socket } from 'socket.io-client';
 import type { EventEntry, RouteEntry } from '../apps/server/src/modules/auth/route-table';
-import { hasRole } from '../apps/server/src/core/auth/roles';
+import { admits } from '../apps/server/src/core/auth/access';
 import type { MatrixApp, MatrixCaller } from './support/matrix-app';
 import { type MatrixChild, startMatrixApp } from './support/matrix-child';
 
@@ -22,6 +22,8 @@ type Caller = MatrixCaller;
 const CALLERS: Caller[] = ['anonymous', 'other-org', 'guest', 'auditor', 'member', 'admin', 'owner'];
 const DENIALS = new Set(['auth.unauthenticated', 'auth.forbidden', 'auth.invalid_token', 'auth.csrf_failed']);
 const GLOBAL_PREFIX = 'api/v1';
+/** `domain.verb`, as libs/protocol's AuditAction. */
+const AUDIT_ACTION = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/;
 
 type Child = MatrixChild;
 
@@ -119,7 +121,7 @@ function expected(
   if (rule === 'runner') return 403;
   if (caller === 'guest') return guestAllowed ? 'session-role' : 403;
   if (caller === 'other-org') return namesResource ? 404 : 'allowed';
-  if (!hasRole(caller, rule as OrgRole)) return 403;
+  if (!admits(rule as OrgRole | 'audit', caller)) return 403;
   return caller !== 'owner' && /\/sessions\/:id\//.test(path) ? 'session-role' : 'allowed';
 }
 
@@ -140,6 +142,15 @@ describe('authorization matrix', () => {
   it('every REST route and socket event declares an @Allow rule', () => {
     expect(table.routes.length).toBeGreaterThan(10);
     expect(child.app.missing).toEqual([]);
+  });
+
+  it('every REST route and socket event declares the audit events it writes, or why it writes none', () => {
+    expect(child.app.undeclared).toEqual([]);
+    for (const entry of [...table.routes, ...table.events]) {
+      const audit = entry.audit!;
+      if ('actions' in audit) for (const action of audit.actions) expect(action).toMatch(AUDIT_ACTION);
+      else expect(audit.none.trim()).not.toBe('');
+    }
   });
 
   it('every /web socket event answers each caller as its rule says; humans never reach /runner', async () => {
@@ -272,13 +283,20 @@ describe('browser sessions', () => {
   });
 });
 
-describe('a route without a rule', () => {
+describe('a route without a rule or an audit declaration', () => {
   let unruled: Child;
   beforeAll(async () => {
     unruled = await startMatrixApp(['--unruled']);
   }, 120_000);
   afterAll(async () => {
     await unruled?.close();
+  });
+
+  it('a route without an audit declaration fails the matrix, naming it', () => {
+    const { undeclared } = unruled.app;
+    expect(undeclared).toEqual([`GET /${GLOBAL_PREFIX}/matrix-unruled/undeclared (UnruledController.undeclared)`]);
+    // The same assertion the matrix makes on the real app fails here.
+    expect(() => expect(undeclared).toEqual([])).toThrow();
   });
 
   it('fails the matrix, naming the route, and is refused to everyone, the owner included', async () => {

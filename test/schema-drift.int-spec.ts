@@ -17,6 +17,8 @@ const SCALARS: Record<string, string> = {
   DateTime: 'timestamp with time zone',
   Json: 'jsonb',
   Decimal: 'numeric',
+  Bytes: 'bytea',
+  Float: 'double precision',
 };
 
 type Column = { table: string; column: string; type: string; nullable: boolean };

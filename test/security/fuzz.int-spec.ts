@@ -12,6 +12,7 @@ import {
   RunnerHello,
   SpawnChild,
   TypingBody,
+  WatchAudit,
   WatchOrg,
 } from '@yoke/protocol';
 import fc from 'fast-check';
@@ -414,6 +415,7 @@ describe('fuzzing', () => {
       [`${NS_WEB} session.join`]: schemaOf(JoinSession),
       [`${NS_WEB} session.leave`]: schemaOf(LeaveSession),
       [`${NS_WEB} sessions.watch`]: schemaOf(WatchOrg),
+      [`${NS_WEB} audit.watch`]: schemaOf(WatchAudit),
       [`${NS_WEB} presence.typing`]: schemaOf(TypingBody),
       [`${NS_RUNNER} runner.hello`]: schemaOf(RunnerHello, fc.constant(known.runnerSession)),
       [`${NS_RUNNER} runner.heartbeat`]: schemaOf(Heartbeat),

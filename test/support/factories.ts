@@ -8,10 +8,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../apps/server/src/core/config/config';
 import { runMigrations } from '../../apps/server/src/core/database/migrate';
 import { PrismaService } from '../../apps/server/src/core/prisma/prisma.service';
+import { Transactions } from '../../apps/server/src/core/prisma/transactions';
 import type { Prisma } from '../../apps/server/src/generated/prisma/client';
 import { createTestDatabase, uniqueName } from './env';
 
-export type TestDatabase = { prisma: PrismaService; url: string; close(): Promise<void> };
+export type TestDatabase = {
+  prisma: PrismaService;
+  /** What repositories take: the Prisma service, joined to the caller's transaction when there is one. */
+  transactions: Transactions;
+  url: string;
+  close(): Promise<void>;
+};
 
 /** A new database with every migration applied, and a team-mode config on it (no Redis, silent logs, plus `env`). */
 export async function migratedDatabase(env: NodeJS.ProcessEnv = {}) {
@@ -27,6 +34,7 @@ export async function startTestDatabase(): Promise<TestDatabase> {
   const prisma = new PrismaService(db.url, db.config);
   return {
     prisma,
+    transactions: new Transactions(prisma),
     url: db.url,
     async close() {
       await prisma.$disconnect();

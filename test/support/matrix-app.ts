@@ -2,7 +2,8 @@
  * Child process of the authorization matrix test (run with `node -r ./test/support/register.js`): starts the real
  * API in process (team mode, its own database), seeds two orgs with one caller per role, reads the route table from
  * Nest's metadata and prints one JSON line with all of it; stops when its stdin closes.
- * `--unruled` also mounts a controller whose route declares no @Allow rule, to show that the matrix catches it.
+ * `--unruled` also mounts a controller with a route that declares no @Allow rule and one that declares no audit events
+ * (neither @Audited nor @NotAudited), to show that the matrix catches each.
  */
 import 'reflect-metadata';
 import { Controller, Get, Module, type Type } from '@nestjs/common';
@@ -17,7 +18,9 @@ import { runMigrations } from '../../apps/server/src/core/database/migrate';
 import { PrismaService } from '../../apps/server/src/core/prisma/prisma.service';
 import { hashSecret, newSecret } from '../../apps/server/src/core/tokens';
 import { AuthService } from '../../apps/server/src/modules/auth/auth.service';
-import { routeTable, withoutRule } from '../../apps/server/src/modules/auth/route-table';
+import { routeTable, withoutAuditDeclaration, withoutRule } from '../../apps/server/src/modules/auth/route-table';
+import { NotAudited } from '../../apps/server/src/modules/audit/audited';
+import { Allow } from '../../apps/server/src/core/auth/access';
 import { SecretBox } from '../../apps/server/src/core/auth/secret-box';
 import { ZodPipe } from '../../apps/server/src/core/zod-body.pipe';
 import { z } from 'zod';
@@ -30,6 +33,8 @@ export type MatrixApp = {
   table: ReturnType<typeof routeTable>;
   /** Handlers without an @Allow rule (route-table's withoutRule). */
   missing: string[];
+  /** Handlers that declare neither @Audited nor @NotAudited (route-table's withoutAuditDeclaration). */
+  undeclared: string[];
   tokens: Record<Exclude<MatrixCaller, 'anonymous'>, string>;
   ids: Record<'session' | 'runner' | 'approval' | 'member' | 'token' | 'invitation', string>;
   runnerCredential: string;
@@ -51,8 +56,15 @@ export type HandlerInputs = { body?: object; query?: object; queryFields: string
 
 @Controller('matrix-unruled')
 class UnruledController {
+  @NotAudited('a test route')
   @Get()
   open() {
+    return { reached: true };
+  }
+
+  @Allow('auditor')
+  @Get('undeclared')
+  undeclared() {
     return { reached: true };
   }
 }
@@ -156,6 +168,7 @@ async function main() {
     url: `http://127.0.0.1:${port}`,
     table,
     missing: withoutRule(table),
+    undeclared: withoutAuditDeclaration(table),
     tokens,
     ids: {
       session: session.id,

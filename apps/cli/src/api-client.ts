@@ -29,6 +29,11 @@ export class ApiClient {
     private readonly token: string | undefined,
   ) {}
 
+  /** The credential header, for calls made outside `request` (streamed downloads). */
+  authHeaders(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.server}${API_PREFIX}${path}`, {
       method,

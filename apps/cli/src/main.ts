@@ -7,12 +7,17 @@ import { isAppError } from '@yoke/protocol';
 import { enrol, loadIdentity, rotateCredential, Runner } from '@yoke/runner';
 import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
+import { auditExportCommand, type AuditExportOptions } from './commands/audit-export';
+import { auditVerifyCommand } from './commands/audit-verify';
+import { doctorCommand } from './commands/doctor';
+import { keysListCommand, keysSetCommand, keysUnsetCommand } from './commands/keys';
 import { loginCommand, logoutCommand, tokensListCommand, tokensRevokeCommand, whoamiCommand } from './commands/login';
 import { openCommand } from './commands/open';
 import { approveCommand, policyApplyCommand, policyShowCommand, policyTestCommand } from './commands/policy';
 import { runCommand } from './commands/run';
 import { sandboxCheckCommand, sandboxRunCommand } from './commands/sandbox';
 import { startCommand, teamProcessCommand } from './commands/start';
+import { missingKeyFix, runnerProvider } from './model-keys';
 import { yokeHome } from './server-discovery';
 
 const program = new Command('yoke')
@@ -22,7 +27,7 @@ const program = new Command('yoke')
 program
   .command('start')
   .description('run Yoke locally: server, embedded Postgres, web UI and a local runner on 127.0.0.1')
-  .option('--port <port>', 'port to listen on', '7420')
+  .option('--port <port>', 'port to listen on (default: $PORT, else 7420)')
   .option('--home <dir>', 'data directory (default ~/.yoke)')
   .action((o: { port?: string; home?: string }) => startCommand(o));
 
@@ -150,6 +155,46 @@ tokens
     process.exitCode = await tokensRevokeCommand(id, o);
   });
 
+const keys = program
+  .command('keys')
+  .description('the model keys the local runner uses (a key in the environment of `yoke start` wins)');
+keys
+  .command('set')
+  .description('store a key (asked without echo; read from stdin when it is not a terminal); no restart needed')
+  .argument('<provider>', 'anthropic or openai')
+  .option('--home <dir>', 'data directory (default ~/.yoke)')
+  .action(async (provider: string, o: { home?: string }) => {
+    process.exitCode = await keysSetCommand(provider, o);
+  });
+keys
+  .command('list')
+  .description('which keys are set and where (never their values)')
+  .option('--home <dir>', 'data directory (default ~/.yoke)')
+  .option('--json', 'print JSON')
+  .action((o: { home?: string; json?: boolean }) => {
+    process.exitCode = keysListCommand(o);
+  });
+keys
+  .command('unset')
+  .description('remove a stored key')
+  .argument('<provider>', 'anthropic or openai')
+  .option('--home <dir>', 'data directory (default ~/.yoke)')
+  .action((provider: string, o: { home?: string }) => {
+    process.exitCode = keysUnsetCommand(provider, o);
+  });
+
+program
+  .command('doctor')
+  .description(
+    'check what a turn needs: server, runner, model keys, sandbox, disk, harness CLIs (exit 1 if one is missing)',
+  )
+  .option('--server <url>', 'server URL (default: the one the CLI uses)')
+  .option('--home <dir>', 'data directory (default ~/.yoke)')
+  .option('--json', 'print JSON')
+  .action(async (o: { server?: string; home?: string; json?: boolean }) => {
+    process.exitCode = await doctorCommand(o);
+  });
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const sandbox = program.command('sandbox').description('Omnibox, the sandbox every harness runs in');
 sandbox
@@ -169,6 +214,47 @@ sandbox
   .action(async (command: string[], o: { workspace?: string; allow: string[]; env: string[] }) => {
     process.exitCode = await sandboxRunCommand(command, o);
   });
+
+const audit = program.command('audit').description("the org's tamper-evident audit log");
+audit
+  .command('export')
+  .description("export the org's audit log as one verifiable bundle (.tar.gz), with progress")
+  .requiredOption('--out <file>', 'where to write the bundle')
+  .option('--from <time>', 'events at or after this time (ISO 8601)')
+  .option('--to <time>', 'events at or before this time (ISO 8601)')
+  .option('--session <id>', "only this session's events")
+  .option('--actor <id>', "only this actor's events (a user, token, runner or grant id)")
+  .option('--format <format>', 'jsonl, csv or ocsf (the events are always in the bundle as JSON too)', 'jsonl')
+  .option('--server <url>', 'server URL (default: the one you are logged in to, or the local one)')
+  .option('--home <dir>', 'data directory of the local server (default ~/.yoke)')
+  .action(async (o: AuditExportOptions) => {
+    if (!['jsonl', 'csv', 'ocsf'].includes(o.format ?? 'jsonl')) {
+      process.stderr.write('yoke audit export: --format is jsonl, csv or ocsf\n');
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = await auditExportCommand(o);
+  });
+audit
+  .command('verify')
+  .description(
+    'check an audit bundle (.tar.gz from `yoke audit export`) offline: no server, no network; or, with --server ' +
+      'and no FILE, the live log of your org against its latest checkpoint',
+  )
+  .argument('[file]', 'the bundle')
+  .option('--key <vkey>', 'a checkpoint verifier key to trust: name+hash+key (repeatable)', collect, [])
+  .option('--sha256 <hex>', "the bundle's published SHA-256, checked too")
+  .option('--server <url>', 'check the live log of this server instead of a file')
+  .option('--home <dir>', 'data directory of the local server (default ~/.yoke)')
+  .option('--json', 'print the report as JSON')
+  .action(
+    async (
+      file: string | undefined,
+      o: { key: string[]; sha256?: string; server?: string; home?: string; json?: boolean },
+    ) => {
+      process.exitCode = await auditVerifyCommand(file, o);
+    },
+  );
 
 const runner = program.command('runner').description('run this machine as a runner for a Yoke server');
 runner
@@ -199,7 +285,15 @@ runner
     const home = o.home ?? join(yokeHome(), 'runner');
     const identity = loadIdentity(home);
     if (!identity) throw new Error(`no runner identity in ${home}; run \`yoke runner enrol\` first`);
-    const r = new Runner({ home, identity, log: pino(), allowAnyWorkspace: o.allowAnyWorkspace });
+    // Model keys: this environment's, else the ones `yoke keys set` stored on this machine.
+    const r = new Runner({
+      home,
+      identity,
+      log: pino(),
+      allowAnyWorkspace: o.allowAnyWorkspace,
+      provider: runnerProvider(yokeHome(), process.env),
+      missingKeyFix: missingKeyFix(yokeHome(), yokeHome(), 'yoke runner start'),
+    });
     r.start();
     process.once('SIGINT', () => void r.stop().then(() => process.exit(0)));
     process.once('SIGTERM', () => void r.stop().then(() => process.exit(0)));

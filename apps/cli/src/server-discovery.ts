@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findLocalServer, isAlive, localCredential } from './local-servers';
+import { findLocalServer, localCredential } from './local-servers';
+import { readServerRecord } from './server-record';
 
 export function yokeHome(explicit?: string): string {
   return explicit ?? process.env.YOKE_HOME ?? join(homedir(), '.yoke');
@@ -21,15 +22,7 @@ function storedLogin(home?: string): { server: string; token: string } | null {
 
 /** The server `yoke start` runs for this home (its server.json), if any; a file left by a killed start is ignored. */
 function startedServer(home?: string): { url: string } | null {
-  try {
-    const found = JSON.parse(readFileSync(join(yokeHome(home), 'server.json'), 'utf8')) as {
-      url: string;
-      pid?: number;
-    };
-    return typeof found.pid !== 'number' || isAlive(found.pid) ? found : null;
-  } catch {
-    return null;
-  }
+  return readServerRecord(yokeHome(home));
 }
 
 let resolvedServer: string | undefined;

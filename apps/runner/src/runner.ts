@@ -2,7 +2,13 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type InboxAck, type InboxEntry, InboxEntry as InboxEntrySchema } from '@yoke/protocol';
-import { createHarnessAdapter, type HarnessAdapter, type PermissionHook, type ProviderEnv } from '@yoke/harness';
+import {
+  createHarnessAdapter,
+  type HarnessAdapter,
+  type ModelKeyVar,
+  type PermissionHook,
+  type ProviderEnv,
+} from '@yoke/harness';
 import { ChildSessions } from './child-sessions';
 import type { RunnerIdentityFile } from './identity';
 import { Outbox } from './outbox';
@@ -18,6 +24,11 @@ export interface RunnerOptions {
   identity: RunnerIdentityFile;
   log: Logger;
   provider?: ProviderEnv;
+  /**
+   * What fixes a missing model key where this runner runs, appended to the failed turn's error (e.g. the CLI's
+   * `yoke keys set openai`). Default: set the variable in the runner's environment.
+   */
+  missingKeyFix?: (name: ModelKeyVar) => string;
   /**
    * Let sessions name their workspace (a local runner acting in the user's own directories); each one must still
    * pass `checkWorkspace`. Without it, a session that names one is refused (never moved to another directory).
@@ -69,6 +80,7 @@ export class Runner {
       onTurnEnd: (id, result) => this.children.turnEnded(id, result),
       onCancel: (id, actor) => this.children.cancelled(id, actor),
       checkWorkspace: (workspace) => workspaceRefusal(opts, workspace),
+      missingKeyFix: opts.missingKeyFix,
     };
     mkdirSync(this.sessionsDir, { recursive: true });
     this.resumeSessions();

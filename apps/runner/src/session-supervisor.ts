@@ -12,13 +12,15 @@ import {
   parseItemDraft,
   type SessionStartSpec,
 } from '@yoke/protocol';
-import type {
-  DelegateRequest,
-  DelegateResult,
-  HarnessAdapter,
-  HarnessSession,
-  PermissionHook,
-  ProviderEnv,
+import {
+  type DelegateRequest,
+  type DelegateResult,
+  type HarnessAdapter,
+  type HarnessSession,
+  missingModelKey,
+  type ModelKeyVar,
+  type PermissionHook,
+  type ProviderEnv,
 } from '@yoke/harness';
 import { foldItem, initialState, policyStack, type PolicyState } from '@yoke/policy';
 import type { ApprovalAnswer, ApprovalAsk } from './approval';
@@ -51,6 +53,8 @@ export interface SupervisorDeps {
    * changed since the session was created, or the session may predate the rules.
    */
   checkWorkspace?: (workspace: string) => string | null;
+  /** What fixes a missing model key on this runner, appended to the turn's error. */
+  missingKeyFix?: (name: ModelKeyVar) => string;
 }
 
 /** How a turn ended: its final answer (the last agent message), or why it failed. */
@@ -314,7 +318,7 @@ export class SessionSupervisor {
         ? { type: 'turn_failed', error: `stopped by policy: ${this.stoppedBecause}` }
         : { type: 'turn_completed', stopReason: outcome.stopReason };
     } catch (err) {
-      terminal = { type: 'turn_failed', error: errorText(err) };
+      terminal = { type: 'turn_failed', error: withKeyFix(errorText(err), this.deps.missingKeyFix) };
       this.deps.log.warn({ err, sessionId: this.sessionId, turnId }, 'turn failed');
     }
     this.emit(terminal, turnId, actor);
@@ -349,28 +353,36 @@ export class SessionSupervisor {
           },
         })
       : null;
-    this.harness = await adapter.start({
-      launch: this.sandbox?.launch,
-      sessionId: this.sessionId,
-      agent: spec.agent,
-      model: spec.model,
-      workspace,
-      stateDir: join(this.deps.dir, 'harness'),
-      provider: this.sandbox?.provider ?? this.deps.provider,
-      // Every tool call passes the policies first, then the runner's own hook.
-      permission: async (request) => {
-        const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);
-        return verdict.behavior === 'allow' ? this.deps.permission(request) : verdict;
-      },
-      delegate: delegate ? (request) => delegate(this.sessionId, request) : undefined,
-      onEvent: (event) => {
-        const open = this.store.state.openTurn;
-        if (event.kind === 'delta') return this.deps.onDelta(this.sessionId, event.delta);
-        this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
-        if (event.item.type === 'agent_message') this.lastAnswer = event.item.text;
-        if (event.item.type === 'usage') this.gate.usage(event.item, open?.actor ?? actor);
-      },
-    });
+    try {
+      this.harness = await adapter.start({
+        launch: this.sandbox?.launch,
+        sessionId: this.sessionId,
+        agent: spec.agent,
+        model: spec.model,
+        workspace,
+        stateDir: join(this.deps.dir, 'harness'),
+        provider: this.sandbox?.provider ?? this.deps.provider,
+        // Every tool call passes the policies first, then the runner's own hook.
+        permission: async (request) => {
+          const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);
+          return verdict.behavior === 'allow' ? this.deps.permission(request) : verdict;
+        },
+        delegate: delegate ? (request) => delegate(this.sessionId, request) : undefined,
+        onEvent: (event) => {
+          const open = this.store.state.openTurn;
+          if (event.kind === 'delta') return this.deps.onDelta(this.sessionId, event.delta);
+          this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
+          if (event.item.type === 'agent_message') this.lastAnswer = event.item.text;
+          if (event.item.type === 'usage') this.gate.usage(event.item, open?.actor ?? actor);
+        },
+      });
+    } catch (err) {
+      // Nothing of a failed start stays: the next turn builds the sandbox again, with the model keys the runner has
+      // by then (a key stored with `yoke keys set` after this failure).
+      await this.sandbox?.close().catch(() => undefined);
+      this.sandbox = null;
+      throw err;
+    }
     return this.harness;
   }
 
@@ -401,6 +413,13 @@ export class SessionSupervisor {
 
 function promptText(content: ContentPart[]): string {
   return content.map((c) => (c.type === 'text' ? c.text : `[file ${c.path}]\n${c.content ?? ''}`)).join('\n');
+}
+
+/** A missing model key's error says what fixes it where this runner runs. */
+function withKeyFix(text: string, fix: SupervisorDeps['missingKeyFix']): string {
+  const name = missingModelKey(text);
+  if (!name) return text;
+  return `${text}: ${fix ? fix(name) : `set ${name} in the environment this runner starts in`}`;
 }
 
 function errorText(err: unknown): string {

@@ -6,6 +6,8 @@ import { CoreModule } from './core/core.module';
 import { HttpExceptionFilter } from './core/errors/http-exception.filter';
 import { QueueModule } from './core/queue/queue.module';
 import { ApprovalsModule } from './modules/approvals/approvals.module';
+import { AuditApiModule } from './modules/audit/audit-api.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { CollabModule } from './modules/collab/collab.module';
 import { SignInModule } from './modules/auth/sign-in.module';
@@ -25,6 +27,7 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config, databaseUrl, redis),
         QueueModule,
+        AuditModule,
         AuthModule,
         BootstrapModule,
         SignInModule,
@@ -35,6 +38,7 @@ export class AppModule {
         CollabModule,
         PoliciesModule,
         HealthModule,
+        AuditApiModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

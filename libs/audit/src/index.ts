@@ -1,1 +1,76 @@
 export { AUDIT_SCHEMA } from '@yoke/protocol';
+export { canonicalJson, canonicalJsonOfParsed, contentHash } from './canonical';
+export {
+  batchProof,
+  type BatchLeaves,
+  consistencyProof,
+  EMPTY_ROOT,
+  eventLeaf,
+  flatPrefixRoots,
+  flatTreeHash,
+  Frontier,
+  type FrontierJson,
+  HASH_SIZE,
+  type LeafRange,
+  leafHash,
+  nodeHash,
+  normalizeRanges,
+  ProofError,
+  rootFromBatch,
+  splitPoint,
+  StreamingTree,
+  type SubtreeHasher,
+  verifyConsistency,
+} from './merkle';
+export {
+  addSignature,
+  auditOrigin,
+  type Checkpoint,
+  checkpointBody,
+  generateSigningKey,
+  NoteError,
+  type NoteErrorCode,
+  type OpenedCheckpoint,
+  openNote,
+  parseCheckpointBody,
+  parseSigningKey,
+  parseVerifierKey,
+  signCheckpoint,
+  type SigningKey,
+  signingKeyFromSeed,
+  signNote,
+  type VerifierKey,
+  verifyNote,
+  vkeyOf,
+} from './note';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_PARTS,
+  BundleCheckpointLine,
+  BundleContent,
+  BundleEventLine,
+  BundleFilters,
+  BundleKey,
+  BundleKeys,
+  BundleManifest,
+  BundleProofs,
+  bundlePartNames,
+  isUnfiltered,
+} from './bundle-format';
+export {
+  type BundleEventInput,
+  BundleWriteError,
+  writeBundle,
+  type WriteBundleOptions,
+  type WrittenBundle,
+} from './bundle';
+export {
+  verifyBundle,
+  type VerifyFailure,
+  type VerifyFailureKind,
+  type VerifyOptions,
+  type VerifyReport,
+  type VerifySuccess,
+} from './verify';
+export { type BundleView, viewOf } from './views';
+export { CSV_COLUMNS, CSV_EOL, CSV_HEADER, OCSF_VERSION, toCsvRow, toOcsf } from './formats';

@@ -1,5 +1,7 @@
 export * from './adapter';
 export * from './capabilities';
+export * from './cli-check';
+export * from './model-keys';
 export * from './launch';
 export * from './registry';
 export * from './yoke';

@@ -22,5 +22,7 @@ export const BoundedText = z.string().max(MAX_TEXT_CHARS);
 export const Actor = z.strictObject({
   id: z.string().min(1).max(200),
   name: z.string().max(200),
+  /** A share-link guest (its id is then the guest's grant, not a user); a signed-in person when absent. */
+  kind: z.enum(['user', 'guest']).optional(),
 });
 export type Actor = z.infer<typeof Actor>;

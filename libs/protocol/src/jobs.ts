@@ -8,6 +8,10 @@ import { IsoDate, Uuid } from './common';
 export const JobPayloads = {
   /** A runner disconnected: after a grace period, its sessions still marked running are failed, with the reason. */
   'runner.offline-check': z.strictObject({ runnerId: Uuid, orgId: Uuid, disconnectedAt: IsoDate }),
+  /** Sign a checkpoint of the org's audit log now (after N events, or a heartbeat every T seconds). */
+  'audit.checkpoint': z.strictObject({ orgId: Uuid }),
+  /** Write an audit export bundle (streamed; progress on the export row). */
+  'audit.export': z.strictObject({ orgId: Uuid, exportId: Uuid }),
 } as const;
 
 export type JobName = keyof typeof JobPayloads;

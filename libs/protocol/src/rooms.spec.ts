@@ -14,6 +14,7 @@ const EVERY_KIND: { [K in RoomKind]: [string, Extract<Room, { kind: K }>] } = {
   member: [rooms.member(A, B), { kind: 'member', orgId: A, userId: B }],
   webSession: [rooms.webSession('ws_1'), { kind: 'webSession', webSessionId: 'ws_1' }],
   apiToken: [rooms.apiToken(B), { kind: 'apiToken', tokenId: B }],
+  audit: [rooms.audit(A), { kind: 'audit', orgId: A }],
 };
 
 describe('rooms / parseRoom', () => {
@@ -36,6 +37,7 @@ describe('rooms / parseRoom', () => {
       'member',
       'web-session',
       'api-token',
+      'audit',
     ]);
   });
 

@@ -17,6 +17,8 @@ export const rooms = {
   webSession: (webSessionId: string): `web-session:${string}` => `web-session:${webSessionId}`,
   /** The sockets opened with one API token: revoking it closes them. */
   apiToken: (tokenId: string): `api-token:${string}` => `api-token:${tokenId}`,
+  /** The sockets following an org's audit log live (owners, admins, auditors). */
+  audit: (orgId: string): `audit:${string}` => `audit:${orgId}`,
 } as const;
 
 /** The room of one runner's sockets on /runner: the only rooms server -> runner commands go to. */
@@ -32,7 +34,8 @@ export type Room =
   | { kind: 'sharedWith'; sessionId: string }
   | { kind: 'member'; orgId: string; userId: string }
   | { kind: 'webSession'; webSessionId: string }
-  | { kind: 'apiToken'; tokenId: string };
+  | { kind: 'apiToken'; tokenId: string }
+  | { kind: 'audit'; orgId: string };
 export type RoomKind = Room['kind'];
 
 const ID = '([^:]+)';
@@ -49,6 +52,7 @@ const PATTERNS: { [K in RoomKind]: { re: RegExp; read: (ids: string[]) => Extrac
     read: ([webSessionId]) => ({ kind: 'webSession', webSessionId }),
   },
   apiToken: { re: new RegExp(`^api-token:${ID}$`), read: ([tokenId]) => ({ kind: 'apiToken', tokenId }) },
+  audit: { re: new RegExp(`^audit:${ID}$`), read: ([orgId]) => ({ kind: 'audit', orgId }) },
 };
 const KINDS = Object.keys(PATTERNS) as RoomKind[];
 
@@ -82,5 +86,7 @@ export function roomName(room: Room): string {
       return rooms.webSession(room.webSessionId);
     case 'apiToken':
       return rooms.apiToken(room.tokenId);
+    case 'audit':
+      return rooms.audit(room.orgId);
   }
 }

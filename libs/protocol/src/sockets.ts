@@ -4,6 +4,7 @@ import { MAX_SEQ, Uuid } from './common';
 import { Delta, type Item, type PartialItem } from './items';
 import { type InboxEntry, type Session } from './session';
 import type { Approval } from './approvals';
+import type { AuditEvent } from './audit';
 import type {
   AccessRevokedEvent,
   Comment,
@@ -99,11 +100,15 @@ export const LeaveSession = z.strictObject({ sessionId: Uuid });
 export type LeaveSession = z.infer<typeof LeaveSession>;
 
 export const WatchOrg = z.strictObject({});
+/** `audit.watch` takes nothing: the caller's org is the one it follows. */
+export const WatchAudit = z.strictObject({});
 
 export interface WebToServerEvents {
   'session.join': (payload: JoinSession, ack: (reply: JoinAck) => void) => void;
   'session.leave': (payload: LeaveSession, ack: (reply: Ack<object>) => void) => void;
   'sessions.watch': (payload: z.infer<typeof WatchOrg>, ack: (reply: Ack<object>) => void) => void;
+  /** Follow the org's audit log live (owners, admins, auditors). */
+  'audit.watch': (payload: z.infer<typeof WatchAudit>, ack: (reply: Ack<object>) => void) => void;
   /** A driver is typing in the composer (sent at most every few seconds while typing). */
   'presence.typing': (payload: TypingBody, ack?: (reply: Ack<object>) => void) => void;
 }
@@ -121,4 +126,6 @@ export interface ServerToWebEvents {
   'presence.typing': (payload: TypingEvent) => void;
   /** Your access to a session ended or changed: leave (or re-join) its live view. */
   'access.revoked': (payload: AccessRevokedEvent) => void;
+  /** Events appended to the org's audit log (to the sockets that watch it: owners, admins, auditors). */
+  'audit.appended': (events: AuditEvent[]) => void;
 }

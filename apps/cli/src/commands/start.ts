@@ -15,10 +15,13 @@ import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { z } from 'zod';
 import { type Enrolment, ServerReadyMessage } from '@yoke/protocol';
-import { enrol, loadIdentity, Runner } from '@yoke/runner';
+import { enrol, loadIdentity, Runner, type RunnerOptions } from '@yoke/runner';
 import { ApiClient } from '../api-client';
 import { localCredential, registerLocalServer, unregisterLocalServer } from '../local-servers';
+import { missingKeyFix, recordModelEnv, runnerProvider } from '../model-keys';
 import { yokeHome } from '../server-discovery';
+import { writeServerRecord } from '../server-record';
+import { formatPreflightWarnings, startPreflight } from '../start-preflight';
 
 /** Where the server's entry point is: resolved as a file to run, never imported (the CLI does not link the server). */
 export function serverEntry(file: 'main.js' | 'main.worker.js' = 'main.js'): string {
@@ -199,10 +202,16 @@ class HomeLock {
  * servers about itself, and takes its server down with it however it ends.
  */
 export async function startCommand(opts: { port?: string; home?: string }): Promise<void> {
+  const env = process.env;
   const home = resolve(yokeHome(opts.home));
-  const port = opts.port ?? process.env.PORT ?? '7420';
+  const defaultHome = resolve(yokeHome());
+  const port = opts.port ?? env.PORT ?? '7420';
   mkdirSync(home, { recursive: true });
   const lock = HomeLock.acquire(home, `http://127.0.0.1:${port}`);
+  // Checked while the server boots, reported once it runs: a problem here is a warning, never a refusal to start.
+  const preflight = startPreflight(home, defaultHome, env).catch((err: unknown) => [
+    { problem: `could not check the prerequisites: ${(err as Error).message}`, fix: 'yoke doctor' },
+  ]);
   let registered: string | null = null;
   // Whatever ends this process normally (a stop, the server dying, a failed start) leaves nothing behind.
   process.once('exit', () => {
@@ -211,8 +220,9 @@ export async function startCommand(opts: { port?: string; home?: string }): Prom
     lock.release();
   });
 
+  const { ANTHROPIC_API_KEY: _a, OPENAI_API_KEY: _o, ...serverEnv } = env; // the model keys are the runner's only
   const { child, url } = await spawnServer({
-    ...process.env,
+    ...serverEnv,
     YOKE_EMBEDDED: '1',
     YOKE_HOME: home,
     HOST: '127.0.0.1',
@@ -221,8 +231,8 @@ export async function startCommand(opts: { port?: string; home?: string }): Prom
   });
   lock.update({ url, serverPid: child.pid });
   const secret = localCredential(home);
-  writeFileSync(join(home, 'server.json'), JSON.stringify({ url, pid: child.pid }));
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  writeServerRecord(home, { url, pid: child.pid, modelEnv: recordModelEnv(env) });
+  const log = pino({ level: env.LOG_LEVEL ?? 'info' });
   try {
     registerLocalServer({ url, pid: process.pid, home });
     registered = url;
@@ -249,7 +259,11 @@ export async function startCommand(opts: { port?: string; home?: string }): Prom
   });
 
   try {
-    runner = await startLocalRunner(join(home, 'runner'), url, secret, log);
+    // The keys of this process's environment, else those `yoke keys set` stores in the home, read at each session.
+    runner = await startLocalRunner(join(home, 'runner'), url, secret, log, {
+      provider: runnerProvider(home, env),
+      missingKeyFix: missingKeyFix(home, defaultHome, 'yoke start'),
+    });
   } catch (err) {
     stopping = true;
     child.kill('SIGTERM'); // this process then ends with its server, the error reported
@@ -259,19 +273,27 @@ export async function startCommand(opts: { port?: string; home?: string }): Prom
     `\nYoke is running at ${secret ? `${url}/?token=${encodeURIComponent(secret)}` : url}\n` +
       '  yoke run agent.yaml "your prompt"   to start a session\n' +
       '  yoke open                           to open the web UI again\n' +
+      '  yoke doctor                         to check everything a turn needs\n' +
       '  Ctrl-C to stop\n\n',
   );
+  process.stderr.write(formatPreflightWarnings(await preflight));
 }
 
 /** The local runner, in this process; enrolled with the server on first start (or when the server's URL changed). */
-async function startLocalRunner(home: string, url: string, secret: string | null, log: pino.Logger): Promise<Runner> {
+async function startLocalRunner(
+  home: string,
+  url: string,
+  secret: string | null,
+  log: pino.Logger,
+  keys: Pick<RunnerOptions, 'provider' | 'missingKeyFix'>,
+): Promise<Runner> {
   let identity = loadIdentity(home);
   if (!identity || identity.server !== url) {
     const api = new ApiClient(url, secret ?? undefined);
     const { token } = await api.request<Enrolment>('POST', '/runners/enrolments', { name: 'local' });
     identity = await enrol({ server: url, token, name: 'local', home });
   }
-  const runner = new Runner({ home, identity, log, allowAnyWorkspace: true });
+  const runner = new Runner({ home, identity, log, allowAnyWorkspace: true, ...keys });
   runner.start();
   return runner;
 }

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig, REDACT_PATHS } from './config/config';
 import { DATABASE_URL } from './database/database-url';
 import { MetricsService } from './metrics/metrics.service';
 import { PrismaService } from './prisma/prisma.service';
+import { Transactions } from './prisma/transactions';
 import { RealtimeHub } from './realtime/realtime-hub';
 import { RealtimePublisher } from './realtime/realtime.publisher';
 import { SessionWatchers } from './realtime/session-watchers';
@@ -46,6 +47,7 @@ export class CoreModule {
         { provide: DATABASE_URL, useValue: databaseUrl },
         { provide: REDIS_CLIENT, useValue: redis },
         PrismaService,
+        Transactions,
         MetricsService,
         // Created at boot, before any socket server: the gateways (or the worker's Redis emitter) bind it once.
         { provide: RealtimeHub, useFactory: () => new RealtimeHub({ clustered: redis !== null }) },
@@ -67,6 +69,7 @@ export class CoreModule {
         DATABASE_URL,
         REDIS_CLIENT,
         PrismaService,
+        Transactions,
         MetricsService,
         RealtimeHub,
         RealtimePublisher,

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { AuditNavLink } from '@/components/audit/audit-nav-link';
 import { ConnectionBadge } from '@/components/connection-badge';
 
 export function AppHeader() {
@@ -11,6 +12,7 @@ export function AppHeader() {
         <Link href="/">Sessions</Link>
         <Link href="/approvals/">Approvals</Link>
         <Link href="/admin/">Admin</Link>
+        <AuditNavLink />
       </nav>
       <ConnectionBadge />
     </header>

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions, ProviderEnv } from '../adapter';
 import type { HarnessCapabilities } from '../capabilities';
+import { missingModelKeyError } from '../model-keys';
 import { ANTHROPIC_DEFAULT_BASE_URL, resolveModel } from '../yoke/providers';
 import { LaunchedProcess } from './process';
 import { ClaudeCodeSession } from './session';
@@ -37,7 +38,7 @@ export function resolveClaudeCommand(): { command: string; args: string[]; packa
 export function claudeEnv(home: string, provider: ProviderEnv, maxRetries: number): Record<string, string> {
   const baseUrl = provider.anthropicBaseUrl || ANTHROPIC_DEFAULT_BASE_URL;
   if (baseUrl === ANTHROPIC_DEFAULT_BASE_URL && !provider.anthropicApiKey) {
-    throw new Error('ANTHROPIC_API_KEY is not set on this runner');
+    throw missingModelKeyError('ANTHROPIC_API_KEY');
   }
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',

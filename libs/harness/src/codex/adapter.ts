@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions } from '../adapter';
 import type { HarnessCapabilities } from '../capabilities';
+import { missingModelKeyError } from '../model-keys';
 import { OPENAI_DEFAULT_BASE_URL, resolveModel } from '../yoke/providers';
 import { CliProcess, withTimeout } from './cli-process';
 import { CodexSession } from './session';
@@ -104,7 +105,7 @@ export class CodexAdapter implements HarnessAdapter {
     const model = resolveModel(options.agent, options.model);
     const baseUrl = options.provider.openaiBaseUrl || OPENAI_DEFAULT_BASE_URL;
     if (baseUrl === OPENAI_DEFAULT_BASE_URL && !options.provider.openaiApiKey) {
-      throw new Error('OPENAI_API_KEY is not set on this runner');
+      throw missingModelKeyError('OPENAI_API_KEY');
     }
     // TMPDIR must not contain CODEX_HOME, or codex refuses to set up its helpers; both live under stateDir.
     const root = join(options.stateDir, 'codex');

@@ -14,6 +14,7 @@ import {
 import { MAX_TEXT_CHARS, type ItemBody } from '@yoke/protocol';
 import type { TurnInput, TurnOutcome } from '../adapter';
 import type { HostedLoop, HostedLoopContext } from '../host/host-process';
+import { missingModelKeyError } from '../model-keys';
 import { contentToText } from '../yoke/agent-loop';
 import { clip } from '../yoke/diff';
 import { costUsd } from '../yoke/pricing';
@@ -53,7 +54,7 @@ export class OpenAIAgentsLoop implements HostedLoop {
     const kind = selectProvider(this.model, options.agent.provider);
     const baseURL = options.provider.openaiBaseUrl || OPENAI_DEFAULT_BASE_URL;
     if (baseURL === OPENAI_DEFAULT_BASE_URL && !options.provider.openaiApiKey) {
-      throw new Error('OPENAI_API_KEY is not set on this runner');
+      throw missingModelKeyError('OPENAI_API_KEY');
     }
     setTracingDisabled(true);
     this.runner = new Runner({

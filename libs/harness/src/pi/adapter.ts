@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ProviderKind } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions, ProviderEnv } from '../adapter';
 import type { HarnessCapabilities } from '../capabilities';
+import { missingModelKeyError } from '../model-keys';
 import { CliProcess, withTimeout } from '../codex/cli-process';
 import { ANTHROPIC_DEFAULT_BASE_URL, OPENAI_DEFAULT_BASE_URL, resolveModel, selectProvider } from '../yoke/providers';
 import { PI_GATE_EXTENSION } from './extension';
@@ -50,7 +51,7 @@ export function piModelsConfig(model: string, kind: ProviderKind, provider: Prov
     : provider.openaiBaseUrl || OPENAI_DEFAULT_BASE_URL;
   const key = anthropic ? provider.anthropicApiKey : provider.openaiApiKey;
   if (baseUrl === (anthropic ? ANTHROPIC_DEFAULT_BASE_URL : OPENAI_DEFAULT_BASE_URL) && !key) {
-    throw new Error(`${anthropic ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY'} is not set on this runner`);
+    throw missingModelKeyError(anthropic ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY');
   }
   return {
     providers: {

@@ -4,6 +4,8 @@ import { Allow } from './access';
 
 /** The authenticated human behind a request or a /web socket. Every query is scoped by its `orgId`. */
 export type Principal = Me & {
+  /** The membership role behind a read-only token (whose `role` is capped to auditor). */
+  memberRole?: Me['role'];
   /** Set for a share-link guest: the credential opens this one session, with this role, and nothing else. */
   scope?: { sessionId: string; grantId: string; linkId: string | null; role: 'driver' | 'commenter' | 'viewer' };
 };

@@ -50,6 +50,17 @@ const EnvSchema = z.object({
       }
       return out;
     }),
+  /** Sign an audit checkpoint once this many events were appended to an org's log since the last one. */
+  YOKE_AUDIT_CHECKPOINT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** …and at least every this many seconds, events or not (a heartbeat proves "nothing happened until then"). */
+  YOKE_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
+   * The checkpoint signing key, as a C2SP signed-note private key (`PRIVATE+KEY+name+hash+base64`). Without it the
+   * server generates one at first boot: kept in YOKE_HOME (embedded) or encrypted with YOKE_SECRET_KEY (team).
+   */
+  YOKE_AUDIT_SIGNING_KEY: z.string().startsWith('PRIVATE+KEY+').optional(),
+  /** Where finished audit exports are kept until downloaded (default YOKE_HOME/audit-exports). */
+  YOKE_AUDIT_EXPORT_DIR: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Set by `yoke start`: the fd of a pipe from the parent; the server stops when it closes (the parent died). */
   YOKE_PARENT_PIPE: z.coerce.number().int().min(3).max(1023).optional(),
@@ -77,6 +88,7 @@ export type AppConfig = {
   localSecret: string | null;
   /** The fd of `yoke start`'s liveness pipe (YOKE_PARENT_PIPE), or null when no parent watches this server. */
   parentPipeFd: number | null;
+  audit: { checkpointEvents: number; checkpointSeconds: number; signingKey: string | null; exportDir: string };
 };
 
 /** Secrets: the logger redacts these paths wherever they appear. */
@@ -88,6 +100,7 @@ export const REDACT_PATHS = [
   'bootstrapToken',
   'secretKey',
   'localSecret',
+  'audit.signingKey',
   'credential',
   'token',
 ];
@@ -120,6 +133,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowedOrigins: [...(e.YOKE_PUBLIC_URL ? [originOf(e.YOKE_PUBLIC_URL) as string] : []), ...e.YOKE_ALLOWED_ORIGINS],
     localSecret: null,
     parentPipeFd: e.YOKE_PARENT_PIPE ?? null,
+    audit: {
+      checkpointEvents: e.YOKE_AUDIT_CHECKPOINT_EVENTS,
+      checkpointSeconds: e.YOKE_AUDIT_CHECKPOINT_SECONDS,
+      signingKey: e.YOKE_AUDIT_SIGNING_KEY ?? null,
+      exportDir: e.YOKE_AUDIT_EXPORT_DIR ?? join(e.YOKE_HOME, 'audit-exports'),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   type Approval,
+  type AuditEvent,
   type DeltaEvent,
   type InboxEntry,
   type Item,
@@ -97,6 +98,11 @@ export class RealtimePublisher {
   ): Promise<RunnerReply<E> | null> {
     const { replies } = await this.hub.ask(rooms.runner(runnerId), event, payload, timeoutMs);
     return replies.find((r) => r && r.ok) ?? replies[0] ?? null;
+  }
+
+  /** Newly committed audit events, to the org's audit watchers. */
+  auditAppended(orgId: string, events: AuditEvent[]): void {
+    this.hub.emit(rooms.audit(orgId), 'audit.appended', events);
   }
 
   sessionUpdated(session: Session): void {

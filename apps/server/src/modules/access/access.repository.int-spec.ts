@@ -2,7 +2,7 @@ import { hash, useRepository } from '../../../../../test/support/factories';
 import { AccessRepository } from './access.repository';
 
 describe('AccessRepository (real Postgres)', () => {
-  const t = useRepository((db) => new AccessRepository(db.prisma));
+  const t = useRepository((db) => new AccessRepository(db.transactions));
 
   const grant = (data: { orgId: string; sessionId: string; userId?: string; createdAt?: Date; revokedAt?: Date }) =>
     t.db.prisma.sessionGrant.create({ data: { role: 'viewer', ...data } });

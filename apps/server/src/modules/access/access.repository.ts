@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 /** Reads what decides a caller's role in a session: the session's owner and live grants. */
 @Injectable()
 export class AccessRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   findSessionOwner(orgId: string, sessionId: string) {
     return this.prisma.session.findFirst({ where: { orgId, id: sessionId }, select: { id: true, ownerId: true } });

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@ne
 import { AppError, ApprovalId, DecideApprovalBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { ApprovalsService } from './approvals.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
@@ -13,6 +14,7 @@ export class ApprovalsController {
   constructor(private readonly approvals: ApprovalsService) {}
 
   @Allow('auditor')
+  @NotAudited('a read of the pending approvals the caller may see')
   @Get('approvals')
   pending(@CurrentPrincipal() p: Principal) {
     return this.approvals.pending(p);
@@ -20,12 +22,14 @@ export class ApprovalsController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('a read of session data the caller may see')
   @Get('sessions/:id/approvals')
   list(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.approvals.list(p, id);
   }
 
   @Allow('member')
+  @Audited('approval.decided')
   @Post('sessions/:id/approvals/:approvalId')
   @HttpCode(200)
   decide(

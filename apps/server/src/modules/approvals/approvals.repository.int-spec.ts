@@ -4,7 +4,7 @@ import { ApprovalsRepository } from './approvals.repository';
 const ALICE = { id: '00000000-0000-4000-8000-00000000a11c', name: 'Alice' };
 
 describe('ApprovalsRepository (real Postgres)', () => {
-  const t = useRepository((db) => new ApprovalsRepository(db.prisma));
+  const t = useRepository((db) => new ApprovalsRepository(db.transactions));
 
   it("lists a session's approvals oldest first and never another org's", async () => {
     const { org, session } = await t.f.seeded();

@@ -1,13 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, ApprovalStatus } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 export type ApprovalRow = Prisma.ApprovalGetPayload<object>;
 
 @Injectable()
 export class ApprovalsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   listForSession(orgId: string, sessionId: string) {
     return this.prisma.approval.findMany({ where: { orgId, sessionId }, orderBy: { createdAt: 'asc' } });

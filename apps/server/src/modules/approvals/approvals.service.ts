@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { type Approval, AppError, type DecideApprovalBody } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
+import { decisionOutcome, secondsBetween } from '../audit/session-activity';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { SessionQueriesService } from '../sessions/session-queries.service';
@@ -19,6 +22,8 @@ export class ApprovalsService {
     private readonly inputs: SessionInputsService,
     private readonly publisher: RealtimePublisher,
     private readonly access: SessionAccessService,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
   ) {}
 
   async list(p: Principal, sessionId: string): Promise<Approval[]> {
@@ -42,19 +47,46 @@ export class ApprovalsService {
     return rows.filter((r) => visible.get(r.sessionId)).map(toApproval);
   }
 
+  /**
+   * Decides, stores the decision for the runner and records `approval.decided` (who, what, after how long) in one
+   * transaction; the runner gets the decision once that committed.
+   */
   async decide(p: Principal, sessionId: string, approvalId: string, body: DecideApprovalBody): Promise<Approval> {
     const session = await this.sessions.get(p, sessionId);
     // The owner answers, or whoever the owner delegated approvals to.
     await this.access.require(p, sessionId, 'approve');
     const actor = { id: p.userId, name: p.name };
-    const row = await this.repo.decide(
-      p.orgId,
-      sessionId,
-      approvalId,
-      body.decision === 'approve' ? 'approved' : 'denied',
-      actor,
-    );
-    if (!row) {
+    const decided = await this.tx.run(async () => {
+      const row = await this.repo.decide(
+        p.orgId,
+        sessionId,
+        approvalId,
+        body.decision === 'approve' ? 'approved' : 'denied',
+        actor,
+      );
+      if (!row) return null;
+      const input = await this.inputs.storeInput(
+        session,
+        { kind: 'approval', approvalId, decision: body.decision, actor },
+        `approval-${approvalId}`,
+      );
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'approval.decided',
+        target: { kind: 'approval', id: approvalId },
+        sessionId,
+        outcome: decisionOutcome(body.decision),
+        details: {
+          approvalId,
+          decision: body.decision,
+          policy: row.policy,
+          callId: row.callId,
+          waitedSeconds: secondsBetween(row.createdAt, row.decidedAt ?? new Date()),
+        },
+      });
+      return { row, input };
+    });
+    if (!decided) {
       const existing = await this.repo.find(p.orgId, sessionId, approvalId);
       if (!existing) throw new AppError('approval.not_found', 'no such approval');
       const decidedBy = existing.decidedBy as { name?: string } | null;
@@ -66,13 +98,9 @@ export class ApprovalsService {
         },
       );
     }
-    const approval = toApproval(row);
+    const approval = toApproval(decided.row);
     this.publisher.approvalUpdated(approval);
-    await this.inputs.enqueueInput(
-      session,
-      { kind: 'approval', approvalId, decision: body.decision, actor },
-      `approval-${approvalId}`,
-    );
+    await this.inputs.deliver(session, decided.input);
     return approval;
   }
 }

@@ -5,7 +5,7 @@ import { AppError } from '@yoke/protocol';
 import type { Request } from 'express';
 import { toAckError } from '../../core/errors/ws-ack';
 import { GUEST_ALLOWED } from '../../core/auth/guest-allowed';
-import { ACCESS_RULE, type AccessRule, hasRole } from '../../core/auth/access';
+import { ACCESS_RULE, type AccessRule, admits } from '../../core/auth/access';
 import { AuthService } from './auth.service';
 import type { Principal, PrincipalSource } from '../../core/auth/principal';
 
@@ -50,7 +50,7 @@ export class AuthGuard implements CanActivate {
       if (!guestAllowed) throw GUEST_REFUSED();
       return true;
     }
-    if (!hasRole(principal.role, rule)) throw forbidden(rule);
+    if (!admits(rule, principal.role, principal.memberRole)) throw forbidden(rule);
     return true;
   }
 
@@ -66,7 +66,7 @@ export class AuthGuard implements CanActivate {
     } else if (rule !== 'public') {
       if (!data.principal) refusal = new AppError('auth.unauthenticated', 'sign in first');
       else if (data.principal.scope) refusal = guestAllowed ? null : GUEST_REFUSED();
-      else if (!hasRole(data.principal.role, rule)) refusal = forbidden(rule);
+      else if (!admits(rule, data.principal.role, data.principal.memberRole)) refusal = forbidden(rule);
     }
     if (!refusal) return true;
     const ack = ctx.getArgs()[2] as unknown;
@@ -79,5 +79,6 @@ const GUEST_REFUSED = () =>
   new AppError('auth.forbidden', 'a share link opens its one session only; sign in to do more');
 
 function forbidden(rule: AccessRule): AppError {
+  if (rule === 'audit') return new AppError('auth.forbidden', 'the audit log is for owners, admins and auditors');
   return new AppError('auth.forbidden', `this needs the ${rule} role or higher in the org`);
 }

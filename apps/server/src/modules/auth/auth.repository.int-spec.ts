@@ -4,7 +4,7 @@ import { AuthRepository } from './auth.repository';
 const MIN = 60_000;
 
 describe('AuthRepository (real Postgres)', () => {
-  const t = useRepository((db) => new AuthRepository(db.prisma));
+  const t = useRepository((db) => new AuthRepository(db.transactions));
 
   describe('API tokens', () => {
     it('finds a live token with its user and role, touching last use at most once a minute', async () => {

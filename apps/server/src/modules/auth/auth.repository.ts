@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 const TOUCH_EVERY_MS = 60_000;
 
 @Injectable()
 export class AuthRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   /** A live API token with its user and that user's role in the token's org. */
   async findActiveToken(tokenHash: string, now: Date) {

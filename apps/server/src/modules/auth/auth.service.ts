@@ -113,6 +113,7 @@ export class AuthService {
         name: found.user.name,
         email: found.user.email,
         role: effectiveRole(found.role, found.token.scope === 'read' ? 'read' : 'write'),
+        memberRole: found.role,
       },
       source: { kind: 'token', tokenId: found.token.id },
     };

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { DeviceService } from './device.service';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { RequestOrigin } from '../../core/http/request-origin';
@@ -14,6 +15,7 @@ export class DeviceController {
   constructor(private readonly device: DeviceService) {}
 
   @Allow('public')
+  @NotAudited('an anonymous request tied to no org yet: its approval is auth.device_login, its token api_token.created')
   @Post('code')
   @HttpCode(200)
   code(@Body(new ZodPipe(DeviceCodeBody)) body: DeviceCodeBody, @RequestOrigin() origin: string) {
@@ -21,6 +23,7 @@ export class DeviceController {
   }
 
   @Allow('public')
+  @Audited('api_token.created')
   @Post('token')
   async token(@Body(new ZodPipe(DeviceTokenBody)) body: DeviceTokenBody, @Res() res: Response) {
     const out = await this.device.poll(body);
@@ -32,6 +35,7 @@ export class DeviceController {
 
   /** The page the CLI sends people to: sign in if needed, then approve or deny the code. */
   @Allow('public')
+  @NotAudited('the sign-in / approval page: it changes nothing (the decision it posts is auth.device_login)')
   @Get('verify')
   async page(@Query('code') code: string | undefined, @Req() req: Request, @Res() res: Response) {
     // Never framed by another site (no clickjacking of the Approve button).
@@ -46,12 +50,14 @@ export class DeviceController {
   }
 
   @Allow('auditor')
+  @NotAudited('shows the signed-in person what a code asks for; changes nothing')
   @Get()
   lookup(@Query(new ZodPipe(DeviceLookupQuery)) q: z.infer<typeof DeviceLookupQuery>) {
     return this.device.lookup(q.userCode);
   }
 
   @Allow('auditor')
+  @Audited('auth.device_login')
   @Post('decision')
   @HttpCode(200)
   decide(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(DeviceDecisionBody)) body: DeviceDecisionBody) {

@@ -12,6 +12,8 @@ import {
 } from '@yoke/protocol';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
@@ -39,6 +41,8 @@ export class DeviceService {
     private readonly tokens: TokensService,
     private readonly auth: AuthService,
     private readonly orgs: OrgsRepository,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -86,17 +90,24 @@ export class DeviceService {
       if (tooSoon || !recorded) return err('slow_down', `poll at most every ${row.intervalSeconds} s`);
       return err('authorization_pending', 'waiting for the user to approve');
     }
-    if (!row.orgId || !row.userId || !(await this.repo.claimDevice(row.id))) {
-      return err('invalid_grant', 'this device code was already used');
-    }
+    const { orgId, userId } = row;
+    if (!orgId || !userId) return err('invalid_grant', 'this device code was already used');
     const scope = row.scope === 'read' ? 'read' : 'write';
-    const token = await this.tokens.issue(row.orgId, row.userId, {
-      name: `${row.clientName} (device login)`,
-      scope,
-      ttlSeconds: CLI_TOKEN_TTL_SECONDS,
-      kind: 'cli',
+    // Claimed, minted (with its audit event) and linked at once: a failure leaves the approval to be polled again.
+    const token = await this.tx.run(async () => {
+      if (!(await this.repo.claimDevice(row.id))) return null;
+      const issued = await this.tokens.issue(orgId, userId, {
+        name: `${row.clientName} (device login)`,
+        scope,
+        ttlSeconds: CLI_TOKEN_TTL_SECONDS,
+        kind: 'cli',
+        // The poll carries no credential: the token is the approving user's, minted on their behalf.
+        actor: { kind: 'user', id: userId },
+      });
+      await this.repo.setDeviceToken(row.id, issued.id);
+      return issued;
     });
-    await this.repo.setDeviceToken(row.id, token.id);
+    if (!token) return err('invalid_grant', 'this device code was already used');
     return {
       ok: true,
       body: { access_token: token.token, token_type: 'Bearer', expires_in: CLI_TOKEN_TTL_SECONDS, scope },
@@ -136,12 +147,21 @@ export class DeviceService {
     if (body.approve && p.role === 'auditor' && row.scope !== 'read') {
       throw new AppError('auth.forbidden', 'an auditor can only approve a read-only login (yoke login --read-only)');
     }
-    const decided = await this.repo.decideDevice(
-      row.id,
-      { orgId: p.orgId, userId: p.userId, approve: body.approve },
-      new Date(),
-    );
-    if (!decided) throw new AppError('request.invalid', 'this code was already answered');
+    await this.tx.run(async () => {
+      const decided = await this.repo.decideDevice(
+        row.id,
+        { orgId: p.orgId, userId: p.userId, approve: body.approve },
+        new Date(),
+      );
+      if (!decided) throw new AppError('request.invalid', 'this code was already answered');
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'auth.device_login',
+        target: { kind: 'device_authorization', id: row.id, name: row.clientName },
+        outcome: body.approve ? 'success' : 'denied',
+        details: { decision: body.approve ? 'approved' : 'denied', client: row.clientName, scope: row.scope },
+      });
+    });
     return view({ ...row, status: body.approve ? 'approved' : 'denied' });
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { orgPickerPage } from './sign-in-pages';
 import { OidcService } from './oidc.service';
 import { CurrentPrincipal, CurrentSource, type Principal, type PrincipalSource } from '../../core/auth/principal';
@@ -12,6 +13,7 @@ export class OidcController {
   constructor(private readonly oidc: OidcService) {}
 
   @Allow('public')
+  @NotAudited('the first leg of a sign-in: nobody is identified yet (the callback records the outcome)')
   @Get('oidc/login')
   async login(
     @Query('org') org: string | undefined,
@@ -30,6 +32,7 @@ export class OidcController {
   }
 
   @Allow('public')
+  @Audited('auth.sign_in', 'auth.sign_in_failed', 'invitation.accepted')
   @Get('oidc/callback')
   async callback(@RequestOrigin() origin: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     try {
@@ -43,6 +46,7 @@ export class OidcController {
 
   /** Signs the caller out: ends this browser session (or this API token) and clears the cookies. */
   @Allow('auditor')
+  @Audited('auth.sign_out')
   @Post('logout')
   @HttpCode(204)
   async logout(
@@ -51,6 +55,6 @@ export class OidcController {
     @RequestOrigin() origin: string,
     @Res({ passthrough: true }) res: Response,
   ) {
-    res.append('Set-Cookie', await this.oidc.logout(p.orgId, source, origin));
+    res.append('Set-Cookie', await this.oidc.logout(p, source, origin));
   }
 }

@@ -5,13 +5,15 @@ import * as client from 'openid-client';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Transactions } from '../../core/prisma/transactions';
+import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { OrgsRepository } from '../orgs/orgs.repository';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { clearCookie, setCookie } from './cookies';
 import { type OidcClaims, type OidcPending, runOidc } from './oidc.strategy';
-import type { PrincipalSource } from '../../core/auth/principal';
+import type { Principal, PrincipalSource } from '../../core/auth/principal';
 import { parseCookies, SecretBox } from '../../core/auth/secret-box';
 import { safeReturnTo } from './sign-in-rules';
 
@@ -43,6 +45,8 @@ export class OidcService {
     private readonly auth: AuthService,
     private readonly box: SecretBox,
     private readonly publisher: RealtimePublisher,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -85,8 +89,40 @@ export class OidcService {
     };
   }
 
-  /** Second leg: checks the provider's answer, provisions the user and opens a browser session. */
+  /**
+   * Second leg: checks the provider's answer, provisions the user and opens a browser session, with `auth.sign_in`
+   * in the same transaction. A refusal of a sign-in that started here (so its org is known) is recorded as
+   * `auth.sign_in_failed`, on its own.
+   */
   async callback(query: Record<string, unknown>, origin: string, req: Request): Promise<BrowserReply> {
+    const pending = this.unseal(parseCookies(req.headers.cookie)[PENDING_COOKIE]);
+    const attempt: { email?: string } = {};
+    try {
+      return await this.signIn(query, origin, req, pending, attempt);
+    } catch (err) {
+      if (pending && err instanceof AppError && err.code === 'auth.login_failed') {
+        await this.audit.record({
+          orgId: pending.orgId,
+          action: 'auth.sign_in_failed',
+          target: { kind: 'org', id: pending.orgId },
+          outcome: 'failed',
+          actor: attempt.email
+            ? { kind: 'user', id: attempt.email.slice(0, 200), name: attempt.email }
+            : { kind: 'user', id: 'unknown' },
+          details: { method: 'oidc', reason: err.message.slice(0, 1000) },
+        });
+      }
+      throw err;
+    }
+  }
+
+  private async signIn(
+    query: Record<string, unknown>,
+    origin: string,
+    req: Request,
+    pending: Sealed | null,
+    attempt: { email?: string },
+  ): Promise<BrowserReply> {
     const clear = this.clearPending(origin);
     const fail = (message: string) => new AppError('auth.login_failed', message);
     const state = typeof query.state === 'string' ? query.state : '';
@@ -94,7 +130,6 @@ export class OidcService {
       const desc = typeof query.error_description === 'string' ? `: ${query.error_description}` : '';
       throw fail(`the identity provider refused the sign-in (${query.error}${desc})`);
     }
-    const pending = this.unseal(parseCookies(req.headers.cookie)[PENDING_COOKIE]);
     if (!pending) throw fail('this sign-in attempt expired or did not start in this browser; start again');
     if (!state || state !== pending.state) throw fail('the sign-in state does not match; start again');
     // One use only, and not after it expires: a replayed or stale callback is refused before the code is spent.
@@ -116,6 +151,7 @@ export class OidcService {
     }
     const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : '';
     if (!email) throw fail('the identity provider did not share an email address (scope "email")');
+    attempt.email = email;
     if (claims.email_verified === false) throw fail(`the email ${email} is not verified at the identity provider`);
     const domain = email.slice(email.lastIndexOf('@') + 1);
     const now = new Date();
@@ -126,20 +162,44 @@ export class OidcService {
     if (!invitation && !domainAllowed) {
       throw fail(`the email domain "${domain}" is not allowed to sign in to this org`);
     }
-    const member = await this.orgs.provision(
-      orgId,
-      { issuer: claims.iss, subject: claims.sub, email, name },
-      joinAs,
-      invitation?.id ?? null,
-      now,
-    );
-    if (!member) throw fail(`${email} is not a member of this org`);
     const secret = newSecret('yks');
-    const session = await this.repo.createWebSession({
-      orgId,
-      userId: member.user.id,
-      tokenHash: hashSecret(secret),
-      expiresAt: new Date(now.getTime() + WEB_SESSION_TTL_SECONDS * 1000),
+    const session = await this.tx.run(async () => {
+      const member = await this.orgs.provision(
+        orgId,
+        { issuer: claims.iss, subject: claims.sub, email, name },
+        joinAs,
+        invitation?.id ?? null,
+        now,
+      );
+      if (!member) throw fail(`${email} is not a member of this org`);
+      const web = await this.repo.createWebSession({
+        orgId,
+        userId: member.user.id,
+        tokenHash: hashSecret(secret),
+        expiresAt: new Date(now.getTime() + WEB_SESSION_TTL_SECONDS * 1000),
+      });
+      const actor = { kind: 'user' as const, id: member.user.id, name: email };
+      const events: AuditEntry[] = [
+        {
+          orgId,
+          action: 'auth.sign_in',
+          target: { kind: 'web_session', id: web.id },
+          actor,
+          details: { method: 'oidc', issuer: claims.iss, role: member.role },
+        },
+      ];
+      // The invitation was used when it is no longer the open one (provision accepts it as the user joins).
+      if (invitation && (await this.orgs.findOpenInvitation(orgId, email, now))?.id !== invitation.id) {
+        events.push({
+          orgId,
+          action: 'invitation.accepted',
+          target: { kind: 'invitation', id: invitation.id, name: email },
+          actor,
+          details: { role: invitation.role },
+        });
+      }
+      await this.audit.record(...events);
+      return web;
     });
     const secure = this.secure(origin);
     return {
@@ -157,15 +217,25 @@ export class OidcService {
   }
 
   /** Ends the caller's own credential: the browser session (cookies cleared) or the API token. */
-  async logout(orgId: string, source: PrincipalSource | undefined, origin: string): Promise<string[]> {
-    if (source?.kind === 'cookie') {
-      await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
-      this.publisher.disconnectWeb(rooms.webSession(source.webSessionId));
-    }
-    if (source?.kind === 'token') {
-      await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
-      this.publisher.disconnectWeb(rooms.apiToken(source.tokenId));
-    }
+  async logout(p: Principal, source: PrincipalSource | undefined, origin: string): Promise<string[]> {
+    const { orgId } = p;
+    await this.tx.run(async () => {
+      if (source?.kind === 'cookie') await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
+      if (source?.kind === 'token') await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
+      await this.audit.record({
+        orgId,
+        action: 'auth.sign_out',
+        target:
+          source?.kind === 'cookie'
+            ? { kind: 'web_session', id: source.webSessionId }
+            : source?.kind === 'token'
+              ? { kind: 'api_token', id: source.tokenId }
+              : { kind: 'user', id: p.userId },
+        details: { credential: source?.kind ?? null },
+      });
+    });
+    if (source?.kind === 'cookie') this.publisher.disconnectWeb(rooms.webSession(source.webSessionId));
+    if (source?.kind === 'token') this.publisher.disconnectWeb(rooms.apiToken(source.tokenId));
     const secure = this.secure(origin);
     return [clearCookie(SESSION_COOKIE, { secure }), clearCookie(CSRF_COOKIE, { secure, httpOnly: false })];
   }

@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { GUEST_ALLOWED } from '../../core/auth/guest-allowed';
 import { ACCESS_RULE, type AccessRule } from '../../core/auth/access';
+import { AUDIT_DECLARATION, type AuditDeclaration } from '../audit/audited';
 
 // Nest's own metadata keys (@nestjs/common PATH_METADATA / METHOD_METADATA, @nestjs/websockets ones).
 const PATH = 'path';
@@ -19,6 +20,8 @@ export type RouteEntry = {
   rule: AccessRule | undefined;
   /** Marked @GuestAllowed: a share-link guest may call it (for its own session). */
   guestAllowed: boolean;
+  /** @Audited / @NotAudited: the audit events it writes, or why none. */
+  audit: AuditDeclaration | undefined;
 };
 export type EventEntry = {
   kind: 'socket';
@@ -27,6 +30,7 @@ export type EventEntry = {
   handler: string;
   rule: AccessRule | undefined;
   guestAllowed: boolean;
+  audit: AuditDeclaration | undefined;
 };
 
 /**
@@ -63,6 +67,7 @@ export function routeTable(
               handler: `${type.name}.${name}`,
               rule,
               guestAllowed: guestAllowed(fn, type),
+              audit: auditOf(fn, type),
             });
           }
       }
@@ -83,6 +88,7 @@ export function routeTable(
           handler: `${type.name}.${name}`,
           rule: ruleOf(fn, type),
           guestAllowed: guestAllowed(fn, type),
+          audit: auditOf(fn, type),
         });
       }
     }
@@ -100,6 +106,20 @@ export function withoutRule(table: { routes: RouteEntry[]; events: EventEntry[] 
     ...table.routes.filter((r) => !r.rule).map((r) => `${r.method} ${r.path} (${r.handler})`),
     ...table.events.filter((e) => !e.rule).map((e) => `${e.namespace} ${e.event} (${e.handler})`),
   ];
+}
+
+/** Handlers that declare neither the audit events they write nor why they write none: the matrix test names them. */
+export function withoutAuditDeclaration(table: { routes: RouteEntry[]; events: EventEntry[] }): string[] {
+  return [
+    ...table.routes.filter((r) => !r.audit).map((r) => `${r.method} ${r.path} (${r.handler})`),
+    ...table.events.filter((e) => !e.audit).map((e) => `${e.namespace} ${e.event} (${e.handler})`),
+  ];
+}
+
+function auditOf(fn: object, type: Type): AuditDeclaration | undefined {
+  return (Reflect.getMetadata(AUDIT_DECLARATION, fn) ?? Reflect.getMetadata(AUDIT_DECLARATION, type)) as
+    | AuditDeclaration
+    | undefined;
 }
 
 function ruleOf(fn: object, type: Type): AccessRule | undefined {

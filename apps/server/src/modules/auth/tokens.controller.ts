@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } f
 import { AppError, CreateTokenBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { TokensService } from './tokens.service';
 
@@ -14,18 +15,21 @@ export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
   @Allow('auditor')
+  @NotAudited("a read of the caller's own tokens")
   @Get()
   list(@CurrentPrincipal() p: Principal) {
     return this.tokens.list(p);
   }
 
   @Allow('auditor')
+  @Audited('api_token.created')
   @Post()
   create(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(CreateTokenBody)) body: CreateTokenBody) {
     return this.tokens.create(p, body);
   }
 
   @Allow('auditor')
+  @Audited('api_token.revoked')
   @Delete(':id')
   @HttpCode(204)
   revoke(@CurrentPrincipal() p: Principal, @Param('id', TokenId) id: string) {

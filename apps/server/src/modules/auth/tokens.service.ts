@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
+  type AuditActor,
   type CreatedToken,
   type CreateTokenBody,
   rooms,
@@ -8,6 +9,8 @@ import {
   type TokenView,
 } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { hashSecret, newSecret } from '../../core/tokens';
 import { AuthRepository } from './auth.repository';
 import type { Principal } from '../../core/auth/principal';
@@ -18,22 +21,43 @@ export class TokensService {
   constructor(
     private readonly repo: AuthRepository,
     private readonly publisher: RealtimePublisher,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
   ) {}
 
+  /**
+   * Mints a token for a user, with `api_token.created` in the same transaction (the caller's, when it has one).
+   * `actor` names who the audit log says created it when that is not the request's caller (a device login's poll).
+   */
   async issue(
     orgId: string,
     userId: string,
-    opts: { name: string; scope: TokenScope; ttlSeconds: number; kind?: string },
+    opts: { name: string; scope: TokenScope; ttlSeconds: number; kind?: string; actor?: AuditActor },
   ): Promise<CreatedToken> {
     const token = newSecret('ykt');
-    const row = await this.repo.createToken({
-      orgId,
-      userId,
-      name: opts.name,
-      tokenHash: hashSecret(token),
-      expiresAt: new Date(Date.now() + opts.ttlSeconds * 1000),
-      scope: opts.scope,
-      kind: opts.kind ?? 'api',
+    const row = await this.tx.run(async () => {
+      const created = await this.repo.createToken({
+        orgId,
+        userId,
+        name: opts.name,
+        tokenHash: hashSecret(token),
+        expiresAt: new Date(Date.now() + opts.ttlSeconds * 1000),
+        scope: opts.scope,
+        kind: opts.kind ?? 'api',
+      });
+      await this.audit.record({
+        orgId,
+        action: 'api_token.created',
+        target: { kind: 'api_token', id: created.id, name: created.name.slice(0, 500) },
+        ...(opts.actor ? { actor: opts.actor } : {}),
+        details: {
+          userId,
+          scope: created.scope,
+          kind: created.kind,
+          expiresAt: created.expiresAt?.toISOString() ?? null,
+        },
+      });
+      return created;
     });
     return { ...tokenView(row), token };
   }
@@ -49,9 +73,17 @@ export class TokensService {
   }
 
   async revoke(p: Principal, id: string): Promise<void> {
-    if (!(await this.repo.revokeToken(p.orgId, p.userId, id, new Date()))) {
-      throw new AppError('token.not_found', 'no such token');
-    }
+    await this.tx.run(async () => {
+      if (!(await this.repo.revokeToken(p.orgId, p.userId, id, new Date()))) {
+        throw new AppError('token.not_found', 'no such token');
+      }
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'api_token.revoked',
+        target: { kind: 'api_token', id },
+        details: { userId: p.userId },
+      });
+    });
     this.publisher.disconnectWeb(rooms.apiToken(id));
   }
 }

@@ -12,6 +12,7 @@ import { ZodPipe } from '../../core/zod-body.pipe';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
 import { SessionAccessService } from '../access/session-access.service';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { CommentsService } from './comments.service';
 import { FilesService } from './files.service';
@@ -34,6 +35,7 @@ export class CollabController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited("a read of the caller's own access to the session")
   @Get('access')
   async me(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     const { grantId: _g, linkId: _l, ...access } = await this.access.resolve(p, id);
@@ -42,6 +44,7 @@ export class CollabController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('a read of session data the caller may see')
   @Get('comments')
   listComments(
     @CurrentPrincipal() p: Principal,
@@ -53,6 +56,7 @@ export class CollabController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @Audited('comment.created')
   @Post('comments')
   comment(
     @CurrentPrincipal() p: Principal,
@@ -64,6 +68,7 @@ export class CollabController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @Audited('comment.resolved')
   @Patch('comments/:commentId')
   resolve(
     @CurrentPrincipal() p: Principal,
@@ -76,6 +81,7 @@ export class CollabController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited("a read of the session's workspace the caller may see")
   @Get('files')
   list(
     @CurrentPrincipal() p: Principal,
@@ -87,6 +93,7 @@ export class CollabController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited("a read of the session's workspace the caller may see")
   @Get('files/content')
   read(
     @CurrentPrincipal() p: Principal,
@@ -97,6 +104,7 @@ export class CollabController {
   }
 
   @Allow('auditor')
+  @Audited('session.created', 'session.forked')
   @Post('fork')
   fork(
     @CurrentPrincipal() p: Principal,

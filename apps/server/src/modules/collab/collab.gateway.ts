@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { parseOr } from '../../core/validation';
 import { Allow } from '../../core/auth/access';
+import { NotAudited } from '../audit/audited';
 import type { Principal } from '../../core/auth/principal';
 import { PresenceService, type PresenceData } from './presence.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
@@ -21,6 +22,7 @@ export class CollabGateway {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('presence: typing indicators are ephemeral')
   @SubscribeMessage('presence.typing')
   typing(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, async () => {

@@ -6,7 +6,7 @@ const HOUR = 3_600_000;
 
 // Forks (createFork) are covered with SessionsRepository, where they live.
 describe('CollabRepository (real Postgres)', () => {
-  const t = useRepository((db) => new CollabRepository(db.prisma));
+  const t = useRepository((db) => new CollabRepository(db.transactions));
 
   const link = (s: { orgId: string; id: string }, extra: { expiresAt?: Date; maxUses?: number } = {}) =>
     t.repo.createLink({

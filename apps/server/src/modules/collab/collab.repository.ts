@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, CommentAnchor, ShareRole } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 export type GrantRow = Prisma.SessionGrantGetPayload<object>;
 export type LinkRow = Prisma.SessionLinkGetPayload<object>;
@@ -10,7 +10,12 @@ export type CommentRow = Prisma.CommentGetPayload<object>;
 /** Shares (grants, links), comments and the session a fork starts from. Every method on org data takes the org id. */
 @Injectable()
 export class CollabRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   // ---- grants ----
 
@@ -49,7 +54,7 @@ export class CollabRepository {
     linkId: string | null;
     createdById: string | null;
   }) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       await tx.sessionGrant.updateMany({
         where: { orgId: data.orgId, sessionId: data.sessionId, userId: data.userId, revokedAt: null },
         data: { revokedAt: new Date() },
@@ -104,7 +109,7 @@ export class CollabRepository {
 
   /** Revokes a link and every grant that came from it, in one transaction. Null when it was not live. */
   async revokeLink(orgId: string, sessionId: string, id: string) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const now = new Date();
       const links = await tx.sessionLink.updateManyAndReturn({
         where: { orgId, sessionId, id, revokedAt: null },

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, type Comment, type CreateCommentBody } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { toComment } from './collab.mappers';
@@ -16,6 +18,8 @@ export class CommentsService {
     private readonly repo: CollabRepository,
     private readonly access: SessionAccessService,
     private readonly publisher: RealtimePublisher,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
   ) {}
 
   async list(p: Principal, sessionId: string, path: string | undefined): Promise<Comment[]> {
@@ -33,14 +37,26 @@ export class CommentsService {
     } else if (body.anchor?.kind === 'file') {
       path = body.anchor.path;
     }
-    const row = await this.repo.createComment({
-      orgId: p.orgId,
-      sessionId,
-      threadId: body.threadId ?? null,
-      anchor: body.anchor ?? null,
-      path,
-      author: access.actor,
-      body: body.body,
+    const row = await this.tx.run(async () => {
+      const created = await this.repo.createComment({
+        orgId: p.orgId,
+        sessionId,
+        threadId: body.threadId ?? null,
+        anchor: body.anchor ?? null,
+        path,
+        author: access.actor,
+        body: body.body,
+      });
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'comment.created',
+        target: { kind: 'comment', id: created.id },
+        sessionId,
+        details: { threadId: body.threadId ?? null, anchor: body.anchor?.kind ?? null, path },
+        // What people write is content, like prompts: stored apart, so retention can erase it.
+        content: body.body,
+      });
+      return created;
     });
     const comment = toComment(row);
     this.publisher.toSession(sessionId, 'comment.updated', comment);
@@ -52,7 +68,18 @@ export class CommentsService {
     const access = await this.access.require(p, sessionId, 'comment');
     const root = await this.repo.findComment(p.orgId, sessionId, commentId);
     if (!root || root.threadId) throw new AppError('comment.not_found', 'no such thread');
-    const comment = toComment(await this.repo.setResolved(p.orgId, commentId, resolved ? access.actor : null));
+    const row = await this.tx.run(async () => {
+      const updated = await this.repo.setResolved(p.orgId, commentId, resolved ? access.actor : null);
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'comment.resolved',
+        target: { kind: 'comment', id: commentId },
+        sessionId,
+        details: { resolved },
+      });
+      return updated;
+    });
+    const comment = toComment(row);
     this.publisher.toSession(sessionId, 'comment.updated', comment);
     return comment;
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { AppError, CreateInviteBody, CreateLinkBody, RedeemLinkBody, UpdateGrantBody } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SharesService } from './shares.service';
 
@@ -14,12 +15,14 @@ export class SharesController {
   constructor(private readonly shares: SharesService) {}
 
   @Allow('auditor')
+  @NotAudited("the owner's read of who the session is shared with")
   @Get('sessions/:id/shares')
   list(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.shares.list(p, id);
   }
 
   @Allow('auditor')
+  @Audited('share.created')
   @Post('sessions/:id/shares/invites')
   invite(
     @CurrentPrincipal() p: Principal,
@@ -30,6 +33,7 @@ export class SharesController {
   }
 
   @Allow('auditor')
+  @Audited('share.grant_changed')
   @Patch('sessions/:id/shares/grants/:grantId')
   update(
     @CurrentPrincipal() p: Principal,
@@ -41,6 +45,7 @@ export class SharesController {
   }
 
   @Allow('auditor')
+  @Audited('share.grant_revoked')
   @Delete('sessions/:id/shares/grants/:grantId')
   @HttpCode(204)
   revokeGrant(
@@ -52,6 +57,7 @@ export class SharesController {
   }
 
   @Allow('auditor')
+  @Audited('share.created')
   @Post('sessions/:id/shares/links')
   createLink(
     @CurrentPrincipal() p: Principal,
@@ -62,6 +68,7 @@ export class SharesController {
   }
 
   @Allow('auditor')
+  @Audited('share.revoked')
   @Delete('sessions/:id/shares/links/:linkId')
   @HttpCode(204)
   revokeLink(
@@ -74,6 +81,7 @@ export class SharesController {
 
   /** A signed-in org member opens a link: they get its role in the session. */
   @Allow('auditor')
+  @Audited('share.redeemed', 'share.granted')
   @Post('share-links/redeem')
   @HttpCode(200)
   redeem(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(RedeemLinkBody)) body: RedeemLinkBody) {
@@ -82,6 +90,7 @@ export class SharesController {
 
   /** Someone without an account opens a link: a credential for that one session. */
   @Allow('public')
+  @Audited('share.redeemed', 'guest.joined')
   @Post('share-links/redeem-guest')
   @HttpCode(200)
   redeemGuest(@Body(new ZodPipe(RedeemLinkBody)) body: RedeemLinkBody) {

@@ -15,6 +15,8 @@ import {
 } from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
 import type { Principal } from '../../core/auth/principal';
 import { SecretBox } from '../../core/auth/secret-box';
 import { TokensService } from '../auth/tokens.service';
@@ -28,6 +30,8 @@ export class OrgsService {
     private readonly tokens: TokensService,
     private readonly box: SecretBox,
     private readonly publisher: RealtimePublisher,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,14 +45,23 @@ export class OrgsService {
 
   /** A new org owned by the caller, with an API token to act in it (tokens are scoped to one org). */
   async create(p: Principal, body: CreateOrgBody): Promise<{ org: OrgView; token: CreatedToken }> {
-    const org = await this.repo.createOrg(body, p.userId);
-    if (!org) throw new AppError('org.slug_taken', `the org slug "${body.slug}" is taken`);
-    const token = await this.tokens.issue(org.id, p.userId, {
-      name: `created ${body.slug}`,
-      scope: 'write',
-      ttlSeconds: 30 * 24 * 3600,
+    return this.tx.run(async () => {
+      const org = await this.repo.createOrg(body, p.userId);
+      if (!org) throw new AppError('org.slug_taken', `the org slug "${body.slug}" is taken`);
+      // The new org's log starts with its founding (the founder acts from the org they were signed in to).
+      await this.audit.record({
+        orgId: org.id,
+        action: 'org.created',
+        target: { kind: 'org', id: org.id, name: org.slug },
+        details: { slug: org.slug, name: org.name, ownerId: p.userId, fromOrgId: p.orgId },
+      });
+      const token = await this.tokens.issue(org.id, p.userId, {
+        name: `created ${body.slug}`,
+        scope: 'write',
+        ttlSeconds: 30 * 24 * 3600,
+      });
+      return { org: orgView(org), token };
     });
-    return { org: orgView(org), token };
   }
 
   async members(p: Principal): Promise<MemberView[]> {
@@ -61,9 +74,18 @@ export class OrgsService {
     if ((target.role === 'owner' || role === 'owner') && p.role !== 'owner') {
       throw new AppError('auth.forbidden', 'only owners grant or take away the owner role');
     }
-    const r = await this.repo.setRole(p.orgId, userId, role);
-    if (!r) throw new AppError('member.not_found', 'no such member');
-    if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+    const r = await this.tx.run(async () => {
+      const updated = await this.repo.setRole(p.orgId, userId, role);
+      if (!updated) throw new AppError('member.not_found', 'no such member');
+      if (updated === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'member.role_changed',
+        target: memberTarget(updated),
+        details: { from: target.role, to: updated.role },
+      });
+      return updated;
+    });
     // Their live sockets carry the old role: close them; they come back with the new one.
     if (r.role !== target.role) this.publisher.disconnectWeb(rooms.member(p.orgId, userId));
     return memberView(r);
@@ -74,20 +96,37 @@ export class OrgsService {
     if (!target) throw new AppError('member.not_found', 'no such member');
     if (target.role === 'owner' && p.role !== 'owner')
       throw new AppError('auth.forbidden', 'only owners remove owners');
-    const r = await this.repo.removeMember(p.orgId, userId, new Date());
-    if (!r) throw new AppError('member.not_found', 'no such member');
-    if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+    await this.tx.run(async () => {
+      const r = await this.repo.removeMember(p.orgId, userId, new Date());
+      if (!r) throw new AppError('member.not_found', 'no such member');
+      if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'member.removed',
+        target: memberTarget(target),
+        details: { role: r.role },
+      });
+    });
     this.publisher.disconnectWeb(rooms.member(p.orgId, userId));
   }
 
   async invite(p: Principal, body: CreateInvitationBody, origin: string): Promise<InvitationView> {
     if (body.role === 'owner' && p.role !== 'owner') throw new AppError('auth.forbidden', 'only owners invite owners');
-    const inv = await this.repo.createInvitation({
-      orgId: p.orgId,
-      email: body.email.toLowerCase(),
-      role: body.role,
-      invitedById: p.userId,
-      expiresAt: new Date(Date.now() + body.ttlSeconds * 1000),
+    const inv = await this.tx.run(async () => {
+      const created = await this.repo.createInvitation({
+        orgId: p.orgId,
+        email: body.email.toLowerCase(),
+        role: body.role,
+        invitedById: p.userId,
+        expiresAt: new Date(Date.now() + body.ttlSeconds * 1000),
+      });
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'member.invited',
+        target: { kind: 'invitation', id: created.id, name: created.email },
+        details: { email: created.email, role: created.role, expiresAt: created.expiresAt.toISOString() },
+      });
+      return created;
     });
     return invitationView(inv, await this.loginUrl(p.orgId, origin));
   }
@@ -98,9 +137,12 @@ export class OrgsService {
   }
 
   async revokeInvitation(p: Principal, id: string): Promise<void> {
-    if (!(await this.repo.revokeInvitation(p.orgId, id, new Date()))) {
-      throw new AppError('invitation.not_found', 'no such invitation');
-    }
+    await this.tx.run(async () => {
+      if (!(await this.repo.revokeInvitation(p.orgId, id, new Date()))) {
+        throw new AppError('invitation.not_found', 'no such invitation');
+      }
+      await this.audit.record({ orgId: p.orgId, action: 'invitation.revoked', target: { kind: 'invitation', id } });
+    });
   }
 
   async sso(p: Principal, origin: string): Promise<SsoConfigView> {
@@ -111,19 +153,39 @@ export class OrgsService {
 
   async setSso(p: Principal, body: SsoConfigBody, origin: string): Promise<SsoConfigView> {
     assertIssuerAllowed(body.issuer);
-    const sso = await this.repo.upsertSso(p.orgId, {
-      issuer: body.issuer,
-      clientId: body.clientId,
-      clientSecretEnc: this.box.encrypt(body.clientSecret),
-      allowedDomains: body.allowedDomains.map((d) => d.toLowerCase()),
-      defaultRole: body.defaultRole,
+    const allowedDomains = body.allowedDomains.map((d) => d.toLowerCase());
+    const sso = await this.tx.run(async () => {
+      const saved = await this.repo.upsertSso(p.orgId, {
+        issuer: body.issuer,
+        clientId: body.clientId,
+        clientSecretEnc: this.box.encrypt(body.clientSecret),
+        allowedDomains,
+        defaultRole: body.defaultRole,
+      });
+      // Never the client secret, not even hashed: only that one was set.
+      await this.audit.record({
+        orgId: p.orgId,
+        action: 'sso.updated',
+        target: { kind: 'sso', id: p.orgId, name: body.issuer.slice(0, 500) },
+        details: {
+          issuer: body.issuer,
+          clientId: body.clientId,
+          allowedDomains: allowedDomains.join(', '),
+          defaultRole: body.defaultRole,
+          clientSecretSet: true,
+        },
+      });
+      return saved;
     });
     return this.ssoView(p.orgId, sso, origin);
   }
 
   async deleteSso(p: Principal): Promise<void> {
-    if (!(await this.repo.deleteSso(p.orgId)))
-      throw new AppError('auth.sso_not_configured', 'no single sign-on to remove');
+    await this.tx.run(async () => {
+      if (!(await this.repo.deleteSso(p.orgId)))
+        throw new AppError('auth.sso_not_configured', 'no single sign-on to remove');
+      await this.audit.record({ orgId: p.orgId, action: 'sso.removed', target: { kind: 'sso', id: p.orgId } });
+    });
   }
 
   base(origin: string): string {
@@ -160,6 +222,10 @@ export function assertIssuerAllowed(issuer: string): void {
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) {
     throw new AppError('request.invalid', 'the issuer must be an https URL');
   }
+}
+
+function memberTarget(m: { userId: string; user: { email: string } }) {
+  return { kind: 'member', id: m.userId, name: m.user.email };
 }
 
 function orgView(o: { id: string; slug: string; name: string; createdAt: Date }): OrgView {

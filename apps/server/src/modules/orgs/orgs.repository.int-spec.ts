@@ -5,7 +5,7 @@ import { OrgsRepository } from './orgs.repository';
 const DAY = 86_400_000;
 
 describe('OrgsRepository (real Postgres)', () => {
-  const t = useRepository((db) => new OrgsRepository(db.prisma));
+  const t = useRepository((db) => new OrgsRepository(db.transactions));
 
   const slug = () => uniqueName('org').replace(/_/g, '-');
   const email = () => `${uniqueName('u')}@example.test`;

@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { OrgRole } from '../../generated/prisma/client';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 @Injectable()
 export class OrgsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   countOrgs() {
     return this.prisma.org.count();
@@ -19,7 +24,7 @@ export class OrgsRepository {
 
   /** Creates an org with its first owner, idempotently by slug and email. */
   async ensureOrgWithOwner(org: { slug: string; name: string }, user: { email: string; name: string }) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const o = await tx.org.upsert({ where: { slug: org.slug }, update: {}, create: org });
       const u = await tx.user.upsert({ where: { email: user.email }, update: {}, create: user });
       const m = await tx.membership.upsert({
@@ -41,7 +46,7 @@ export class OrgsRepository {
 
   /** A new org owned by an existing user; null when the slug is taken. */
   async createOrg(data: { slug: string; name: string }, ownerId: string) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       if (await tx.org.findUnique({ where: { slug: data.slug } })) return null;
       const org = await tx.org.create({ data });
       await tx.membership.create({ data: { orgId: org.id, userId: ownerId, role: 'owner' } });
@@ -70,7 +75,7 @@ export class OrgsRepository {
    * 'last_owner', or null when there is no such member.
    */
   async setRole(orgId: string, userId: string, role: OrgRole) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const m = await tx.membership.findUnique({ where: { orgId_userId: { orgId, userId } } });
       if (!m) return null;
       if (m.role === 'owner' && role !== 'owner') {
@@ -87,7 +92,7 @@ export class OrgsRepository {
 
   /** Removes a member and ends their tokens and browser sessions in this org. */
   async removeMember(orgId: string, userId: string, now: Date) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const m = await tx.membership.findUnique({ where: { orgId_userId: { orgId, userId } } });
       if (!m) return null;
       if (m.role === 'owner' && (await tx.membership.count({ where: { orgId, role: 'owner' } })) <= 1) {
@@ -155,7 +160,7 @@ export class OrgsRepository {
     invitationId: string | null,
     now: Date,
   ) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const linked = await tx.identity.findUnique({
         where: { issuer_subject: { issuer: identity.issuer, subject: identity.subject } },
         include: { user: true },

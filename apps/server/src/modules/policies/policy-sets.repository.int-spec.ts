@@ -4,7 +4,7 @@ import { PolicySetsRepository } from './policy-sets.repository';
 const ALICE = { id: 'alice', name: 'Alice' };
 
 describe('PolicySetsRepository (real Postgres)', () => {
-  const t = useRepository((db) => new PolicySetsRepository(db.prisma));
+  const t = useRepository((db) => new PolicySetsRepository(db.transactions));
 
   it('finds nothing for an org without a set, then the versions it writes, per org', async () => {
     const a = await t.f.org();

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 @Injectable()
 export class PolicySetsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   find(orgId: string) {
     return this.prisma.orgPolicySet.findUnique({ where: { orgId } });
@@ -16,7 +21,7 @@ export class PolicySetsRepository {
    * (0 = no set yet); null means someone else wrote first.
    */
   async write(orgId: string, yaml: string, actor: Actor, expectedVersion: number | undefined) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const rows = await tx.$queryRaw<{ version: number }[]>`
         SELECT version FROM org_policies WHERE org_id = ${orgId}::uuid FOR UPDATE`;
       const current = rows[0]?.version ?? 0;

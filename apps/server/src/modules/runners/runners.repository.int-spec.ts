@@ -4,7 +4,7 @@ import { RunnersRepository } from './runners.repository';
 const HOUR = 3_600_000;
 
 describe('RunnersRepository (real Postgres)', () => {
-  const t = useRepository((db) => new RunnersRepository(db.prisma));
+  const t = useRepository((db) => new RunnersRepository(db.transactions));
 
   const enrolment = async (expiresAt = new Date(Date.now() + HOUR)) => {
     const { org, owner } = await t.f.orgWithOwner();

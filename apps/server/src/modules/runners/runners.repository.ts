@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 
 @Injectable()
 export class RunnersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   createEnrolment(data: { orgId: string; createdById: string; name?: string; tokenHash: string; expiresAt: Date }) {
     return this.prisma.runnerEnrolment.create({ data });
@@ -15,7 +20,7 @@ export class RunnersRepository {
     now: Date,
     runner: { name: string; platform?: string; credentialHash: string },
   ) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const enrolment = await tx.runnerEnrolment.findUnique({ where: { tokenHash } });
       if (!enrolment || enrolment.usedAt || enrolment.expiresAt <= now) return null;
       const used = await tx.runnerEnrolment.updateMany({

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AppError,
+  type AuditActor,
   type CreateEnrolmentBody,
   type EnrolBody,
   type EnrolReply,
@@ -13,6 +14,8 @@ import { JobQueue } from '../../core/queue/job-queue';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { hashSecret, newSecret } from '../../core/tokens';
 import type { Principal } from '../../core/auth/principal';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
 import { RunnersRepository } from './runners.repository';
 
 export type RunnerIdentity = { runnerId: string; orgId: string; name: string };
@@ -23,18 +26,28 @@ export class RunnersService {
     private readonly repo: RunnersRepository,
     private readonly jobs: JobQueue,
     private readonly publisher: RealtimePublisher,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async createEnrolment(principal: Principal, body: CreateEnrolmentBody): Promise<Enrolment> {
     const token = newSecret('yke');
     const expiresAt = new Date(Date.now() + body.ttlSeconds * 1000);
-    await this.repo.createEnrolment({
-      orgId: principal.orgId,
-      createdById: principal.userId,
-      name: body.name,
-      tokenHash: hashSecret(token),
-      expiresAt,
+    await this.tx.run(async () => {
+      const row = await this.repo.createEnrolment({
+        orgId: principal.orgId,
+        createdById: principal.userId,
+        name: body.name,
+        tokenHash: hashSecret(token),
+        expiresAt,
+      });
+      await this.audit.record({
+        orgId: principal.orgId,
+        action: 'runner.enrolment_created',
+        target: { kind: 'runner_enrolment', id: row.id, ...(body.name ? { name: body.name } : {}) },
+        details: { expiresAt: expiresAt.toISOString() },
+      });
     });
     return { token, expiresAt: expiresAt.toISOString() };
   }
@@ -42,10 +55,23 @@ export class RunnersService {
   /** Exchanges a one-time enrolment token for a runner credential, shown once and stored hashed. */
   async enrol(body: EnrolBody): Promise<EnrolReply> {
     const credential = newSecret('ykr');
-    const runner = await this.repo.enrolWithToken(hashSecret(body.token), new Date(), {
-      name: body.name,
-      platform: body.platform,
-      credentialHash: hashSecret(credential),
+    const runner = await this.tx.run(async () => {
+      const created = await this.repo.enrolWithToken(hashSecret(body.token), new Date(), {
+        name: body.name,
+        platform: body.platform,
+        credentialHash: hashSecret(credential),
+      });
+      if (!created) return null;
+      const identity = { runnerId: created.id, orgId: created.orgId, name: created.name };
+      await this.audit.record({
+        orgId: created.orgId,
+        action: 'runner.enrolled',
+        target: runnerTarget(identity),
+        // Whoever holds the one-time token becomes this runner.
+        actor: runnerActor(identity),
+        details: { platform: created.platform ?? null },
+      });
+      return created;
     });
     if (!runner)
       throw new AppError('runner.enrolment_invalid', 'the enrolment token is invalid, expired or already used');
@@ -62,16 +88,31 @@ export class RunnersService {
   /** A new credential for a connected runner, shown once; the old one works until the new one is first used. */
   async rotateCredential(runner: RunnerIdentity): Promise<RotateCredentialReply> {
     const credential = newSecret('ykr');
-    const r = await this.repo.rotateCredential(runner.orgId, runner.runnerId, hashSecret(credential), new Date());
-    if (!r) throw new AppError('runner.revoked', 'this runner was revoked by an org admin');
+    await this.tx.run(async () => {
+      const r = await this.repo.rotateCredential(runner.orgId, runner.runnerId, hashSecret(credential), new Date());
+      if (!r) throw new AppError('runner.revoked', 'this runner was revoked by an org admin');
+      await this.audit.record({
+        orgId: runner.orgId,
+        action: 'runner.rotated',
+        target: runnerTarget(runner),
+        actor: runnerActor(runner),
+      });
+    });
     return { credential };
   }
 
   /** Revokes a runner of the caller's org and closes its sockets on every replica at once. */
   async revoke(principal: Principal, runnerId: string): Promise<void> {
-    if (!(await this.repo.revoke(principal.orgId, runnerId, new Date()))) {
-      throw new AppError('runner.not_found', 'no such runner');
-    }
+    await this.tx.run(async () => {
+      if (!(await this.repo.revoke(principal.orgId, runnerId, new Date()))) {
+        throw new AppError('runner.not_found', 'no such runner');
+      }
+      await this.audit.record({
+        orgId: principal.orgId,
+        action: 'runner.revoked',
+        target: { kind: 'runner', id: runnerId },
+      });
+    });
     this.publisher.disconnectRunner(runnerId);
   }
 
@@ -102,14 +143,41 @@ export class RunnersService {
     return r.id;
   }
 
-  async connected(runnerId: string): Promise<void> {
-    await this.repo.setOnline(runnerId, true, new Date());
+  /** A runner's socket was accepted: it is online, and the audit log says so (or the connection is refused). */
+  async connected(runner: RunnerIdentity): Promise<void> {
+    await this.tx.run(async () => {
+      await this.repo.setOnline(runner.runnerId, true, new Date());
+      await this.audit.record({
+        orgId: runner.orgId,
+        action: 'runner.connected',
+        target: runnerTarget(runner),
+        actor: runnerActor(runner),
+      });
+    });
   }
 
-  /** The runner's last socket closed: if it is not back within the grace period, its running sessions fail. */
+  /**
+   * The runner's last socket closed: it is offline (with its audit event), and if it is not back within the grace
+   * period its running sessions fail. The check is queued even when the audit log refused the change.
+   */
   async disconnected(runner: RunnerIdentity): Promise<void> {
     const at = new Date();
-    await this.repo.setOnline(runner.runnerId, false, at);
+    try {
+      await this.tx.run(async () => {
+        await this.repo.setOnline(runner.runnerId, false, at);
+        await this.audit.record({
+          orgId: runner.orgId,
+          action: 'runner.disconnected',
+          target: runnerTarget(runner),
+          actor: runnerActor(runner),
+        });
+      });
+    } finally {
+      await this.queueOfflineCheck(runner, at);
+    }
+  }
+
+  private async queueOfflineCheck(runner: RunnerIdentity, at: Date): Promise<void> {
     await this.jobs.enqueue(
       'runner.offline-check',
       { runnerId: runner.runnerId, orgId: runner.orgId, disconnectedAt: at.toISOString() },
@@ -139,4 +207,13 @@ export class RunnersService {
   private staleBefore(): Date {
     return new Date(Date.now() - this.config.runnerStaleSeconds * 1000);
   }
+}
+
+/** A runner as the actor of its own events (its connection, enrolment, credential rotation). */
+export function runnerActor(runner: RunnerIdentity): AuditActor {
+  return { kind: 'runner', id: runner.runnerId, name: runner.name };
+}
+
+function runnerTarget(runner: RunnerIdentity) {
+  return { kind: 'runner', id: runner.runnerId, name: runner.name };
 }

@@ -10,6 +10,9 @@ import {
   RunnerHello,
 } from '@yoke/protocol';
 import { parseOr } from '../../core/validation';
+import { Transactions } from '../../core/prisma/transactions';
+import { AuditTrail } from '../audit/audit-trail.service';
+import { sessionActivity } from '../audit/session-activity';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import type { RunnerIdentity } from '../runners/runners.service';
@@ -36,6 +39,8 @@ export class RunnerEventsService {
     private readonly deltas: DeltaRelay,
     private readonly publisher: RealtimePublisher,
     private readonly metrics: MetricsService,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
   ) {}
 
   async hello(runner: RunnerIdentity, payload: unknown) {
@@ -65,7 +70,18 @@ export class RunnerEventsService {
         throw new AppError('event.invalid', 'items of a batch must have consecutive seqs');
     });
     await this.authorize(runner, batch.sessionId);
-    const { appended, session, lastSeq, changed } = await this.repo.appendItems(batch.sessionId, drafts);
+    // The items and their audit events commit together: when the audit log cannot take them, the batch is refused
+    // (the runner keeps it in its outbox and sends it again) and nothing is stored.
+    const { appended, session, lastSeq, changed } = await this.tx.run(async () => {
+      const r = await this.repo.appendItems(batch.sessionId, drafts);
+      if (r.session) {
+        const { orgId, ownerId } = r.session;
+        await this.audit.record(
+          ...sessionActivity({ orgId, sessionId: batch.sessionId, ownerId, approvals: r.approvals }, r.appended),
+        );
+      }
+      return r;
+    });
     if (appended.length > 0) {
       this.deltas.settle(batch.sessionId, appended);
       this.publisher.items(

@@ -15,7 +15,9 @@ import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimeHub } from '../../core/realtime/realtime-hub';
 import { connectError } from '../../core/realtime/socket-auth';
 import { Allow } from '../../core/auth/access';
-import { type RunnerIdentity, RunnersService } from '../runners/runners.service';
+import { AuditContext, type AuditOrigin } from '../audit/audit-context';
+import { Audited, NotAudited } from '../audit/audited';
+import { runnerActor, type RunnerIdentity, RunnersService } from '../runners/runners.service';
 import { RunnerEventsService } from './runner-events.service';
 import { SessionsService } from './sessions.service';
 import { SessionViewsService } from './session-views.service';
@@ -34,6 +36,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly views: SessionViewsService,
     private readonly hub: RealtimeHub,
     private readonly metrics: MetricsService,
+    private readonly auditContext: AuditContext,
   ) {}
 
   afterInit(nsp: Namespace): void {
@@ -69,7 +72,14 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     socket.on('session.delta', (body: unknown) => this.onDelta(socket, body));
     await socket.join(rooms.runner(runner.runnerId));
     this.metrics.runnersConnected.inc();
-    await this.runners.connected(runner.runnerId);
+    try {
+      await this.auditContext.run(originOf(socket), () => this.runners.connected(runner));
+    } catch (err) {
+      // No runner link the audit log does not know of: the runner reconnects after a server-side close, until it can.
+      this.logger.error({ err, runnerId: runner.runnerId }, 'could not record the runner as connected; closing it');
+      socket.disconnect(true);
+      return;
+    }
     this.logger.log({ runnerId: runner.runnerId, name: runner.name }, 'runner connected');
     await this.views.publishRunnerSessions(runner.runnerId);
   }
@@ -87,7 +97,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         return [];
       });
       if (remaining.length > 0) return;
-      await this.runners.disconnected(runner);
+      await this.auditContext.run(originOf(socket), () => this.runners.disconnected(runner));
       this.logger.log({ runnerId: runner.runnerId }, 'runner disconnected');
       await this.views.publishRunnerSessions(runner.runnerId);
     } catch (err) {
@@ -96,12 +106,14 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   }
 
   @Allow('runner')
+  @NotAudited('reconnect bookkeeping: the runner reports what it persisted and gets its undelivered inputs again')
   @SubscribeMessage('runner.hello')
   hello(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => this.events.hello(socket.data.runner, body));
   }
 
   @Allow('runner')
+  @NotAudited('liveness only (connections are runner.connected / runner.disconnected)')
   @SubscribeMessage('runner.heartbeat')
   heartbeat(@ConnectedSocket() socket: RunnerSocket) {
     return answer(undefined, async () => ({
@@ -110,18 +122,29 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   }
 
   @Allow('runner')
+  @Audited('runner.rotated')
   @SubscribeMessage('runner.rotate_credential')
   rotateCredential(@ConnectedSocket() socket: RunnerSocket) {
     return answer(undefined, () => this.runners.rotateCredential(socket.data.runner));
   }
 
   @Allow('runner')
+  @Audited(
+    'session.prompt',
+    'tool.call',
+    'tool.result',
+    'policy.decision',
+    'approval.requested',
+    'approval.decided',
+    'session.turn_failed',
+  )
   @SubscribeMessage('session.items')
   items(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => this.events.items(socket.data.runner, body));
   }
 
   @Allow('runner')
+  @Audited('session.created')
   @SubscribeMessage('session.spawn_child')
   spawnChild(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => this.sessions.spawnChild(socket.data.runner, body));
@@ -141,4 +164,15 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
       refuse(err);
     }
   }
+}
+
+/** Connection hooks run outside Nest's interceptors: the runner's own origin for the events they record. */
+function originOf(socket: RunnerSocket): AuditOrigin {
+  const agent = socket.handshake.headers['user-agent'];
+  return {
+    actor: runnerActor(socket.data.runner),
+    requestId: `socket:${socket.id}`,
+    ip: socket.handshake.address || null,
+    userAgent: agent ? agent.slice(0, 1000) : null,
+  };
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  type Actor,
   AppError,
   type CancelBody,
   type ContentPart,
@@ -10,8 +11,10 @@ import {
 import { randomUUID } from 'node:crypto';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
+import { Transactions } from '../../core/prisma/transactions';
+import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
 import { InboxDispatcher } from './inbox.dispatcher';
-import { SessionsRepository } from './sessions.repository';
+import { type InboxRow, SessionsRepository } from './sessions.repository';
 import { SessionQueriesService } from './session-queries.service';
 
 /** Inputs for a session's runner: a principal's messages and cancels, and any stored input delivered at least once. */
@@ -22,8 +25,15 @@ export class SessionInputsService {
     private readonly queries: SessionQueriesService,
     private readonly dispatcher: InboxDispatcher,
     private readonly access: SessionAccessService,
+    private readonly tx: Transactions,
+    private readonly audit: AuditTrail,
   ) {}
 
+  /**
+   * Queues a prompt. Its audit event (`session.prompt`, the text as content) is recorded with the `user_message` item
+   * the runner writes when the prompt enters the session's log, in that item's transaction: one event per prompt,
+   * including the first prompt of a new session and a delegated task.
+   */
   async sendMessage(p: Principal, id: string, body: SendMessageBody): Promise<InputAccepted> {
     const content: ContentPart[] = body.content ?? (body.text ? [{ type: 'text', text: body.text }] : []);
     if (content.length === 0) throw new AppError('request.invalid', 'a message needs `text` or `content`');
@@ -33,7 +43,7 @@ export class SessionInputsService {
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
     return this.enqueueInput(
       session,
-      { kind: 'message', content, actor: { id: p.userId, name: p.name } },
+      { kind: 'message', content, actor: actorOf(p) },
       idempotencyKey,
     );
   }
@@ -41,19 +51,52 @@ export class SessionInputsService {
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
     const session = await this.queries.get(p, id);
     await this.access.require(p, id, 'drive');
-    return this.enqueueInput(session, { kind: 'cancel', actor: { id: p.userId, name: p.name } }, body.idempotencyKey);
+    return this.enqueueInput(session, { kind: 'cancel', actor: actorOf(p) }, body.idempotencyKey, {
+      orgId: session.orgId,
+      action: 'session.cancelled',
+      target: { kind: 'session', id: session.id },
+      sessionId: session.id,
+      details: { status: session.status },
+    });
   }
 
-  /** Stores an input for the session's runner (idempotent by key) and delivers it at least once. */
+  /**
+   * Stores an input for the session's runner (idempotent by key) with its audit events, in one transaction, then
+   * delivers it at least once.
+   */
   async enqueueInput(
     session: Session,
     input: Parameters<SessionsRepository['addInbox']>[2],
     idempotencyKey: string | undefined,
+    ...events: AuditEntry[]
   ): Promise<InputAccepted> {
+    const row = await this.tx.run(async () => {
+      const stored = await this.storeInput(session, input, idempotencyKey);
+      await this.audit.record(...events);
+      return stored;
+    });
+    return this.deliver(session, row);
+  }
+
+  /** Stores an input for the session's runner, idempotent by key: in the caller's transaction when there is one. */
+  async storeInput(
+    session: Session,
+    input: Parameters<SessionsRepository['addInbox']>[2],
+    idempotencyKey: string | undefined,
+  ): Promise<InboxRow> {
     if (!session.runnerId) throw new AppError('runner.not_found', 'the session has no runner');
-    const row = await this.repo.addInbox(session.orgId, session.id, input, idempotencyKey ?? randomUUID());
+    return this.repo.addInbox(session.orgId, session.id, input, idempotencyKey ?? randomUUID());
+  }
+
+  /** Hands a stored input to its runner (once committed): delivered now, or again when the runner reconnects. */
+  async deliver(session: Session, row: InboxRow): Promise<InputAccepted> {
     if (row.deliveredAt) return { inboxId: row.id, delivered: true };
-    const delivered = await this.dispatcher.dispatch(session.runnerId, row);
+    const delivered = session.runnerId ? await this.dispatcher.dispatch(session.runnerId, row) : false;
     return { inboxId: row.id, delivered };
   }
+}
+
+/** Who sends an input, as the session's items will carry it: a link guest is marked so (its id is its grant). */
+function actorOf(p: Principal): Actor {
+  return p.scope ? { id: p.userId, name: p.name, kind: 'guest' } : { id: p.userId, name: p.name };
 }

@@ -9,6 +9,7 @@ import {
 } from '@yoke/protocol';
 import { ZodPipe } from '../../core/zod-body.pipe';
 import { Allow } from '../../core/auth/access';
+import { Audited, NotAudited } from '../audit/audited';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SessionsService } from './sessions.service';
 import { SessionQueriesService } from './session-queries.service';
@@ -28,6 +29,7 @@ export class SessionsController {
   ) {}
 
   @Allow('member')
+  @Audited('session.created')
   @Post()
   create(@CurrentPrincipal() p: Principal, @Body(new ZodPipe(CreateSessionBody)) body: CreateSessionBody) {
     return this.sessions.create(p, body);
@@ -35,6 +37,7 @@ export class SessionsController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('a read of the sessions the caller may see')
   @Get()
   list(@CurrentPrincipal() p: Principal, @Query(new ZodPipe(ListSessionsQuery)) q: ListSessionsQuery) {
     return this.queries.list(p, q);
@@ -42,6 +45,7 @@ export class SessionsController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('a read of session data the caller may see')
   @Get(':id')
   get(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
     return this.queries.get(p, id);
@@ -49,6 +53,7 @@ export class SessionsController {
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('a read of session data the caller may see')
   @Get(':id/items')
   items(
     @CurrentPrincipal() p: Principal,
@@ -60,6 +65,7 @@ export class SessionsController {
 
   @Allow('member')
   @GuestAllowed()
+  @Audited('session.prompt')
   @Post(':id/messages')
   @HttpCode(202)
   send(
@@ -72,6 +78,7 @@ export class SessionsController {
 
   @Allow('member')
   @GuestAllowed()
+  @Audited('session.cancelled')
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(

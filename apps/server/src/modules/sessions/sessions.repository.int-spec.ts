@@ -3,7 +3,7 @@ import { draft, useRepository } from '../../../../../test/support/factories';
 import { SessionsRepository } from './sessions.repository';
 
 describe('SessionsRepository (real Postgres)', () => {
-  const t = useRepository((db) => new SessionsRepository(db.prisma));
+  const t = useRepository((db) => new SessionsRepository(db.transactions));
 
   const seqsOf = async (sessionId: string) =>
     (await t.db.prisma.sessionItem.findMany({ where: { sessionId }, orderBy: { seq: 'asc' } })).map((i) => i.seq);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, approvalStatusFor, type InboxInput, type ItemDraft } from '@yoke/protocol';
+import { AppError, type ApprovalStatus, approvalStatusFor, type InboxInput, type ItemDraft } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
-import { PrismaService } from '../../core/prisma/prisma.service';
+import { Transactions } from '../../core/prisma/transactions';
 import { rollUp } from './session-status';
 
 const withRunner = { runner: { select: { online: true, lastSeenAt: true } } } as const;
@@ -26,12 +26,20 @@ export type NewSession = {
   forkedFrom?: { sessionId: string; seq: number } | null;
 };
 
+/** An approval a batch's decision item settles: when it was requested, and its status before that item. */
+export type DecidedApproval = { requestedAt: Date; previous: ApprovalStatus };
+
 /** An inbox entry written with its session: the input and its idempotency key within the session. */
 export type NewInbox = { input: InboxInput; key: string };
 
 @Injectable()
 export class SessionsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Transactions) {}
+
+  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
+  private get prisma() {
+    return this.db.client;
+  }
 
   /**
    * Creates a session in one transaction: its row, for a fork the parent's items 1..seq under the same seqs, and its
@@ -39,7 +47,7 @@ export class SessionsRepository {
    * returns the session that key made.
    */
   async create(data: NewSession, inputs: (sessionId: string) => NewInbox[]) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       if (data.idempotencyKey) {
         const existing = await tx.session.findFirst({
           where: { orgId: data.orgId, ownerId: data.ownerId, idempotencyKey: data.idempotencyKey },
@@ -146,16 +154,18 @@ export class SessionsRepository {
   /**
    * Appends a runner's items to the log exactly once. Items at or below the stored `last_seq` are replays and
    * are skipped; the rest must continue the log without a gap. The session row is locked for the duration, so
-   * concurrent batches for one session serialize.
+   * concurrent batches for one session serialize. For each approval decision among the new items it returns the
+   * approval as it found it (when it was requested, its status before), for the audit trail.
    */
   async appendItems(sessionId: string, drafts: ItemDraft[]) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.run(async (tx) => {
       const locked = await tx.$queryRaw<{ last_seq: number }[]>`
         SELECT last_seq FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
       if (locked.length === 0) throw new AppError('session.not_found', 'no such session');
       const lastSeq = locked[0].last_seq;
       const fresh = drafts.filter((d) => d.seq > lastSeq);
-      if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq, changed: false };
+      const approvals = new Map<string, DecidedApproval>();
+      if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq, changed: false, approvals };
       if (fresh[0].seq !== lastSeq + 1) {
         throw new AppError('event.seq_gap', `expected seq ${lastSeq + 1}, got ${fresh[0].seq}`, {
           expectedSeq: lastSeq + 1,
@@ -164,7 +174,7 @@ export class SessionsRepository {
       const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
       const rows = fresh.map((d) => toRow(current.orgId, sessionId, d));
       await tx.sessionItem.createMany({ data: rows });
-      await recordApprovals(tx, current.orgId, sessionId, fresh);
+      await recordApprovals(tx, current.orgId, sessionId, fresh, approvals);
       const next = rollUp(
         {
           status: current.status,
@@ -193,7 +203,7 @@ export class SessionsRepository {
         },
         include: withRunner,
       });
-      return { appended: fresh, session, lastSeq: newLast, changed };
+      return { appended: fresh, session, lastSeq: newLast, changed, approvals };
     });
   }
 
@@ -262,8 +272,17 @@ async function copyItems(
   throw new AppError('request.invalid', `the session has no item ${from.seq} (its last is ${parent.lastSeq})`);
 }
 
-/** Approval rows follow their items: a request opens one; a decision item settles it if nobody did yet. */
-async function recordApprovals(tx: Prisma.TransactionClient, orgId: string, sessionId: string, items: ItemDraft[]) {
+/**
+ * Approval rows follow their items: a request opens one; a decision item settles it if nobody did yet. The row is
+ * locked before a decision reads it, so an API decision landing at the same moment cannot slip in between.
+ */
+async function recordApprovals(
+  tx: Prisma.TransactionClient,
+  orgId: string,
+  sessionId: string,
+  items: ItemDraft[],
+  decided: Map<string, DecidedApproval>,
+) {
   for (const item of items) {
     if (item.type === 'approval_request') {
       await tx.approval.createMany({
@@ -282,6 +301,10 @@ async function recordApprovals(tx: Prisma.TransactionClient, orgId: string, sess
         skipDuplicates: true,
       });
     } else if (item.type === 'approval_decision') {
+      const found = await tx.$queryRaw<{ created_at: Date; status: ApprovalStatus }[]>`
+        SELECT created_at, status::text AS status FROM approvals
+        WHERE session_id = ${sessionId}::uuid AND approval_id = ${item.approvalId} FOR UPDATE`;
+      if (found[0]) decided.set(item.approvalId, { requestedAt: found[0].created_at, previous: found[0].status });
       await tx.approval.updateMany({
         where: { sessionId, approvalId: item.approvalId, status: 'pending' },
         data: {

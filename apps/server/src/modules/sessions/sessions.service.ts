@@ -102,6 +102,8 @@ export class SessionsService {
       policies: parent.policies as PolicyEntryWire[],
       idempotencyKey: key,
       prompt: { text: req.prompt, actor: { id: parent.ownerId, name: `${lead.name} (delegate)` } },
+      // The parent's agent delegates, on behalf of the session's owner.
+      actor: { kind: 'agent', id: parent.id, name: lead.name, onBehalfOf: parent.ownerId },
     });
     // Two concurrent asks with the same call id: the loser gets the winner's child.
     if (!created) return this.existingChild(session, parent.id);

@@ -7,6 +7,7 @@ import { factories, migratedDatabase } from '../../../../../test/support/factori
 import { CoreModule } from '../../core/core.module';
 import { PrismaService } from '../../core/prisma/prisma.service';
 import { QueueModule } from '../../core/queue/queue.module';
+import { AuditModule } from '../audit/audit.module';
 import { SessionsModule } from './sessions.module';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -15,7 +16,7 @@ import { type StartRequest, StartSession } from './start-session.use-case';
 /** The sessions module on its own database (team mode, no Redis), without HTTP or sockets: no runner is connected. */
 async function sessionsContext() {
   const db = await migratedDatabase({ YOKE_SECRET_KEY: randomBytes(32).toString('base64url') });
-  @Module({ imports: [CoreModule.forRoot(db.config, db.url, null), QueueModule, SessionsModule] })
+  @Module({ imports: [CoreModule.forRoot(db.config, db.url, null), QueueModule, AuditModule, SessionsModule] })
   class StartSessionTestModule {}
   const ctx = await NestFactory.createApplicationContext(StartSessionTestModule, { logger: false });
   return {

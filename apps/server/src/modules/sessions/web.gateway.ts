@@ -17,13 +17,14 @@ import { RealtimeHub } from '../../core/realtime/realtime-hub';
 import { connectError } from '../../core/realtime/socket-auth';
 import { parseOr } from '../../core/validation';
 import { Allow } from '../../core/auth/access';
+import { NotAudited } from '../audit/audited';
 import { AuthService } from '../auth/auth.service';
 import type { Principal, PrincipalSource } from '../../core/auth/principal';
 import { SessionAccessService } from '../access/session-access.service';
 import { SessionQueriesService } from './session-queries.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
 
-type WebSocket = Socket & { data: { principal: Principal } };
+type WebSocket = Socket & { data: { principal: Principal; source?: PrincipalSource } };
 
 /** Waits between attempts to re-check a new socket's credential while that check fails for want of a dependency. */
 const RECHECK_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000];
@@ -49,6 +50,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
         try {
           const { principal, source } = await this.identify(socket);
           (socket as WebSocket).data.principal = principal;
+          (socket as WebSocket).data.source = source;
           // Joined before the connection is accepted, so a change that follows the client's `connect` finds it.
           await socket.join(await this.roomsOf(principal, source));
         } catch (err) {
@@ -128,6 +130,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('watching a session the caller may see: a read')
   @SubscribeMessage('session.join')
   join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, () => {
@@ -140,6 +143,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('stops watching a session')
   @SubscribeMessage('session.leave')
   leave(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
     return answer(undefined, async () => {
@@ -151,6 +155,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
 
   @Allow('auditor')
   @GuestAllowed()
+  @NotAudited('follows session list updates the caller may see: a read')
   @SubscribeMessage('sessions.watch')
   watch(@ConnectedSocket() socket: WebSocket) {
     return answer(undefined, async () => {

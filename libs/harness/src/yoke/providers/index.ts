@@ -1,5 +1,6 @@
 import { AppError, type AgentSpec, type ProviderKind } from '@yoke/protocol';
 import type { ProviderEnv } from '../../adapter';
+import { missingModelKeyError, type ModelKeyVar } from '../../model-keys';
 import type { ModelClient } from '../model';
 import { ANTHROPIC_DEFAULT_BASE_URL, AnthropicClient } from './anthropic';
 import { OPENAI_DEFAULT_BASE_URL, OpenAiChatClient } from './openai-chat';
@@ -41,6 +42,6 @@ export function createModelClient(kind: ProviderKind, env: ProviderEnv): ModelCl
     : new OpenAiResponsesClient(base, env.openaiApiKey);
 }
 
-function requireKey(isVendorEndpoint: boolean, key: string | undefined, name: string): void {
-  if (isVendorEndpoint && !key) throw new Error(`${name} is not set on this runner`);
+function requireKey(isVendorEndpoint: boolean, key: string | undefined, name: ModelKeyVar): void {
+  if (isVendorEndpoint && !key) throw missingModelKeyError(name);
 }

@@ -1,0 +1,58 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import type { Prisma } from '../../generated/prisma/client';
+import { DB_CONNECT_TIMEOUT_MS, PrismaService } from './prisma.service';
+
+type Scope = { tx: Prisma.TransactionClient; open: boolean; afterCommit: (() => void)[] };
+
+/**
+ * One unit of work across repositories. Inside `run`, every repository call of this async context goes to the same
+ * Postgres transaction, so a change and its audit event commit together or not at all (DESIGN §9, "fail closed").
+ * A nested `run` joins the transaction it is in. Repositories read `client`; services only call `run`.
+ */
+@Injectable()
+export class Transactions {
+  private readonly scope = new AsyncLocalStorage<Scope>();
+
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** The client of the transaction this call runs in, or the plain client outside one. */
+  get client(): Prisma.TransactionClient {
+    const scope = this.scope.getStore();
+    // A timer or listener started inside a transaction outlives it: once closed, it gets the plain client.
+    return scope?.open ? scope.tx : this.prisma;
+  }
+
+  /** Whether the caller runs inside a transaction (the audit trail refuses to append outside one). */
+  get isActive(): boolean {
+    return this.scope.getStore()?.open === true;
+  }
+
+  async run<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    const current = this.scope.getStore();
+    if (current?.open) return fn(current.tx);
+    const after: (() => void)[] = [];
+    const result = await this.prisma.$transaction(
+      (tx) => {
+        const scope: Scope = { tx, open: true, afterCommit: after };
+        return this.scope.run(scope, () =>
+          fn(tx).finally(() => {
+            scope.open = false;
+          }),
+        );
+      },
+      // A turn at the pool may wait as long as any query does for a connection (Prisma's own default is 2 s, short
+      // of what a burst of writes to one org, serialized on its audit head, can take on a loaded machine).
+      { maxWait: DB_CONNECT_TIMEOUT_MS },
+    );
+    for (const hook of after) hook();
+    return result;
+  }
+
+  /** Runs `hook` once the current transaction commits (never if it rolls back); at once outside a transaction. */
+  afterCommit(hook: () => void): void {
+    const scope = this.scope.getStore();
+    if (scope?.open) scope.afterCommit.push(hook);
+    else hook();
+  }
+}
