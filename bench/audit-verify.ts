@@ -8,8 +8,8 @@
  *     --format jsonl     jsonl | csv | ocsf
  *     --dir DIR          where the bundles go (default: a temporary directory, removed after)
  *     --keep             keep the bundles
- *     --workers N        verifier worker threads (default: one per CPU, at most 4; 0: all on the main thread).
- *                        Set explicitly here: from TypeScript sources verifyBundle starts none by default
+ *     --workers N        verifier worker threads; default: what verifyBundle picks when compiled (from 4 CPUs on,
+ *                        one per CPU but one, at most 4; else 0: all on the main thread)
  *
  * Each phase runs in a child process of its own so that its peak RSS (process.resourceUsage().maxRSS) is its own:
  *   write:  the "server" side first computes the org's leaves (a flat 32-byte-per-event buffer, as Postgres would
@@ -40,13 +40,19 @@ const TARGET_VERIFY_PER_S = 100_000;
 const ORG = uuidOf('bench org');
 const KEY = signingKeyFromSeed('yoke-audit-bench', createHash('sha256').update('bench key').digest());
 
+/** verifyBundle's own default when compiled (from TypeScript sources it starts none unless told). */
+function autoWorkers(): number {
+  const cpus = os.availableParallelism();
+  return cpus >= 4 ? Math.min(4, cpus - 1) : 0;
+}
+
 const { values: flags } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     format: { type: 'string', default: 'jsonl' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
-    workers: { type: 'string', default: String(Math.min(4, os.availableParallelism())) },
+    workers: { type: 'string', default: String(autoWorkers()) },
     phase: { type: 'string' },
     file: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -59,6 +65,8 @@ interface PhaseResult {
   seconds: number;
   cpuSeconds: number;
   maxRssMiB: number;
+  /** 1-minute load average when the phase started: other work on the machine. */
+  load: number;
   bytes?: number;
   generateSeconds?: number;
   ok?: boolean;
@@ -76,6 +84,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: numbe
 }
 
 async function writePhase(file: string, events: number, format: AuditExportFormat): Promise<PhaseResult> {
+  const load = os.loadavg()[0];
   const log = FlatLog.of(ORG, events);
   const origin = auditOrigin(ORG);
   const sizes = [Math.floor(events / 4), Math.floor(events / 2), events];
@@ -112,6 +121,7 @@ async function writePhase(file: string, events: number, format: AuditExportForma
   );
   return {
     phase: 'write',
+    load,
     events,
     seconds,
     cpuSeconds,
@@ -122,6 +132,7 @@ async function writePhase(file: string, events: number, format: AuditExportForma
 }
 
 async function verifyPhase(file: string, events: number): Promise<PhaseResult> {
+  const load = os.loadavg()[0];
   const {
     value: report,
     seconds,
@@ -129,6 +140,7 @@ async function verifyPhase(file: string, events: number): Promise<PhaseResult> {
   } = await timed(() => verifyBundle(file, { trustedKeys: [KEY.vkey], workers: Number(flags.workers) }));
   return {
     phase: 'verify',
+    load,
     events,
     seconds,
     cpuSeconds,
@@ -220,6 +232,7 @@ async function main(): Promise<number> {
       'verify cpu s',
       'verify ev/cpu-s',
       'verify RSS MiB',
+      'load w/v',
     ],
     ...rows.map((r) => [
       fmt(r.events),
@@ -233,11 +246,16 @@ async function main(): Promise<number> {
       r.verify.cpuSeconds.toFixed(2),
       fmt(r.verify.events / r.verify.cpuSeconds),
       r.verify.maxRssMiB.toFixed(0),
+      `${r.write.load.toFixed(1)}/${r.verify.load.toFixed(1)}`,
     ]),
   ];
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   console.log(
-    `audit bundle, format ${format}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}`,
+    `audit bundle, format ${format}, verify workers ${flags.workers}, ${os.availableParallelism()} cpus, ` +
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (at the end), node ${process.version}`,
   );
   for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
   console.log(

@@ -70,7 +70,7 @@ async function context(databaseUrl: string, home: string) {
     YOKE_SECRET_KEY: randomBytes(32).toString('base64url'),
     YOKE_HOME: home,
     LOG_LEVEL: 'silent',
-    YOKE_AUDIT_CHECKPOINT_EVENTS: '1000000000',
+    YOKE_AUDIT_CHECKPOINT_EVENTS: '1000000',
     YOKE_AUDIT_CHECKPOINT_SECONDS: '86400',
   });
   @Module({ imports: [CoreModule.forRoot(config, databaseUrl, null), QueueModule, AuditModule] })

@@ -9,7 +9,12 @@ require.extensions['.ts'] = function compileTs(module, filename) {
   const { code } = transformSync(readFileSync(filename, 'utf8'), {
     filename,
     sourceMaps: 'inline',
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    jsc: {
+      // Decorators as the server compiles them (benches that boot Nest modules need their metadata for DI).
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
     module: { type: 'commonjs' },
   });
   module._compile(code, filename);

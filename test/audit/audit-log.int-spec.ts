@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as tar from 'tar';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { AuditKeys } from '../../apps/server/src/modules/audit/audit-keys.servic
 import { AuditModule } from '../../apps/server/src/modules/audit/audit.module';
 import { AuditRepository } from '../../apps/server/src/modules/audit/audit.repository';
 import { type AuditEntry, AuditTrail } from '../../apps/server/src/modules/audit/audit-trail.service';
+import { ocsfValidators } from '../fixtures/ocsf/validators';
 import { expectEventually } from '../support/env';
 import { factories, migratedDatabase } from '../support/factories';
 
@@ -82,9 +84,13 @@ describe('audit log (real Postgres)', () => {
     return org.id;
   }
 
-  async function exportOf(orgId: string, filters: { sessionId?: string; actor?: string } = {}) {
+  async function exportOf(
+    orgId: string,
+    filters: { sessionId?: string; actor?: string } = {},
+    format: 'jsonl' | 'csv' | 'ocsf' = 'jsonl',
+  ) {
     const principal = { orgId, userId: 'u0', name: 'u', email: 'u@example.com', role: 'auditor' as const };
-    const view = await exportsService.request(principal, { format: 'jsonl', ...filters });
+    const view = await exportsService.request(principal, { format, ...filters });
     // The job runs in process (no Redis here), as in embedded mode.
     let row = await repo.findExport(orgId, view.id);
     await expectEventually(async () => {
@@ -203,6 +209,37 @@ describe('audit log (real Postgres)', () => {
     // The export itself is an event: the next export covers it.
     const filtered = await verifyBundle(await exportOf(org, { actor: 'u1' }));
     expect(filtered).toMatchObject({ ok: true, events: 16 });
+  });
+
+  it('exports OCSF records that each validate against the pinned OCSF schema of their class', async () => {
+    const org = await newOrg(12);
+    await trail.record({
+      orgId: org,
+      action: 'auth.sign_in',
+      target: { kind: 'web_session', id: 'w1' },
+      actor: { kind: 'user', id: 'u9', name: 'u9@example.com' },
+    });
+    const file = await exportOf(org, {}, 'ocsf');
+    expect(await verifyBundle(file)).toMatchObject({ ok: true, events: 14 });
+    const dir = mkdtempSync(join(tmpdir(), 'yoke-ocsf-'));
+    try {
+      await tar.x({ file, cwd: dir });
+      const records = readFileSync(join(dir, 'events.ocsf.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { class_uid: number; metadata: { sequence: number } });
+      expect(records.map((r) => r.metadata.sequence)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+      const validators = ocsfValidators();
+      const classes = new Set<number>();
+      for (const r of records) {
+        classes.add(r.class_uid);
+        const validate = validators.get(r.class_uid)!;
+        expect({ record: r, valid: validate(r), errors: validate.errors ?? null }).toMatchObject({ valid: true });
+      }
+      expect([...classes].sort()).toEqual([3002, 6003]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('tampering is detected and named', () => {

@@ -442,4 +442,10 @@ describe.each(MODES)('audit trail: a scenario exported and verified (%s mode)', 
       expect(pinned(await logAfter(size))).toEqual(expected.slice(size));
     });
   }
+
+  it('`yoke audit verify --server` checks the live log of the org against its latest checkpoint', async () => {
+    const r = await runCli(['audit', 'verify', '--server', stack.url], stack.cliEnv, 60_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/intact|verified|ok/i);
+  });
 });

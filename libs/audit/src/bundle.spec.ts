@@ -237,6 +237,8 @@ describe('writeBundle + verifyBundle', () => {
         ),
       );
       expect(failure(report)).toEqual({ seq: 5, kind: 'malformed' });
+      const upper = await tamper(intact, (l) => l.map((x, i) => (i === 5 ? { ...x, leaf: x.leaf.toUpperCase() } : x)));
+      expect(failure(await verifyBundle(upper))).toEqual({ seq: 6, kind: 'malformed' });
     });
   });
 

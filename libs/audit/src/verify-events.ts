@@ -24,7 +24,15 @@ export interface EventRecord {
   computed: Buffer;
 }
 
-const HEX_HASH = /^[0-9a-f]{64}$/;
+/** `/^[0-9a-f]{64}$/`, without a regular expression (this runs once per event). */
+function isHexHash(s: string): boolean {
+  if (s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 
 /** The first issue of a zod error, as `path: message`. */
 export function issueText(issues: readonly unknown[]): string {
@@ -47,7 +55,7 @@ function plainEventLine(value: unknown): EventLine | null {
     keys++;
   }
   if (keys !== 4 || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return null;
-  if (typeof leaf !== 'string' || !HEX_HASH.test(leaf)) return null;
+  if (typeof leaf !== 'string' || !isHexHash(leaf)) return null;
   if (content === null) return { seq, leaf, content };
   if (typeof content !== 'object' || Array.isArray(content)) return null;
   const { hash, redacted } = content as Record<string, unknown>;
@@ -69,6 +77,12 @@ function writtenEventText(line: string, seq: number, leaf: string, content: Bund
   return line.slice(prefix.length, line.length - suffix.length);
 }
 
+/** The seq of a line that does not parse, as far as it can be read. */
+function guessSeq(text: string, fallback: number | null): number | null {
+  const m = /"seq":(\d{1,15})/.exec(text);
+  return m ? Number(m[1]) : fallback;
+}
+
 /**
  * Reads one events.jsonl line: a record (its leaf recomputed), or what is wrong with the line on its own.
  * `fallbackSeq` names a line whose seq cannot be read. Pure: workers run it too.
@@ -79,22 +93,18 @@ export function readEventLine(
   orgId: string,
   fallbackSeq: number | null,
 ): EventRecord | EventFailure {
-  const guess = (): number | null => {
-    const m = /"seq":(\d{1,15})/.exec(text);
-    return m ? Number(m[1]) : fallbackSeq;
-  };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { seq: guess(), kind: 'malformed', message: `events.jsonl line ${line} is not JSON` };
+    return { seq: guessSeq(text, fallbackSeq), kind: 'malformed', message: `events.jsonl line ${line} is not JSON` };
   }
   let wrapper = plainEventLine(value);
   if (!wrapper) {
     const parsed = BundleEventLine.safeParse(value);
     if (!parsed.success) {
       return {
-        seq: guess(),
+        seq: guessSeq(text, fallbackSeq),
         kind: 'malformed',
         message: `events.jsonl line ${line}: ${issueText(parsed.error.issues)}`,
       };

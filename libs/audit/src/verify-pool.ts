@@ -8,12 +8,14 @@ import type { BatchResult } from './verify-events';
 const MIN_EVENTS_FOR_WORKERS = 20_000;
 
 /**
- * Workers for a bundle of `events` events: one per CPU but the one this thread needs (at most 4), from compiled
- * code; none on one CPU, for small bundles, or from TypeScript sources (tests: workers would not load them).
+ * Workers for a bundle of `events` events: from 4 CPUs on, one per CPU but the one this thread needs (at most 4).
+ * None below that (on 2 CPUs, with gunzip on a third thread, the hand-offs cost about what a worker saves), for
+ * small bundles, or from TypeScript sources (tests: workers would not load them).
  */
 export function defaultWorkers(events: number): number {
-  if (events < MIN_EVENTS_FOR_WORKERS || !__filename.endsWith('.js')) return 0;
-  return Math.min(4, availableParallelism() - 1);
+  const cpus = availableParallelism();
+  if (events < MIN_EVENTS_FOR_WORKERS || cpus < 4 || !__filename.endsWith('.js')) return 0;
+  return Math.min(4, cpus - 1);
 }
 
 /** A worker's garbage is short-lived (a parsed line at a time): a larger young generation is scavenged less. */

@@ -1,7 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
-import { join } from 'node:path';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import fc from 'fast-check';
 import { AuditEvent } from '@yoke/protocol';
 import {
@@ -11,34 +7,10 @@ import {
   auditEventArb,
   sampleEvent,
 } from '../../../../test/fixtures/ocsf/audit-events';
+import { ocsfValidators } from '../../../../test/fixtures/ocsf/validators';
 import { OCSF_VERSION, toOcsf } from './ocsf';
 
-const FIXTURES = join(__dirname, '../../../../test/fixtures/ocsf');
-const SCHEMA_BASE = 'https://yoke.invalid/ocsf/1.3.0/';
-
-/** The validators of the OCSF 1.3.0 subset in test/fixtures/ocsf, by class_uid. */
-function loadValidators(): Map<number, ValidateFunction> {
-  // strictRequired is off: an object's at-least-one constraint names all of its OCSF 1.3.0 attributes, some of which
-  // the subset does not list.
-  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
-  ajv.addFormat('ipv4', isIPv4);
-  ajv.addFormat('ipv6', isIPv6);
-  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.schema.json')))
-    ajv.addSchema(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as object);
-  const byClass = new Map<number, ValidateFunction>();
-  for (const [uid, file] of [
-    [3002, 'authentication'],
-    [4001, 'network-activity'],
-    [6003, 'api-activity'],
-  ] as const) {
-    const validate = ajv.getSchema(`${SCHEMA_BASE}${file}.schema.json`);
-    if (!validate) throw new Error(`no schema for ${file}`);
-    byClass.set(uid, validate);
-  }
-  return byClass;
-}
-
-const validators = loadValidators();
+const validators = ocsfValidators();
 
 /** Validates a record against the schema of its class; returns ajv's errors, none when valid. */
 function schemaErrors(record: Record<string, unknown>): string[] {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { contentHash, eventLeaf } from '@yoke/audit';
+import { canonicalJson, contentHash } from '@yoke/audit';
 import {
   AppError,
   AUDIT_SCHEMA,
@@ -13,7 +13,7 @@ import {
 import { Transactions } from '../../core/prisma/transactions';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { AuditContext } from './audit-context';
-import { AuditRepository, type StoredEvent } from './audit.repository';
+import { AuditRepository, type PreparedEvent } from './audit.repository';
 
 /** What a service records; the trail adds id, seq, time and the request's origin (actor, request id, IP, agent). */
 export type AuditEntry = {
@@ -61,41 +61,45 @@ export class AuditTrail {
     const byOrg = new Map<string, AuditEntry[]>();
     for (const e of entries) byOrg.set(e.orgId, [...(byOrg.get(e.orgId) ?? []), e]);
     for (const [orgId, list] of byOrg) {
-      let stored: StoredEvent[];
+      const { prepared, contents, events } = this.prepare(orgId, list);
+      let firstSeq: number;
+      let at: string;
       try {
-        stored = await this.repo.append(orgId, list.length, (firstSeq) => this.build(orgId, firstSeq, list));
+        ({ firstSeq, at } = await this.repo.append(orgId, prepared, contents));
       } catch (err) {
         if (err instanceof AppError) throw err;
         this.logger.error({ err, orgId, actions: list.map((e) => e.action) }, 'audit append failed');
         throw new AppError('audit.unavailable', 'the audit log could not record this action, so nothing was changed');
       }
-      const size = stored[stored.length - 1].event.seq;
+      events.forEach((e, i) => {
+        e.seq = firstSeq + i;
+        e.at = at;
+      });
+      const size = firstSeq + events.length - 1;
       this.tx.afterCommit(() => {
-        this.publisher.auditAppended(
-          orgId,
-          stored.map((s) => s.event),
-        );
+        this.publisher.auditAppended(orgId, events);
         for (const l of this.listeners) l(orgId, size);
       });
     }
   }
 
-  private build(orgId: string, firstSeq: number, raw: AuditEntry[]): StoredEvent[] {
+  /** The events of `raw`, ready for the one append statement (their seqs are filled in by Postgres). */
+  private prepare(orgId: string, raw: AuditEntry[]) {
     const origin = this.context.current();
     // Postgres jsonb refuses lone UTF-16 surrogates (text columns turn them into U+FFFD): the event and its content
     // are made well-formed before they are hashed, so what is stored is exactly what the leaf commits to.
     const entries = raw.map((e) => wellFormed(e));
-    // Taken under the head lock: times follow seqs.
-    const at = new Date().toISOString();
-    return entries.map((e, i) => {
-      const content =
-        e.content === undefined ? undefined : { hash: contentHash(e.content), body: e.content as unknown };
+    const contents = new Map<string, unknown>();
+    const events: AuditEvent[] = [];
+    const prepared: PreparedEvent[] = entries.map((e) => {
+      const hash = e.content === undefined ? null : contentHash(e.content);
+      if (hash) contents.set(hash, e.content);
       const event: AuditEvent = {
         schema: AUDIT_SCHEMA,
         id: randomUUID(),
         orgId,
-        seq: firstSeq + i,
-        at,
+        seq: SEQ_PLACEHOLDER,
+        at: AT_PLACEHOLDER,
         actor: e.actor ?? origin?.actor ?? SYSTEM_ACTOR,
         action: e.action,
         target: e.target,
@@ -105,17 +109,57 @@ export class AuditTrail {
         userAgent: origin?.userAgent ?? null,
         sessionId: e.sessionId ?? null,
         turnId: e.turnId ?? null,
-        contentHash: content?.hash ?? null,
+        contentHash: hash,
         details: e.details ?? {},
       };
-      return { event, leaf: eventLeaf(event), content };
+      events.push(event);
+      const [head, middle, suffix] = splitAtTimeAndSeq(canonicalJson(event));
+      return {
+        id: event.id,
+        actorKind: event.actor.kind,
+        actorId: event.actor.id,
+        action: event.action,
+        outcome: event.outcome,
+        sessionId: event.sessionId,
+        contentHash: hash,
+        head,
+        middle,
+        suffix,
+      };
     });
+    return { prepared, contents: [...contents].map(([hash, body]) => ({ hash, body })), events };
   }
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Values no event holds, whose text marks where the real seq and time go in the event's canonical JSON. */
+const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
+const AT_PLACEHOLDER = '@yoke-audit-time@';
+const SEQ_MARK = `"seq":${SEQ_PLACEHOLDER},`;
+const AT_MARK = `"at":"${AT_PLACEHOLDER}"`;
 
-/** The value with every string made well-formed UTF-16 (a lone surrogate becomes U+FFFD), as jsonb stores it. */
+/**
+ * The canonical text cut around the time's and the seq's values: `head` ends with `"at":"`, `middle` runs from the
+ * closing quote to `"seq":`, `suffix` from the comma after the seq. Top-level keys are sorted, so `at` comes first.
+ */
+function splitAtTimeAndSeq(text: string): [string, string, string] {
+  const at = text.indexOf(AT_MARK);
+  const seq = text.indexOf(SEQ_MARK);
+  if (at < 0 || seq < at || text.indexOf(AT_MARK, at + 1) >= 0 || text.indexOf(SEQ_MARK, seq + 1) >= 0) {
+    throw new Error('an audit event must carry its time and seq once');
+  }
+  const timeStart = at + '"at":"'.length;
+  const seqStart = seq + '"seq":'.length;
+  return [
+    text.slice(0, timeStart),
+    text.slice(timeStart + AT_PLACEHOLDER.length, seqStart),
+    text.slice(seqStart + String(SEQ_PLACEHOLDER).length),
+  ];
+}
+
+/** What jsonb cannot hold: lone UTF-16 surrogates and NUL. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g;
+
+/** The value with every string made storable as jsonb: lone surrogates and NUL become U+FFFD. */
 function wellFormed<T>(value: T): T {
   if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\ufffd') as T;
   if (Array.isArray(value)) return value.map((v: unknown) => wellFormed(v)) as T;

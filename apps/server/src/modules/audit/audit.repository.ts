@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditEvent } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
 
@@ -8,8 +7,23 @@ export type AuditCheckpointRow = Prisma.AuditCheckpointGetPayload<object>;
 export type AuditKeyRow = Prisma.AuditKeyGetPayload<object>;
 export type AuditExportRow = Prisma.AuditExportGetPayload<object>;
 
-/** An event ready to store: the event as hashed, its leaf, and its content (stored apart, by hash) if any. */
-export type StoredEvent = { event: AuditEvent; leaf: Buffer; content?: { hash: string; body: unknown } };
+/**
+ * An event ready to store before its seq and time are known: its columns, and its RFC 8785 text split around the
+ * time's and the seq's values, so Postgres fills both in and hashes the leaf in the append statement.
+ */
+export type PreparedEvent = {
+  id: string;
+  actorKind: string;
+  actorId: string;
+  action: string;
+  outcome: string;
+  sessionId: string | null;
+  contentHash: string | null;
+  /** Canonical text up to the time's value (ends with `"at":"`), from it to the seq's, and after the seq. */
+  head: string;
+  middle: string;
+  suffix: string;
+};
 
 export type AuditFilter = {
   from?: Date;
@@ -29,42 +43,48 @@ export class AuditRepository {
   }
 
   /**
-   * Appends `count` events to the org's log inside the caller's transaction: takes the head row's lock (held until
-   * commit, so concurrent appends of one org serialize and seqs stay gap-free in commit order), then builds the
-   * events from the first seq and stores them with their content.
+   * Appends events to the org's log inside the caller's transaction, in one statement: bumps the head (its row lock
+   * is held until commit, so concurrent appends of one org serialize and seqs stay gap-free in commit order), stores
+   * the content rows, and stores each event with its seq and time filled in and its leaf hashed by Postgres:
+   * `SHA-256(0x00 ‖ head ‖ time ‖ middle ‖ seq ‖ suffix)`, the pieces being the event's RFC 8785 text around its
+   * time and seq. The time is read under the head's lock, so times follow seqs. Returns the first seq and the time.
    */
-  async append(orgId: string, count: number, build: (firstSeq: number) => StoredEvent[]): Promise<StoredEvent[]> {
-    const tx = this.prisma;
-    const head = await tx.$queryRaw<{ size: bigint }[]>`
-      INSERT INTO audit_heads (org_id, size) VALUES (${orgId}::uuid, ${count})
-      ON CONFLICT (org_id) DO UPDATE SET size = audit_heads.size + ${count}
-      RETURNING size`;
-    const firstSeq = Number(head[0].size) - count + 1;
-    const events = build(firstSeq);
-    await tx.auditEvent.createMany({
-      data: events.map(({ event, leaf }) => ({
-        orgId,
-        seq: BigInt(event.seq),
-        id: event.id,
-        at: new Date(event.at),
-        actorKind: event.actor.kind,
-        actorId: event.actor.id,
-        action: event.action,
-        outcome: event.outcome,
-        sessionId: event.sessionId,
-        event: event as unknown as Prisma.InputJsonValue,
-        leaf: new Uint8Array(leaf),
-        contentHash: event.contentHash,
-      })),
-    });
-    const contents = events.flatMap((e) => (e.content ? [e.content] : []));
-    if (contents.length > 0) {
-      await tx.auditContent.createMany({
-        data: contents.map((c) => ({ orgId, hash: c.hash, body: c.body as Prisma.InputJsonValue })),
-        skipDuplicates: true,
-      });
-    }
-    return events;
+  async append(
+    orgId: string,
+    events: PreparedEvent[],
+    contents: { hash: string; body: unknown }[],
+  ): Promise<{ firstSeq: number; at: string }> {
+    const n = events.length;
+    // Rows travel as one JSON parameter each (jsonb_to_recordset): one statement, whatever the batch.
+    const eventRows = JSON.stringify(events.map((e, i) => ({ ...e, ord: i + 1 })));
+    const contentRows = JSON.stringify(contents);
+    const rows = await this.prisma.$queryRaw<{ base: bigint; iso: string }[]>`
+      WITH head AS (
+        INSERT INTO audit_heads (org_id, size) VALUES (${orgId}::uuid, ${n})
+        ON CONFLICT (org_id) DO UPDATE SET size = audit_heads.size + ${n}
+        RETURNING size - ${n} AS base, date_trunc('milliseconds', clock_timestamp()) AS at
+      ), stamp AS (
+        SELECT base, at, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso FROM head
+      ), contents AS (
+        INSERT INTO audit_contents (org_id, hash, body)
+        SELECT ${orgId}::uuid, c.hash, c.body FROM jsonb_to_recordset(${contentRows}::jsonb) AS c(hash text, body jsonb)
+        ON CONFLICT (org_id, hash) DO NOTHING
+      ), rows AS (
+        SELECT stamp.base + r.ord AS seq, stamp.at, r.head || stamp.iso || r.middle AS prefix, r.*
+        FROM stamp, jsonb_to_recordset(${eventRows}::jsonb) AS r(
+          ord int, id uuid, "actorKind" text, "actorId" text, action text, outcome text,
+          "sessionId" uuid, "contentHash" text, head text, middle text, suffix text)
+      ), inserted AS (
+        INSERT INTO audit_events
+          (org_id, seq, id, at, actor_kind, actor_id, action, outcome, session_id, event, leaf, content_hash)
+        SELECT ${orgId}::uuid, seq, id, at, "actorKind", "actorId", action, outcome, "sessionId",
+          (prefix || seq::text || suffix)::jsonb,
+          sha256('\\x00'::bytea || convert_to(prefix || seq::text || suffix, 'UTF8')),
+          "contentHash"
+        FROM rows
+      )
+      SELECT base, iso FROM stamp`;
+    return { firstSeq: Number(rows[0].base) + 1, at: rows[0].iso };
   }
 
   size(orgId: string) {
