@@ -157,6 +157,7 @@ function splitAtTimeAndSeq(text: string): [string, string, string] {
 }
 
 /** What jsonb cannot hold: lone UTF-16 surrogates and NUL. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g;
 
 /** The value with every string made storable as jsonb: lone surrogates and NUL become U+FFFD. */
