@@ -242,6 +242,34 @@ describe('audit log (real Postgres)', () => {
     }
   });
 
+  it('rotates to a configured key: the old one stays published, retired, and both verify their checkpoints', async () => {
+    const org = await newOrg(4);
+    const before = await checkpoints.checkpoint(org);
+    const next = generateSigningKey('yoke-audit-rotated');
+    @Module({
+      imports: [
+        CoreModule.forRoot({ ...db.config, audit: { ...db.config.audit, signingKey: next.skey } }, db.url, null),
+        QueueModule,
+        AuditModule,
+      ],
+    })
+    class RotatedModule {}
+    const rotated = await NestFactory.createApplicationContext(RotatedModule, { logger: ['error'] });
+    try {
+      await rotated.init();
+      await rotated.get(AuditTrail).record(entry(org, 5));
+      const after = await rotated.get(AuditCheckpoints).checkpoint(org);
+      const published = await rotated.get(AuditKeys).published();
+      expect(published.find((k) => k.vkey === next.vkey)).toMatchObject({ retiredAt: null });
+      expect(published.find((k) => k.id === before.keyId)?.retiredAt).not.toBeNull();
+      const vkeys = published.map((k) => k.vkey);
+      expect(openNote(before.note, vkeys).keyName).not.toBe(next.name);
+      expect(openNote(after.note, vkeys)).toMatchObject({ keyName: next.name, size: 5 });
+    } finally {
+      await rotated.close();
+    }
+  });
+
   describe('tampering is detected and named', () => {
     let org: string;
     let pinned: string[];
