@@ -8,8 +8,8 @@
  *     --format jsonl     jsonl | csv | ocsf
  *     --dir DIR          where the bundles go (default: a temporary directory, removed after)
  *     --keep             keep the bundles
- *     --workers N        verifier worker threads; default: what verifyBundle picks when compiled (from 4 CPUs on,
- *                        one per CPU but one, at most 4; else 0: all on the main thread)
+ *     --workers N        verifier worker threads; default: what verifyBundle picks when compiled (one per CPU, at
+ *                        most 4; 0: all on the main thread)
  *
  * Each phase runs in a child process of its own so that its peak RSS (process.resourceUsage().maxRSS) is its own:
  *   write:  the "server" side first computes the org's leaves (a flat 32-byte-per-event buffer, as Postgres would
@@ -43,7 +43,7 @@ const KEY = signingKeyFromSeed('yoke-audit-bench', createHash('sha256').update('
 /** verifyBundle's own default when compiled (from TypeScript sources it starts none unless told). */
 function autoWorkers(): number {
   const cpus = os.availableParallelism();
-  return cpus >= 4 ? Math.min(4, cpus - 1) : 0;
+  return cpus >= 2 ? Math.min(4, cpus) : 0;
 }
 
 const { values: flags } = parseArgs({

@@ -63,11 +63,14 @@ const { values: flags } = parseArgs({
 
 type Ctx = Awaited<ReturnType<typeof context>>;
 
+/** One secret for the bench and its export children (the signing key is sealed with it). */
+const SECRET = process.env.YOKE_BENCH_SECRET ?? randomBytes(32).toString('base64url');
+
 async function context(databaseUrl: string, home: string) {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     YOKE_EMBEDDED: '0',
-    YOKE_SECRET_KEY: randomBytes(32).toString('base64url'),
+    YOKE_SECRET_KEY: SECRET,
     YOKE_HOME: home,
     LOG_LEVEL: 'silent',
     YOKE_AUDIT_CHECKPOINT_EVENTS: '1000000',
@@ -368,7 +371,7 @@ async function exportPhase(ctx: Ctx, databaseUrl: string, home: string) {
         '--home',
         home,
       ],
-      { encoding: 'utf8', maxBuffer: 1 << 20 },
+      { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, YOKE_BENCH_SECRET: SECRET } },
     );
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
       status: string;

@@ -1,6 +1,7 @@
 import { AuditEvent } from '@yoke/protocol';
 import { type BundleContent, BundleEventLine } from './bundle-format';
 import { canonicalJson, canonicalJsonOfParsed } from './canonical';
+import { isSurelyAuditEvent } from './event-check';
 import { HASH_SIZE, type LeafRange, leafHash, StreamingTree } from './merkle';
 import type { BundleView } from './views';
 import type { ViewChecker } from './verify-view';
@@ -113,11 +114,16 @@ export function readEventLine(
   }
   const { seq, leaf, content } = wrapper;
   const raw = (value as { event: Record<string, unknown> }).event;
-  const parsed = AuditEvent.safeParse(raw);
-  if (!parsed.success) {
-    return { seq, kind: 'malformed', message: `the event is not an audit event: ${issueText(parsed.error.issues)}` };
+  let event: AuditEvent;
+  if (isSurelyAuditEvent(raw)) {
+    event = raw;
+  } else {
+    const parsed = AuditEvent.safeParse(raw);
+    if (!parsed.success) {
+      return { seq, kind: 'malformed', message: `the event is not an audit event: ${issueText(parsed.error.issues)}` };
+    }
+    event = parsed.data;
   }
-  const event = parsed.data;
   const recorded = Buffer.from(leaf, 'hex');
   // As the writer writes them, the event's text in the line is already its RFC 8785 form: hash it as it is. If
   // that hash is the recorded leaf, the text is the canonical JSON of the logged event (SHA-256 is collision

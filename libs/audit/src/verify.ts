@@ -73,8 +73,8 @@ export interface VerifyOptions {
   onProgress?: (eventsChecked: number, eventsExpected: number) => void;
   /**
    * Worker threads for the per-event checks (parse, schema, RFC 8785, leaf hash) while this thread reads the
-   * archive. Default: from 4 CPUs on, one per CPU but one (at most 4), for 20,000 events or more when running
-   * compiled; else 0: all on this thread.
+   * archive. Default: one per CPU (at most 4) for 20,000 events or more when running compiled; 0: all on this
+   * thread.
    */
   workers?: number;
 }

@@ -65,21 +65,31 @@ export class AuditCheckpoints
     await this.checkpoint(orgId);
   }
 
-  /** Signs a checkpoint of the org's log as it is now; returns it. */
+  /**
+   * Signs a checkpoint of the org's log as it is now; returns it. The new leaves are read outside any transaction
+   * (a million of them take longer than a transaction may stay open); the insert then takes the org's checkpoint
+   * lock and goes ahead only if no other checkpoint landed meanwhile, else it starts again from that one.
+   */
   async checkpoint(orgId: string): Promise<AuditCheckpointRow> {
     const { id: keyId, key } = await this.keys.activeKey();
-    return this.tx.run(async () => {
-      await this.repo.lockCheckpoints(orgId);
-      const size = await this.repo.size(orgId);
+    for (let attempt = 0; attempt < 5; attempt++) {
       const last = await this.repo.latestCheckpoint(orgId);
+      const size = await this.repo.size(orgId);
       const frontier = last ? Frontier.fromJSON(last.frontier as unknown as FrontierJson) : Frontier.empty();
       for await (const leaf of this.repo.leaves(orgId, frontier.size, size)) frontier.push(leaf);
       if (frontier.size !== size) throw new Error(`audit log of ${orgId}: ${frontier.size} leaves for size ${size}`);
-      const at = new Date();
-      const root = frontier.root();
-      const note = signCheckpoint({ origin: auditOrigin(orgId), size, root, time: at }, key);
-      return this.repo.addCheckpoint({ orgId, size, root, frontier: frontier.toJSON(), keyId, note, at });
-    });
+      const row = await this.tx.run(async () => {
+        await this.repo.lockCheckpoints(orgId);
+        const latest = await this.repo.latestCheckpoint(orgId);
+        if ((latest?.id ?? null) !== (last?.id ?? null)) return null;
+        const at = new Date();
+        const root = frontier.root();
+        const note = signCheckpoint({ origin: auditOrigin(orgId), size, root, time: at }, key);
+        return this.repo.addCheckpoint({ orgId, size, root, frontier: frontier.toJSON(), keyId, note, at });
+      });
+      if (row) return row;
+    }
+    throw new Error(`audit log of ${orgId}: checkpoints kept landing while this one was computed`);
   }
 
   /** The checkpoint that covers the log now: the latest if nothing was appended since, else a new one. */

@@ -94,7 +94,13 @@ export class AuditKeys implements OnModuleInit {
 
   private privateOf(row: AuditKeyRow): string | null {
     if (row.privateKey?.startsWith('box:')) {
-      return this.secrets.isConfigured ? this.secrets.decrypt(row.privateKey.slice(4)) : null;
+      if (!this.secrets.isConfigured) return null;
+      try {
+        return this.secrets.decrypt(row.privateKey.slice(4));
+      } catch {
+        // Sealed under another YOKE_SECRET_KEY: this server cannot sign with it (a new key is made and published).
+        return null;
+      }
     }
     if (row.privateKey?.startsWith('plain:')) return row.privateKey.slice(6);
     if (this.config.embedded && existsSync(this.keyFile())) {
