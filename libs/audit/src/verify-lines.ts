@@ -100,12 +100,3 @@ export class LineBatcher {
     return joined.subarray(cut);
   }
 }
-
-/** The lines of a batch (each without its newline), decoded. */
-export function* batchLines(batch: Buffer): Generator<string> {
-  let start = 0;
-  for (let nl = batch.indexOf(10, start); nl >= 0; nl = batch.indexOf(10, start)) {
-    yield batch.toString('utf8', start, nl);
-    start = nl + 1;
-  }
-}

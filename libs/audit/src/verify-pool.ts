@@ -22,11 +22,11 @@ export function defaultWorkers(events: number): number {
 const resourceLimits = { maxYoungGenerationSizeMb: 16 };
 
 function spawn(workerData: { orgId: string; format: AuditExportFormat }): Worker {
-  if (__filename.endsWith('.js'))
-    return new Worker(join(__dirname, 'verify-worker.js'), { workerData, resourceLimits });
+  const options = { workerData, resourceLimits };
+  if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'verify-worker.js'), options);
   // From TypeScript sources (benches): the worker inherits this process's require hook (its execArgv).
   const entry = join(__dirname, 'verify-worker.ts');
-  return new Worker(`require(${JSON.stringify(entry)})`, { eval: true, workerData, resourceLimits });
+  return new Worker(`require(${JSON.stringify(entry)})`, { ...options, eval: true });
 }
 
 interface Pending {

@@ -27,7 +27,8 @@ const processOutput = (): Output => ({
 
 /**
  * `yoke audit verify FILE [--key VKEY…] [--sha256 HEX] [--json]`: checks an audit bundle with no server and no
- * network. Exit 0 when intact, with a summary; 1 with `seq N: <kind>: <message>` when not; 2 on bad arguments.
+ * network; with `--server URL` and no FILE, the live log, exported whole first. Exit 0 when intact, with a summary;
+ * 1 with `seq N: <kind>: <message>` when not; 2 on bad arguments.
  */
 export async function auditVerifyCommand(
   file: string | undefined,
