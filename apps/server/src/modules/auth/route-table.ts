@@ -118,8 +118,7 @@ export function withoutAuditDeclaration(table: { routes: RouteEntry[]; events: E
 
 function auditOf(fn: object, type: Type): AuditDeclaration | undefined {
   return (Reflect.getMetadata(AUDIT_DECLARATION, fn) ?? Reflect.getMetadata(AUDIT_DECLARATION, type)) as
-    | AuditDeclaration
-    | undefined;
+    AuditDeclaration | undefined;
 }
 
 function ruleOf(fn: object, type: Type): AccessRule | undefined {

@@ -41,11 +41,7 @@ export class SessionInputsService {
     const session = await this.queries.get(p, id);
     await this.access.require(p, id, 'drive');
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
-    return this.enqueueInput(
-      session,
-      { kind: 'message', content, actor: actorOf(p) },
-      idempotencyKey,
-    );
+    return this.enqueueInput(session, { kind: 'message', content, actor: actorOf(p) }, idempotencyKey);
   }
 
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
