@@ -210,8 +210,13 @@ describe('Omnibox escape suite (real bwrap + seccomp + egress proxy)', () => {
     expect(other.seen).toEqual([]);
     expect(items).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ type: 'notice', text: expect.stringMatching(/egress denied: .*not-allowed\.test/) }),
-        expect.objectContaining({ type: 'notice', text: expect.stringMatching(/egress denied: CONNECT exfil\.test/) }),
+        expect.objectContaining({
+          type: 'egress',
+          decision: 'denied',
+          host: 'not-allowed.test',
+          code: 'host_not_allowed',
+        }),
+        expect.objectContaining({ type: 'egress', decision: 'denied', method: 'CONNECT', host: 'exfil.test' }),
       ]),
     );
     note('reach a non-allowed host via the proxy', `403 ${r.out.match(/x-yoke-deny-reason: [^\n]*/i)?.[0] ?? ''}`);
@@ -272,7 +277,9 @@ describe('Omnibox escape suite (real bwrap + seccomp + egress proxy)', () => {
     expect(tls.out).toBe('403');
     expect(items).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ text: expect.stringMatching(/docs\.allowed\.test.*secret_not_allowed_for_host/) }),
+        expect.objectContaining({ type: 'egress', host: 'docs.allowed.test', code: 'secret_not_allowed_for_host' }),
+        // The model call the key went to is recorded with the credential's name, never its value.
+        expect.objectContaining({ type: 'egress', decision: 'allowed', credentials: ['anthropic'] }),
       ]),
     );
     note('find the real API key inside', 'only the placeholder inside; the local upstream received the real key');

@@ -69,6 +69,16 @@ export class TerminalRenderer {
       case 'notice':
         this.out.write(`${item.level === 'error' ? red('!') : '·'} ${item.text}\n`);
         break;
+      case 'egress':
+        // Refusals are worth a line; what was let through is in the session's record and the audit log.
+        if (item.decision === 'denied') {
+          this.out.write(
+            red(
+              `  ⛔ egress denied: ${item.method} ${item.host}:${item.port}${item.path ?? ''} (${item.code ?? 'denied'}: ${item.reason ?? ''})\n`,
+            ),
+          );
+        }
+        break;
       case 'policy_decision':
         // Allowed actions are the normal case; only refusals and asks are worth a line.
         if (item.verdict === 'deny') this.out.write(red(`  ⛔ ${item.reasons.join('; ') || 'denied by policy'}\n`));

@@ -5,6 +5,7 @@ import { directLauncher, type ProcessLauncher, type ProviderEnv } from '@yoke/ha
 import {
   assertSandboxWorks,
   CertificateAuthority,
+  type EgressAllowance,
   type EgressDenial,
   EgressProxy,
   isPrivateHost,
@@ -50,6 +51,8 @@ export interface SessionSandboxInput {
   ca: CertificateAuthority;
   /** Each refusal of the proxy, recorded by the session as an item. */
   onDenied: (denial: EgressDenial) => void;
+  /** What the proxy lets through, recorded by the session as an item (the caller decides how often). */
+  onAllowed?: (allowance: EgressAllowance) => void;
   /** Overrides where names really are (tests); default: `HOST_ALIAS` to the host loopback, DNS otherwise. */
   resolve?: (host: string, port: number) => Promise<{ host: string; port: number }> | null;
 }
@@ -166,6 +169,7 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
     // own is seen and refused, and path rules apply everywhere.
     interceptTls: 'always',
     onDenied: input.onDenied,
+    onAllowed: input.onAllowed,
     resolve: async (host, port) => {
       const custom = input.resolve?.(host, port);
       if (custom) return custom;
@@ -277,10 +281,30 @@ export function runnerSandboxFactory(opts: {
         ca: authority,
         onDenied: (d) =>
           record({
-            type: 'notice',
-            level: 'warning',
-            text: `egress denied: ${d.method} ${d.host}${d.port ? `:${d.port}` : ''}${d.path ?? ''} — ${d.code}: ${d.reason}`,
+            type: 'egress',
+            decision: 'denied',
+            method: d.method.slice(0, 20),
+            host: d.host.slice(0, 300),
+            port: d.port,
+            ...(d.path !== undefined ? { path: d.path.slice(0, 4096) } : {}),
+            code: d.code,
+            reason: d.reason.slice(0, 4000),
           }),
+        // A host is recorded once per set of credentials swapped in for it (the first request that used them), not
+        // per request: the record says who reached what with which secret, not every packet.
+        onAllowed: ((seen: Set<string>) => (a: EgressAllowance) => {
+          const key = `${a.host}:${a.port}:${a.credentials.join(',')}`;
+          if (seen.has(key) || seen.size > 1000) return;
+          seen.add(key);
+          record({
+            type: 'egress',
+            decision: 'allowed',
+            method: a.method.slice(0, 20),
+            host: a.host.slice(0, 300),
+            port: a.port,
+            ...(a.credentials.length ? { credentials: a.credentials } : {}),
+          });
+        })(new Set<string>()),
       });
     } catch (e) {
       // Fail closed, unless the org's policies explicitly accept unsandboxed sessions where bwrap cannot run.

@@ -5,7 +5,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
-import { DENY_REASON_HEADER, type EgressDenial, EgressProxy, type EgressProxyOptions } from './egress-proxy';
+import {
+  DENY_REASON_HEADER,
+  type EgressAllowance,
+  type EgressDenial,
+  EgressProxy,
+  type EgressProxyOptions,
+} from './egress-proxy';
 import { CertificateAuthority } from './tls-ca';
 
 interface Seen {
@@ -143,7 +149,8 @@ describe('EgressProxy (local servers only)', () => {
   afterEach(() => proxy.close());
 
   it('forwards plain http to an allowed host and injects the real key there', async () => {
-    await start();
+    const allowed: EgressAllowance[] = [];
+    await start({ onAllowed: (a) => allowed.push(a) });
     const key = proxy.placeholder('anthropic');
     const r = await viaProxy(socketPath(), 'http://api.allowed.test/v1/messages', { 'x-api-key': key });
     expect(r.status).toBe(200);
@@ -151,6 +158,11 @@ describe('EgressProxy (local servers only)', () => {
     expect(seen[0].headers['x-api-key']).toBe('sk-ant-REAL-KEY');
     expect(seen[0].url).toBe('/v1/messages');
     expect(denials).toEqual([]);
+    // What was let through, and which credential went with it: by name, never the value.
+    expect(allowed).toEqual([
+      { host: 'api.allowed.test', port: 80, method: 'GET', path: '/v1/messages', credentials: ['anthropic'] },
+    ]);
+    expect(JSON.stringify(allowed)).not.toContain('sk-ant-REAL-KEY');
   });
 
   it('refuses a host not allowed with 403, a reason header and the callback', async () => {

@@ -33,6 +33,15 @@ export interface EgressDenial {
   reason: string;
 }
 
+/** A request or tunnel let through, with the names of the credentials swapped in for it (never their values). */
+export interface EgressAllowance {
+  host: string;
+  port: number;
+  method: string;
+  path?: string;
+  credentials: string[];
+}
+
 /** Where a host really is. The default looks it up in DNS; tests map names to local ports, so nothing leaves. */
 export type EgressResolver = (host: string, port: number) => Promise<{ host: string; port: number }>;
 
@@ -41,6 +50,8 @@ export interface EgressProxyOptions extends EgressRules {
   secrets?: EgressSecret[];
   /** Every refusal, to record as an item (the runner's job). Exceptions thrown here are ignored. */
   onDenied?: (denial: EgressDenial) => void;
+  /** Every request and opaque tunnel let through, to record (the runner's job). Exceptions thrown here are ignored. */
+  onAllowed?: (allowance: EgressAllowance) => void;
   resolve?: EgressResolver;
   /** The runner CA: https to hosts with secrets or path rules is intercepted with it. Without it, only tunnels. */
   ca?: CertificateAuthority;
@@ -186,6 +197,14 @@ export class EgressProxy {
     }
   }
 
+  private allow(a: EgressAllowance): void {
+    try {
+      this.opts.onAllowed?.(a);
+    } catch {
+      // recording is not the gate's business
+    }
+  }
+
   private refuse(res: ServerResponse, d: EgressDenial): void {
     this.deny(d);
     const body = JSON.stringify({ error: 'egress_denied', code: d.code, reason: d.reason, host: d.host });
@@ -208,10 +227,11 @@ export class EgressProxy {
     path: string,
     host: string,
     port: number,
-  ): { ok: true; headers: OutgoingHttpHeaders; path: string } | { ok: false; secret: string } {
+  ): { ok: true; headers: OutgoingHttpHeaders; path: string; used: string[] } | { ok: false; secret: string } {
     const out: OutgoingHttpHeaders = {};
     const p = this.vault.substitute(path, host, port);
     if (!p.ok) return p;
+    const used = new Set(p.used);
     for (const [key, value] of Object.entries(headers)) {
       if (value === undefined || HOP_BY_HOP.has(key)) continue;
       const values = Array.isArray(value) ? value : [value];
@@ -219,11 +239,12 @@ export class EgressProxy {
       for (const v of values) {
         const s = this.vault.substituteHeader(key, v, host, port);
         if (!s.ok) return s;
+        for (const name of s.used) used.add(name);
         swapped.push(s.value);
       }
       out[key] = Array.isArray(value) ? swapped : swapped[0];
     }
-    return { ok: true, headers: out, path: p.value };
+    return { ok: true, headers: out, path: p.value, used: [...used].sort() };
   }
 
   private async forwardPlain(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -287,6 +308,7 @@ export class EgressProxy {
       res.writeHead(502, { [DENY_REASON_HEADER]: `upstream: ${(e as Error).message}` }).end();
       return;
     }
+    this.allow({ ...base, credentials: injected.used });
     const options = {
       host: address.host,
       port: address.port,
@@ -374,6 +396,7 @@ export class EgressProxy {
         this.intercepted.emit('connection', tlsSocket);
         return;
       }
+      this.allow({ host: target.host, port: target.port, method: 'CONNECT', credentials: [] });
       const upstream = connect(address!.port, address!.host, () => {
         upstream.pipe(client).pipe(upstream);
         client.resume();

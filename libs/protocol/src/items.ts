@@ -83,6 +83,21 @@ export const ItemBody = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('turn_completed'), stopReason: TurnStopReason }),
   z.strictObject({ type: z.literal('turn_failed'), error: z.string().max(4000) }),
+  /**
+   * What the sandbox's egress proxy let through or refused: a host once per credential set when allowed, every
+   * refusal. `credentials` are the names of secrets swapped in for this host (never their values).
+   */
+  z.strictObject({
+    type: z.literal('egress'),
+    decision: z.enum(['allowed', 'denied']),
+    method: z.string().max(20),
+    host: z.string().max(300),
+    port: z.number().int().min(0).max(65535),
+    path: z.string().max(4096).optional(),
+    code: z.string().max(100).optional(),
+    reason: z.string().max(4000).optional(),
+    credentials: z.array(z.string().max(200)).max(20).optional(),
+  }),
   z.strictObject({
     type: z.literal('notice'),
     level: z.enum(['info', 'warning', 'error']),

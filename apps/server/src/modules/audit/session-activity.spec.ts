@@ -178,6 +178,41 @@ describe('sessionActivity', () => {
     expect(events[2].details).not.toHaveProperty('waitedSeconds');
   });
 
+  it('records egress by host: refusals, hosts reached and credentials injected by name, never a value', () => {
+    const events = sessionActivity(ctx, [
+      {
+        ...at(),
+        type: 'egress',
+        decision: 'denied',
+        method: 'CONNECT',
+        host: 'exfil.test',
+        port: 443,
+        code: 'host_not_allowed',
+        reason: 'exfil.test is not in the allow list',
+      },
+      {
+        ...at(),
+        type: 'egress',
+        decision: 'allowed',
+        method: 'POST',
+        host: 'api.github.com',
+        port: 443,
+        credentials: ['GH_TOKEN'],
+      },
+    ]);
+    const host = (name: string, port: number) => ({ kind: 'host', id: `${name}:${port}`, name });
+    expect(events.map((e) => [e.action, e.outcome ?? 'success', e.target, e.actor])).toEqual([
+      ['egress.denied', 'denied', host('exfil.test', 443), agent],
+      ['egress.allowed', 'success', host('api.github.com', 443), agent],
+      ['egress.credential_injected', 'success', host('api.github.com', 443), agent],
+    ]);
+    expect(events[0]).toMatchObject({
+      details: { method: 'CONNECT', host: 'exfil.test', port: 443, code: 'host_not_allowed', path: null },
+      content: { reason: 'exfil.test is not in the allow list' },
+    });
+    expect(events[2].details).toEqual({ method: 'POST', host: 'api.github.com', port: 443, credential: 'GH_TOKEN' });
+  });
+
   it('records a failed turn, and nothing for streamed text, usage, notices or turn boundaries', () => {
     const events = sessionActivity(ctx, [
       { ...at(), type: 'turn_started' },

@@ -143,6 +143,35 @@ export function sessionActivity(ctx: SessionActivityContext, items: readonly Ite
           content: { error: item.error },
         });
         break;
+      case 'egress': {
+        // Egress by host: each refusal, each host reached (once per credential set), and each credential injected
+        // for a host (by name; its value never leaves the runner's vault).
+        const host = { kind: 'host', id: `${item.host}:${item.port}`, name: item.host };
+        const details = { method: item.method, host: item.host, port: item.port };
+        if (item.decision === 'denied') {
+          out.push({
+            ...base,
+            action: 'egress.denied',
+            target: host,
+            actor: agent,
+            outcome: 'denied',
+            details: { ...details, code: item.code ?? null, path: item.path?.slice(0, 500) ?? null },
+            ...(item.reason ? { content: { reason: item.reason } } : {}),
+          });
+          break;
+        }
+        out.push({ ...base, action: 'egress.allowed', target: host, actor: agent, details });
+        for (const credential of item.credentials ?? []) {
+          out.push({
+            ...base,
+            action: 'egress.credential_injected',
+            target: host,
+            actor: agent,
+            details: { ...details, credential },
+          });
+        }
+        break;
+      }
       case 'turn_started':
       case 'turn_completed':
       case 'agent_message':

@@ -3,6 +3,7 @@ import { memo, type ReactNode } from 'react';
 import {
   ApprovalDecision,
   ApprovalRequest,
+  Egress,
   Notice,
   PolicyDecision,
   TurnCompleted,
@@ -45,6 +46,8 @@ function body(item: Item, liveOutput: string | undefined, toolOutcome: ToolOutco
       return <TurnFailed item={item} />;
     case 'notice':
       return <Notice item={item} />;
+    case 'egress':
+      return <Egress item={item} />;
   }
 }
 

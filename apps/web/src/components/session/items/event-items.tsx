@@ -53,6 +53,26 @@ export function Notice({ item }: { item: ItemOf<'notice'> }) {
   );
 }
 
+/** A host the sandbox's egress proxy let through (once per credential set) or refused. */
+export function Egress({ item }: { item: ItemOf<'egress'> }) {
+  const target = `${item.method} ${item.host}${item.port ? `:${item.port}` : ''}${item.path ?? ''}`;
+  if (item.decision === 'denied') {
+    return (
+      <div className="notice notice-warning" role="note" data-testid="egress-denied">
+        Egress denied: {target}
+        {item.code ? ` — ${item.code}` : ''}
+        {item.reason ? `: ${item.reason}` : ''}
+      </div>
+    );
+  }
+  return (
+    <div className="notice notice-info" role="note">
+      Egress allowed: {target}
+      {item.credentials?.length ? ` (credential ${item.credentials.join(', ')} injected)` : ''}
+    </div>
+  );
+}
+
 export function ApprovalRequest({ item }: { item: ItemOf<'approval_request'> }) {
   return (
     <div className="notice notice-warning approval-card" data-approval-id={item.approvalId} data-testid="approval-card">
