@@ -178,6 +178,38 @@ describe('sessionActivity', () => {
     expect(events[2].details).not.toHaveProperty('waitedSeconds');
   });
 
+  it('names a decision on a usage report a spend threshold crossed', () => {
+    const events = sessionActivity(ctx, [
+      {
+        ...at(),
+        type: 'policy_decision',
+        action: 'usage',
+        verdict: 'ask',
+        policies: ['budget'],
+        reasons: ['$5 spent'],
+      },
+      { ...at(), type: 'policy_decision', action: 'usage', verdict: 'allow', policies: [], reasons: [] },
+      {
+        ...at(),
+        type: 'policy_decision',
+        action: 'usage',
+        verdict: 'deny',
+        policies: ['budget'],
+        reasons: ['cap $50'],
+      },
+    ]);
+    expect(events.map((e) => [e.action, e.outcome])).toEqual([
+      ['policy.decision', 'success'],
+      ['spend.threshold_crossed', 'success'],
+      ['policy.decision', 'denied'],
+      ['spend.threshold_crossed', 'denied'],
+    ]);
+    expect(events[1]).toMatchObject({
+      details: { verdict: 'ask', policies: 'budget' },
+      content: { reasons: ['$5 spent'] },
+    });
+  });
+
   it('records egress by host: refusals, hosts reached and credentials injected by name, never a value', () => {
     const events = sessionActivity(ctx, [
       {

@@ -98,6 +98,19 @@ export function sessionActivity(ctx: SessionActivityContext, items: readonly Ite
           },
           ...(item.reasons.length > 0 ? { content: { reasons: item.reasons } } : {}),
         });
+        // A decision on a model usage report that is not a plain allow is a spend threshold (cost_budget asks at
+        // its thresholds and denies at its cap): named as such, so a reviewer finds spend without reading policies.
+        if (item.action === 'usage') {
+          out.push({
+            ...base,
+            action: 'spend.threshold_crossed',
+            target: session,
+            actor: agent,
+            outcome: item.verdict === 'deny' ? 'denied' : 'success',
+            details: { verdict: item.verdict, policies: item.policies.join(', ') },
+            ...(item.reasons.length > 0 ? { content: { reasons: item.reasons } } : {}),
+          });
+        }
         break;
       }
       case 'approval_request':
