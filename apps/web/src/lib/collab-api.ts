@@ -20,33 +20,22 @@ import {
   type ShareRole,
 } from '@yoke/protocol';
 import { request } from '@/lib/api';
-import { WireError } from '@/lib/wire';
-
-/** Parses with a protocol schema (HOUSE-STYLE rule 12): nothing unchecked reaches React state. */
-type Schema<T> = {
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
-};
-
-function parse<T>(schema: Schema<T>, what: string, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new WireError(what, r.error.issues[0]?.message ?? 'invalid');
-  return r.data;
-}
+import { parseWire, WireError } from '@/lib/wire';
 
 const sid = (id: string) => `/sessions/${encodeURIComponent(id)}`;
 
 export async function getAccess(sessionId: string): Promise<SessionAccess> {
-  return parse(SessionAccess, 'session access', await request(`${sid(sessionId)}/access`));
+  return parseWire(SessionAccess, 'session access', await request(`${sid(sessionId)}/access`));
 }
 
 export async function getSession(sessionId: string): Promise<Session> {
-  return parse(Session, 'a session', await request(sid(sessionId)));
+  return parseWire(Session, 'a session', await request(sid(sessionId)));
 }
 
 // ---- shares ----
 
 export async function listShares(sessionId: string): Promise<SessionShares> {
-  return parse(SessionShares, 'shares', await request(`${sid(sessionId)}/shares`));
+  return parseWire(SessionShares, 'shares', await request(`${sid(sessionId)}/shares`));
 }
 
 export async function inviteMember(
@@ -56,7 +45,7 @@ export async function inviteMember(
   canApprove = false,
 ): Promise<ShareGrant> {
   const body = { userId, role, canApprove };
-  return parse(ShareGrant, 'a share', await request(`${sid(sessionId)}/shares/invites`, { method: 'POST', body }));
+  return parseWire(ShareGrant, 'a share', await request(`${sid(sessionId)}/shares/invites`, { method: 'POST', body }));
 }
 
 export async function updateGrant(
@@ -65,14 +54,18 @@ export async function updateGrant(
   body: { role?: ShareRole; canApprove?: boolean },
 ): Promise<ShareGrant> {
   const path = `${sid(sessionId)}/shares/grants/${encodeURIComponent(grantId)}`;
-  return parse(ShareGrant, 'a share', await request(path, { method: 'PATCH', body }));
+  return parseWire(ShareGrant, 'a share', await request(path, { method: 'PATCH', body }));
 }
 
 export async function createLink(
   sessionId: string,
   body: { role: ShareRole; expiresInSeconds?: number; maxUses?: number },
 ): Promise<ShareLink> {
-  return parse(ShareLink, 'a share link', await request(`${sid(sessionId)}/shares/links`, { method: 'POST', body }));
+  return parseWire(
+    ShareLink,
+    'a share link',
+    await request(`${sid(sessionId)}/shares/links`, { method: 'POST', body }),
+  );
 }
 
 export async function revokeLink(sessionId: string, linkId: string): Promise<void> {
@@ -84,59 +77,63 @@ export async function revokeGrant(sessionId: string, grantId: string): Promise<v
 }
 
 export async function redeemLink(token: string): Promise<RedeemLinkReply> {
-  return parse(RedeemLinkReply, 'a link', await request('/share-links/redeem', { method: 'POST', body: { token } }));
+  return parseWire(
+    RedeemLinkReply,
+    'a link',
+    await request('/share-links/redeem', { method: 'POST', body: { token } }),
+  );
 }
 
 /** Opens a link without an account: the reply's credential opens that one session while the link lives. */
 export async function redeemLinkAsGuest(token: string, guestName: string): Promise<RedeemLinkReply> {
   const body = guestName ? { token, guestName } : { token };
-  return parse(RedeemLinkReply, 'a link', await request('/share-links/redeem-guest', { method: 'POST', body }));
+  return parseWire(RedeemLinkReply, 'a link', await request('/share-links/redeem-guest', { method: 'POST', body }));
 }
 
 // ---- comments ----
 
 export async function listComments(sessionId: string): Promise<Comment[]> {
-  return parse(Comment.array(), 'comments', await request(`${sid(sessionId)}/comments`));
+  return parseWire(Comment.array(), 'comments', await request(`${sid(sessionId)}/comments`));
 }
 
 export async function addComment(
   sessionId: string,
   body: { anchor: CommentAnchor; body: string } | { threadId: string; body: string },
 ): Promise<Comment> {
-  return parse(Comment, 'a comment', await request(`${sid(sessionId)}/comments`, { method: 'POST', body }));
+  return parseWire(Comment, 'a comment', await request(`${sid(sessionId)}/comments`, { method: 'POST', body }));
 }
 
 export async function setResolved(sessionId: string, commentId: string, resolved: boolean): Promise<Comment> {
   const path = `${sid(sessionId)}/comments/${encodeURIComponent(commentId)}`;
-  return parse(Comment, 'a comment', await request(path, { method: 'PATCH', body: { resolved } }));
+  return parseWire(Comment, 'a comment', await request(path, { method: 'PATCH', body: { resolved } }));
 }
 
 // ---- files ----
 
 export async function listFiles(sessionId: string, path: string): Promise<WorkspaceListing> {
   const q = new URLSearchParams({ path });
-  return parse(WorkspaceListing, 'a file listing', await request(`${sid(sessionId)}/files?${q.toString()}`));
+  return parseWire(WorkspaceListing, 'a file listing', await request(`${sid(sessionId)}/files?${q.toString()}`));
 }
 
 export async function readFile(sessionId: string, path: string): Promise<WorkspaceFile> {
   const q = new URLSearchParams({ path });
-  return parse(WorkspaceFile, 'a file', await request(`${sid(sessionId)}/files/content?${q.toString()}`));
+  return parseWire(WorkspaceFile, 'a file', await request(`${sid(sessionId)}/files/content?${q.toString()}`));
 }
 
 // ---- fork ----
 
 export async function forkSession(sessionId: string, body: ForkSessionBody): Promise<Session> {
-  return parse(Session, 'a session', await request(`${sid(sessionId)}/fork`, { method: 'POST', body }));
+  return parseWire(Session, 'a session', await request(`${sid(sessionId)}/fork`, { method: 'POST', body }));
 }
 
 // ---- approvals ----
 
 export async function listSessionApprovals(sessionId: string): Promise<Approval[]> {
-  return parse(Approval.array(), 'approvals', await request(`${sid(sessionId)}/approvals`));
+  return parseWire(Approval.array(), 'approvals', await request(`${sid(sessionId)}/approvals`));
 }
 
 export async function listApprovals(): Promise<Approval[]> {
-  return parse(Approval.array(), 'approvals', await request('/approvals'));
+  return parseWire(Approval.array(), 'approvals', await request('/approvals'));
 }
 
 export async function decideApproval(
@@ -151,11 +148,11 @@ export async function decideApproval(
 // ---- admin ----
 
 export async function listMembers(): Promise<MemberView[]> {
-  return parse(MemberView.array(), 'members', await request('/org/members'));
+  return parseWire(MemberView.array(), 'members', await request('/org/members'));
 }
 
 export async function listRunners(): Promise<RunnerView[]> {
-  return parse(RunnerView.array(), 'runners', await request('/runners'));
+  return parseWire(RunnerView.array(), 'runners', await request('/runners'));
 }
 
 export async function revokeRunner(id: string): Promise<void> {
@@ -164,15 +161,15 @@ export async function revokeRunner(id: string): Promise<void> {
 
 export async function createEnrolment(name: string): Promise<{ token: string }> {
   const body = await request('/runners/enrolments', { method: 'POST', body: { name } });
-  return parse(Enrolment, 'an enrolment', body);
+  return parseWire(Enrolment, 'an enrolment', body);
 }
 
 export async function getPolicies(): Promise<OrgPolicies> {
-  return parse(OrgPolicies, 'org policies', await request('/policies'));
+  return parseWire(OrgPolicies, 'org policies', await request('/policies'));
 }
 
 export async function putPolicies(yaml: string, expectedVersion?: number): Promise<OrgPolicies> {
-  return parse(
+  return parseWire(
     OrgPolicies,
     'org policies',
     await request('/policies', { method: 'PUT', body: { yaml, expectedVersion } }),
@@ -184,10 +181,10 @@ export async function validatePolicies(yaml: string): Promise<{ ok: boolean; iss
   const r = body as { ok?: unknown; issues?: unknown } | null;
   if (typeof r?.ok !== 'boolean' || !Array.isArray(r.issues))
     throw new WireError('a validation', 'expected {ok, issues}');
-  return { ok: r.ok, issues: parse(PolicyIssue.array(), 'policy issues', r.issues) };
+  return { ok: r.ok, issues: parseWire(PolicyIssue.array(), 'policy issues', r.issues) };
 }
 
 export async function dryRunPolicies(yaml: string, sessionIds: string[]): Promise<DryRunReport> {
   const body = await request('/policies/dry-run', { method: 'POST', body: { yaml, sessionIds } });
-  return parse(DryRunReport, 'a dry run', body);
+  return parseWire(DryRunReport, 'a dry run', body);
 }

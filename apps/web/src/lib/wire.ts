@@ -21,6 +21,17 @@ export class WireError extends Error {
   }
 }
 
+type Schema<T> = {
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+};
+
+/** Parses `input` with a protocol schema, or throws a WireError naming `what` arrived wrong. */
+export function parseWire<T>(schema: Schema<T>, what: string, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new WireError(what, r.error.issues[0]?.message ?? 'invalid');
+  return r.data;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function isAckOk(reply: unknown): boolean {

@@ -12,20 +12,10 @@ import {
 } from '@yoke/protocol';
 import { ApiError, request } from '@/lib/api';
 import { readToken } from '@/lib/token';
-import { parseErrorBody, WireError } from '@/lib/wire';
+import { parseErrorBody, parseWire, WireError } from '@/lib/wire';
 import { eventsQuery, type AuditFilter } from '@/components/audit/audit-log';
 
 /** The audit API (`/api/v1/audit/…`): every reply is parsed with the protocol's schemas before it reaches state. */
-
-type Schema<T> = {
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
-};
-
-function parse<T>(schema: Schema<T>, what: string, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new WireError(what, r.error.issues[0]?.message ?? 'invalid');
-  return r.data;
-}
 
 export type AuditStatus = { size: number; checkpoint: AuditCheckpointView | null };
 
@@ -34,7 +24,7 @@ export async function fetchAuditStatus(signal?: AbortSignal): Promise<AuditStatu
   if (typeof body?.size !== 'number' || !Number.isInteger(body.size) || body.size < 0) {
     throw new WireError('an audit status', 'expected {size, checkpoint}');
   }
-  return { size: body.size, checkpoint: parse(AuditCheckpointView.nullable(), 'a checkpoint', body.checkpoint) };
+  return { size: body.size, checkpoint: parseWire(AuditCheckpointView.nullable(), 'a checkpoint', body.checkpoint) };
 }
 
 export async function fetchAuditEvents(
@@ -43,7 +33,7 @@ export async function fetchAuditEvents(
   limit: number,
   signal?: AbortSignal,
 ): Promise<AuditEventsPage> {
-  return parse(
+  return parseWire(
     AuditEventsPage,
     'audit events',
     await request(`/audit/events?${eventsQuery(filter, after, limit)}`, { signal }),
@@ -51,19 +41,19 @@ export async function fetchAuditEvents(
 }
 
 export async function fetchCheckpoints(limit: number): Promise<AuditCheckpointView[]> {
-  return parse(AuditCheckpointView.array(), 'checkpoints', await request(`/audit/checkpoints?limit=${limit}`));
+  return parseWire(AuditCheckpointView.array(), 'checkpoints', await request(`/audit/checkpoints?limit=${limit}`));
 }
 
 export async function fetchAuditKeys(): Promise<AuditKeyView[]> {
-  return parse(AuditKeyView.array(), 'audit keys', await request('/audit/keys'));
+  return parseWire(AuditKeyView.array(), 'audit keys', await request('/audit/keys'));
 }
 
 export async function createAuditExport(body: CreateAuditExportBody): Promise<AuditExportView> {
-  return parse(AuditExportView, 'an export', await request('/audit/exports', { method: 'POST', body }));
+  return parseWire(AuditExportView, 'an export', await request('/audit/exports', { method: 'POST', body }));
 }
 
 export async function fetchAuditExport(id: string, signal?: AbortSignal): Promise<AuditExportView> {
-  return parse(AuditExportView, 'an export', await request(`/audit/exports/${encodeURIComponent(id)}`, { signal }));
+  return parseWire(AuditExportView, 'an export', await request(`/audit/exports/${encodeURIComponent(id)}`, { signal }));
 }
 
 export function exportDownloadPath(id: string): string {
@@ -121,7 +111,7 @@ export function readsAudit(me: { role: OrgRole; memberRole: OrgRole | null }): b
 }
 
 export async function fetchMembers(): Promise<MemberView[]> {
-  return parse(MemberView.array(), 'members', await request('/org/members'));
+  return parseWire(MemberView.array(), 'members', await request('/org/members'));
 }
 
 /** A session's delegated children (every page), archived ones included. */
@@ -131,7 +121,7 @@ export async function fetchChildSessions(parentId: string, signal?: AbortSignal)
   do {
     const q = new URLSearchParams({ parentId, includeArchived: 'true', limit: '200' });
     if (cursor) q.set('cursor', cursor);
-    const page = parse(SessionPage, 'a session list', await request(`/sessions?${q.toString()}`, { signal }));
+    const page = parseWire(SessionPage, 'a session list', await request(`/sessions?${q.toString()}`, { signal }));
     out.push(...page.sessions);
     cursor = page.nextCursor;
   } while (cursor && out.length < 1000);
