@@ -25,6 +25,8 @@ const services = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
 module.exports = {
+  // A handle a failed suite left open must end the run with its failure, not hold it until CI's time runs out.
+  forceExit: true,
   projects: [
     {
       ...common,

@@ -18,9 +18,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+/** A test database is made or dropped in seconds; a stuck statement fails with a message, not a hook timeout. */
+const BOUNDED = { connectionTimeoutMillis: 15_000, query_timeout: 60_000 };
+
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = uniqueName('yoke_t');
-  const admin = new Client({ connectionString: BASE_DATABASE_URL });
+  const admin = new Client({ connectionString: BASE_DATABASE_URL, ...BOUNDED });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
@@ -29,7 +32,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   return {
     url: url.toString(),
     drop: async () => {
-      const c = new Client({ connectionString: BASE_DATABASE_URL });
+      const c = new Client({ connectionString: BASE_DATABASE_URL, ...BOUNDED });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();

@@ -32,8 +32,14 @@ export async function startOidcProvider(opts: OidcProviderOptions): Promise<Test
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    void exited.then((code) => reject(new Error(`the OIDC provider exited (${code}):\n${stderr}`)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the OIDC provider did not start within 60 s:\n${stderr}`));
+    }, 60_000);
+    createInterface({ input: child.stdout! }).once('line', (l) => (clearTimeout(timer), resolve(l)));
+    void exited.then(
+      (code) => (clearTimeout(timer), reject(new Error(`the OIDC provider exited (${code}):\n${stderr}`))),
+    );
   });
   const { issuer } = JSON.parse(line) as { issuer: string };
   return {

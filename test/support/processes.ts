@@ -65,7 +65,10 @@ export class Proc {
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
+    // A process that does not stop on a polite signal is killed, so a stuck shutdown cannot hold the run.
+    const timer = signal === 'SIGKILL' ? null : setTimeout(() => this.child.kill('SIGKILL'), 15_000);
     await this.exited;
+    if (timer) clearTimeout(timer);
   }
 }
 

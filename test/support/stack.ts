@@ -43,6 +43,9 @@ export interface RunnerProc {
   restart(): Promise<void>;
 }
 
+/** Longer than any request a test makes on a loaded machine, shorter than a hook's timeout. */
+const API_TIMEOUT_MS = 60_000;
+
 const CLEAN_ENV: NodeJS.ProcessEnv = {
   DATABASE_URL: undefined,
   REDIS_URL: undefined,
@@ -113,6 +116,7 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     (base: string): Stack['api'] =>
     async (method, path, body, tok) => {
       const t = tok === null ? undefined : (tok ?? token);
+      // A request the server never answers fails the test with the server's last words, not a hook timeout.
       const res = await fetch(`${base}${API_PREFIX}${path}`, {
         method,
         headers: {
@@ -120,6 +124,11 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
           ...(t ? { authorization: `Bearer ${t}` } : {}),
         },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        signal: AbortSignal.timeout(API_TIMEOUT_MS),
+      }).catch((err: Error) => {
+        throw new Error(
+          `${method} ${path} got no answer (${err.message}); the server's last lines:\n${server.lines.slice(-20).join('\n')}`,
+        );
       });
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
