@@ -72,6 +72,14 @@ function sampleBody(method: string, path: string): unknown {
     'PATCH /org/members/:userId': { role: 'member' },
     'POST /orgs': { slug: `o-${randomUUID().slice(0, 8)}`, name: 'O' },
     'POST /tokens': { name: 'x', scope: 'read' },
+    'POST /audit/sinks': { name: 'siem', kind: 'webhook', url: 'http://127.0.0.1:9/audit' },
+    'PATCH /audit/sinks/:id': { enabled: false },
+    'PUT /org/retention': { sessionContentDays: 3650, auditContentDays: null },
+    // Another org's caller names a session it cannot see: 404, as for any resource of this org.
+    'POST /org/legal-holds': { scope: 'session', targetId: ids.session, reason: 'matrix' },
+    // Each org role that may create one gets its own agent budget (one budget per scope and target).
+    'POST /org/budgets': { scope: 'agent', target: `matrix-${randomUUID()}`, capMicros: 1_000_000 },
+    'PATCH /org/budgets/:id': { capMicros: 2_000_000 },
     'PUT /org/sso': {
       issuer: 'http://127.0.0.1:9/',
       clientId: 'c',
@@ -134,7 +142,11 @@ function isAllowed(got: { status: number; code?: string }): boolean {
 /** Query strings a route needs to reach its service. */
 function sampleQuery(method: string, path: string): string {
   const key = `${method} ${path.replace(`/${GLOBAL_PREFIX}`, '')}`;
-  const samples: Record<string, string> = { 'GET /sessions/:id/files/content': '?path=README.md' };
+  const samples: Record<string, string> = {
+    'GET /sessions/:id/files/content': '?path=README.md',
+    // Usage reports: any org role past the guard (a member gets their own rows); guests and anonymous callers never.
+    'GET /usage': '?by=user',
+  };
   return samples[key] ?? '';
 }
 

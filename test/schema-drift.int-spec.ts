@@ -47,7 +47,14 @@ function parseSchema(text: string) {
       if (!SCALARS[type] && !isEnum) continue; // a relation field
       const column = attrs.match(/@map\("(\w+)"\)/)?.[1] ?? name;
       colName.set(name, column);
-      const dbType = isEnum ? `enum:${enums.get(type)!.db}` : SCALARS[type];
+      // A scalar list is a Postgres array; `@db.Date` a date without time.
+      const dbType = isEnum
+        ? `enum:${enums.get(type)!.db}`
+        : mod === '[]'
+          ? 'ARRAY'
+          : /@db\.Date\b/.test(attrs)
+            ? 'date'
+            : SCALARS[type];
       columns.push({ table, column, type: dbType, nullable: mod === '?' });
       if (/@id\b/.test(attrs)) keys.push({ table, kind: 'pk', columns: [column] });
       if (/@unique\b/.test(attrs)) keys.push({ table, kind: 'unique', columns: [column] });

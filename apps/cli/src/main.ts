@@ -17,6 +17,7 @@ import { approveCommand, policyApplyCommand, policyShowCommand, policyTestComman
 import { runCommand } from './commands/run';
 import { sandboxCheckCommand, sandboxRunCommand } from './commands/sandbox';
 import { startCommand, teamProcessCommand } from './commands/start';
+import { usageCommand, type UsageOptions } from './commands/usage';
 import { missingKeyFix, runnerProvider } from './model-keys';
 import { yokeHome } from './server-discovery';
 
@@ -255,6 +256,23 @@ audit
       process.exitCode = await auditVerifyCommand(file, o);
     },
   );
+
+program
+  .command('usage')
+  .description(
+    'model calls and their cost, metered at the sandbox egress proxy: the org for owners, admins and auditors, ' +
+      'your own for a member',
+  )
+  .option('--by <grouping>', 'user, model, harness, agent, session or day', 'day')
+  .option('--from <time>', 'calls at or after this time (ISO 8601; default: the start of this UTC month)')
+  .option('--to <time>', 'calls before this time (ISO 8601, exclusive; default: now)')
+  .option('--json', 'print the report as JSON')
+  .option('--csv', 'print CSV: a header row, then one line per group')
+  .option('--server <url>', 'server URL (default: the one you are logged in to, or the local one)')
+  .option('--home <dir>', 'data directory of the local server (default ~/.yoke)')
+  .action(async (o: UsageOptions) => {
+    process.exitCode = await usageCommand(o);
+  });
 
 const runner = program.command('runner').description('run this machine as a runner for a Yoke server');
 runner

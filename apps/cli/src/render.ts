@@ -60,6 +60,14 @@ export class TerminalRenderer {
           dim(`  ${item.model}: ${item.inputTokens} in / ${item.outputTokens} out, $${item.costUsd.toFixed(4)}\n`),
         );
         break;
+      case 'metered_usage':
+        this.out.write(
+          dim(
+            `  metered ${item.model}: ${item.inputTokens + item.cacheReadTokens + item.cacheWriteTokens} in / ` +
+              `${item.outputTokens} out, $${(item.costMicros / 1_000_000).toFixed(4)}\n`,
+          ),
+        );
+        break;
       case 'turn_completed':
         this.out.write(dim(`— turn ${item.stopReason === 'end_turn' ? 'completed' : item.stopReason}\n`));
         break;

@@ -27,8 +27,14 @@ export class ChildSessions {
    * A parent's `delegate` call: the server creates the child session (idempotent by the call id, so a retry never
    * makes two) and sends it here like any session; the call resolves with the child's final answer.
    */
-  async delegate(parentId: string, request: DelegateRequest): Promise<DelegateResult> {
-    const payload = { parentId, callId: request.callId, agent: request.agent, prompt: request.prompt };
+  async delegate(parentId: string, request: DelegateRequest, traceparent?: string): Promise<DelegateResult> {
+    const payload = {
+      parentId,
+      callId: request.callId,
+      agent: request.agent,
+      prompt: request.prompt,
+      ...(traceparent ? { traceparent } : {}),
+    };
     let reply: SpawnChildAck | null = null;
     for (let attempt = 0; attempt < SPAWN_ATTEMPTS && !this.connection.isStopped; attempt++) {
       try {

@@ -46,7 +46,14 @@ describe('a turn that fails for a missing model key', () => {
   /** Like Omnibox, each sandbox hands the harness a copy of the keys made when it is built. */
   const sandbox: SessionSandboxFactory = async () => {
     sandboxes++;
-    return { launch: directLauncher, provider: { ...provider }, mode: 'none', allow: [], close: async () => undefined };
+    return {
+      launch: directLauncher,
+      provider: { ...provider },
+      mode: 'none',
+      allow: [],
+      metered: false,
+      close: async () => undefined,
+    };
   };
 
   const start = (missingKeyFix?: (name: ModelKeyVar) => string): void => {

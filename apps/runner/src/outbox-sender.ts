@@ -35,9 +35,11 @@ export class OutboxSender {
       const batch = sup.outbox.pending(MAX_BATCH_ITEMS);
       let reply: ItemsAck;
       try {
-        reply = await this.connection.socket
-          .timeout(ACK_TIMEOUT_MS)
-          .emitWithAck('session.items', { sessionId: sup.sessionId, items: batch });
+        reply = await this.connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.items', {
+          sessionId: sup.sessionId,
+          items: batch,
+          ...(sup.traceparent ? { traceparent: sup.traceparent } : {}),
+        });
       } catch {
         continue; // no ack in time: the connection is probably gone; `isReady` tells
       }

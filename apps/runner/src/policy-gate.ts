@@ -38,6 +38,10 @@ export class PolicyGate {
   /** A usage threshold waiting for a human: every prompt and tool call waits with it (the session is paused). */
   private pause: Promise<ApprovalAnswer> | null = null;
   private readonly askedKeys = new Set<string>();
+  /** Monthly budget holds (the server's `budget_hold` inputs) by budget and month: see `budgetHold`. */
+  private readonly holds = new Map<string, BudgetHoldState>();
+  /** Budget confirmations being asked: every prompt and tool call waits for them too. */
+  private readonly holdWaits = new Set<Promise<ApprovalAnswer>>();
 
   constructor(
     entries: PolicyEntry[],
@@ -53,6 +57,8 @@ export class PolicyGate {
 
   async prompt(text: string, actor: Actor | null): Promise<PromptVerdict> {
     await this.waitForPause();
+    const refused = await this.askRefusedHolds();
+    if (refused) return { ok: false, reason: refused };
     const d = this.decide({ type: 'prompt', text }, actor);
     const outcome = await this.settle(d, 'prompt', undefined, actor);
     return outcome.behavior === 'allow' ? { ok: true } : { ok: false, reason: outcome.reason };
@@ -60,6 +66,8 @@ export class PolicyGate {
 
   async toolCall(req: PermissionRequest, actor: Actor | null): Promise<PermissionDecision> {
     await this.waitForPause();
+    const refused = [...this.holds.values()].find((h) => h.state === 'refused');
+    if (refused) return { behavior: 'deny', reason: holdRefusal(refused.policy, refused.answer ?? 'deny') };
     const action: PolicyAction = {
       type: 'tool_call',
       callId: req.callId,
@@ -102,8 +110,42 @@ export class PolicyGate {
     });
   }
 
+  /**
+   * A monthly budget reached its cap (docs/governance.md, "Budgets"): the session pauses — every prompt and tool call
+   * waits — while a human is asked to confirm going on (subject `usage`, the budget's policy name). Confirmed, it goes
+   * on and is not asked again for that budget and month in this session; denied or unanswered, the running turn
+   * stops and the session's next prompt asks again. A hold already asked, or confirmed, is not asked twice.
+   */
+  budgetHold(hold: { key: string; policy: string; reason: string }): void {
+    const known = this.holds.get(hold.key);
+    if (known && known.state !== 'refused') return;
+    void this.askHold(hold.key, hold.policy, hold.reason, true);
+  }
+
+  private askHold(key: string, policy: string, reason: string, stopTurn: boolean): Promise<ApprovalAnswer> {
+    const asked = this.host.requestApproval({ subject: 'usage', policy, reason });
+    this.holds.set(key, { policy, reason, state: 'asking' });
+    this.holdWaits.add(asked);
+    void asked.then((answer) => {
+      this.holdWaits.delete(asked);
+      this.holds.set(key, { policy, reason, state: answer === 'approve' ? 'confirmed' : 'refused', answer });
+      if (answer !== 'approve' && stopTurn) this.host.stopTurn(holdRefusal(policy, answer));
+    });
+    return asked;
+  }
+
+  /** Before a prompt: each budget hold refused earlier is asked again; the first refusal again refuses the prompt. */
+  private async askRefusedHolds(): Promise<string | null> {
+    for (const [key, h] of this.holds) {
+      if (h.state !== 'refused') continue;
+      const answer = await this.askHold(key, h.policy, h.reason, false);
+      if (answer !== 'approve') return holdRefusal(h.policy, answer);
+    }
+    return null;
+  }
+
   private async waitForPause(): Promise<void> {
-    while (this.pause) await this.pause;
+    while (this.pause || this.holdWaits.size) await (this.pause ?? [...this.holdWaits][0]);
   }
 
   private decide(action: PolicyAction, actor: Actor | null): Decision {
@@ -158,6 +200,17 @@ export class PolicyGate {
       ...(update !== undefined ? { stateUpdate: update as never } : {}),
     });
   }
+}
+
+type BudgetHoldState = {
+  policy: string;
+  reason: string;
+  state: 'asking' | 'confirmed' | 'refused';
+  answer?: ApprovalAnswer;
+};
+
+function holdRefusal(policy: string, answer: ApprovalAnswer): string {
+  return `monthly budget ${policy} not confirmed (${answer})`;
 }
 
 function reasonText(d: Decision): string {

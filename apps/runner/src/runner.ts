@@ -18,6 +18,7 @@ import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
 import { runnerSandboxFactory, type SessionSandboxFactory, sandboxModeFromEnv } from './sandbox';
 import { workspaceFor, workspaceRefusal } from './workspace-placement';
 import { serveWorkspaceFiles } from './workspace-files';
+import { startTracing, stopTracing } from './telemetry';
 
 export interface RunnerOptions {
   home: string;
@@ -76,7 +77,7 @@ export class Runner {
       onItems: (id) => this.sender.flush(id),
       onDelta: (id, delta) => this.sender.sendDelta(id, delta),
       log: opts.log,
-      delegate: (parentId, request) => this.children.delegate(parentId, request),
+      delegate: (parentId, request, traceparent) => this.children.delegate(parentId, request, traceparent),
       onTurnEnd: (id, result) => this.children.turnEnded(id, result),
       onCancel: (id, actor) => this.children.cancelled(id, actor),
       checkWorkspace: (workspace) => workspaceRefusal(opts, workspace),
@@ -101,12 +102,14 @@ export class Runner {
   }
 
   start(): void {
+    startTracing();
     this.connection.start();
   }
 
   async stop(): Promise<void> {
     this.connection.stop();
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    await stopTracing();
   }
 
   private get sessionsDir(): string {

@@ -8,12 +8,13 @@ import {
   type EgressAllowance,
   type EgressDenial,
   EgressProxy,
+  type MeteredCall,
   isPrivateHost,
   SandboxUnavailableError,
   spawnSandboxed,
 } from '@yoke/omnibox';
 import { agentSource, compilePolicies, effectiveEgress, policyStack, sandboxNoneAllowed } from '@yoke/policy';
-import type { ItemBody, SessionStartSpec } from '@yoke/protocol';
+import { type ItemBody, priceCall, type SessionStartSpec } from '@yoke/protocol';
 import { reapedLauncher } from './orphan-reaper';
 
 /** Where a sandbox's harness finds a model server that listens on the runner host's own loopback. */
@@ -40,6 +41,11 @@ export interface SessionSandbox {
   mode: SandboxMode;
   /** The hosts the proxy lets through, for the record. */
   allow: string[];
+  /**
+   * Whether the proxy meters model calls (`metered_usage` items): then cost policies count what the provider said,
+   * not what the harness reports.
+   */
+  metered: boolean;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,8 @@ export interface SessionSandboxInput {
   onDenied: (denial: EgressDenial) => void;
   /** What the proxy lets through, recorded by the session as an item (the caller decides how often). */
   onAllowed?: (allowance: EgressAllowance) => void;
+  /** Each model API call with the usage the provider's response reported, read by the proxy as it streamed. */
+  onMetered?: (call: MeteredCall) => void;
   /** Overrides where names really are (tests); default: `HOST_ALIAS` to the host loopback, DNS otherwise. */
   resolve?: (host: string, port: number) => Promise<{ host: string; port: number }> | null;
 }
@@ -150,7 +158,7 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
   if (input.mode === 'none') {
     // Unsandboxed harnesses lead their own process groups: the reaper kills them if this process dies first.
     const launch = reapedLauncher(directLauncher);
-    return { launch, provider: input.provider, mode: 'none', allow: [], close: async () => undefined };
+    return { launch, provider: input.provider, mode: 'none', allow: [], metered: false, close: async () => undefined };
   }
   await assertSandboxWorksOnce();
 
@@ -170,6 +178,7 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
     interceptTls: 'always',
     onDenied: input.onDenied,
     onAllowed: input.onAllowed,
+    onMetered: input.onMetered,
     resolve: async (host, port) => {
       const custom = input.resolve?.(host, port);
       if (custom) return custom;
@@ -222,7 +231,7 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
     });
     return child as unknown as ChildProcessWithoutNullStreams;
   };
-  return { launch, provider, mode: 'omnibox', allow, close: () => proxy.close() };
+  return { launch, provider, mode: 'omnibox', allow, metered: !!input.onMetered, close: () => proxy.close() };
 }
 
 let works: Promise<void> | null = null;
@@ -305,6 +314,7 @@ export function runnerSandboxFactory(opts: {
             ...(a.credentials.length ? { credentials: a.credentials } : {}),
           });
         })(new Set<string>()),
+        onMetered: (call) => record(meteredItem(call)),
       });
     } catch (e) {
       // Fail closed, unless the org's policies explicitly accept unsandboxed sessions where bwrap cannot run.
@@ -325,5 +335,29 @@ export function runnerSandboxFactory(opts: {
         onDenied: () => undefined,
       });
     }
+  };
+}
+
+/** A metered call as a session item, priced from the price table (integer micro-dollars). */
+export function meteredItem(call: MeteredCall): Extract<ItemBody, { type: 'metered_usage' }> {
+  const tokens = {
+    inputTokens: call.inputTokens,
+    outputTokens: call.outputTokens,
+    cacheReadTokens: call.cacheReadTokens,
+    cacheWriteTokens: call.cacheWriteTokens,
+  };
+  const { costMicros, priceVersion } = priceCall(call.model, tokens);
+  return {
+    type: 'metered_usage',
+    provider: call.provider,
+    api: call.api,
+    host: call.host.slice(0, 300),
+    model: call.model.slice(0, 200),
+    ...tokens,
+    reasoningTokens: call.reasoningTokens,
+    costMicros,
+    priceVersion,
+    ...(call.requestId ? { requestId: call.requestId.slice(0, 300) } : {}),
+    streamed: call.streamed,
   };
 }

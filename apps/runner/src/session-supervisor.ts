@@ -9,8 +9,10 @@ import {
   type InboxEntry,
   type ItemBody,
   type ItemDraft,
+  MICROS_PER_USD,
   parseItemDraft,
   type SessionStartSpec,
+  usageMismatch,
 } from '@yoke/protocol';
 import {
   type DelegateRequest,
@@ -22,12 +24,13 @@ import {
   type PermissionHook,
   type ProviderEnv,
 } from '@yoke/harness';
-import { foldItem, initialState, policyStack, type PolicyState } from '@yoke/policy';
+import { foldItem, initialState, policyStack, type PolicyState, traceContentAllowed } from '@yoke/policy';
 import type { ApprovalAnswer, ApprovalAsk } from './approval';
 import { Outbox } from './outbox';
 import { PolicyGate } from './policy-gate';
 import type { SessionSandbox, SessionSandboxFactory } from './sandbox';
 import { type SessionState, SessionStateStore } from './session-state';
+import { SessionTrace } from './session-trace';
 
 export interface SupervisorDeps {
   dir: string;
@@ -43,7 +46,7 @@ export interface SupervisorDeps {
   /** How long an approval may wait for a human before it is refused. */
   approvalTimeoutMs?: number;
   /** Runs a `delegate` call of session `parentId` as a child session; absent: delegation is unavailable. */
-  delegate?: (parentId: string, request: DelegateRequest) => Promise<DelegateResult>;
+  delegate?: (parentId: string, request: DelegateRequest, traceparent?: string) => Promise<DelegateResult>;
   /** Each turn's end, with its last agent message (or why it failed): a waiting parent hears its child's answer. */
   onTurnEnd?: (sessionId: string, result: TurnResult) => void;
   /** The session's running turn was cancelled or stopped (by `actor`, or by a policy). */
@@ -74,10 +77,13 @@ export class SessionSupervisor {
   private closed = false;
   private readonly waiting = new Map<string, { resolve: (a: ApprovalAnswer) => void; timer: NodeJS.Timeout }>();
   private readonly gate: PolicyGate;
+  private readonly trace: SessionTrace;
   /** Why the policies stopped the running turn, if they did. */
   private stoppedBecause: string | null = null;
   /** The running turn's latest agent message. */
   private lastAnswer = '';
+  /** The running turn's cost as the harness reported it and as the egress proxy metered it (micro-dollars). */
+  private turnCost = { reported: 0, metered: 0, calls: 0 };
   /** How the latest turn of this process's lifetime ended; null while none has. */
   lastTurnResult: TurnResult | null = null;
 
@@ -88,6 +94,14 @@ export class SessionSupervisor {
   ) {
     this.outbox = new Outbox(deps.dir);
     const { spec, workspace } = store.state;
+    this.trace = new SessionTrace({
+      sessionId: spec.sessionId,
+      ...(spec.orgId ? { orgId: spec.orgId } : {}),
+      agent: spec.agent.name,
+      harness: spec.harness,
+      model: spec.model ?? spec.agent.model ?? null,
+      content: traceContentAllowed(policyStack(spec)),
+    });
     this.gate = new PolicyGate(policyStack(spec), {
       sessionId: spec.sessionId,
       workspace,
@@ -224,6 +238,11 @@ export class SessionSupervisor {
         this.store.update((s) => s.applied.push(entry.id));
         this.settleApproval(input.approvalId, input.decision, input.actor);
         break;
+      case 'budget_hold':
+        // A monthly budget reached its cap: the session pauses until a human confirms (PolicyGate.budgetHold).
+        this.store.update((s) => s.applied.push(entry.id));
+        this.gate.budgetHold({ key: `${input.budgetId}:${input.month}`, policy: input.policy, reason: input.reason });
+        break;
     }
     return true;
   }
@@ -276,8 +295,14 @@ export class SessionSupervisor {
     waiter.resolve(decision);
   }
 
+  /** The running turn's trace context (sent with the session's items), if tracing is on. */
+  get traceparent(): string | undefined {
+    return this.trace.traceparent;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.trace.close();
     for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'timeout', undefined);
     await this.harness?.close().catch(() => undefined);
     this.harness = null;
@@ -290,15 +315,16 @@ export class SessionSupervisor {
     if (this.running || this.closed) return;
     const next = this.store.state.queued[0];
     if (!next || next.input.kind !== 'message') return;
-    const { content, actor } = next.input;
-    this.running = this.runTurn(content, actor, next.id).finally(() => {
+    const { content, actor, traceparent } = next.input;
+    this.running = this.runTurn(content, actor, next.id, traceparent).finally(() => {
       this.running = null;
       this.drain();
     });
   }
 
-  private async runTurn(content: ContentPart[], actor: Actor, inboxId: string): Promise<void> {
+  private async runTurn(content: ContentPart[], actor: Actor, inboxId: string, traceparent?: string): Promise<void> {
     const turnId = randomUUID().slice(0, 8);
+    this.trace.turnStarted(turnId, actor, traceparent);
     // The user's message is durable (and the input leaves the queue) before the harness sees it.
     this.store.update((s) => {
       s.queued = s.queued.filter((q) => q.id !== inboxId);
@@ -308,6 +334,7 @@ export class SessionSupervisor {
     this.emit({ type: 'user_message', content }, turnId, actor);
     this.stoppedBecause = null;
     this.lastAnswer = '';
+    this.turnCost = { reported: 0, metered: 0, calls: 0 };
     let terminal: ItemBody;
     try {
       const verdict = await this.gate.prompt(promptText(content), actor);
@@ -321,6 +348,7 @@ export class SessionSupervisor {
       terminal = { type: 'turn_failed', error: withKeyFix(errorText(err), this.deps.missingKeyFix) };
       this.deps.log.warn({ err, sessionId: this.sessionId, turnId }, 'turn failed');
     }
+    this.compareTurnCost(turnId, actor);
     this.emit(terminal, turnId, actor);
     this.store.update((s) => (s.openTurn = null));
     this.lastTurnResult =
@@ -350,6 +378,7 @@ export class SessionSupervisor {
           record: (body) => {
             const open = this.store.state.openTurn;
             this.emit(body, open?.turnId ?? turnId, open?.actor ?? actor);
+            if (body.type === 'metered_usage') this.metered(body, open?.actor ?? actor);
           },
         })
       : null;
@@ -367,13 +396,15 @@ export class SessionSupervisor {
           const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);
           return verdict.behavior === 'allow' ? this.deps.permission(request) : verdict;
         },
-        delegate: delegate ? (request) => delegate(this.sessionId, request) : undefined,
+        delegate: delegate
+          ? (request) => delegate(this.sessionId, request, this.trace.toolTraceparent(request.callId))
+          : undefined,
         onEvent: (event) => {
           const open = this.store.state.openTurn;
           if (event.kind === 'delta') return this.deps.onDelta(this.sessionId, event.delta);
           this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
           if (event.item.type === 'agent_message') this.lastAnswer = event.item.text;
-          if (event.item.type === 'usage') this.gate.usage(event.item, open?.actor ?? actor);
+          if (event.item.type === 'usage') this.reported(event.item, open?.actor ?? actor);
         },
       });
     } catch (err) {
@@ -384,6 +415,50 @@ export class SessionSupervisor {
       throw err;
     }
     return this.harness;
+  }
+
+  /**
+   * A usage report from the harness. Where the proxy meters the session, cost policies count the metered figure
+   * and this report is only compared with it at the end of the turn; unmetered, it is what the policies count.
+   */
+  private reported(item: { model: string; costUsd: number; inputTokens: number; outputTokens: number }, actor: Actor) {
+    const micros = Number.isFinite(item.costUsd) ? Math.round(item.costUsd * MICROS_PER_USD) : -1;
+    this.turnCost.reported += micros < 0 ? -Number.MAX_SAFE_INTEGER : micros;
+    if (!this.sandbox?.metered) this.gate.usage(item, actor);
+  }
+
+  /** A model call metered by the egress proxy: what cost policies count in a sandboxed session. */
+  private metered(item: Extract<ItemBody, { type: 'metered_usage' }>, actor: Actor) {
+    this.turnCost.metered += item.costMicros;
+    this.turnCost.calls += 1;
+    this.gate.usage(
+      {
+        model: item.model,
+        costUsd: item.costMicros / MICROS_PER_USD,
+        inputTokens: item.inputTokens + item.cacheReadTokens + item.cacheWriteTokens,
+        outputTokens: item.outputTokens,
+      },
+      actor,
+    );
+  }
+
+  /** At the end of a metered turn: a notice when the harness's figure and the provider's differ beyond rounding. */
+  private compareTurnCost(turnId: string, actor: Actor): void {
+    const { reported, metered, calls } = this.turnCost;
+    this.turnCost = { reported: 0, metered: 0, calls: 0 };
+    if (calls === 0 || !usageMismatch(reported, metered)) return;
+    const said = reported < 0 ? 'an invalid (negative or non-numeric) cost' : usd(reported);
+    this.emit(
+      {
+        type: 'notice',
+        level: 'warning',
+        text:
+          `usage: the harness reported ${said} for this turn; the egress proxy metered ${usd(metered)} from the ` +
+          `provider's own responses (${calls} model call${calls === 1 ? '' : 's'}). Cost policies count the metered figure.`,
+      },
+      turnId,
+      actor,
+    );
   }
 
   /** Stamps, validates and makes an item durable, then asks the connection to send. */
@@ -405,6 +480,7 @@ export class SessionSupervisor {
       } as Omit<ItemDraft, 'seq'>;
     }
     const draft = this.outbox.append(candidate);
+    this.trace.observe(draft, actor);
     this.foldPolicy(draft);
     this.deps.onItems(this.sessionId);
     return draft;
@@ -425,4 +501,8 @@ function withKeyFix(text: string, fix: SupervisorDeps['missingKeyFix']): string 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.slice(0, 4000) || 'unknown error';
+}
+
+function usd(micros: number): string {
+  return `$${(micros / MICROS_PER_USD).toFixed(6)}`;
 }

@@ -9,6 +9,7 @@ import { ApprovalsModule } from './modules/approvals/approvals.module';
 import { AuditApiModule } from './modules/audit/audit-api.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BudgetsModule } from './modules/budgets/budgets.module';
 import { CollabModule } from './modules/collab/collab.module';
 import { SignInModule } from './modules/auth/sign-in.module';
 import { HealthModule } from './modules/health/health.module';
@@ -16,7 +17,9 @@ import { PoliciesModule } from './modules/policies/policies.module';
 import { BootstrapModule } from './modules/org-admin/bootstrap.module';
 import { OrgAdminModule } from './modules/org-admin/org-admin.module';
 import { RunnersModule } from './modules/runners/runners.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
+import { UsageModule } from './modules/usage/usage.module';
 
 /** The API process: REST + socket.io gateways. */
 @Module({})
@@ -39,6 +42,9 @@ export class AppModule {
         PoliciesModule,
         HealthModule,
         AuditApiModule,
+        UsageModule,
+        RetentionModule,
+        BudgetsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

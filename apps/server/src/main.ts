@@ -1,4 +1,5 @@
 import './v8-flags';
+import './core/telemetry/server-tracing';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -16,6 +17,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/em
 import { runMigrations } from './core/database/migrate';
 import { watchParentPipe } from './core/parent-liveness';
 import { JobRegistry } from './core/queue/job-registry';
+import { stopTracing } from './core/telemetry/tracing';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       await app.close();
       if (redis) await Promise.all([redis.client.quit(), redis.pub.quit(), redis.sub.quit()]).catch(() => undefined);
       if (embedded) await embedded.stop();
+      await stopTracing();
     })());
   const shutdown = () => stop().then(() => process.exit(0));
   process.once('SIGTERM', () => void shutdown());

@@ -1,3 +1,4 @@
+import './core/telemetry/worker-tracing';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Emitter } from '@socket.io/redis-emitter';
@@ -11,6 +12,7 @@ import { QUEUE_NAME } from './core/queue/job-queue';
 import { JobRegistry } from './core/queue/job-registry';
 import { RealtimeHub } from './core/realtime/realtime-hub';
 import { WorkerModule } from './worker.module';
+import { stopTracing } from './core/telemetry/tracing';
 
 /** `yoke worker`: runs BullMQ jobs (team mode). Viewers are reached through the Redis emitter. */
 async function main(): Promise<void> {
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     await worker.close();
     await app.close();
     await redis.quit().catch(() => undefined);
+    await stopTracing();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown());

@@ -21,6 +21,7 @@ import {
   isPrivateHost,
   SecretVault,
 } from './egress-rules';
+import { type MeteredCall, UsageMeter } from './metering';
 import type { CertificateAuthority } from './tls-ca';
 
 export interface EgressDenial {
@@ -52,6 +53,12 @@ export interface EgressProxyOptions extends EgressRules {
   onDenied?: (denial: EgressDenial) => void;
   /** Every request and opaque tunnel let through, to record (the runner's job). Exceptions thrown here are ignored. */
   onAllowed?: (allowance: EgressAllowance) => void;
+  /**
+   * Every model API call (Anthropic Messages, OpenAI Responses, Chat Completions) with the usage its provider
+   * reported, read from the response as it streams to the client, once at its end. Exceptions thrown here are
+   * ignored. Without it, responses are not looked at.
+   */
+  onMetered?: (call: MeteredCall) => void;
   resolve?: EgressResolver;
   /** The runner CA: https to hosts with secrets or path rules is intercepted with it. Without it, only tunnels. */
   ca?: CertificateAuthority;
@@ -205,6 +212,14 @@ export class EgressProxy {
     }
   }
 
+  private metered(call: MeteredCall): void {
+    try {
+      this.opts.onMetered?.(call);
+    } catch {
+      // recording is not the proxy's business
+    }
+  }
+
   private refuse(res: ServerResponse, d: EgressDenial): void {
     this.deny(d);
     const body = JSON.stringify({ error: 'egress_denied', code: d.code, reason: d.reason, host: d.host });
@@ -309,6 +324,7 @@ export class EgressProxy {
       return;
     }
     this.allow({ ...base, credentials: injected.used });
+    const meter = this.opts.onMetered ? UsageMeter.for(base) : null;
     const options = {
       host: address.host,
       port: address.port,
@@ -325,12 +341,33 @@ export class EgressProxy {
       for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
       res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
       up.pipe(res);
+      if (meter) this.observe(meter, up);
     });
     upstream.on('error', (e) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`upstream error: ${e.message}`);
       else res.destroy();
     });
     req.pipe(upstream);
+    if (meter) req.on('data', meter.request);
+  }
+
+  /**
+   * Reads a model call's usage from its response: each chunk reaches the meter after `pipe` wrote it to the client
+   * (the pipe's listener was added first), so the client never waits on the parsing.
+   */
+  private observe(meter: UsageMeter, up: IncomingMessage): void {
+    if (!meter.response(up.statusCode ?? 0, up.headers)) return;
+    up.on('data', meter.write);
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      up.off('data', meter.write);
+      void meter.end().then((call) => call && this.metered(call));
+    };
+    // `close` alone when the response was cut short: what it reported so far still counts.
+    up.once('end', done);
+    up.once('close', done);
   }
 
   private upstreamCa(): string[] | undefined {

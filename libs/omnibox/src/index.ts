@@ -5,6 +5,7 @@ export * from './sandbox';
 export { detectSystemLayout, ETC_ALLOWLIST, nodeInstall, protectedWorkspacePaths } from './host';
 export * from './egress-proxy';
 export * from './egress-rules';
+export * from './metering';
 export * from './tls-ca';
 export * from './seatbelt';
 export * from './workspace-rules';

@@ -64,6 +64,7 @@ export function compileRule(spec: PolicySpec, id: PolicyIdentity): Rule {
     case 'expr':
       return expr(spec);
     case 'sandbox':
+    case 'telemetry':
       return { decide: () => null };
   }
 }

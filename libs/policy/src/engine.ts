@@ -3,7 +3,7 @@ import { type z } from 'zod';
 import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
 import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
 import { redactText } from './redact';
-import { POLICY_TYPES, PolicySpec, SandboxSpec, type PolicyType } from './spec';
+import { POLICY_TYPES, PolicySpec, SandboxSpec, TelemetrySpec, type PolicyType } from './spec';
 import type { PolicyState, StateUpdate } from './state';
 import type { Decision, DecideContext, PolicyAction, PolicyEntry, PolicyLevel, PolicyReason, Verdict } from './types';
 import { ActionView } from './view';
@@ -307,5 +307,14 @@ export function sandboxNoneAllowed(entries: readonly PolicyEntry[]): boolean {
     if (e.level !== 'org') return false;
     const parsed = SandboxSpec.safeParse(e.spec);
     return parsed.success && parsed.data.allow_none;
+  });
+}
+
+/** Whether the org lets traces carry content (a `telemetry` policy with `content: true` at org level). */
+export function traceContentAllowed(entries: readonly PolicyEntry[]): boolean {
+  return entries.some((e) => {
+    if (e.level !== 'org') return false;
+    const parsed = TelemetrySpec.safeParse(e.spec);
+    return parsed.success && parsed.data.content;
   });
 }

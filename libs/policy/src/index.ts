@@ -6,6 +6,7 @@ export {
   decide,
   effectiveEgress,
   sandboxNoneAllowed,
+  traceContentAllowed,
   type CompiledPolicySet,
 } from './engine';
 export type { EffectiveEgress } from './egress';

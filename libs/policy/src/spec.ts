@@ -184,6 +184,16 @@ export const SandboxSpec = z.strictObject({
   allow_none: z.literal(true),
 });
 
+/**
+ * Org level only: what Yoke's OpenTelemetry traces may carry. By default spans hold ids, models, tokens, tools and
+ * verdicts, never content; `content: true` adds prompts, answers and tool input and output, redacted like logs.
+ */
+export const TelemetrySpec = z.strictObject({
+  type: z.literal('telemetry'),
+  ...common,
+  content: z.boolean(),
+});
+
 export const PolicySpec = z.discriminatedUnion('type', [
   CostBudgetSpec,
   AfterSpec,
@@ -194,6 +204,7 @@ export const PolicySpec = z.discriminatedUnion('type', [
   EgressSpec,
   ExprSpec,
   SandboxSpec,
+  TelemetrySpec,
 ]);
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type PolicyType = PolicySpec['type'];

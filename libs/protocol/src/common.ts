@@ -18,6 +18,9 @@ export const IsoDate = z.iso.datetime({ offset: true });
 
 export const BoundedText = z.string().max(MAX_TEXT_CHARS);
 
+/** W3C trace context (`traceparent`, version 00): carried across the runner link so one turn is one trace. */
+export const TraceParent = z.string().regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent');
+
 /** The human (or local user) on whose behalf something happened. */
 export const Actor = z.strictObject({
   id: z.string().min(1).max(200),

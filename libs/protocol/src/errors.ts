@@ -47,6 +47,10 @@ export const ErrorCode = z.enum([
   'audit.unavailable',
   'audit.export_not_found',
   'audit.export_not_ready',
+  'audit.sink_not_found',
+  'retention.hold_not_found',
+  'budget.not_found',
+  'budget.exists',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -106,6 +110,10 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'audit.unavailable': 503,
   'audit.export_not_found': 404,
   'audit.export_not_ready': 409,
+  'audit.sink_not_found': 404,
+  'retention.hold_not_found': 404,
+  'budget.not_found': 404,
+  'budget.exists': 409,
   internal: 500,
 };
 

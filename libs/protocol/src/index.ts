@@ -16,3 +16,6 @@ export * from './identity';
 export * from './workspace';
 export * from './server-process';
 export * from './audit';
+export * from './governance';
+export * from './retention';
+export * from './budgets';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Actor, BoundedText, IsoDate, Seq, Uuid } from './common';
+import { MeteredApi, MeteredProvider, TokenCount } from './governance';
 import { ToolKind } from './tools';
 
 export const ContentPart = z.discriminatedUnion('type', [
@@ -80,6 +81,31 @@ export const ItemBody = z.discriminatedUnion('type', [
     outputTokens: z.number().int().nonnegative(),
     cachedTokens: z.number().int().nonnegative(),
     costUsd: z.number().nonnegative().finite(),
+  }),
+  /**
+   * One model API call as the sandbox's egress proxy read it from the provider's own response (not what the harness
+   * says): tokens by kind and the cost priced from the price table, in integer micro-dollars (governance.ts).
+   */
+  z.strictObject({
+    type: z.literal('metered_usage'),
+    provider: MeteredProvider,
+    api: MeteredApi,
+    host: z.string().max(300),
+    model: z.string().max(200),
+    /** Input tokens billed at the input rate (cache reads and writes apart). */
+    inputTokens: TokenCount,
+    /** Output tokens, reasoning included. */
+    outputTokens: TokenCount,
+    cacheReadTokens: TokenCount,
+    cacheWriteTokens: TokenCount,
+    /** Of the output tokens, how many were reasoning (informational; already in outputTokens). */
+    reasoningTokens: TokenCount,
+    costMicros: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** The price table version the cost came from; `unpriced` when the model is in no table (cost 0). */
+    priceVersion: z.string().max(100),
+    /** The provider's id for the call (response header or message id). */
+    requestId: z.string().max(300).optional(),
+    streamed: z.boolean(),
   }),
   z.strictObject({ type: z.literal('turn_completed'), stopReason: TurnStopReason }),
   z.strictObject({ type: z.literal('turn_failed'), error: z.string().max(4000) }),

@@ -12,6 +12,10 @@ export const JobPayloads = {
   'audit.checkpoint': z.strictObject({ orgId: Uuid }),
   /** Write an audit export bundle (streamed; progress on the export row). */
   'audit.export': z.strictObject({ orgId: Uuid, exportId: Uuid }),
+  /** Deliver the next batch of an org's audit events to one sink from its cursor (retried with backoff). */
+  'audit.deliver': z.strictObject({ orgId: Uuid, sinkId: Uuid }),
+  /** Erase the org's session and audit content past its retention, except what a legal hold keeps (nightly). */
+  'retention.sweep': z.strictObject({ orgId: Uuid }),
 } as const;
 
 export type JobName = keyof typeof JobPayloads;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PolicyEntryWire } from './policies';
-import { Actor, IsoDate, Seq, Uuid } from './common';
+import { Actor, IsoDate, Seq, TraceParent, Uuid } from './common';
 import { AgentSpec, HarnessName } from './agent';
 import { ContentPart } from './items';
 
@@ -43,19 +43,39 @@ export const SessionStartSpec = z.strictObject({
   baseSeq: z.number().int().nonnegative().optional(),
   /** A child session started by a parent's `delegate` call: it works in its parent's workspace on the same runner. */
   parentId: Uuid.optional(),
+  /** The session's org, for the runner's traces (`yoke.org.id`). */
+  orgId: Uuid.optional(),
 });
 export type SessionStartSpec = z.infer<typeof SessionStartSpec>;
 
 /** An input for a runner, stored in the server's inbox and delivered at least once; applied once. */
 export const InboxInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('start'), spec: SessionStartSpec }),
-  z.strictObject({ kind: z.literal('message'), content: z.array(ContentPart).min(1).max(100), actor: Actor }),
+  z.strictObject({
+    kind: z.literal('message'),
+    content: z.array(ContentPart).min(1).max(100),
+    actor: Actor,
+    /** The request that sent the prompt: the turn it starts is traced under it. */
+    traceparent: TraceParent.optional(),
+  }),
   z.strictObject({ kind: z.literal('cancel'), actor: Actor }),
   z.strictObject({
     kind: z.literal('approval'),
     approvalId: z.string().min(1).max(200),
     decision: z.enum(['approve', 'deny']),
     actor: Actor,
+  }),
+  /**
+   * A monthly budget reached its cap with this session's spend (docs/governance.md, "Budgets"): the runner pauses
+   * the session and asks a human to confirm going on (policy `budget:<scope>:<target>`); once per budget and month.
+   */
+  z.strictObject({
+    kind: z.literal('budget_hold'),
+    budgetId: Uuid,
+    /** `YYYY-MM` (UTC), the month whose spend reached the cap. */
+    month: z.string().regex(/^\d{4}-\d{2}$/),
+    policy: z.string().min(1).max(300),
+    reason: z.string().min(1).max(1000),
   }),
 ]);
 export type InboxInput = z.infer<typeof InboxInput>;

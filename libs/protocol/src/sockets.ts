@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Ack } from './errors';
-import { MAX_SEQ, Uuid } from './common';
+import { MAX_SEQ, TraceParent, Uuid } from './common';
 import { Delta, type Item, type PartialItem } from './items';
 import { type InboxEntry, type Session } from './session';
 import type { Approval } from './approvals';
@@ -34,8 +34,10 @@ export type RunnerHandshakeAuth = z.infer<typeof RunnerHandshakeAuth>;
 export const ItemsBatch = z.strictObject({
   sessionId: Uuid,
   items: z.array(z.unknown()).min(1),
+  /** The trace of the turn the items belong to: the server's spans for storing them join it. */
+  traceparent: TraceParent.optional(),
 });
-export type ItemsBatch = { sessionId: string; items: unknown[] };
+export type ItemsBatch = { sessionId: string; items: unknown[]; traceparent?: string };
 export type ItemsAck = Ack<{ lastSeq: number }>;
 
 export const DeltaEvent = z.strictObject({ sessionId: Uuid, delta: Delta });
@@ -62,6 +64,8 @@ export const SpawnChild = z.strictObject({
   callId: z.string().min(1).max(200),
   agent: z.string().min(1).max(100),
   prompt: z.string().min(1).max(100_000),
+  /** The parent's `delegate` tool span: the child's turn is traced under it. */
+  traceparent: TraceParent.optional(),
 });
 export type SpawnChild = z.infer<typeof SpawnChild>;
 export type SpawnChildAck = Ack<{ sessionId: string; created: boolean }>;

@@ -1,4 +1,5 @@
 import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import { RealtimeHub } from './realtime/realtime-hub';
 import { RealtimePublisher } from './realtime/realtime.publisher';
 import { SessionWatchers } from './realtime/session-watchers';
 import { REDIS_CLIENT } from './redis/redis.tokens';
+import { HttpRouteSpan } from './telemetry/http-route-span';
 
 /** Cross-cutting providers every module may inject: config, logging, Prisma, Redis, metrics, realtime. */
 @Global()
@@ -63,6 +65,7 @@ export class CoreModule {
           },
         },
         RealtimePublisher,
+        { provide: APP_INTERCEPTOR, useClass: HttpRouteSpan },
       ],
       exports: [
         APP_CONFIG,

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { AuditNavLink } from '@/components/audit/audit-nav-link';
 import { ConnectionBadge } from '@/components/connection-badge';
+import { UsageNavLink } from '@/components/usage/usage-nav-link';
 
 export function AppHeader() {
   return (
@@ -13,6 +14,7 @@ export function AppHeader() {
         <Link href="/approvals/">Approvals</Link>
         <Link href="/admin/">Admin</Link>
         <AuditNavLink />
+        <UsageNavLink />
       </nav>
       <ConnectionBadge />
     </header>

@@ -143,6 +143,20 @@ export class AuditRepository {
     });
   }
 
+  /**
+   * Redacts content rows (the only change the table's trigger allows): the body is erased and the rule and time are
+   * recorded; the events that name the content by hash keep verifying. Rows already redacted stay as they are.
+   */
+  redactContents(orgId: string, hashes: string[], rule: string, at: Date): Promise<number> {
+    if (hashes.length === 0) return Promise.resolve(0);
+    return this.prisma.auditContent
+      .updateMany({
+        where: { orgId, hash: { in: hashes }, redactedAt: null },
+        data: { body: Prisma.DbNull, redactedRule: rule, redactedAt: at },
+      })
+      .then((r) => r.count);
+  }
+
   /** Serializes checkpointing of one org across replicas (transaction-scoped advisory lock). */
   async lockCheckpoints(orgId: string): Promise<void> {
     await this.prisma.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('audit-checkpoint:' || ${orgId}))`;

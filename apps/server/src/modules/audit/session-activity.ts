@@ -191,7 +191,10 @@ export function sessionActivity(ctx: SessionActivityContext, items: readonly Ite
       case 'reasoning':
       case 'file_change':
       case 'usage':
+      case 'metered_usage':
       case 'notice':
+        // Metered calls are per-call facts of their own (metered_usage, the usage report); a turn whose reported and
+        // metered cost disagree is the event (usageMismatchEvent).
         break;
     }
   }
@@ -216,4 +219,24 @@ function userOf(actor: Actor): AuditActor {
 function promptContent(parts: ContentPart[]): unknown {
   if (parts.every((p) => p.type === 'text')) return parts.map((p) => p.text).join('\n');
   return parts;
+}
+
+/**
+ * A turn whose harness-reported cost differs from what the egress proxy metered from the provider's responses: a
+ * harness under-reporting (or a price table out of date) is evidence a FinOps review wants to find.
+ */
+export function usageMismatchEvent(
+  ctx: Pick<SessionActivityContext, 'orgId' | 'sessionId' | 'ownerId'>,
+  m: { turnId: string; reportedMicros: number; meteredMicros: number; calls: number },
+): AuditEntry {
+  return {
+    orgId: ctx.orgId,
+    sessionId: ctx.sessionId,
+    turnId: m.turnId,
+    action: 'usage.mismatch',
+    target: { kind: 'session', id: ctx.sessionId },
+    actor: { kind: 'agent', id: ctx.sessionId, onBehalfOf: ctx.ownerId },
+    outcome: 'failed',
+    details: { reportedMicros: m.reportedMicros, meteredMicros: m.meteredMicros, meteredCalls: m.calls },
+  };
 }

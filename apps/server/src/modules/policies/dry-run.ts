@@ -6,7 +6,7 @@ import {
   initialState,
   type PolicyAction,
 } from '@yoke/policy';
-import type { DryRunDecision, DryRunSession, Item, Verdict } from '@yoke/protocol';
+import { type DryRunDecision, type DryRunSession, type Item, MICROS_PER_USD, type Verdict } from '@yoke/protocol';
 
 export interface ReplayTarget {
   sessionId: string;
@@ -22,12 +22,14 @@ export interface ReplayTarget {
  */
 export function replaySession(set: CompiledPolicySet, target: ReplayTarget, items: Item[]): DryRunSession {
   const recorded = recordedVerdicts(items);
+  // As on the runner: where the egress proxy metered the session, its figures are what cost policies count.
+  const metered = items.some((i) => i.type === 'metered_usage');
   let state = initialState();
   const counts = { allow: 0, ask: 0, deny: 0 };
   const decisions: DryRunDecision[] = [];
   let actions = 0;
   for (const item of items) {
-    const action = actionOf(item);
+    const action = actionOf(item, metered);
     if (!action) continue;
     actions++;
     const actor = item.actor ?? null;
@@ -53,7 +55,7 @@ export function replaySession(set: CompiledPolicySet, target: ReplayTarget, item
   return { sessionId: target.sessionId, title: target.title, actions, counts, decisions };
 }
 
-function actionOf(item: Item): PolicyAction | null {
+function actionOf(item: Item, metered: boolean): PolicyAction | null {
   switch (item.type) {
     case 'user_message':
       return {
@@ -69,11 +71,20 @@ function actionOf(item: Item): PolicyAction | null {
         input: item.input,
       };
     case 'usage':
+      if (metered) return null;
       return {
         type: 'usage',
         model: item.model,
         costUsd: item.costUsd,
         inputTokens: item.inputTokens,
+        outputTokens: item.outputTokens,
+      };
+    case 'metered_usage':
+      return {
+        type: 'usage',
+        model: item.model,
+        costUsd: item.costMicros / MICROS_PER_USD,
+        inputTokens: item.inputTokens + item.cacheReadTokens + item.cacheWriteTokens,
         outputTokens: item.outputTokens,
       };
     default:

@@ -12,13 +12,14 @@ import {
 import { parseOr } from '../../core/validation';
 import { Transactions } from '../../core/prisma/transactions';
 import { AuditTrail } from '../audit/audit-trail.service';
-import { sessionActivity } from '../audit/session-activity';
+import { sessionActivity, usageMismatchEvent } from '../audit/session-activity';
+import { BudgetLedger } from '../budgets/budget-ledger.service';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import type { RunnerIdentity } from '../runners/runners.service';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { DeltaRelay } from './delta-relay';
-import { SessionsRepository } from './sessions.repository';
+import { type InboxRow, SessionsRepository } from './sessions.repository';
 import { SessionViewsService } from './session-views.service';
 
 /**
@@ -41,6 +42,7 @@ export class RunnerEventsService {
     private readonly metrics: MetricsService,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
+    private readonly budgets: BudgetLedger,
   ) {}
 
   async hello(runner: RunnerIdentity, payload: unknown) {
@@ -72,16 +74,23 @@ export class RunnerEventsService {
     await this.authorize(runner, batch.sessionId);
     // The items and their audit events commit together: when the audit log cannot take them, the batch is refused
     // (the runner keeps it in its outbox and sends it again) and nothing is stored.
+    const holds: InboxRow[] = [];
     const { appended, session, lastSeq, changed } = await this.tx.run(async () => {
       const r = await this.repo.appendItems(batch.sessionId, drafts);
       if (r.session) {
         const { orgId, ownerId } = r.session;
         await this.audit.record(
           ...sessionActivity({ orgId, sessionId: batch.sessionId, ownerId, approvals: r.approvals }, r.appended),
+          ...r.mismatches.map((m) => usageMismatchEvent({ orgId, sessionId: batch.sessionId, ownerId }, m)),
         );
+        // Monthly budgets (modules/budgets): the fresh metered calls count; a cap reached holds the session.
+        for (const hold of await this.budgets.settle(r.session, r.appended)) {
+          holds.push(await this.repo.addInbox(orgId, batch.sessionId, hold.input, hold.key));
+        }
       }
       return r;
     });
+    for (const row of holds) void this.dispatcher.dispatch(runner.runnerId, row);
     if (appended.length > 0) {
       this.deltas.settle(batch.sessionId, appended);
       this.publisher.items(

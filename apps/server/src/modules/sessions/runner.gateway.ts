@@ -11,6 +11,7 @@ import {
 import { AppError, NS_RUNNER, PROTOCOL_VERSION, RunnerHandshakeAuth, rooms } from '@yoke/protocol';
 import type { Namespace, Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
+import { inEventSpan } from '../../core/telemetry/trace-context';
 import { MetricsService } from '../../core/metrics/metrics.service';
 import { RealtimeHub } from '../../core/realtime/realtime-hub';
 import { connectError } from '../../core/realtime/socket-auth';
@@ -140,14 +141,24 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   )
   @SubscribeMessage('session.items')
   items(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
-    return answer(undefined, () => this.events.items(socket.data.runner, body));
+    const runner = socket.data.runner;
+    return answer(undefined, () =>
+      inEventSpan('session.items', body, { 'yoke.runner.id': runner.runnerId, 'yoke.org.id': runner.orgId }, () =>
+        this.events.items(runner, body),
+      ),
+    );
   }
 
   @Allow('runner')
   @Audited('session.created')
   @SubscribeMessage('session.spawn_child')
   spawnChild(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
-    return answer(undefined, () => this.sessions.spawnChild(socket.data.runner, body));
+    const runner = socket.data.runner;
+    return answer(undefined, () =>
+      inEventSpan('session.spawn_child', body, { 'yoke.runner.id': runner.runnerId, 'yoke.org.id': runner.orgId }, () =>
+        this.sessions.spawnChild(runner, body),
+      ),
+    );
   }
 
   /** Deltas carry no ack and skip Nest's dispatch; a bad one is dropped and logged, and changes nothing. */

@@ -4,6 +4,7 @@ import {
   AppError,
   type CancelBody,
   type ContentPart,
+  type InboxInput,
   type InputAccepted,
   type SendMessageBody,
   type Session,
@@ -11,6 +12,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
+import { traceField } from '../../core/telemetry/trace-context';
 import { Transactions } from '../../core/prisma/transactions';
 import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
 import { InboxDispatcher } from './inbox.dispatcher';
@@ -41,7 +43,8 @@ export class SessionInputsService {
     const session = await this.queries.get(p, id);
     await this.access.require(p, id, 'drive');
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
-    return this.enqueueInput(session, { kind: 'message', content, actor: actorOf(p) }, idempotencyKey);
+    const input: InboxInput = { kind: 'message', content, actor: actorOf(p), ...traceField() };
+    return this.enqueueInput(session, input, idempotencyKey);
   }
 
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { AuthModule } from '../auth/auth.module';
+import { BudgetsModule } from '../budgets/budgets.module';
 import { PolicySetsModule } from '../policies/policy-sets.module';
 import { RunnersModule } from '../runners/runners.module';
 import { DeltaRelay } from './delta-relay';
@@ -19,7 +20,7 @@ import { StartSession } from './start-session.use-case';
 import { WebGateway } from './web.gateway';
 
 @Module({
-  imports: [AuthModule, RunnersModule, PolicySetsModule, AccessModule],
+  imports: [AuthModule, RunnersModule, PolicySetsModule, AccessModule, BudgetsModule],
   controllers: [SessionsController],
   providers: [
     SessionsRepository,

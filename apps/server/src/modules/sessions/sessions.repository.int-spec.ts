@@ -101,6 +101,86 @@ describe('SessionsRepository (real Postgres)', () => {
     });
   });
 
+  describe('metered usage', () => {
+    const metered = (seq: number, costMicros: number, at: string, actor?: { id: string; name: string }) => ({
+      seq,
+      type: 'metered_usage' as const,
+      turnId: 't1',
+      ...(actor ? { actor } : {}),
+      provider: 'anthropic' as const,
+      api: 'messages' as const,
+      host: 'api.anthropic.com',
+      model: 'claude-sonnet-4-5',
+      inputTokens: 1200,
+      outputTokens: 220,
+      cacheReadTokens: 300,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      costMicros,
+      priceVersion: '2026-12-01',
+      requestId: `req_${seq}`,
+      streamed: true,
+      createdAt: at,
+    });
+    const usage = (seq: number, costUsd: number, at: string) => ({
+      seq,
+      type: 'usage' as const,
+      turnId: 't1',
+      model: 'claude-sonnet-4-5',
+      inputTokens: 1500,
+      outputTokens: 220,
+      cachedTokens: 300,
+      costUsd,
+      createdAt: at,
+    });
+
+    it('stores each metered call once as a fact of the session, its harness and whose spend it is', async () => {
+      const { org, owner, session } = await t.f.seeded();
+      const at = new Date().toISOString();
+      const batch = [
+        { seq: 1, type: 'turn_started' as const, turnId: 't1', createdAt: at },
+        metered(2, 6_990, at, { id: owner.id, name: 'Owner' }),
+        metered(3, 6_990, at, { id: 'guest-grant-1', name: 'Guest' }),
+      ];
+      await t.repo.appendItems(session.id, batch);
+      await t.repo.appendItems(session.id, batch); // a redelivered batch adds nothing
+      const rows = await t.db.prisma.meteredUsage.findMany({
+        where: { sessionId: session.id },
+        orderBy: { itemSeq: 'asc' },
+      });
+      expect(rows.map((r) => [r.itemSeq, Number(r.costMicros), r.userId, r.orgId, r.harness, r.requestId])).toEqual([
+        [2, 6_990, owner.id, org.id, session.harness, 'req_2'],
+        // Not a person of the org: the spend is the session owner's.
+        [3, 6_990, session.ownerId, org.id, session.harness, 'req_3'],
+      ]);
+      expect(rows[0]).toMatchObject({ inputTokens: 1200n, cacheReadTokens: 300n, outputTokens: 220n, turnId: 't1' });
+    });
+
+    it('names a turn whose harness report and metered cost disagree when it ends, and not one that agrees', async () => {
+      const { session } = await t.f.seeded();
+      const at = new Date().toISOString();
+      const honest = await t.repo.appendItems(session.id, [
+        { seq: 1, type: 'turn_started', turnId: 't1', createdAt: at },
+        metered(2, 6_990, at),
+        usage(3, 0.00699, at),
+        { seq: 4, type: 'turn_completed', turnId: 't1', stopReason: 'end_turn', createdAt: at },
+      ]);
+      expect(honest.mismatches).toEqual([]);
+      const { session: other } = await t.f.seeded();
+      const first = await t.repo.appendItems(other.id, [
+        { seq: 1, type: 'turn_started', turnId: 't1', createdAt: at },
+        metered(2, 6_990, at),
+        metered(3, 6_990, at),
+        usage(4, 0, at),
+      ]);
+      expect(first.mismatches).toEqual([]); // the turn has not ended yet
+      const ended = await t.repo.appendItems(other.id, [
+        { seq: 5, type: 'turn_failed', turnId: 't1', error: 'stopped', createdAt: at },
+      ]);
+      expect(ended.mismatches).toEqual([{ turnId: 't1', reportedMicros: 0, meteredMicros: 13_980, calls: 2 }]);
+    });
+  });
+
   describe('create', () => {
     it('creates the session and its inbox entries in order; the same idempotency key returns the first one', async () => {
       const { org, owner } = await t.f.orgWithOwner();

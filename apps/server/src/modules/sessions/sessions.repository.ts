@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type ApprovalStatus, approvalStatusFor, type InboxInput, type ItemDraft } from '@yoke/protocol';
+import {
+  AppError,
+  type ApprovalStatus,
+  approvalStatusFor,
+  type InboxInput,
+  type ItemDraft,
+  usageMismatch,
+} from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
 import { rollUp } from './session-status';
@@ -28,6 +35,8 @@ export type NewSession = {
 
 /** An approval a batch's decision item settles: when it was requested, and its status before that item. */
 export type DecidedApproval = { requestedAt: Date; previous: ApprovalStatus };
+/** A turn whose harness-reported cost and metered cost differ beyond rounding (`usageMismatch`). */
+export type UsageMismatch = { turnId: string; reportedMicros: number; meteredMicros: number; calls: number };
 
 /** An inbox entry written with its session: the input and its idempotency key within the session. */
 export type NewInbox = { input: InboxInput; key: string };
@@ -165,7 +174,10 @@ export class SessionsRepository {
       const lastSeq = locked[0].last_seq;
       const fresh = drafts.filter((d) => d.seq > lastSeq);
       const approvals = new Map<string, DecidedApproval>();
-      if (fresh.length === 0) return { appended: [] as ItemDraft[], session: null, lastSeq, changed: false, approvals };
+      const mismatches: UsageMismatch[] = [];
+      if (fresh.length === 0) {
+        return { appended: [] as ItemDraft[], session: null, lastSeq, changed: false, approvals, mismatches };
+      }
       if (fresh[0].seq !== lastSeq + 1) {
         throw new AppError('event.seq_gap', `expected seq ${lastSeq + 1}, got ${fresh[0].seq}`, {
           expectedSeq: lastSeq + 1,
@@ -175,6 +187,7 @@ export class SessionsRepository {
       const rows = fresh.map((d) => toRow(current.orgId, sessionId, d));
       await tx.sessionItem.createMany({ data: rows });
       await recordApprovals(tx, current.orgId, sessionId, fresh, approvals);
+      await recordMeteredUsage(tx, current, fresh, mismatches);
       const next = rollUp(
         {
           status: current.status,
@@ -203,7 +216,7 @@ export class SessionsRepository {
         },
         include: withRunner,
       });
-      return { appended: fresh, session, lastSeq: newLast, changed, approvals };
+      return { appended: fresh, session, lastSeq: newLast, changed, approvals, mismatches };
     });
   }
 
@@ -313,6 +326,66 @@ async function recordApprovals(
           decidedAt: new Date(item.createdAt),
         },
       });
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Stores each metered call of the batch as a `metered_usage` fact (with the items, same transaction; the item's seq
+ * makes a redelivered batch a no-op), and for each turn the batch ends, compares what the harness reported with what
+ * was metered. The spend is the turn author's (a signed-in person), else the session owner's.
+ */
+async function recordMeteredUsage(
+  tx: Prisma.TransactionClient,
+  session: { id: string; orgId: string; ownerId: string; harness: string; agent: Prisma.JsonValue },
+  fresh: ItemDraft[],
+  mismatches: UsageMismatch[],
+): Promise<void> {
+  const agentName = (session.agent as { name?: unknown } | null)?.name;
+  const agent = typeof agentName === 'string' ? agentName : '';
+  const rows: Prisma.MeteredUsageCreateManyInput[] = [];
+  for (const d of fresh) {
+    if (d.type !== 'metered_usage') continue;
+    const user = d.actor && d.actor.kind !== 'guest' && UUID.test(d.actor.id) ? d.actor.id : session.ownerId;
+    rows.push({
+      orgId: session.orgId,
+      sessionId: session.id,
+      itemSeq: d.seq,
+      turnId: d.turnId ?? null,
+      userId: user,
+      agent,
+      harness: session.harness,
+      provider: d.provider,
+      api: d.api,
+      host: d.host,
+      model: d.model,
+      inputTokens: BigInt(d.inputTokens),
+      outputTokens: BigInt(d.outputTokens),
+      cacheReadTokens: BigInt(d.cacheReadTokens),
+      cacheWriteTokens: BigInt(d.cacheWriteTokens),
+      reasoningTokens: BigInt(d.reasoningTokens),
+      costMicros: BigInt(d.costMicros),
+      priceVersion: d.priceVersion,
+      requestId: d.requestId ?? null,
+      at: new Date(d.createdAt),
+    });
+  }
+  if (rows.length) await tx.meteredUsage.createMany({ data: rows, skipDuplicates: true });
+  for (const d of fresh) {
+    if ((d.type !== 'turn_completed' && d.type !== 'turn_failed') || !d.turnId) continue;
+    const [m] = await tx.$queryRaw<{ calls: bigint; cost: bigint }[]>`
+      SELECT count(*) AS calls, coalesce(sum(cost_micros), 0)::bigint AS cost
+      FROM metered_usage WHERE session_id = ${session.id}::uuid AND turn_id = ${d.turnId}`;
+    if (Number(m.calls) === 0) continue; // an unmetered turn (no sandbox): nothing to compare with
+    const [r] = await tx.$queryRaw<{ cost: bigint }[]>`
+      SELECT coalesce(sum(round((body->>'costUsd')::numeric * 1000000)), 0)::bigint AS cost
+      FROM session_items WHERE session_id = ${session.id}::uuid AND turn_id = ${d.turnId} AND type = 'usage'`;
+    const reportedMicros = Number(r.cost);
+    const meteredMicros = Number(m.cost);
+    if (usageMismatch(reportedMicros, meteredMicros)) {
+      mismatches.push({ turnId: d.turnId, reportedMicros, meteredMicros, calls: Number(m.calls) });
     }
   }
 }

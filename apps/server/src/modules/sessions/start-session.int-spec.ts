@@ -121,7 +121,15 @@ describe('StartSession (real Postgres)', () => {
     ]);
     expect(inbox[0].input).toEqual({
       kind: 'start',
-      spec: { sessionId: session.id, agent, harness: 'yoke', model: null, workspace: null, policies: [] },
+      spec: {
+        sessionId: session.id,
+        agent,
+        harness: 'yoke',
+        model: null,
+        workspace: null,
+        policies: [],
+        orgId: session.orgId,
+      },
     });
     expect(inbox[1].input).toEqual({ kind: 'message', content: [{ type: 'text', text: 'hello' }], actor });
 
@@ -161,7 +169,16 @@ describe('StartSession (real Postgres)', () => {
     expect(inbox.map((r) => r.input)).toEqual([
       {
         kind: 'start',
-        spec: { sessionId: fork.id, agent, harness: 'yoke', model: null, workspace: null, policies: [], baseSeq: 2 },
+        spec: {
+          sessionId: fork.id,
+          agent,
+          harness: 'yoke',
+          model: null,
+          workspace: null,
+          policies: [],
+          baseSeq: 2,
+          orgId: fork.orgId,
+        },
       },
     ]);
     const [sessionTx] = await xmin('sessions', 'id', fork.id);

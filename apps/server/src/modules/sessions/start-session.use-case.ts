@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, AgentSpec, AuditActor, InboxInput, PolicyEntryWire, Session } from '@yoke/protocol';
+import { traceField } from '../../core/telemetry/trace-context';
 import { Transactions } from '../../core/prisma/transactions';
 import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
 import { RunnersService } from '../runners/runners.service';
@@ -137,6 +138,7 @@ function firstInputs(sessionId: string, req: StartRequest): NewInbox[] {
       policies: req.policies,
       ...(req.fork ? { baseSeq: req.fork.seq } : {}),
       ...(req.parentId ? { parentId: req.parentId } : {}),
+      orgId: req.orgId,
     },
   };
   if (!req.prompt) return [{ key: 'start', input: start }];
@@ -144,6 +146,7 @@ function firstInputs(sessionId: string, req: StartRequest): NewInbox[] {
     kind: 'message',
     content: [{ type: 'text', text: req.prompt.text }],
     actor: req.prompt.actor,
+    ...traceField(),
   };
   return [
     { key: 'start', input: start },

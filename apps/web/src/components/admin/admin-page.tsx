@@ -4,13 +4,15 @@ import { OrgRole, type MemberView, type RunnerView } from '@yoke/protocol';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import { PoliciesEditor } from '@/components/admin/policies-editor';
+import { RetentionPanel } from '@/components/admin/retention-panel';
+import { BudgetsPanel } from '@/components/budgets/budgets-panel';
 import { describeError, request } from '@/lib/api';
 import { createEnrolment, listMembers, listRunners, revokeRunner } from '@/lib/collab-api';
 
-const TABS = ['members', 'runners', 'policies'] as const;
+const TABS = ['members', 'runners', 'policies', 'retention', 'budgets'] as const;
 type Tab = (typeof TABS)[number];
 
-/** Org administration: members and their roles, runners (enrol, status, revoke), org policies. */
+/** Org administration: members and their roles, runners (enrol, status, revoke), org policies, retention, budgets. */
 export function AdminPage() {
   const params = useSearchParams();
   const router = useRouter();
@@ -40,6 +42,8 @@ export function AdminPage() {
         {tab === 'members' && <Members />}
         {tab === 'runners' && <Runners />}
         {tab === 'policies' && <PoliciesEditor />}
+        {tab === 'retention' && <RetentionPanel />}
+        {tab === 'budgets' && <BudgetsPanel />}
       </div>
     </div>
   );

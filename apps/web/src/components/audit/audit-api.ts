@@ -5,10 +5,15 @@ import {
   AuditEventsPage,
   AuditExportView,
   AuditKeyView,
+  AuditSinkTestResult,
+  AuditSinkView,
+  CreatedAuditSink,
   MemberView,
   OrgRole,
   SessionPage,
   type CreateAuditExportBody,
+  type CreateAuditSinkBody,
+  type UpdateAuditSinkBody,
 } from '@yoke/protocol';
 import { ApiError, request } from '@/lib/api';
 import { readToken } from '@/lib/token';
@@ -85,6 +90,36 @@ export async function fetchExportFile(id: string): Promise<{ blob: Blob; name: s
   const disposition = res.headers.get('content-disposition') ?? '';
   const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `audit-export-${id}.tar.gz`;
   return { blob: await res.blob(), name };
+}
+
+export async function fetchAuditSinks(signal?: AbortSignal): Promise<AuditSinkView[]> {
+  return parseWire(AuditSinkView.array(), 'audit sinks', await request('/audit/sinks', { signal }));
+}
+
+/** A new sink; a webhook's generated secret is in the reply, this once. */
+export async function createAuditSink(body: CreateAuditSinkBody): Promise<CreatedAuditSink> {
+  return parseWire(CreatedAuditSink, 'a new audit sink', await request('/audit/sinks', { method: 'POST', body }));
+}
+
+export async function updateAuditSink(id: string, body: UpdateAuditSinkBody): Promise<AuditSinkView> {
+  return parseWire(
+    AuditSinkView,
+    'an audit sink',
+    await request(`/audit/sinks/${encodeURIComponent(id)}`, { method: 'PATCH', body }),
+  );
+}
+
+/** Sends a test delivery (no events) and says whether the sink acknowledged it. */
+export async function testAuditSink(id: string): Promise<AuditSinkTestResult> {
+  return parseWire(
+    AuditSinkTestResult,
+    'a sink test',
+    await request(`/audit/sinks/${encodeURIComponent(id)}/test`, { method: 'POST' }),
+  );
+}
+
+export async function deleteAuditSink(id: string): Promise<void> {
+  await request(`/audit/sinks/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
 
 /** Events of a live `audit.appended`: each parsed; one that does not match the protocol is dropped. */

@@ -16,8 +16,10 @@ import {
 } from '@/components/audit/audit-log';
 import { ExportDialog } from '@/components/audit/export-dialog';
 import { GovernancePanel } from '@/components/audit/governance-panel';
+import { StreamingPanel } from '@/components/audit/streaming-panel';
 import { VerificationPanel } from '@/components/audit/verification-panel';
 import { useAuditLog } from '@/hooks/use-audit-log';
+import { useMyRole } from '@/hooks/use-my-role';
 import { useAuditStatus } from '@/hooks/use-audit-status';
 import { useAuditAppended, useAuditWatch, type AuditWatch } from '@/hooks/use-audit-watch';
 
@@ -101,6 +103,7 @@ function AuditLogView({
   const [latestSeq, setLatestSeq] = useState(0);
   const [focusGovernance, setFocusGovernance] = useState(false);
   const [members, setMembers] = useState<ReadonlyMap<string, string>>(new Map());
+  const me = useMyRole();
 
   useAuditAppended((events) => setLatestSeq((n) => Math.max(n, ...events.map((e) => e.seq))));
   const size = Math.max(status.size, latestSeq);
@@ -155,6 +158,8 @@ function AuditLogView({
       </div>
 
       <VerificationPanel status={status} size={size} onRefresh={refresh} isRefreshing={isRefreshing} />
+
+      <StreamingPanel canManage={me?.role === 'owner' || me?.role === 'admin'} />
 
       <AuditFilters filter={filter} onApply={apply} actors={actors} actions={actions} />
 

@@ -4,6 +4,7 @@ import {
   ApprovalDecision,
   ApprovalRequest,
   Egress,
+  MeteredUsage,
   Notice,
   PolicyDecision,
   TurnCompleted,
@@ -38,6 +39,8 @@ function body(item: Item, liveOutput: string | undefined, toolOutcome: ToolOutco
       return <PolicyDecision item={item} />;
     case 'usage':
       return <Usage item={item} />;
+    case 'metered_usage':
+      return <MeteredUsage item={item} />;
     case 'turn_started':
       return <TurnStarted item={item} />;
     case 'turn_completed':

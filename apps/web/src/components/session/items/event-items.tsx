@@ -14,6 +14,20 @@ export function Usage({ item }: { item: ItemOf<'usage'> }) {
   );
 }
 
+/** A model call as the egress proxy metered it from the provider's response: the figure cost policies count. */
+export function MeteredUsage({ item }: { item: ItemOf<'metered_usage'> }) {
+  const cache = item.cacheReadTokens + item.cacheWriteTokens;
+  return (
+    <div className="usage muted small" data-testid="metered-usage" title={`Price table ${item.priceVersion}`}>
+      <span>Metered · {item.model}</span>
+      <span>{formatTokens(item.inputTokens)} in</span>
+      <span>{formatTokens(item.outputTokens)} out</span>
+      {cache > 0 && <span>{formatTokens(cache)} cache</span>}
+      <span>{formatCost(item.costMicros / 1_000_000)}</span>
+    </div>
+  );
+}
+
 export function TurnStarted({ item }: { item: ItemOf<'turn_started'> }) {
   return (
     <div className="turn-divider" role="separator">
