@@ -131,6 +131,46 @@ describe('metered at the egress proxy (team mode)', () => {
     },
   );
 
+  it("prices at the org's own rates where its price_table has the model, and compares the report at list prices", async () => {
+    // gpt-5* at half the list price: 4,000 in + 500 out is 4000×0.625 + 500×5 = 5,000 micro-dollars (list: 10,000).
+    const yaml =
+      '- type: price_table\n  version: acme-2026-12\n  models:\n' +
+      '    - { match: "gpt-5*", input: 625000, output: 5000000, cache_read: 62500, cache_write: 625000 }\n';
+    expect((await stack.api('PUT', '/policies', { yaml })).status).toBe(200);
+    try {
+      model.script([
+        {
+          match: 'ORG-PRICE',
+          steps: [
+            {
+              toolCalls: [{ name: 'shell', input: { command: 'echo x > x.txt' } }],
+              usage: { inputTokens: 4000, outputTokens: 500 },
+            },
+            { text: 'done', usage: { inputTokens: 4000, outputTokens: 500 } },
+          ],
+        },
+      ]);
+      const { id, log } = await runTurn(agentYaml(testAcpAgentHarness(), 'gpt-5.5'), 'ORG-PRICE go', tempDir('ws'));
+      expect(log.find((i) => i.type === 'turn_completed')).toBeDefined();
+      const metered = log.filter((i): i is Metered & Item => i.type === 'metered_usage');
+      expect(metered.map((m) => [m.costMicros, m.priceVersion])).toEqual([
+        [5_000, 'acme-2026-12'],
+        [5_000, 'acme-2026-12'],
+      ]);
+      const rows = await pg.query<{ cost: string }>(
+        'SELECT sum(cost_micros) AS cost FROM metered_usage WHERE session_id = $1',
+        [id],
+      );
+      expect(Number(rows.rows[0].cost)).toBe(10_000);
+      // The harness reported list prices truthfully: no notice, no audit event.
+      expect(log.some((i) => i.type === 'notice' && /egress proxy metered/.test(i.text))).toBe(false);
+      const audit = await stack.api<AuditEventsPage>('GET', `/audit/events?action=usage.mismatch&sessionId=${id}`);
+      expect(audit.body.events).toEqual([]);
+    } finally {
+      expect((await stack.api('PUT', '/policies', { yaml: '' })).status).toBe(200);
+    }
+  });
+
   it('stops a harness that reports zero cost at the cap, from the metered figure, and audits the gap', async () => {
     // The test ACP agent, told to report $0 whatever it spends; three calls of 4,000 in + 500 out on gpt-5.5 are
     // 4000×1.25 + 500×10 = 10,000 micro-dollars each. The cap of $0.025 is crossed by the third.

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { directLauncher, type HarnessAdapter } from '@yoke/harness';
 import type { MeteredCall } from '@yoke/omnibox';
-import { AgentSpec, type InboxEntry, type ItemBody, type ItemDraft, type SessionStartSpec } from '@yoke/protocol';
+import { orgPriceTable, policyStack } from '@yoke/policy';
+import {
+  AgentSpec,
+  type InboxEntry,
+  type ItemBody,
+  type ItemDraft,
+  type PolicyEntryWire,
+  type PriceTable,
+  type SessionStartSpec,
+} from '@yoke/protocol';
 import { meteredItem, type SessionSandboxFactory } from './sandbox';
 import { SessionSupervisor, type TurnResult } from './session-supervisor';
 
@@ -41,12 +50,13 @@ describe('cost policies count the metered figure', () => {
    * Each turn: three model calls of 1,000 input + 1,000 output tokens on claude-sonnet-4-5 (3,000 + 15,000 = 18,000
    * micro-dollars each), each followed by the harness's own report of `reportedUsd`.
    */
+  let orgTable: PriceTable | null = null;
   const underReporter = (reportedUsd: number): HarnessAdapter => ({
     name: 'under-reporter',
     start: async (options) => ({
       runTurn: async () => {
         for (let i = 0; i < 3; i++) {
-          proxyRecord?.(meteredItem(call(1000)));
+          proxyRecord?.(meteredItem(call(1000), orgTable));
           options.onEvent({
             kind: 'item',
             item: {
@@ -68,7 +78,7 @@ describe('cost policies count the metered figure', () => {
     }),
   });
 
-  const start = (adapter: HarnessAdapter, metered: boolean): void => {
+  const start = (adapter: HarnessAdapter, metered: boolean, org: PolicyEntryWire[] = []): void => {
     const dir = mkdtempSync(join(tmpdir(), 'yoke-metered-'));
     const spec: SessionStartSpec = {
       sessionId: randomUUID(),
@@ -82,8 +92,10 @@ describe('cost policies count the metered figure', () => {
       harness: 'yoke',
       model: null,
       workspace: null,
-      policies: [],
+      policies: org,
     };
+    // As the runner's sandbox factory does: the org's own prices, from its policies.
+    orgTable = orgPriceTable(policyStack(spec));
     const sandbox: SessionSandboxFactory = async (ctx) => {
       proxyRecord = metered ? ctx.record : null;
       return { launch: directLauncher, provider: {}, mode: 'none', allow: [], metered, close: async () => undefined };
@@ -155,6 +167,30 @@ describe('cost policies count the metered figure', () => {
       verdict: 'deny',
       reasons: ['cap: session spend $0.05 is at or over the cap of $0.04'],
     });
+  });
+
+  it("counts the org's own prices, and compares the harness's list-price report at list prices", async () => {
+    const prices: PolicyEntryWire = {
+      level: 'org',
+      origin: 'policies#1',
+      spec: {
+        type: 'price_table',
+        version: 'acme-1',
+        models: [{ match: 'claude-sonnet-4*', input: 1_500_000, output: 7_500_000, cache_read: 0, cache_write: 0 }],
+      },
+    };
+    start(underReporter(0.018), true, [prices]);
+    // Three calls at half the list price are 2.7 cents: under the 4 cent cap.
+    expect(await send('spend')).toMatchObject({ ok: true, text: 'spent' });
+    const metered = items().filter((i) => i.type === 'metered_usage');
+    expect(
+      metered.map((m) => [(m as { costMicros: number }).costMicros, (m as { priceVersion: string }).priceVersion]),
+    ).toEqual([
+      [9_000, 'acme-1'],
+      [9_000, 'acme-1'],
+      [9_000, 'acme-1'],
+    ]);
+    expect(items().some((i) => i.type === 'notice' && /egress proxy metered/.test(i.text))).toBe(false);
   });
 
   it("counts the harness's report where nothing is metered", async () => {

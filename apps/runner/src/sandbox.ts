@@ -13,8 +13,15 @@ import {
   SandboxUnavailableError,
   spawnSandboxed,
 } from '@yoke/omnibox';
-import { agentSource, compilePolicies, effectiveEgress, policyStack, sandboxNoneAllowed } from '@yoke/policy';
-import { type ItemBody, priceCall, type SessionStartSpec } from '@yoke/protocol';
+import {
+  agentSource,
+  compilePolicies,
+  effectiveEgress,
+  orgPriceTable,
+  policyStack,
+  sandboxNoneAllowed,
+} from '@yoke/policy';
+import { type ItemBody, type PriceTable, priceCallFor, type SessionStartSpec } from '@yoke/protocol';
 import { reapedLauncher } from './orphan-reaper';
 
 /** Where a sandbox's harness finds a model server that listens on the runner host's own loopback. */
@@ -314,7 +321,10 @@ export function runnerSandboxFactory(opts: {
             ...(a.credentials.length ? { credentials: a.credentials } : {}),
           });
         })(new Set<string>()),
-        onMetered: (call) => record(meteredItem(call)),
+        onMetered: (
+          (orgTable: PriceTable | null) => (call: MeteredCall) =>
+            record(meteredItem(call, orgTable))
+        )(orgPriceTable(policyStack(spec))),
       });
     } catch (e) {
       // Fail closed, unless the org's policies explicitly accept unsandboxed sessions where bwrap cannot run.
@@ -338,15 +348,21 @@ export function runnerSandboxFactory(opts: {
   };
 }
 
-/** A metered call as a session item, priced from the price table (integer micro-dollars). */
-export function meteredItem(call: MeteredCall): Extract<ItemBody, { type: 'metered_usage' }> {
+/**
+ * A metered call as a session item, priced in integer micro-dollars at the org's own prices where its `price_table`
+ * policy has the model, else at Yoke's price table.
+ */
+export function meteredItem(
+  call: MeteredCall,
+  orgTable: PriceTable | null = null,
+): Extract<ItemBody, { type: 'metered_usage' }> {
   const tokens = {
     inputTokens: call.inputTokens,
     outputTokens: call.outputTokens,
     cacheReadTokens: call.cacheReadTokens,
     cacheWriteTokens: call.cacheWriteTokens,
   };
-  const { costMicros, priceVersion } = priceCall(call.model, tokens);
+  const { costMicros, priceVersion } = priceCallFor(call.model, tokens, orgTable);
   return {
     type: 'metered_usage',
     provider: call.provider,

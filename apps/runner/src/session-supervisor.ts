@@ -11,6 +11,7 @@ import {
   type ItemDraft,
   MICROS_PER_USD,
   parseItemDraft,
+  priceCall,
   type SessionStartSpec,
   usageMismatch,
 } from '@yoke/protocol';
@@ -427,9 +428,12 @@ export class SessionSupervisor {
     if (!this.sandbox?.metered) this.gate.usage(item, actor);
   }
 
-  /** A model call metered by the egress proxy: what cost policies count in a sandboxed session. */
+  /**
+   * A model call metered by the egress proxy: what cost policies count in a sandboxed session (at the org's prices
+   * where it has its own). Compared with the harness's report at list prices, which are what harnesses know.
+   */
   private metered(item: Extract<ItemBody, { type: 'metered_usage' }>, actor: Actor) {
-    this.turnCost.metered += item.costMicros;
+    this.turnCost.metered += priceCall(item.model, item).costMicros;
     this.turnCost.calls += 1;
     this.gate.usage(
       {

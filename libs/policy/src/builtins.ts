@@ -65,6 +65,7 @@ export function compileRule(spec: PolicySpec, id: PolicyIdentity): Rule {
       return expr(spec);
     case 'sandbox':
     case 'telemetry':
+    case 'price_table':
       return { decide: () => null };
   }
 }

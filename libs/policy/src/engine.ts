@@ -1,9 +1,9 @@
-import { BuiltinToolKind } from '@yoke/protocol';
+import { BuiltinToolKind, type PriceTable } from '@yoke/protocol';
 import { type z } from 'zod';
 import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
 import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
 import { redactText } from './redact';
-import { POLICY_TYPES, PolicySpec, SandboxSpec, TelemetrySpec, type PolicyType } from './spec';
+import { POLICY_TYPES, PolicySpec, PriceTableSpec, SandboxSpec, TelemetrySpec, type PolicyType } from './spec';
 import type { PolicyState, StateUpdate } from './state';
 import type { Decision, DecideContext, PolicyAction, PolicyEntry, PolicyLevel, PolicyReason, Verdict } from './types';
 import { ActionView } from './view';
@@ -317,4 +317,29 @@ export function traceContentAllowed(entries: readonly PolicyEntry[]): boolean {
     const parsed = TelemetrySpec.safeParse(e.spec);
     return parsed.success && parsed.data.content;
   });
+}
+
+/**
+ * The org's own prices (`price_table` policies at org level), as one table tried before Yoke's: rows in policy
+ * order, versions joined with `+`. Null when the org has none.
+ */
+export function orgPriceTable(entries: readonly PolicyEntry[]): PriceTable | null {
+  const tables = entries.flatMap((e) => {
+    if (e.level !== 'org') return [];
+    const parsed = PriceTableSpec.safeParse(e.spec);
+    return parsed.success ? [parsed.data] : [];
+  });
+  if (tables.length === 0) return null;
+  return {
+    version: tables.map((t) => t.version).join('+'),
+    models: tables.flatMap((t) =>
+      t.models.map((m) => ({
+        match: m.match,
+        input: m.input,
+        output: m.output,
+        cacheRead: m.cache_read,
+        cacheWrite: m.cache_write,
+      })),
+    ),
+  };
 }

@@ -7,6 +7,7 @@ export {
   effectiveEgress,
   sandboxNoneAllowed,
   traceContentAllowed,
+  orgPriceTable,
   type CompiledPolicySet,
 } from './engine';
 export type { EffectiveEgress } from './egress';

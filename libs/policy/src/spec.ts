@@ -194,6 +194,33 @@ export const TelemetrySpec = z.strictObject({
   content: z.boolean(),
 });
 
+/** Micro-dollars per million tokens (so $3 / MTok is 3000000), as in Yoke's own price table. */
+const MicrosPerMTok = z.number().int().nonnegative().max(1_000_000_000_000);
+
+/**
+ * Org level only: the org's own prices (a negotiated rate, a private model), used before Yoke's price table for the
+ * models they match when metered calls are priced. Prices are integer micro-dollars per million tokens; `version`
+ * is recorded with each call priced from it.
+ */
+export const PriceTableSpec = z.strictObject({
+  type: z.literal('price_table'),
+  ...common,
+  version: z.string().min(1).max(100),
+  models: z
+    .array(
+      z.strictObject({
+        /** A model id, or a prefix ending in `*`. */
+        match: z.string().min(1).max(200),
+        input: MicrosPerMTok,
+        output: MicrosPerMTok,
+        cache_read: MicrosPerMTok,
+        cache_write: MicrosPerMTok,
+      }),
+    )
+    .min(1)
+    .max(500),
+});
+
 export const PolicySpec = z.discriminatedUnion('type', [
   CostBudgetSpec,
   AfterSpec,
@@ -205,6 +232,7 @@ export const PolicySpec = z.discriminatedUnion('type', [
   ExprSpec,
   SandboxSpec,
   TelemetrySpec,
+  PriceTableSpec,
 ]);
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type PolicyType = PolicySpec['type'];

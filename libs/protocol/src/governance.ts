@@ -97,6 +97,18 @@ export function priceCall(
 }
 
 /**
+ * The cost of one call at the org's own prices when its table (a `price_table` org policy) has the model, else at
+ * Yoke's price table. The version recorded says which.
+ */
+export function priceCallFor(
+  model: string,
+  tokens: TokensByKind,
+  orgTable: PriceTable | null,
+): { costMicros: number; priceVersion: string } {
+  return orgTable && findPrice(model, orgTable) ? priceCall(model, tokens, orgTable) : priceCall(model, tokens);
+}
+
+/**
  * Whether what a harness reported for a turn and what the proxy metered differ by more than price rounding could
  * explain: more than 10 micro-dollars and more than 2% of the metered figure. A negative report always differs.
  */

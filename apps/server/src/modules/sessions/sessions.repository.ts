@@ -5,6 +5,7 @@ import {
   approvalStatusFor,
   type InboxInput,
   type ItemDraft,
+  priceCall,
   usageMismatch,
 } from '@yoke/protocol';
 import { Prisma } from '../../generated/prisma/client';
@@ -375,19 +376,38 @@ async function recordMeteredUsage(
   if (rows.length) await tx.meteredUsage.createMany({ data: rows, skipDuplicates: true });
   for (const d of fresh) {
     if ((d.type !== 'turn_completed' && d.type !== 'turn_failed') || !d.turnId) continue;
-    const [m] = await tx.$queryRaw<{ calls: bigint; cost: bigint }[]>`
-      SELECT count(*) AS calls, coalesce(sum(cost_micros), 0)::bigint AS cost
+    // Harnesses price their reports at list prices: the metered calls are compared at the same prices (an org's
+    // own `price_table` changes what is charged, not what a truthful harness reports).
+    const calls = await tx.$queryRaw<MeteredTokens[]>`
+      SELECT model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
       FROM metered_usage WHERE session_id = ${session.id}::uuid AND turn_id = ${d.turnId}`;
-    if (Number(m.calls) === 0) continue; // an unmetered turn (no sandbox): nothing to compare with
+    if (calls.length === 0) continue; // an unmetered turn (no sandbox): nothing to compare with
     const [r] = await tx.$queryRaw<{ cost: bigint }[]>`
       SELECT coalesce(sum(round((body->>'costUsd')::numeric * 1000000)), 0)::bigint AS cost
       FROM session_items WHERE session_id = ${session.id}::uuid AND turn_id = ${d.turnId} AND type = 'usage'`;
     const reportedMicros = Number(r.cost);
-    const meteredMicros = Number(m.cost);
+    const meteredMicros = calls.reduce((sum, c) => sum + listCost(c), 0);
     if (usageMismatch(reportedMicros, meteredMicros)) {
-      mismatches.push({ turnId: d.turnId, reportedMicros, meteredMicros, calls: Number(m.calls) });
+      mismatches.push({ turnId: d.turnId, reportedMicros, meteredMicros, calls: calls.length });
     }
   }
+}
+
+type MeteredTokens = {
+  model: string;
+  input_tokens: bigint;
+  output_tokens: bigint;
+  cache_read_tokens: bigint;
+  cache_write_tokens: bigint;
+};
+
+function listCost(c: MeteredTokens): number {
+  return priceCall(c.model, {
+    inputTokens: Number(c.input_tokens),
+    outputTokens: Number(c.output_tokens),
+    cacheReadTokens: Number(c.cache_read_tokens),
+    cacheWriteTokens: Number(c.cache_write_tokens),
+  }).costMicros;
 }
 
 function toRow(orgId: string, sessionId: string, d: ItemDraft) {
