@@ -38,8 +38,18 @@ describe('web UI: shared live session', () => {
     return (await c.stack.api<{ items: Item[] }>('GET', `/sessions/${session.id}/items`)).body.items;
   }
 
+  /**
+   * Every item shown, once each: rows in seq order, a tool action's row holding its call, command and result (and
+   * allowed policy decisions shown once asked for).
+   */
   async function shownSeqs(page: Page): Promise<number[]> {
-    return page.getByTestId('item').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    if (await page.getByTestId('show-allowed').count()) await page.getByTestId('show-allowed').check();
+    const rows = await page
+      .getByTestId('item')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('data-seqs') ?? '').split(' ').map(Number)));
+    const firsts = rows.map((r) => r[0]);
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    return rows.flat().sort((a, b) => a - b);
   }
 
   async function createLink(role: string): Promise<string> {

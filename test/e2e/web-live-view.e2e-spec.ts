@@ -55,19 +55,25 @@ describe('web UI: session list and live session view', () => {
     // The prompt is sent after the page is open: everything must arrive live, without a reload.
     expect((await stack.api('POST', `/sessions/${s.id}/messages`, { text: 'BROWSER go' })).status).toBe(202);
     await page.getByTestId('tool-kind').first().waitFor();
-    expect(await page.getByTestId('tool-kind').first().textContent()).toContain('shell');
+    expect(await page.getByTestId('tool-kind').first().getAttribute('data-tool')).toBe('shell');
     await page.getByText('from-the-shell').first().waitFor();
     model.release('browser-mid');
     await page.getByText('All done: the shell said from-the-shell.').waitFor();
     await expectEventually(async () => (await page.getByTestId('session-status').textContent())?.includes('idle'));
 
     const history = (await stack.api<{ items: Item[] }>('GET', `/sessions/${s.id}/items`)).body.items;
-    const shown = await page
+    // Every item once, rows in REST order (a tool action's row holds its call, command and result; allowed policy
+    // decisions show once asked for).
+    if (await page.getByTestId('show-allowed').count()) await page.getByTestId('show-allowed').check();
+    const rows = await page
       .getByTestId('item')
-      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
-    expect(shown).toEqual(history.map((i) => i.seq));
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('data-seqs') ?? '').split(' ').map(Number)));
+    const firsts = rows.map((r) => r[0]);
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    expect(rows.flat().sort((a, b) => a - b)).toEqual(history.map((i) => i.seq));
     expect(await page.getByText('All done: the shell said from-the-shell.').count()).toBe(1);
-    expect(await page.getByTestId('tool-status').first().textContent()).toBe('completed');
+    expect(await page.getByTestId('tool-action').first().getAttribute('data-state')).toBe('ok');
+    expect(await page.getByTestId('exit-code').first().getAttribute('data-exit-code')).toBe('0');
     await page.screenshot({ path: '/tmp/yoke-session-view.png', fullPage: true });
   });
 

@@ -271,6 +271,45 @@ describe('usage reports tie out (real Postgres)', () => {
     expect(empty.daily).toEqual([{ day: '2027-01-01', costMicros: 0 }]);
   });
 
+  it('keeps the daily rollup equal to the calls through inserts and deletes, and refuses edits', async () => {
+    const [a] = orgs;
+    const rollup = async () =>
+      (
+        await sql.query<{ calls: string; cost: string }>(
+          'SELECT coalesce(sum(calls), 0)::text AS calls, coalesce(sum(cost_micros), 0)::text AS cost FROM usage_daily WHERE org_id = $1',
+          [a.id],
+        )
+      ).rows[0];
+    const facts = async () =>
+      (
+        await sql.query<{ calls: string; cost: string }>(
+          'SELECT count(*)::text AS calls, coalesce(sum(cost_micros), 0)::text AS cost FROM metered_usage WHERE org_id = $1',
+          [a.id],
+        )
+      ).rows[0];
+    expect(await rollup()).toEqual(await facts());
+    // A statement that adds calls across several days and keys, then one that removes some of them.
+    await sql.query(
+      `INSERT INTO metered_usage (org_id, session_id, item_seq, user_id, agent, harness, provider, api, host, model,
+         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_micros,
+         price_version, at)
+       SELECT $1, $2, 900000 + i, $3, 'lead', 'yoke', 'anthropic', 'messages', 'h', 'claude-sonnet-4-5',
+         10, 1, 0, 0, 0, 45, 'v', timestamptz '2026-11-10T23:59:59Z' + i * interval '1 second'
+       FROM generate_series(0, 9) i`,
+      [a.id, a.sessions[0], a.users[0].id],
+    );
+    expect(await rollup()).toEqual(await facts());
+    await sql.query('DELETE FROM metered_usage WHERE org_id = $1 AND item_seq >= 900005', [a.id]);
+    expect(await rollup()).toEqual(await facts());
+    await expect(sql.query('UPDATE metered_usage SET cost_micros = 0 WHERE org_id = $1', [a.id])).rejects.toThrow(
+      /append-only/,
+    );
+    // A whole-day report still ties out with those calls straddling midnight.
+    await expectTiesOut(await usage.report(principal(a, 'admin'), query('session')), a.id);
+    await sql.query('DELETE FROM metered_usage WHERE org_id = $1 AND item_seq >= 900000', [a.id]);
+    expect(await rollup()).toEqual(await facts());
+  });
+
   it("labels users with their email and sessions with their title; another org's rows never appear", async () => {
     const [a, b] = orgs;
     const byUser = await usage.report(principal(b, 'owner'), query('user'));

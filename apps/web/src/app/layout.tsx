@@ -5,7 +5,7 @@ import { SocketProvider } from '@/components/socket-provider';
 import './globals.css';
 
 export const metadata: Metadata = {
-  title: 'Yoke',
+  title: { default: 'Yoke', template: '%s · Yoke' },
   description: 'One control plane over many coding-agent harnesses.',
 };
 

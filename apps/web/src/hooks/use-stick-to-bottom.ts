@@ -6,9 +6,10 @@ const SLACK_PX = 120;
 
 /**
  * Keeps the page scrolled to the bottom while new content arrives, unless the reader has scrolled up.
- * `growth` is any value that changes whenever the content grows.
+ * `growth` is any value that changes whenever the content grows; a change of `follow` (the reader sent a message)
+ * scrolls to the bottom and pins the view there again.
  */
-export function useStickToBottom(growth: string | number): void {
+export function useStickToBottom(growth: string | number, follow: number = 0): void {
   const isPinned = useRef(true);
 
   useEffect(() => {
@@ -19,6 +20,12 @@ export function useStickToBottom(growth: string | number): void {
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);
   }, []);
+
+  useLayoutEffect(() => {
+    if (follow === 0) return;
+    isPinned.current = true;
+    window.scrollTo({ top: document.documentElement.scrollHeight });
+  }, [follow]);
 
   useLayoutEffect(() => {
     if (isPinned.current) window.scrollTo({ top: document.documentElement.scrollHeight });

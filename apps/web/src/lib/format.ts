@@ -61,3 +61,14 @@ export function formatJson(value: unknown): string {
     return String(value);
   }
 }
+
+/** How long something has waited: "40 s", "12 min", "3 h 5 min", "2 d". */
+export function formatWaited(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h} h${m % 60 ? ` ${m % 60} min` : ''}`;
+  return `${Math.floor(h / 24)} d`;
+}

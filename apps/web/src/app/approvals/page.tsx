@@ -1,5 +1,8 @@
+import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { ApprovalsInbox } from '@/components/collab/approvals-inbox';
+
+export const metadata: Metadata = { title: 'Approvals' };
 
 export default function Page() {
   return (

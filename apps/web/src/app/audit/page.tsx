@@ -1,6 +1,9 @@
+import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { AuditPage } from '@/components/audit/audit-page';
 import './audit.css';
+
+export const metadata: Metadata = { title: 'Audit log' };
 
 export default function Page() {
   return (

@@ -1,5 +1,8 @@
+import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { SessionRoute } from '@/components/session/session-route';
+
+export const metadata: Metadata = { title: 'Session' };
 
 export default function Page() {
   return (

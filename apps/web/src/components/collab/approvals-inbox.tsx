@@ -5,8 +5,13 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import { useSocket } from '@/components/socket-provider';
+import { useApprovalSubjects } from '@/hooks/use-approval-subjects';
+import { useDocumentTitle } from '@/hooks/use-document-title';
+import { useNow } from '@/hooks/use-now';
 import { ApiError, describeError } from '@/lib/api';
 import { decideApproval, listApprovals } from '@/lib/collab-api';
+import { inputGist } from '@/lib/conversation';
+import { formatDateTime, formatJson, formatWaited } from '@/lib/format';
 
 /**
  * Every pending approval the caller may see, across sessions. Kept live without polling: a session's status
@@ -20,6 +25,9 @@ export function ApprovalsInbox() {
   const [approvals, setApprovals] = useState<Approval[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
+  const { titles, calls } = useApprovalSubjects(approvals);
+  const now = useNow(10_000);
+  useDocumentTitle(approvals ? `Approvals (${approvals.length})` : 'Approvals');
 
   const load = useCallback(async () => {
     try {
@@ -75,7 +83,7 @@ export function ApprovalsInbox() {
   return (
     <div className="page" data-testid="approvals-inbox">
       <div className="page-head">
-        <h1>Approvals</h1>
+        <h1>Approvals{approvals?.length ? ` (${approvals.length})` : ''}</h1>
       </div>
       {error && (
         <p className="banner banner-error" role="alert">
@@ -83,9 +91,10 @@ export function ApprovalsInbox() {
         </p>
       )}
       {approvals?.length === 0 && <p className="empty">Nothing is waiting for a decision.</p>}
-      <ul className="share-list">
+      <ul className="share-list inbox-list">
         {approvals?.map((a) => {
           const key = `${a.sessionId}/${a.approvalId}`;
+          const call = calls.get(`${a.sessionId}/${a.callId ?? ''}`) ?? null;
           return (
             <li
               key={key}
@@ -95,12 +104,27 @@ export function ApprovalsInbox() {
               data-approval-id={a.approvalId}
             >
               <div className="grow">
-                <div>
-                  <strong>{a.policy}</strong>: {a.reason}
+                <div className="inbox-session">
+                  <Link href={`/session/?id=${a.sessionId}`} data-testid="inbox-session">
+                    {titles.get(a.sessionId) ?? 'Session'}
+                  </Link>
+                  {call && <span className="chip">{call.tool}</span>}
+                  <span
+                    className="muted small"
+                    title={`Asked ${formatDateTime(a.createdAt)}`}
+                    data-testid="inbox-waiting"
+                  >
+                    waiting {formatWaited(now - Date.parse(a.createdAt))}
+                  </span>
                 </div>
-                <div className="muted small">
-                  <Link href={`/session/?id=${a.sessionId}`}>Open the session</Link> ·{' '}
-                  {new Date(a.createdAt).toLocaleString()}
+                {call && (
+                  <pre className="code approval-action" data-testid="inbox-action">
+                    {inputGist(call.input) ?? formatJson(call.input)}
+                  </pre>
+                )}
+                <div className="small">
+                  Policy <code>{a.policy}</code>
+                  {a.reason ? `: ${a.reason}` : ''}
                   {notes[key] && <span role="status"> · {notes[key]}</span>}
                 </div>
               </div>

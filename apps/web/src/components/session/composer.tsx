@@ -13,12 +13,15 @@ export function Composer({
   status,
   access,
   onTyping,
+  onSend,
 }: {
   sessionId: string;
   status: SessionStatus | null;
   /** The caller's role; null while it loads (sending stays possible: the server decides). */
   access?: SessionAccess | null;
   onTyping?: () => void;
+  /** Called as a message is sent (the view follows the bottom again). */
+  onSend?: () => void;
 }) {
   const [text, setText] = useState('');
   const [isSending, setIsSending] = useState(false);
@@ -35,6 +38,7 @@ export function Composer({
     keyRef.current ??= newIdempotencyKey();
     setIsSending(true);
     setError(null);
+    onSend?.();
     try {
       const accepted = await sendMessage(sessionId, text, keyRef.current);
       keyRef.current = null;

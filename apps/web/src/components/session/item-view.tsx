@@ -12,10 +12,12 @@ import {
   TurnStarted,
   Usage,
 } from '@/components/session/items/event-items';
+import type { ItemOf } from '@/components/session/items/item-types';
 import { AgentMessage, Reasoning, UserMessage } from '@/components/session/items/message-items';
-import { CommandItem, FileChange, ToolCall, type ToolOutcome, ToolResult } from '@/components/session/items/tool-items';
+import { FileChange, ToolActionRow } from '@/components/session/items/tool-items';
+import type { Row } from '@/lib/conversation';
 
-function body(item: Item, liveOutput: string | undefined, toolOutcome: ToolOutcome | undefined): ReactNode {
+function body(item: Item, call: ItemOf<'tool_call'> | null): ReactNode {
   switch (item.type) {
     case 'user_message':
       return <UserMessage item={item} />;
@@ -24,15 +26,14 @@ function body(item: Item, liveOutput: string | undefined, toolOutcome: ToolOutco
     case 'reasoning':
       return <Reasoning item={item} />;
     case 'tool_call':
-      return <ToolCall item={item} liveOutput={liveOutput} outcome={toolOutcome} />;
-    case 'tool_result':
-      return <ToolResult item={item} />;
     case 'command':
-      return <CommandItem item={item} />;
+    case 'tool_result':
+      // Folded into a tool action row (lib/conversation).
+      return null;
     case 'file_change':
       return <FileChange item={item} />;
     case 'approval_request':
-      return <ApprovalRequest item={item} />;
+      return <ApprovalRequest item={item} call={call} />;
     case 'approval_decision':
       return <ApprovalDecision item={item} />;
     case 'policy_decision':
@@ -54,19 +55,27 @@ function body(item: Item, liveOutput: string | undefined, toolOutcome: ToolOutco
   }
 }
 
-/** One persisted item. `liveOutput` is the streaming output of a tool call's command, until it completes. */
-export const ItemView = memo(function ItemView({
-  item,
-  liveOutput,
-  toolOutcome,
-}: {
-  item: Item;
-  liveOutput?: string;
-  toolOutcome?: ToolOutcome;
-}) {
+/**
+ * One row of the conversation: an item, or a tool action folded from several. `data-seq` is its first item,
+ * `data-seqs` all of them; `#n` is the number fork and comments refer to.
+ */
+export const RowView = memo(function RowView({ row, liveOutput }: { row: Row; liveOutput?: string }) {
+  const type = row.kind === 'tool' ? 'tool_action' : row.item.type;
   return (
-    <li className={`item item-${item.type}`} data-testid="item" data-seq={item.seq} data-type={item.type}>
-      {body(item, liveOutput, toolOutcome)}
+    <li
+      className={`item item-${type}`}
+      data-testid="item"
+      data-seq={row.seqs[0]}
+      data-seqs={row.seqs.join(' ')}
+      data-type={type}
+      id={`item-${row.seqs[0]}`}
+    >
+      <a className="item-no" href={`#item-${row.seqs[0]}`} data-testid="item-no" title={`Item ${row.seqs[0]}`}>
+        #{row.seqs[0]}
+      </a>
+      <div className="item-body">
+        {row.kind === 'tool' ? <ToolActionRow action={row.action} liveOutput={liveOutput} /> : body(row.item, row.call)}
+      </div>
     </li>
   );
 });

@@ -1,74 +1,60 @@
-import { memo, useMemo } from 'react';
-import { parseBlocks, parseInline, type Block } from '@/lib/markdown';
+'use client';
 
-function InlineText({ text }: { text: string }) {
+import { memo, useRef, useState, type ComponentProps } from 'react';
+import ReactMarkdown, { type Components } from 'react-markdown';
+import remarkGfm from 'remark-gfm';
+import { rehypeHighlightCode } from '@/lib/highlight';
+
+/** A fenced code block with a Copy button (the text as the reader sees it). */
+function CodeBlock(props: ComponentProps<'pre'>) {
+  const ref = useRef<HTMLPreElement>(null);
+  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(ref.current?.textContent ?? '');
+      setCopied('copied');
+    } catch {
+      setCopied('failed');
+    }
+    setTimeout(() => setCopied('idle'), 2000);
+  };
   return (
-    <>
-      {parseInline(text).map((part, i) => {
-        switch (part.kind) {
-          case 'text':
-            return <span key={i}>{part.text}</span>;
-          case 'code':
-            return <code key={i}>{part.text}</code>;
-          case 'bold':
-            return <strong key={i}>{part.text}</strong>;
-          case 'link':
-            return (
-              <a key={i} href={part.href} target="_blank" rel="noreferrer noopener">
-                {part.text}
-              </a>
-            );
-        }
-      })}
-    </>
+    <div className="code-block">
+      <button type="button" className="code-copy" onClick={() => void copy()} data-testid="code-copy">
+        {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
+      </button>
+      <pre ref={ref} className="code">
+        {props.children}
+      </pre>
+    </div>
   );
 }
 
-function BlockView({ block }: { block: Block }) {
-  switch (block.kind) {
-    case 'code':
-      return (
-        <pre className="code" data-lang={block.lang || undefined}>
-          <code>{block.text}</code>
-        </pre>
-      );
-    case 'heading': {
-      const Tag = (['h3', 'h4', 'h5', 'h6'] as const)[Math.min(block.level, 4) - 1];
-      return (
-        <Tag className="md-heading">
-          <InlineText text={block.text} />
-        </Tag>
-      );
-    }
-    case 'list': {
-      const Tag = block.ordered ? 'ol' : 'ul';
-      return (
-        <Tag>
-          {block.items.map((item, i) => (
-            <li key={i}>
-              <InlineText text={item} />
-            </li>
-          ))}
-        </Tag>
-      );
-    }
-    case 'paragraph':
-      return (
-        <p>
-          <InlineText text={block.text} />
-        </p>
-      );
-  }
-}
+const COMPONENTS: Components = {
+  pre: ({ children }) => <CodeBlock>{children}</CodeBlock>,
+  a: ({ href, children }) => (
+    <a href={href} target="_blank" rel="noreferrer noopener">
+      {children}
+    </a>
+  ),
+  table: ({ children }) => (
+    <div className="md-table">
+      <table>{children}</table>
+    </div>
+  ),
+};
 
-/** Agent text as simple markdown; never HTML. */
+/**
+ * Agent text as GitHub-flavoured markdown (tables, task lists, strikethrough, blockquotes) with highlighted code.
+ * Raw HTML in the text is shown as text, never parsed (no rehype-raw), and unsafe link protocols are dropped by
+ * react-markdown's URL transform.
+ */
 export const Markdown = memo(function Markdown({ text }: { text: string }) {
-  const blocks = useMemo(() => parseBlocks(text), [text]);
   return (
     <div className="md">
-      {blocks.map((b, i) => (
-        <BlockView key={i} block={b} />
-      ))}
+      <ReactMarkdown remarkPlugins={[remarkGfm]} rehypePlugins={[rehypeHighlightCode]} components={COMPONENTS}>
+        {text}
+      </ReactMarkdown>
     </div>
   );
 });

@@ -11,6 +11,7 @@ import { Composer } from '@/components/session/composer';
 import { SessionHeader } from '@/components/session/session-header';
 import { Timeline } from '@/components/session/timeline';
 import { useCollab } from '@/hooks/use-collab';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useSessionStream } from '@/hooks/use-session-stream';
 import { describeError } from '@/lib/api';
 import { addComment, forkSession } from '@/lib/collab-api';
@@ -55,6 +56,8 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const [itemSeq, setItemSeq] = useState<number | null>(null);
   const [itemText, setItemText] = useState('');
   const [dialogError, setDialogError] = useState<string | null>(null);
+  const [sentKey, setSentKey] = useState(0);
+  useDocumentTitle(session ? session.title || 'Untitled session' : 'Session');
   const access = collab.access.state === 'ok' ? collab.access.access : null;
   const ended = collab.access.state === 'ended' ? collab.access.message : null;
   const isRefused = phase.phase === 'refused' || ended !== null;
@@ -148,9 +151,10 @@ export function SessionView({ sessionId }: { sessionId: string }) {
         {!isRefused && (
           <div className="session-layout">
             <div className="session-main">
-              <Timeline timeline={timeline} isLoading={phase.phase === 'joining' && !session} />
+              <Timeline timeline={timeline} isLoading={phase.phase === 'joining' && !session} sentKey={sentKey} />
               <Composer
                 sessionId={sessionId}
+                onSend={() => setSentKey((k) => k + 1)}
                 status={session?.status ?? null}
                 access={access}
                 onTyping={access?.canDrive ? collab.notifyTyping : undefined}

@@ -1,10 +1,11 @@
 import { ApprovalActions } from '@/components/collab/approval-actions';
 import type { ItemOf } from '@/components/session/items/item-types';
-import { formatCost, formatTokens } from '@/lib/format';
+import { inputGist } from '@/lib/conversation';
+import { formatCost, formatJson, formatTokens } from '@/lib/format';
 
 export function Usage({ item }: { item: ItemOf<'usage'> }) {
   return (
-    <div className="usage muted small" data-testid="usage">
+    <div className="quiet-line usage" data-testid="usage">
       <span>{item.model}</span>
       <span>{formatTokens(item.inputTokens)} in</span>
       <span>{formatTokens(item.outputTokens)} out</span>
@@ -18,7 +19,7 @@ export function Usage({ item }: { item: ItemOf<'usage'> }) {
 export function MeteredUsage({ item }: { item: ItemOf<'metered_usage'> }) {
   const cache = item.cacheReadTokens + item.cacheWriteTokens;
   return (
-    <div className="usage muted small" data-testid="metered-usage" title={`Price table ${item.priceVersion}`}>
+    <div className="quiet-line usage" data-testid="metered-usage" title={`Price table ${item.priceVersion}`}>
       <span>Metered · {item.model}</span>
       <span>{formatTokens(item.inputTokens)} in</span>
       <span>{formatTokens(item.outputTokens)} out</span>
@@ -87,10 +88,36 @@ export function Egress({ item }: { item: ItemOf<'egress'> }) {
   );
 }
 
-export function ApprovalRequest({ item }: { item: ItemOf<'approval_request'> }) {
+const SUBJECT: Record<NonNullable<ItemOf<'approval_request'>['subject']>, string> = {
+  tool_call: 'a tool call',
+  prompt: 'a prompt',
+  usage: 'the session to continue after its usage',
+};
+
+/** What waits for a person: the exact action (the tool call's command or input), the policy and its reason once. */
+export function ApprovalRequest({
+  item,
+  call,
+}: {
+  item: ItemOf<'approval_request'>;
+  call: ItemOf<'tool_call'> | null;
+}) {
+  const gist = call ? inputGist(call.input) : null;
   return (
-    <div className="notice notice-warning approval-card" data-approval-id={item.approvalId} data-testid="approval-card">
-      <strong>Approval requested</strong> by policy <code>{item.policy}</code>: {item.reason}
+    <div className="approval-card" data-approval-id={item.approvalId} data-testid="approval-card">
+      <div className="approval-title">
+        <strong>Approval needed</strong> for{' '}
+        {call ? <span className="chip">{call.tool}</span> : SUBJECT[item.subject ?? 'tool_call']}
+      </div>
+      {call && (
+        <pre className="code approval-action" data-testid="approval-action">
+          {gist ?? formatJson(call.input)}
+        </pre>
+      )}
+      <div className="small">
+        Policy <code>{item.policy}</code>
+        {item.reason ? `: ${item.reason}` : ''}
+      </div>
       {item.options.length > 0 && <div className="muted small">Options: {item.options.join(', ')}</div>}
       <ApprovalActions sessionId={item.sessionId} approvalId={item.approvalId} />
     </div>
@@ -99,17 +126,29 @@ export function ApprovalRequest({ item }: { item: ItemOf<'approval_request'> }) 
 
 export function ApprovalDecision({ item }: { item: ItemOf<'approval_decision'> }) {
   return (
-    <div className="notice notice-info" data-approval-id={item.approvalId}>
-      Approval decision: <strong>{item.decision}</strong>
+    <div className="quiet-line" data-approval-id={item.approvalId}>
+      Approval <strong>{item.decision}</strong>
       {item.actor?.name ? ` by ${item.actor.name}` : ''}
     </div>
   );
 }
 
+const ACTION_LABEL = { prompt: 'prompt', tool_call: 'tool call', usage: 'usage' } as const;
+
+/** A policy verdict: allowed ones are quiet (and hidden unless asked for), ask and deny stand out. */
 export function PolicyDecision({ item }: { item: ItemOf<'policy_decision'> }) {
   return (
-    <div className={`notice ${item.verdict === 'deny' ? 'notice-error' : 'notice-info'}`}>
+    <div
+      className={
+        item.verdict === 'allow'
+          ? 'quiet-line'
+          : `notice ${item.verdict === 'deny' ? 'notice-error' : 'notice-warning'}`
+      }
+      data-testid="policy-decision"
+      data-verdict={item.verdict}
+    >
       Policy <strong>{item.verdict}</strong>
+      {item.action ? ` · ${ACTION_LABEL[item.action]}` : ''}
       {item.policies.length > 0 && <> ({item.policies.join(', ')})</>}
       {item.reasons.length > 0 && <div className="small">{item.reasons.join(' · ')}</div>}
     </div>
