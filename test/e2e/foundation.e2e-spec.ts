@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Item, JoinAck, Session } from '@yoke/protocol';
+import type { Item, ItemsPage, JoinAck, Session } from '@yoke/protocol';
 import { ItemSequencer } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually, MODES } from '../support/env';
@@ -222,5 +222,122 @@ describe.each(MODES)('foundation: one agent turn end to end (%s mode)', (mode) =
       'First.',
       'Second.',
     ]);
+  });
+});
+
+/**
+ * Exactly once with a full window: the runner keeps up to 8 one-item batches of a session in flight (small batches
+ * so that many are on the wire at once), and either side is killed with SIGKILL mid-stream.
+ */
+describe('foundation: exactly once across SIGKILL with a window of batches in flight (team mode)', () => {
+  const CALLS = 120;
+  const calls = Array.from({ length: CALLS }, (_, k) => ({ name: 'read_file', input: { path: `f-${k}.txt` } }));
+  let model: FakeModel;
+  let stack: Stack;
+  let runner: RunnerProc;
+
+  beforeAll(async () => {
+    model = await startFakeModel();
+    stack = await startStack('team');
+    runner = await stack.startRunner({
+      env: {
+        ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+        ANTHROPIC_API_KEY: 'test-key',
+        YOKE_OUTBOX_WINDOW: '8',
+        YOKE_OUTBOX_BATCH_ITEMS: '1',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await model?.close();
+  });
+
+  async function stream(match: string, then: { holdUntil?: string; text: string }): Promise<Session> {
+    model.script([{ match, steps: [{ toolCalls: calls }, then] }]);
+    const r = await stack.api<Session>('POST', '/sessions', {
+      agentYaml: AGENT,
+      prompt: `go ${match}`,
+      workspace: tempDir('yoke-ws'),
+    });
+    expect(r.status).toBe(201);
+    return r.body;
+  }
+
+  /** The whole log, page by page. */
+  async function allItems(sessionId: string): Promise<Item[]> {
+    const items: Item[] = [];
+    for (;;) {
+      const after = items.length ? items[items.length - 1].seq : 0;
+      const r = await stack.api<ItemsPage>('GET', `/sessions/${sessionId}/items?afterSeq=${after}&limit=1000`);
+      expect(r.status).toBe(200);
+      items.push(...r.body.items);
+      if (!r.body.hasMore) return items;
+    }
+  }
+
+  /** What the runner's outbox holds beyond what the server stored: sent and unacknowledged, or not sent yet. */
+  function unacknowledged(sessionId: string, storedSeq: number): number {
+    const lines = readFileSync(join(runner.home, 'sessions', sessionId, 'outbox.jsonl'), 'utf8').split('\n');
+    return lines.filter((l) => l && (JSON.parse(l) as { seq: number }).seq > storedSeq).length;
+  }
+
+  /** Seqs 1..N each once, and every tool call of the script stored once, in order, with its own input. */
+  function expectExactlyOnce(items: Item[]) {
+    expectContiguous(items);
+    const inputs = items.flatMap((i) => (i.type === 'tool_call' ? [(i.input as { path: string }).path] : []));
+    expect(inputs).toEqual(calls.slice(0, inputs.length).map((c) => c.input.path));
+    const callIds = items.flatMap((i) => (i.type === 'tool_call' ? [i.callId] : []));
+    expect(new Set(callIds).size).toBe(callIds.length);
+    const results = items.flatMap((i) => (i.type === 'tool_result' ? [i.callId] : []));
+    expect(new Set(results).size).toBe(results.length);
+    expect(results.every((id) => callIds.includes(id))).toBe(true);
+  }
+
+  it('the runner killed with a full window: what the server stored stays, the rest arrives once, 1..N', async () => {
+    const s = await stream('WINDOW-RUNNER-KILL', { holdUntil: 'window-runner-kill', text: 'never seen' });
+    await expectEventually(async () => (await session(stack, s.id)).lastSeq >= 20);
+    await runner.proc.kill('SIGKILL');
+    const before = await allItems(s.id);
+    // Killed mid-stream: the outbox held more than the server had stored (a window in flight, and more behind it).
+    expect(unacknowledged(s.id, before.length)).toBeGreaterThanOrEqual(8);
+
+    await runner.restart();
+    await expectEventually(async () => (await session(stack, s.id)).status === 'failed', 30_000);
+    model.release('window-runner-kill');
+    const after = await allItems(s.id);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expectExactlyOnce(after);
+    expect(after.filter((i) => i.type === 'tool_call').length).toBeGreaterThan(
+      before.filter((i) => i.type === 'tool_call').length,
+    );
+    expect(after.filter((i) => i.type === 'turn_failed')).toHaveLength(1);
+    expect((await session(stack, s.id)).lastSeq).toBe(after.length);
+  });
+
+  it('the server killed with a full window: the runner resends from what the server holds, 1..N, nothing twice', async () => {
+    const s = await stream('WINDOW-SERVER-KILL', { text: 'All read.' });
+    await expectEventually(async () => (await session(stack, s.id)).lastSeq >= 20);
+    const connects = runner.proc.lines.filter((l) => l.includes('connected to server')).length;
+    await stack.server.kill('SIGKILL');
+    await expectEventually(() => runner.proc.lines.some((l) => l.includes('disconnected from server')));
+    // What the runner had not seen acknowledged when the server died: a window in flight, and more behind it.
+    const acked = Number(readFileSync(join(runner.home, 'sessions', s.id, 'acked'), 'utf8'));
+    expect(unacknowledged(s.id, acked)).toBeGreaterThanOrEqual(8);
+    await stack.restartServer();
+    await expectEventually(
+      () => runner.proc.lines.filter((l) => l.includes('connected to server')).length > connects,
+      30_000,
+    );
+
+    await expectEventually(async () => (await allItems(s.id)).some((i) => i.type === 'turn_completed'), 60_000);
+    const items = await allItems(s.id);
+    expectExactlyOnce(items);
+    expect(items.filter((i) => i.type === 'tool_call')).toHaveLength(CALLS);
+    expect(items.filter((i) => i.type === 'tool_result')).toHaveLength(CALLS);
+    expect(items.filter((i) => i.type === 'turn_completed')).toHaveLength(1);
+    expect(items.find((i) => i.type === 'agent_message')).toMatchObject({ text: 'All read.' });
+    expect((await session(stack, s.id)).lastSeq).toBe(items.length);
   });
 });

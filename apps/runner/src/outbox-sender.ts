@@ -1,28 +1,86 @@
 import type { Logger } from 'pino';
-import { type Delta, type ItemsAck, MAX_BATCH_ITEMS } from '@yoke/protocol';
+import { type Delta, type ItemDraft, type ItemsAck, MAX_BATCH_ITEMS } from '@yoke/protocol';
 import { ACK_TIMEOUT_MS, type RunnerConnection, SEND_RETRY_MS } from './runner-connection';
 import type { SessionSupervisor } from './session-supervisor';
 
+/** How many batches of a session may await their ack at once, and how many items a batch holds at most. */
+export interface OutboxWindow {
+  batches: number;
+  batchItems: number;
+}
+
+export const DEFAULT_OUTBOX_WINDOW: OutboxWindow = { batches: 8, batchItems: MAX_BATCH_ITEMS };
+
+/** The window from YOKE_OUTBOX_WINDOW (batches in flight, 1..64) and YOKE_OUTBOX_BATCH_ITEMS (1..MAX_BATCH_ITEMS). */
+export function outboxWindowFromEnv(env: NodeJS.ProcessEnv = process.env): OutboxWindow {
+  const read = (name: string, max: number, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be an integer in [1, ${max}]`);
+    return n;
+  };
+  return {
+    batches: read('YOKE_OUTBOX_WINDOW', 64, DEFAULT_OUTBOX_WINDOW.batches),
+    batchItems: read('YOKE_OUTBOX_BATCH_ITEMS', MAX_BATCH_ITEMS, DEFAULT_OUTBOX_WINDOW.batchItems),
+  };
+}
+
+/** What the sender needs of a session: its id, its outbox and the trace its items belong to. */
+export type OutboxSource = Pick<SessionSupervisor, 'sessionId' | 'outbox' | 'traceparent'>;
+
+/** One session's stream on the current connection. */
+interface Stream {
+  /** Bumped on every restart: replies to batches of an older generation are ignored. */
+  generation: number;
+  /** The connection (RunnerConnection.epoch) the batches in flight went out on. */
+  epoch: number;
+  /** The last seq sent in this generation; the next batch starts after it. */
+  sentThrough: number;
+  inFlight: number;
+  /** Waiting out a refusal before sending again. */
+  retry: NodeJS.Timeout | null;
+  /** A send is due once the current event loop turn's items are in the outbox. */
+  scheduled: boolean;
+}
+
 /**
- * Streams each session's durable items from its outbox until the server acknowledged them: one batch in flight per
- * session, the outbox advanced only by the server's ack. Deltas go out only while connected.
+ * Streams each session's durable items from its outbox until the server acknowledged them. Up to `window.batches`
+ * batches are in flight per session, in seq order on the one socket (which keeps their order); the server acks the
+ * last seq it holds, so an ack covers every batch before it. The outbox advances only by acks. A refusal (a gap after
+ * a reconnect, an error) or an ack that does not come drops what is in flight and resends from the first
+ * unacknowledged item: the server skips what it already stored, so nothing is lost and nothing is stored twice.
+ * Deltas go out only while connected.
  */
 export class OutboxSender {
-  private readonly sending = new Set<string>();
+  private readonly streams = new Map<string, Stream>();
 
   constructor(
-    private readonly connection: RunnerConnection,
-    private readonly sessions: ReadonlyMap<string, SessionSupervisor>,
+    private readonly connection: Pick<RunnerConnection, 'isReady' | 'epoch' | 'socket'>,
+    private readonly sessions: ReadonlyMap<string, OutboxSource>,
     private readonly log: Logger,
+    private readonly window: OutboxWindow = outboxWindowFromEnv(),
   ) {}
 
-  /** Sends a session's pending items in order, one batch in flight at a time, until the outbox is empty. */
+  /** Sends a session's pending items in order, keeping up to `window.batches` batches in flight. */
   flush(sessionId: string): void {
-    if (!this.connection.isReady || this.sending.has(sessionId)) return;
+    if (!this.connection.isReady) return;
     const sup = this.sessions.get(sessionId);
-    if (!sup || !sup.outbox.hasPending) return;
-    this.sending.add(sessionId);
-    void this.sendLoop(sup).finally(() => this.sending.delete(sessionId));
+    if (!sup) return void this.stop(sessionId);
+    let stream = this.streams.get(sessionId);
+    if (!stream) {
+      stream = { generation: 0, epoch: -1, sentThrough: 0, inFlight: 0, retry: null, scheduled: false };
+      this.streams.set(sessionId, stream);
+    }
+    // A new connection: what was in flight on the old one is gone; the hello told the outbox what the server holds.
+    if (stream.epoch !== this.connection.epoch) this.restart(stream, sup);
+    if (stream.retry || stream.scheduled) return;
+    // Items a session emits in one go (one event loop turn) leave in one batch, not one batch each.
+    stream.scheduled = true;
+    queueMicrotask(() => {
+      stream.scheduled = false;
+      if (!stream.retry) this.pump(sup, stream);
+    });
   }
 
   sendDelta(sessionId: string, delta: Delta): void {
@@ -30,25 +88,59 @@ export class OutboxSender {
     if (this.connection.isReady) this.connection.socket.emit('session.delta', { sessionId, delta });
   }
 
-  private async sendLoop(sup: SessionSupervisor): Promise<void> {
-    while (this.connection.isReady && sup.outbox.hasPending) {
-      const batch = sup.outbox.pending(MAX_BATCH_ITEMS);
-      let reply: ItemsAck;
-      try {
-        reply = await this.connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.items', {
-          sessionId: sup.sessionId,
-          items: batch,
-          ...(sup.traceparent ? { traceparent: sup.traceparent } : {}),
-        });
-      } catch {
-        continue; // no ack in time: the connection is probably gone; `isReady` tells
-      }
-      if (reply.ok) {
-        sup.outbox.ack(reply.lastSeq);
-        continue;
-      }
-      this.log.error({ sessionId: sup.sessionId, error: reply.error }, 'server refused items; retrying');
-      await new Promise((r) => setTimeout(r, SEND_RETRY_MS));
+  private pump(sup: OutboxSource, stream: Stream): void {
+    if (stream.sentThrough < sup.outbox.acked) stream.sentThrough = sup.outbox.acked;
+    while (this.connection.isReady && stream.inFlight < this.window.batches) {
+      const batch = sup.outbox.pendingAfter(stream.sentThrough, this.window.batchItems);
+      if (batch.length === 0) return;
+      stream.sentThrough = batch[batch.length - 1].seq;
+      stream.inFlight++;
+      this.send(sup, stream, batch);
     }
+  }
+
+  private send(sup: OutboxSource, stream: Stream, batch: ItemDraft[]): void {
+    const generation = stream.generation;
+    const sent = this.connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.items', {
+      sessionId: sup.sessionId,
+      items: batch,
+      ...(sup.traceparent ? { traceparent: sup.traceparent } : {}),
+    }) as Promise<ItemsAck>;
+    sent.then(
+      (reply) => {
+        if (stream.generation !== generation) return;
+        stream.inFlight--;
+        if (reply.ok) {
+          sup.outbox.ack(reply.lastSeq);
+          return this.pump(sup, stream);
+        }
+        this.log.error({ sessionId: sup.sessionId, error: reply.error }, 'server refused items; resending');
+        this.restart(stream, sup);
+        stream.retry = setTimeout(() => {
+          stream.retry = null;
+          this.flush(sup.sessionId);
+        }, SEND_RETRY_MS);
+      },
+      () => {
+        // No ack in time, or the connection went: resend from the first unacknowledged item if still connected
+        // (`isReady` tells); otherwise the next hello restarts the stream.
+        if (stream.generation !== generation) return;
+        this.restart(stream, sup);
+        this.flush(sup.sessionId);
+      },
+    );
+  }
+
+  private restart(stream: Stream, sup: OutboxSource): void {
+    stream.generation++;
+    stream.epoch = this.connection.epoch;
+    stream.inFlight = 0;
+    stream.sentThrough = sup.outbox.acked;
+  }
+
+  private stop(sessionId: string): void {
+    const stream = this.streams.get(sessionId);
+    if (stream?.retry) clearTimeout(stream.retry);
+    this.streams.delete(sessionId);
   }
 }

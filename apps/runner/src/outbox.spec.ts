@@ -58,3 +58,20 @@ describe('Outbox', () => {
     expect(a.append(note('b')).seq).toBe(2);
   });
 });
+
+describe('Outbox.pendingAfter', () => {
+  it('hands out the unacknowledged items after a seq, a batch at a time, and nothing once they are acknowledged', () => {
+    const a = new Outbox(mkdtempSync(join(tmpdir(), 'outbox-')));
+    for (let i = 1; i <= 10; i++) a.append(note(`n${i}`));
+    a.ack(3);
+    expect(a.pendingAfter(0, 4).map((i) => i.seq)).toEqual([4, 5, 6, 7]);
+    expect(a.pendingAfter(5, 4).map((i) => i.seq)).toEqual([6, 7, 8, 9]);
+    expect(a.pendingAfter(9, 4).map((i) => i.seq)).toEqual([10]);
+    expect(a.pendingAfter(10, 4)).toEqual([]);
+    a.ack(7);
+    expect(a.pendingAfter(3, 2).map((i) => i.seq)).toEqual([8, 9]);
+    expect(a.pending().map((i) => i.seq)).toEqual([8, 9, 10]);
+    a.ack(10);
+    expect(a.pendingAfter(0, 4)).toEqual([]);
+  });
+});

@@ -55,6 +55,13 @@ export class Outbox {
     return this.items.slice(0, limit);
   }
 
+  /** Up to `limit` unacknowledged items after `seq`, in seq order (the pending items' seqs are consecutive). */
+  pendingAfter(seq: number, limit: number): ItemDraft[] {
+    if (this.items.length === 0) return [];
+    const from = Math.max(0, seq - this.items[0].seq + 1);
+    return this.items.slice(from, from + limit);
+  }
+
   get hasPending(): boolean {
     return this.items.length > 0;
   }
@@ -79,7 +86,9 @@ export class Outbox {
     if (seq <= this.ackedSeq) return;
     this.ackedSeq = Math.min(seq, this.lastSeq);
     writeFileAtomic(this.ackFile, String(this.ackedSeq));
-    this.items = this.items.filter((i) => i.seq > this.ackedSeq);
+    // Pending seqs are consecutive: everything up to ackedSeq is a prefix.
+    const done = this.items.length === 0 ? 0 : Math.max(0, this.ackedSeq - this.items[0].seq + 1);
+    this.items.splice(0, done);
     if (this.items.length === 0) truncateSync(this.file, 0);
   }
 

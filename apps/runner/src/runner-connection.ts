@@ -44,12 +44,13 @@ export class RunnerConnection {
   private everConnected = false;
   private authLostAt: number | null = null;
   private refusals = 0;
+  private connections = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
   constructor(
     private readonly opts: RunnerConnectionOptions,
-    private readonly sessions: ReadonlyMap<string, SessionSupervisor>,
+    private readonly sessions: ReadonlyMap<string, Pick<SessionSupervisor, 'sessionId' | 'outbox'>>,
     private readonly events: RunnerConnectionEvents,
   ) {
     this.log = opts.log;
@@ -67,6 +68,11 @@ export class RunnerConnection {
   /** Connected and greeted: items and deltas may be sent. */
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Counts the greeted connections: what was sent on an earlier one gets no reply any more. */
+  get epoch(): number {
+    return this.connections;
   }
 
   get isStopped(): boolean {
@@ -167,6 +173,7 @@ export class RunnerConnection {
       return;
     }
     for (const { sessionId, persistedSeq } of reply.sessions) this.sessions.get(sessionId)?.outbox.ack(persistedSeq);
+    this.connections++;
     this.ready = true;
     this.everConnected = true;
     this.authLostAt = null;

@@ -32,6 +32,8 @@ export class RunnerEventsService {
   private readonly owners = new Map<string, string>();
   /** sessionId -> when its session.updated last went out from this replica. */
   private readonly lastUpdated = new Map<string, number>();
+  /** sessionId -> the end of its batches being stored on this replica: the next batch starts after it. */
+  private readonly ingesting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly repo: SessionsRepository,
@@ -71,6 +73,27 @@ export class RunnerEventsService {
       if (i > 0 && d.seq !== drafts[i - 1].seq + 1)
         throw new AppError('event.invalid', 'items of a batch must have consecutive seqs');
     });
+    // A runner keeps several batches of a session in flight; they are stored one after another, in the order they
+    // arrived (the order the runner sent them), instead of racing for the session row's lock.
+    const result = await this.inArrivalOrder(batch.sessionId, () => this.store(runner, batch, drafts));
+    this.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return result;
+  }
+
+  private inArrivalOrder<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.ingesting.get(sessionId) ?? Promise.resolve()).then(work);
+    const done = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.ingesting.set(sessionId, done);
+    void done.then(() => {
+      if (this.ingesting.get(sessionId) === done) this.ingesting.delete(sessionId);
+    });
+    return run;
+  }
+
+  private async store(runner: RunnerIdentity, batch: ItemsBatch, drafts: ItemDraft[]) {
     await this.authorize(runner, batch.sessionId);
     // The items and their audit events commit together: when the audit log cannot take them, the batch is refused
     // (the runner keeps it in its outbox and sends it again) and nothing is stored.
@@ -105,7 +128,6 @@ export class RunnerEventsService {
       }
       this.metrics.itemsIngested.inc(appended.length);
     }
-    this.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { lastSeq };
   }
 

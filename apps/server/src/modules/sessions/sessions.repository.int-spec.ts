@@ -23,6 +23,54 @@ describe('SessionsRepository (real Postgres)', () => {
       expect((await t.repo.findById(org.id, session.id))?.lastSeq).toBe(3);
     });
 
+    it('stores each item as sent: its content as the body, its actor, turn and time, NULL where it has none', async () => {
+      const { org, session } = await t.f.seeded();
+      const actor = { id: 'u-1', name: 'Zoë "quoted" \\ back', kind: 'user' as const };
+      const text = 'null';
+      await t.repo.appendItems(session.id, [
+        { seq: 1, type: 'notice', level: 'info', text, createdAt: '2026-01-02T03:04:05.678Z' },
+        {
+          seq: 2,
+          type: 'user_message',
+          turnId: 't1',
+          actor,
+          content: [{ type: 'text', text: 'é ☃ 𝄞 \n\t{"a":[1]}' }],
+          createdAt: '2026-01-02T03:04:05.679Z',
+        },
+      ]);
+      const rows = await t.db.prisma.sessionItem.findMany({
+        where: { sessionId: session.id },
+        orderBy: { seq: 'asc' },
+      });
+      expect(rows).toEqual([
+        {
+          sessionId: session.id,
+          seq: 1,
+          orgId: org.id,
+          type: 'notice',
+          turnId: null,
+          actor: null,
+          body: { type: 'notice', level: 'info', text },
+          createdAt: new Date('2026-01-02T03:04:05.678Z'),
+          erasedAt: null,
+        },
+        {
+          sessionId: session.id,
+          seq: 2,
+          orgId: org.id,
+          type: 'user_message',
+          turnId: 't1',
+          actor,
+          body: { type: 'user_message', content: [{ type: 'text', text: 'é ☃ 𝄞 \n\t{"a":[1]}' }] },
+          createdAt: new Date('2026-01-02T03:04:05.679Z'),
+          erasedAt: null,
+        },
+      ]);
+      const sql = await t.db.prisma.$queryRaw<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM session_items WHERE session_id = ${session.id}::uuid AND actor IS NULL`;
+      expect(Number(sql[0].n)).toBe(1);
+    });
+
     it('skips a replayed batch (same seqs) instead of storing it twice', async () => {
       const { session } = await t.f.seeded();
       await t.repo.appendItems(session.id, draft.notices(1, 3));

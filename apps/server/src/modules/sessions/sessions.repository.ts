@@ -8,7 +8,7 @@ import {
   priceCall,
   usageMismatch,
 } from '@yoke/protocol';
-import { Prisma } from '../../generated/prisma/client';
+import { Prisma, type SessionStatus } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
 import { rollUp } from './session-status';
 
@@ -169,10 +169,14 @@ export class SessionsRepository {
    */
   async appendItems(sessionId: string, drafts: ItemDraft[]) {
     return this.db.run(async (tx) => {
-      const locked = await tx.$queryRaw<{ last_seq: number }[]>`
-        SELECT last_seq FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
-      if (locked.length === 0) throw new AppError('session.not_found', 'no such session');
-      const lastSeq = locked[0].last_seq;
+      // One read of the row, locked: its log position and what the roll-up and the usage facts need.
+      const [current] = await tx.$queryRaw<LockedSession[]>`
+        SELECT id, org_id AS "orgId", owner_id AS "ownerId", harness, agent, status::text AS status,
+               status_reason AS "statusReason", last_seq AS "lastSeq", cost_usd AS "costUsd",
+               input_tokens AS "inputTokens", output_tokens AS "outputTokens"
+        FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+      if (!current) throw new AppError('session.not_found', 'no such session');
+      const lastSeq = current.lastSeq;
       const fresh = drafts.filter((d) => d.seq > lastSeq);
       const approvals = new Map<string, DecidedApproval>();
       const mismatches: UsageMismatch[] = [];
@@ -184,9 +188,7 @@ export class SessionsRepository {
           expectedSeq: lastSeq + 1,
         });
       }
-      const current = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
-      const rows = fresh.map((d) => toRow(current.orgId, sessionId, d));
-      await tx.sessionItem.createMany({ data: rows });
+      await insertItems(tx, current.orgId, sessionId, fresh);
       await recordApprovals(tx, current.orgId, sessionId, fresh, approvals);
       await recordMeteredUsage(tx, current, fresh, mismatches);
       const next = rollUp(
@@ -410,16 +412,39 @@ function listCost(c: MeteredTokens): number {
   }).costMicros;
 }
 
-function toRow(orgId: string, sessionId: string, d: ItemDraft) {
-  const { seq, turnId, actor, createdAt, ...body } = d;
-  return {
-    sessionId,
+/** The session row as `appendItems` reads it under its lock. */
+type LockedSession = {
+  id: string;
+  orgId: string;
+  ownerId: string;
+  harness: string;
+  agent: Prisma.JsonValue;
+  status: SessionStatus;
+  statusReason: string | null;
+  lastSeq: number;
+  costUsd: Prisma.Decimal;
+  inputTokens: bigint;
+  outputTokens: bigint;
+};
+
+/**
+ * A batch's items in one statement with one parameter: the rows go to Postgres as one JSON array, split there by
+ * `jsonb_to_recordset` (each item's content is its `body`; no actor or turn is NULL; times at the column's
+ * millisecond precision, as before).
+ */
+async function insertItems(tx: Prisma.TransactionClient, orgId: string, sessionId: string, items: ItemDraft[]) {
+  const rows = items.map(({ seq, turnId, actor, createdAt, ...body }) => ({
     seq,
-    orgId,
     type: body.type,
-    turnId: turnId ?? null,
-    actor: (actor ?? Prisma.DbNull) as Prisma.InputJsonValue,
-    body: body as Prisma.InputJsonValue,
-    createdAt: new Date(createdAt),
-  };
+    turn_id: turnId ?? null,
+    actor: actor ?? null,
+    body,
+    created_at: new Date(createdAt).toISOString(),
+  }));
+  await tx.$executeRaw`
+    INSERT INTO session_items (session_id, seq, org_id, type, turn_id, actor, body, created_at)
+    SELECT ${sessionId}::uuid, r.seq, ${orgId}::uuid, r.type, r.turn_id, NULLIF(r.actor, 'null'::jsonb), r.body,
+           r.created_at
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS r(seq int, type text, turn_id text, actor jsonb, body jsonb, created_at timestamptz)`;
 }
