@@ -311,8 +311,12 @@ describe('web UI: shared live session', () => {
     await links.first().waitFor();
     const viewerRow = links.filter({ hasText: 'viewer' });
     viewerLinkId = (await viewerRow.getAttribute('data-link-id'))!;
-    const started = Date.now();
     await viewerRow.getByTestId('link-revoke').click();
+    // It asks first; the revoke happens on confirm.
+    const confirm = owner.getByRole('alertdialog');
+    await confirm.waitFor();
+    const started = Date.now();
+    await confirm.getByRole('button', { name: 'Revoke link' }).click();
     await carolPage.getByTestId('access-ended').waitFor({ timeout: 10_000 });
     await guestPage.getByTestId('access-ended').waitFor({ timeout: 10_000 });
     const closedMs = Date.now() - started;

@@ -118,4 +118,12 @@ export const Me = z.strictObject({
 });
 export type Me = z.infer<typeof Me>;
 
+/** How the server runs: embedded (one local user, no login) or team (orgs, sign-in, API tokens). */
+export const ServerMode = z.enum(['embedded', 'team']);
+export type ServerMode = z.infer<typeof ServerMode>;
+
+/** `GET /me`: the caller, and the server's mode (the web shows mode-specific controls). */
+export const MeView = Me.extend({ mode: ServerMode });
+export type MeView = z.infer<typeof MeView>;
+
 export type JoinReply = { session: Session; items: Item[]; partials: PartialItem[] };

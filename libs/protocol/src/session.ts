@@ -17,6 +17,9 @@ export const Session = z.strictObject({
   model: z.string().nullable(),
   runnerId: Uuid.nullable(),
   runnerOnline: z.boolean(),
+  /** The session's runner by name, and whether an org admin revoked it (its queued prompts are never delivered). */
+  runnerName: z.string().nullable(),
+  runnerRevoked: z.boolean(),
   status: SessionStatus,
   statusReason: z.string().nullable(),
   parentId: Uuid.nullable(),

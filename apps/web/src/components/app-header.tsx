@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { AuditNavLink } from '@/components/audit/audit-nav-link';
 import { ConnectionBadge } from '@/components/connection-badge';
+import { IdentityBadge } from '@/components/identity-badge';
 import { UsageNavLink } from '@/components/usage/usage-nav-link';
 
 export function AppHeader() {
@@ -16,6 +17,7 @@ export function AppHeader() {
         <AuditNavLink />
         <UsageNavLink />
       </nav>
+      <IdentityBadge />
       <ConnectionBadge />
     </header>
   );

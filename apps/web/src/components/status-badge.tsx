@@ -9,15 +9,16 @@ export function StatusBadge({ status }: { status: SessionStatus }) {
   );
 }
 
-export function RunnerBadge({ isOnline }: { isOnline: boolean }) {
+export function RunnerBadge({ isOnline, isRevoked = false }: { isOnline: boolean; isRevoked?: boolean }) {
   return (
     <span
-      className={`runner ${isOnline ? 'runner-online' : 'runner-offline'}`}
+      className={`runner ${isOnline && !isRevoked ? 'runner-online' : 'runner-offline'}`}
       data-testid="runner-state"
-      data-online={isOnline}
+      data-online={isOnline && !isRevoked}
+      data-revoked={isRevoked}
     >
       <span className="dot" aria-hidden="true" />
-      {isOnline ? 'runner online' : 'runner offline'}
+      {isRevoked ? 'runner revoked' : isOnline ? 'runner online' : 'runner offline'}
     </span>
   );
 }

@@ -5,7 +5,7 @@ import {
   type CreateOrgBody,
   type CreatedToken,
   type InvitationView,
-  type Me,
+  type MeView,
   type MemberView,
   type OrgRole,
   type OrgView,
@@ -22,6 +22,8 @@ import { SecretBox } from '../../core/auth/secret-box';
 import { TokensService } from '../auth/tokens.service';
 import { OrgsRepository } from '../orgs/orgs.repository';
 
+const LAST_OWNER = 'an org keeps at least one owner: this is its last owner; make another member an owner first';
+
 /** Orgs, their members and roles, invitations and single sign-on settings. */
 @Injectable()
 export class OrgsService {
@@ -35,8 +37,8 @@ export class OrgsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  me(p: Principal): Me {
-    return p;
+  me(p: Principal): MeView {
+    return { ...p, mode: this.config.embedded ? 'embedded' : 'team' };
   }
 
   async current(p: Principal): Promise<OrgView> {
@@ -77,7 +79,7 @@ export class OrgsService {
     const r = await this.tx.run(async () => {
       const updated = await this.repo.setRole(p.orgId, userId, role);
       if (!updated) throw new AppError('member.not_found', 'no such member');
-      if (updated === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+      if (updated === 'last_owner') throw new AppError('member.last_owner', LAST_OWNER);
       await this.audit.record({
         orgId: p.orgId,
         action: 'member.role_changed',
@@ -99,7 +101,7 @@ export class OrgsService {
     await this.tx.run(async () => {
       const r = await this.repo.removeMember(p.orgId, userId, new Date());
       if (!r) throw new AppError('member.not_found', 'no such member');
-      if (r === 'last_owner') throw new AppError('member.last_owner', 'an org keeps at least one owner');
+      if (r === 'last_owner') throw new AppError('member.last_owner', LAST_OWNER);
       await this.audit.record({
         orgId: p.orgId,
         action: 'member.removed',

@@ -104,6 +104,7 @@ export class RunnersService {
   /** Revokes a runner of the caller's org and closes its sockets on every replica at once. */
   async revoke(principal: Principal, runnerId: string): Promise<void> {
     await this.tx.run(async () => {
+      await this.assertNotLocalRunner(principal.orgId, runnerId);
       if (!(await this.repo.revoke(principal.orgId, runnerId, new Date()))) {
         throw new AppError('runner.not_found', 'no such runner');
       }
@@ -114,6 +115,21 @@ export class RunnersService {
       });
     });
     this.publisher.disconnectRunner(runnerId);
+  }
+
+  /**
+   * Embedded mode: the runner `yoke start` runs in its own process enrols like any other, so the server cannot tell it
+   * apart; it refuses to revoke the org's only runner, which is that one (revoked, it could never reconnect).
+   */
+  private async assertNotLocalRunner(orgId: string, runnerId: string): Promise<void> {
+    if (!this.config.embedded) return;
+    const active = await this.repo.list(orgId);
+    if (active.length === 1 && active[0].id === runnerId) {
+      throw new AppError(
+        'runner.local_runner',
+        'this is the local runner of `yoke start`, the only one here: revoked, it could never reconnect. Stop Yoke instead',
+      );
+    }
   }
 
   async list(principal: Principal): Promise<RunnerView[]> {

@@ -15,6 +15,8 @@ export function toSessionView(
     model: row.model,
     runnerId: row.runnerId,
     runnerOnline: row.runner ? isOnline(row.runner) : false,
+    runnerName: row.runner?.name ?? null,
+    runnerRevoked: !!row.runner?.revokedAt,
     status: row.status,
     statusReason: row.statusReason,
     parentId: row.parentId,

@@ -12,7 +12,7 @@ import { Prisma, type SessionStatus } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
 import { rollUp } from './session-status';
 
-const withRunner = { runner: { select: { online: true, lastSeenAt: true } } } as const;
+const withRunner = { runner: { select: { online: true, lastSeenAt: true, name: true, revokedAt: true } } } as const;
 export type SessionRow = Prisma.SessionGetPayload<{ include: typeof withRunner }>;
 export type ItemRow = Prisma.SessionItemGetPayload<object>;
 export type InboxRow = Prisma.InboxEntryGetPayload<object>;

@@ -3,6 +3,7 @@
 import { OrgRole, type MemberView, type RunnerView } from '@yoke/protocol';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
+import { ConfirmDialog, type ConfirmRequest } from '@/components/confirm-dialog';
 import { PoliciesEditor } from '@/components/admin/policies-editor';
 import { RetentionPanel } from '@/components/admin/retention-panel';
 import { BudgetsPanel } from '@/components/budgets/budgets-panel';
@@ -68,6 +69,8 @@ function useList<T>(load: () => Promise<T[]>) {
 
 function Members() {
   const { rows, error, setError, refresh } = useList<MemberView>(listMembers);
+  const [confirming, setConfirming] = useState<ConfirmRequest | null>(null);
+  const closeConfirm = useCallback(() => setConfirming(null), []);
   const act = async (fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -118,7 +121,15 @@ function Members() {
                 <button
                   type="button"
                   className="danger"
-                  onClick={() => void act(() => request(`/org/members/${m.userId}`, { method: 'DELETE' }))}
+                  onClick={() =>
+                    setConfirming({
+                      title: `Remove ${m.name}?`,
+                      body: `${m.name} (${m.email}) leaves this org: their access ends now and their open pages are disconnected. They need a new invitation to come back.`,
+                      action: 'Remove member',
+                      onConfirm: () => act(() => request(`/org/members/${m.userId}`, { method: 'DELETE' })),
+                    })
+                  }
+                  data-testid="member-remove"
                 >
                   Remove
                 </button>
@@ -127,12 +138,15 @@ function Members() {
           ))}
         </tbody>
       </table>
+      <ConfirmDialog request={confirming} onClose={closeConfirm} />
     </section>
   );
 }
 
 function Runners() {
   const { rows, error, setError, refresh } = useList<RunnerView>(listRunners);
+  const [confirming, setConfirming] = useState<ConfirmRequest | null>(null);
+  const closeConfirm = useCallback(() => setConfirming(null), []);
   const [name, setName] = useState('');
   const [enrolToken, setEnrolToken] = useState<string | null>(null);
   return (
@@ -184,7 +198,15 @@ function Runners() {
                 <button
                   type="button"
                   className="danger"
-                  onClick={() => void revokeRunner(r.id).then(refresh, (err: unknown) => setError(describeError(err)))}
+                  onClick={() =>
+                    setConfirming({
+                      title: `Revoke runner ${r.name}?`,
+                      body: `Its sessions stop; it cannot reconnect with its credential. Prompts sent to its sessions will not be delivered. To use this machine again, enrol it anew.`,
+                      action: 'Revoke runner',
+                      onConfirm: () => revokeRunner(r.id).then(refresh, (err: unknown) => setError(describeError(err))),
+                    })
+                  }
+                  data-testid="runner-revoke"
                 >
                   Revoke
                 </button>
@@ -193,6 +215,7 @@ function Runners() {
           ))}
         </tbody>
       </table>
+      <ConfirmDialog request={confirming} onClose={closeConfirm} />
     </section>
   );
 }

@@ -2,6 +2,7 @@
 
 import type { MemberView, SessionShares, ShareLink, ShareRole } from '@yoke/protocol';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { ConfirmDialog, type ConfirmRequest } from '@/components/confirm-dialog';
 import { describeError } from '@/lib/api';
 import {
   createLink,
@@ -38,6 +39,8 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
   const [linkRole, setLinkRole] = useState<ShareRole>('viewer');
   const [expiry, setExpiry] = useState(0);
   const [maxUses, setMaxUses] = useState('');
+  const [confirming, setConfirming] = useState<ConfirmRequest | null>(null);
+  const closeConfirm = useCallback(() => setConfirming(null), []);
 
   const refresh = useCallback(async () => {
     try {
@@ -214,7 +217,19 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
                   <span>May approve</span>
                 </label>
               )}
-              <button type="button" className="danger" onClick={() => void act(() => revokeGrant(sessionId, g.id))}>
+              <button
+                type="button"
+                className="danger"
+                onClick={() =>
+                  setConfirming({
+                    title: 'Revoke access?',
+                    body: `${g.user ? g.user.name : (g.guestName ?? 'This guest')} loses access to this session now.`,
+                    action: 'Revoke access',
+                    onConfirm: () => act(() => revokeGrant(sessionId, g.id)),
+                  })
+                }
+                data-testid="grant-revoke"
+              >
                 Revoke
               </button>
             </li>
@@ -233,7 +248,14 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
               <button
                 type="button"
                 className="danger"
-                onClick={() => void act(() => revokeLink(sessionId, l.id))}
+                onClick={() =>
+                  setConfirming({
+                    title: 'Revoke this link?',
+                    body: `The ${l.role} link stops working: nobody can join this session with it any more.`,
+                    action: 'Revoke link',
+                    onConfirm: () => act(() => revokeLink(sessionId, l.id)),
+                  })
+                }
                 data-testid="link-revoke"
               >
                 Revoke
@@ -241,6 +263,7 @@ export function ShareDialog({ sessionId, ownerId }: { sessionId: string; ownerId
             </li>
           ))}
         </ul>
+        <ConfirmDialog request={confirming} onClose={closeConfirm} />
       </dialog>
     </>
   );

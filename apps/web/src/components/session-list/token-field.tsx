@@ -1,6 +1,7 @@
 'use client';
 
 import { useState } from 'react';
+import { useMe } from '@/hooks/use-me';
 import { useToken } from '@/hooks/use-token';
 import { writeToken } from '@/lib/token';
 
@@ -8,6 +9,9 @@ import { writeToken } from '@/lib/token';
 export function TokenField() {
   const token = useToken();
   const [draft, setDraft] = useState('');
+  const who = useMe();
+  // Embedded mode needs no token: the control would mean nothing there.
+  if (who?.me.mode === 'embedded') return null;
 
   return (
     <details className="token-field">

@@ -3,6 +3,8 @@
 import type { SessionAccess, SessionStatus } from '@yoke/protocol';
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { cancelSession, describeError, sendMessage } from '@/lib/api';
+import { getSession } from '@/lib/collab-api';
+import { undeliveredNote } from '@/lib/delivery';
 import { newIdempotencyKey } from '@/lib/ids';
 
 const CANCELLABLE: ReadonlySet<SessionStatus> = new Set(['running', 'waiting_approval']);
@@ -43,7 +45,8 @@ export function Composer({
       const accepted = await sendMessage(sessionId, text, keyRef.current);
       keyRef.current = null;
       setText('');
-      setNote(accepted?.delivered === false ? 'Queued: it will be delivered when the runner is back online.' : null);
+      // Not handed to the runner now: say whether it ever will be (a revoked runner never comes back).
+      setNote(accepted?.delivered === false ? undeliveredNote(await getSession(sessionId).catch(() => null)) : null);
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -87,7 +90,11 @@ export function Composer({
           {error}
         </p>
       )}
-      {note && <p className="muted small">{note}</p>}
+      {note && (
+        <p className="muted small" role="status" data-testid="composer-note">
+          {note}
+        </p>
+      )}
       <div className="composer-row">
         <label className="grow">
           <span className="sr-only">Message</span>

@@ -16,7 +16,9 @@ export function SessionHeader({ session, children }: { session: Session | null; 
       {session && (
         <div className="session-meta">
           <StatusBadge status={session.status} />
-          {!session.runnerOnline && <RunnerBadge isOnline={false} />}
+          {(!session.runnerOnline || session.runnerRevoked) && (
+            <RunnerBadge isOnline={false} isRevoked={session.runnerRevoked} />
+          )}
           <span className="chip" title="Harness" data-testid="session-harness">
             {session.harness}
           </span>

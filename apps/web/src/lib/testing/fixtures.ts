@@ -23,6 +23,8 @@ export function makeSession(over: Partial<Session> = {}): Session {
     model: 'm1',
     runnerId: null,
     runnerOnline: true,
+    runnerName: 'laptop',
+    runnerRevoked: false,
     status: 'idle',
     statusReason: null,
     parentId: null,
