@@ -1,0 +1,553 @@
+/**
+ * bench/journeys: the read journeys of a team-sized org (list sessions, open one, page its history, load 200 items)
+ * through the whole server, against two baselines measured in the same run: the direct SQL (the same rows fetched with
+ * one hand-written query through `pg`) and the floor for an HTTP journey (a minimal `node:http` handler in this
+ * process: the bearer token checked with one indexed lookup, that same query, the same JSON). Prints figures; never a
+ * test. Exit 0 whatever the figures; 1 only when the run itself is wrong (the API cannot read the corpus back, a
+ * request fails).
+ *
+ *   npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR]
+ *
+ * The corpus lives in its own database (`yoke_bench_journeys`, `yoke_bench_journeys_smoke` for --smoke) and is reused
+ * when it already holds `--sessions` × `--items`: sessions over 2 orgs, each with turns of the item types a runner
+ * stores (turn_started, user_message, tool_call, command, tool_result, agent_message, usage, turn_completed), rows
+ * as `SessionsRepository.create` / `appendItems` write them. Needs Postgres, Redis and `npm run build`.
+ * Target: each journey's p50 ≤ 1.5x the minimal handler's.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { Client, Pool } from 'pg';
+import { AgentSpec, parseItem } from '@yoke/protocol';
+import { BASE_DATABASE_URL, REDIS_URL } from '../test/support/env';
+import { freePort, Proc, SERVER_MAIN, spawnNode, tempDir } from '../test/support/processes';
+
+const TARGET_RATIO = 1.5;
+/** The first org's owner token (stable, so a reused corpus keeps its org). */
+const TOKEN = 'ykt_bench-journeys-owner-token-000000000000';
+/** Session i's id: md5 of its number made a version-4 UUID (the API's id pipe checks the version). */
+const SESSION_ID = `overlay(overlay(md5('bench-journeys-session-' || i) placing '4' from 13) placing '8' from 17)::uuid`;
+const PAGE = 20;
+const LIST_LIMIT = 50;
+
+const { values: flags } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '2000' },
+    items: { type: 'string', default: '200' },
+    runs: { type: 'string', default: '300' },
+    smoke: { type: 'boolean', default: false },
+    /** A directory for a CPU profile of the server (node --cpu-prof), written when it stops. */
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+type Org = { orgId: string; ownerId: string };
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function load(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ensureDatabase(name: string): Promise<string> {
+  const admin = new Client({ connectionString: BASE_DATABASE_URL });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(BASE_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** The agent as a session row stores it: the spec after parsing, defaults filled in. */
+const AGENT = AgentSpec.parse({
+  name: 'reviewer',
+  description: 'Reviews pull requests and runs the tests',
+  prompt: 'You review changes in this repository. Run the tests before you answer.',
+  model: 'claude-sonnet-4-5',
+});
+
+/**
+ * One turn is 10 items: turn_started, user_message (with its author), tool_call (shell), command, tool_result,
+ * tool_call (file_read), tool_result, agent_message, usage, turn_completed. Bodies are what `insertItems` stores:
+ * the item without seq, turnId, actor and createdAt.
+ */
+const ITEM_BODY = `CASE (k - 1) % 10
+  WHEN 0 THEN jsonb_build_object('type', 'turn_started')
+  WHEN 1 THEN jsonb_build_object('type', 'user_message', 'content', jsonb_build_array(jsonb_build_object('type', 'text',
+    'text', 'Turn ' || ((k - 1) / 10 + 1) || ': the export of invoices times out for large customers; find why and fix it.')))
+  WHEN 2 THEN jsonb_build_object('type', 'tool_call', 'callId', 'call-' || k, 'tool', 'shell', 'nativeTool', 'Bash',
+    'input', jsonb_build_object('command', 'npm test -- --grep "invoice export" --reporter dot'), 'status', 'completed')
+  WHEN 3 THEN jsonb_build_object('type', 'command', 'callId', 'call-' || (k - 1),
+    'argv', jsonb_build_array('bash', '-lc', 'npm test -- --grep "invoice export" --reporter dot'),
+    'cwd', '/workspaces/billing', 'exitCode', (k % 3 = 0)::int,
+    'output', repeat('.', 40) || E'\\n' || (12 + k % 30) || ' passing (' || (300 + k % 900) || E'ms)\\n')
+  WHEN 4 THEN jsonb_build_object('type', 'tool_result', 'callId', 'call-' || (k - 2),
+    'output', (12 + k % 30) || ' passing, ' || (k % 3) || ' failing', 'isError', false)
+  WHEN 5 THEN jsonb_build_object('type', 'tool_call', 'callId', 'call-' || k, 'tool', 'file_read', 'nativeTool', 'Read',
+    'input', jsonb_build_object('path', 'src/exports/invoices-' || (k % 17) || '.ts'), 'status', 'completed')
+  WHEN 6 THEN jsonb_build_object('type', 'tool_result', 'callId', 'call-' || (k - 1),
+    'output', repeat('export async function exportInvoices(org: Org, range: Range) { /* ... */ }' || E'\\n', 6),
+    'isError', false)
+  WHEN 7 THEN jsonb_build_object('type', 'agent_message', 'streamId', 's-' || k,
+    'text', 'The export loads every invoice of the range before writing the first row. I changed it to page through '
+      || 'them by id, 500 at a time, and stream the CSV as it goes; the test with 50,000 invoices now takes '
+      || (2 + k % 5) || ' s instead of timing out.')
+  WHEN 8 THEN jsonb_build_object('type', 'usage', 'model', 'claude-sonnet-4-5', 'inputTokens', 2000 + k % 1000,
+    'outputTokens', 300 + k % 200, 'cachedTokens', 1500, 'costUsd', round((2000 + k % 1000) * 0.000003
+      + (300 + k % 200) * 0.000015, 6))
+  ELSE jsonb_build_object('type', 'turn_completed', 'stopReason', 'end_turn')
+END`;
+
+async function orgs(pg: Client): Promise<[Org, Org]> {
+  const hash = createHash('sha256').update(TOKEN).digest('hex');
+  const [first] = (
+    await pg.query<Org>(`SELECT org_id AS "orgId", user_id AS "ownerId" FROM api_tokens WHERE token_hash = $1`, [hash])
+  ).rows;
+  if (!first) throw new Error('the bootstrap token is not in api_tokens');
+  const second: Org = {
+    orgId: createHash('md5').update('bench-journeys-org-2').digest('hex'),
+    ownerId: createHash('md5').update('bench-journeys-owner-2').digest('hex'),
+  };
+  const uuid = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  second.orgId = uuid(second.orgId);
+  second.ownerId = uuid(second.ownerId);
+  await pg.query(
+    `INSERT INTO users (id, email, name) VALUES ($1, 'owner2@bench.example', 'Second Owner') ON CONFLICT DO NOTHING`,
+    [second.ownerId],
+  );
+  await pg.query(
+    `INSERT INTO orgs (id, slug, name) VALUES ($1, 'bench-journeys-second', 'Second Org') ON CONFLICT DO NOTHING`,
+    [second.orgId],
+  );
+  await pg.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner') ON CONFLICT DO NOTHING`, [
+    second.orgId,
+    second.ownerId,
+  ]);
+  for (const [n, org] of [first, second].entries()) {
+    await pg.query(
+      `INSERT INTO runners (id, org_id, name, platform, credential_hash, last_seen_at)
+       VALUES (md5('bench-journeys-runner-' || $2::int)::uuid, $1, 'build-box-' || $2::int, 'linux-x64',
+               md5('bench-journeys-runner-credential-' || $2::int), timestamptz '2026-11-30 12:00:00+00')
+       ON CONFLICT DO NOTHING`,
+      [org.orgId, n + 1],
+    );
+  }
+  return [first, second];
+}
+
+async function seed(pg: Client, [a, b]: [Org, Org], sessions: number, items: number): Promise<void> {
+  const [count] = (
+    await pg.query<{ s: string; i: string; ours: boolean }>(
+      `SELECT (SELECT count(*) FROM sessions) AS s, (SELECT count(*) FROM session_items) AS i,
+         EXISTS (SELECT 1 FROM sessions WHERE id = ${SESSION_ID.replace('|| i', '|| 1')}) AS ours`,
+    )
+  ).rows;
+  if (count.ours && Number(count.s) === sessions && Number(count.i) === sessions * items) {
+    console.log(`corpus: ${sessions.toLocaleString()} sessions × ${items} items already there (reused)`);
+    return;
+  }
+  const started = Date.now();
+  await pg.query('TRUNCATE session_items, sessions CASCADE');
+  // Sessions alternate between the two orgs; each is idle after its last turn, last_seq = its item count.
+  await pg.query(
+    `INSERT INTO sessions (id, org_id, owner_id, runner_id, title, agent, harness, model, workspace, policies, status,
+       last_seq, created_at, updated_at)
+     SELECT ${SESSION_ID},
+       CASE WHEN i % 2 = 0 THEN $1::uuid ELSE $3::uuid END,
+       CASE WHEN i % 2 = 0 THEN $2::uuid ELSE $4::uuid END,
+       md5('bench-journeys-runner-' || (CASE WHEN i % 2 = 0 THEN 1 ELSE 2 END))::uuid,
+       'Session ' || i || ': invoice exports time out', $5::jsonb, 'yoke', 'claude-sonnet-4-5', NULL, '[]', 'idle',
+       $6::int, timestamptz '2026-06-01 00:00:00+00' + i * interval '10 minutes',
+       timestamptz '2026-06-01 00:00:00+00' + i * interval '10 minutes' + $6::int * interval '1 second'
+     FROM generate_series(1, $7::int) i`,
+    [a.orgId, a.ownerId, b.orgId, b.ownerId, JSON.stringify(AGENT), items, sessions],
+  );
+  const chunk = Math.max(1, Math.floor(40_000 / items));
+  for (let lo = 1; lo <= sessions; lo += chunk) {
+    const hi = Math.min(sessions, lo + chunk - 1);
+    await pg.query(
+      `INSERT INTO session_items (session_id, seq, org_id, type, turn_id, actor, body, created_at)
+       SELECT s.id, k, s.org_id, b.body->>'type', 't' || ((k - 1) / 10 + 1),
+         CASE WHEN (k - 1) % 10 = 1 THEN jsonb_build_object('id', s.owner_id::text, 'name', 'Owner') END,
+         b.body, s.created_at + k * interval '1 second'
+       FROM generate_series($1::int, $2::int) i
+       JOIN sessions s ON s.id = ${SESSION_ID}
+       CROSS JOIN generate_series(1, $3::int) k
+       CROSS JOIN LATERAL (SELECT ${ITEM_BODY} AS body) b`,
+      [lo, hi, items],
+    );
+    process.stdout.write(`\rcorpus: ${hi.toLocaleString()} / ${sessions.toLocaleString()} sessions`);
+  }
+  // The totals `appendItems` rolls up from the usage items.
+  await pg.query(
+    `UPDATE sessions s SET cost_usd = u.cost, input_tokens = u.input, output_tokens = u.output
+     FROM (SELECT session_id, sum((body->>'costUsd')::numeric) AS cost, sum((body->>'inputTokens')::bigint) AS input,
+                  sum((body->>'outputTokens')::bigint) AS output
+           FROM session_items WHERE type = 'usage' GROUP BY session_id) u
+     WHERE u.session_id = s.id`,
+  );
+  await pg.query('ANALYZE sessions');
+  await pg.query('ANALYZE session_items');
+  console.log(` (seeded in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+// The same rows, each in one hand-written query.
+const SESSION_COLUMNS = `s.id, s.org_id, s.owner_id, s.title, s.agent, s.harness, s.model, s.runner_id,
+  s.status::text AS status, s.status_reason, s.parent_id, s.forked_from_id, s.forked_from_seq, s.last_seq, s.cost_usd,
+  s.input_tokens, s.output_tokens, s.created_at, s.updated_at, r.online AS runner_online, r.name AS runner_name,
+  r.revoked_at AS runner_revoked_at`;
+const LIST_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions s LEFT JOIN runners r ON r.id = s.runner_id
+  WHERE s.org_id = $1 AND s.status <> 'archived' ORDER BY s.updated_at DESC, s.id DESC LIMIT $2`;
+const GET_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions s LEFT JOIN runners r ON r.id = s.runner_id
+  WHERE s.org_id = $1 AND s.id = $2`;
+const ITEMS_SQL = `SELECT i.seq, i.turn_id, i.actor, i.body, i.created_at,
+    (SELECT last_seq FROM sessions WHERE org_id = $1 AND id = $2) AS last_seq
+  FROM session_items i WHERE i.org_id = $1 AND i.session_id = $2 AND i.seq > $3 ORDER BY i.seq LIMIT $4`;
+
+type SessionSqlRow = {
+  id: string;
+  org_id: string;
+  owner_id: string;
+  title: string;
+  agent: unknown;
+  harness: string;
+  model: string | null;
+  runner_id: string | null;
+  status: string;
+  status_reason: string | null;
+  parent_id: string | null;
+  forked_from_id: string | null;
+  forked_from_seq: number | null;
+  last_seq: number;
+  cost_usd: string;
+  input_tokens: string;
+  output_tokens: string;
+  created_at: Date;
+  updated_at: Date;
+  runner_online: boolean | null;
+  runner_name: string | null;
+  runner_revoked_at: Date | null;
+};
+type ItemSqlRow = {
+  seq: number;
+  turn_id: string | null;
+  actor: unknown;
+  body: Record<string, unknown>;
+  created_at: Date;
+  last_seq: number;
+};
+
+function sessionJson(r: SessionSqlRow) {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    ownerId: r.owner_id,
+    title: r.title,
+    agent: r.agent,
+    harness: r.harness,
+    model: r.model,
+    runnerId: r.runner_id,
+    runnerOnline: r.runner_online ?? false,
+    runnerName: r.runner_name,
+    runnerRevoked: !!r.runner_revoked_at,
+    status: r.status,
+    statusReason: r.status_reason,
+    parentId: r.parent_id,
+    forkedFrom: r.forked_from_id ? { sessionId: r.forked_from_id, seq: r.forked_from_seq ?? 0 } : null,
+    lastSeq: r.last_seq,
+    costUsd: Number(r.cost_usd),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function itemJson(sessionId: string, r: ItemSqlRow) {
+  return {
+    ...r.body,
+    seq: r.seq,
+    sessionId,
+    ...(r.turn_id ? { turnId: r.turn_id } : {}),
+    ...(r.actor ? { actor: r.actor } : {}),
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+/** The floor for an HTTP journey: token by its hash (one indexed lookup), the one query, the JSON. */
+function minimalHandler(pool: Pool): Server {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const hash = bearer ? createHash('sha256').update(bearer).digest('hex') : '';
+    const tok = await pool.query<{ org_id: string }>(
+      'SELECT org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+      [hash],
+    );
+    const orgId = tok.rows[0]?.org_id;
+    if (!orgId) return send(res, 401, { error: 'unauthorized' });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const [, , , , id, sub] = url.pathname.split('/'); // /api/v1/sessions/:id/items
+    if (!id) {
+      const rows = (await pool.query<SessionSqlRow>(LIST_SQL, [orgId, LIST_LIMIT + 1])).rows;
+      const page = rows.slice(0, LIST_LIMIT);
+      return send(res, 200, { sessions: page.map(sessionJson), nextCursor: rows.length > LIST_LIMIT ? 'next' : null });
+    }
+    if (!sub) {
+      const [row] = (await pool.query<SessionSqlRow>(GET_SQL, [orgId, id])).rows;
+      return row ? send(res, 200, sessionJson(row)) : send(res, 404, { error: 'not found' });
+    }
+    const afterSeq = Number(url.searchParams.get('afterSeq') ?? 0);
+    const limit = Number(url.searchParams.get('limit') ?? 500);
+    const rows = (await pool.query<ItemSqlRow>(ITEMS_SQL, [orgId, id, afterSeq, limit + 1])).rows;
+    if (rows.length === 0) return send(res, 404, { error: 'not found' });
+    return send(res, 200, {
+      items: rows.slice(0, limit).map((r) => itemJson(id, r)),
+      lastSeq: rows[0].last_seq,
+      hasMore: rows.length > limit,
+    });
+  };
+  return createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+type Journey = {
+  name: string;
+  path: (i: number) => string;
+  direct: (i: number) => Promise<unknown>;
+};
+
+/** Transactions committed in the bench database (statements here: the server and the handler run no explicit ones). */
+async function commits(pg: Client, db: string): Promise<number> {
+  await pg.query('SELECT pg_stat_clear_snapshot()');
+  const [r] = (await pg.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db]))
+    .rows;
+  return Number(r.n);
+}
+
+async function main(): Promise<void> {
+  if (flags.help) {
+    console.log('npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR]');
+    return;
+  }
+  const smoke = flags.smoke;
+  const sessions = smoke ? 20 : Number(flags.sessions);
+  const items = smoke ? 20 : Number(flags.items);
+  const runs = smoke ? 20 : Number(flags.runs);
+  const db = smoke ? 'yoke_bench_journeys_smoke' : 'yoke_bench_journeys';
+  console.log(`load at start: ${load()} · ${os.cpus().length} cores`);
+  const url = await ensureDatabase(db);
+  const port = await freePort();
+  const env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    YOKE_HOME: tempDir('yoke-bench-journeys'),
+    LOG_LEVEL: 'info',
+    DATABASE_URL: url,
+    REDIS_URL,
+    REDIS_PREFIX: `bench-journeys-${randomUUID().slice(0, 8)}`,
+    YOKE_EMBEDDED: '0',
+    YOKE_BOOTSTRAP_TOKEN: TOKEN,
+  };
+  const profile = flags['cpu-prof'];
+  const server = profile
+    ? new Proc(
+        spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profile}`, SERVER_MAIN], {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      )
+    : spawnNode(SERVER_MAIN, [], env);
+  const pg = new Client({ connectionString: url });
+  const pool = new Pool({ connectionString: url, max: 4 });
+  const floor = minimalHandler(pool);
+  try {
+    await server.waitForLine((l) => l.includes('yoke server listening'), 120_000);
+    await pg.connect();
+    const [org] = await orgs(pg).then(async (o) => (await seed(pg, o, sessions, items), o));
+    await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
+    const floorPort = (floor.address() as AddressInfo).port;
+    const yoke = `http://127.0.0.1:${port}/api/v1`;
+    const minimal = `http://127.0.0.1:${floorPort}/api/v1`;
+    const ids = (
+      await pg.query<{ id: string }>('SELECT id FROM sessions WHERE org_id = $1 ORDER BY created_at', [org.orgId])
+    ).rows.map((r) => r.id);
+    const idOf = (i: number) => ids[(i * 7) % ids.length];
+    const midPage = Math.max(0, Math.floor(items / 2) - PAGE);
+
+    const get = async (base: string, path: string): Promise<unknown> => {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if (res.status !== 200) throw new Error(`GET ${base}${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+
+    // Correctness first: the API reads a whole session back, every item parses, and the floor answers the same JSON.
+    const sample = idOf(0);
+    const page = (await get(yoke, `/sessions/${sample}/items?limit=1000`)) as { items: unknown[]; lastSeq: number };
+    const bad = page.items.map((x) => parseItem(x)).filter((r) => !r.ok);
+    if (page.items.length !== items || page.lastSeq !== items || bad.length > 0) {
+      throw new Error(
+        `the API cannot read the corpus: ${page.items.length}/${items} items, lastSeq ${page.lastSeq}` +
+          (bad[0] && !bad[0].ok ? `; first bad item: ${bad[0].message}` : ''),
+      );
+    }
+    const journeys: Journey[] = [
+      {
+        name: 'list sessions (first page)',
+        path: () => '/sessions',
+        direct: () => pg.query(LIST_SQL, [org.orgId, LIST_LIMIT + 1]),
+      },
+      {
+        name: 'get session',
+        path: (i) => `/sessions/${idOf(i)}`,
+        direct: (i) => pg.query(GET_SQL, [org.orgId, idOf(i)]),
+      },
+      {
+        name: `history page (${PAGE} items)`,
+        path: (i) => `/sessions/${idOf(i)}/items?afterSeq=${midPage}&limit=${PAGE}`,
+        direct: (i) => pg.query(ITEMS_SQL, [org.orgId, idOf(i), midPage, PAGE + 1]),
+      },
+      {
+        name: `history (${items} items)`,
+        path: (i) => `/sessions/${idOf(i)}/items?limit=${items}`,
+        direct: (i) => pg.query(ITEMS_SQL, [org.orgId, idOf(i), 0, items + 1]),
+      },
+    ];
+    const differs: string[] = [];
+    for (const j of journeys) {
+      const [a, b] = await Promise.all([get(yoke, j.path(1)), get(minimal, j.path(1))]);
+      // The list's cursor is opaque: compare the pages only.
+      const strip = (x: unknown) => (j.name.startsWith('list') ? (x as { sessions: unknown }).sessions : x);
+      if (!isDeepStrictEqual(strip(a), strip(b))) differs.push(j.name);
+    }
+    console.log(
+      `sample ${sample}: ${items} items read back and parsed; minimal handler's JSON ` +
+        (differs.length ? `DIFFERS for ${differs.join(', ')}` : 'equal to the API for every journey'),
+    );
+
+    // SQL per operation: pg_stat_statements needs shared_preload_libraries; without it, committed transactions.
+    let counter = 'xact_commit delta (pg_stat_database; each statement outside a transaction is one)';
+    try {
+      await pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await pg.query('SELECT 1 FROM pg_stat_statements LIMIT 1');
+      counter = 'pg_stat_statements available but not used (same xact_commit method kept for all three)';
+    } catch {
+      // not loaded: the fallback below
+    }
+    // A backend that just flushed its counters reports the next ones when it has been idle for 10 s: wait that out.
+    const FLUSH_MS = smoke ? 1500 : 10_500;
+    await sleep(FLUSH_MS);
+    const perOp = async (op: (i: number) => Promise<unknown>, n: number): Promise<number> => {
+      const before = await commits(pg, db);
+      for (let i = 0; i < n; i++) await op(i);
+      await sleep(FLUSH_MS);
+      const after = await commits(pg, db);
+      return (after - before - 2) / n; // minus this reader's own two snapshot reads
+    };
+    const ops = smoke ? 10 : 50;
+    const idle = await perOp(() => Promise.resolve(), ops);
+    const statements = new Map<string, { yoke: number; floor: number; direct: number }>();
+    for (const j of journeys) {
+      statements.set(j.name, {
+        yoke: (await perOp((i) => get(yoke, j.path(i)), ops)) - idle,
+        floor: (await perOp((i) => get(minimal, j.path(i)), ops)) - idle,
+        direct: 1, // one hand-written statement by construction
+      });
+    }
+
+    // Warm-up, then interleaved timing: each run times each journey on the three, order rotated.
+    for (let i = 0; i < (smoke ? 5 : 30); i++) {
+      for (const j of journeys) {
+        await get(yoke, j.path(i));
+        await get(minimal, j.path(i));
+        await j.direct(i);
+      }
+    }
+    const times = journeys.map(() => ({ yoke: [] as number[], floor: [] as number[], direct: [] as number[] }));
+    const started = Date.now();
+    console.log(`load before timing: ${load()}`);
+    for (let i = 0; i < runs; i++) {
+      for (const [k, j] of journeys.entries()) {
+        const variants: [keyof (typeof times)[number], () => Promise<unknown>][] = [
+          ['yoke', () => get(yoke, j.path(i))],
+          ['floor', () => get(minimal, j.path(i))],
+          ['direct', () => j.direct(i)],
+        ];
+        for (let v = 0; v < 3; v++) {
+          const [key, run] = variants[(v + i) % 3];
+          const t = process.hrtime.bigint();
+          await run();
+          times[k][key].push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+
+    const f = (x: number, w = 8) => x.toFixed(2).padStart(w);
+    console.log(
+      `\n${'journey (ms)'.padEnd(28)} ${'Yoke p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ` +
+        `${'rps'.padStart(6)} ${'min p50'.padStart(8)} ${'SQL p50'.padStart(8)} ${'ratio'.padStart(7)} ` +
+        `${'SQL/op Yoke'.padStart(11)} ${'min'.padStart(5)} ${'SQL'.padStart(5)} ${'req/op'.padStart(6)}  target`,
+    );
+    let failed = 0;
+    for (const [k, j] of journeys.entries()) {
+      const t = times[k];
+      for (const xs of [t.yoke, t.floor, t.direct]) xs.sort((a, b) => a - b);
+      const mean = t.yoke.reduce((s, x) => s + x, 0) / t.yoke.length;
+      const ratio = pct(t.yoke, 50) / pct(t.floor, 50);
+      const pass = ratio <= TARGET_RATIO;
+      if (!pass) failed++;
+      const st = statements.get(j.name) ?? { yoke: NaN, floor: NaN, direct: NaN };
+      console.log(
+        `${j.name.padEnd(28)} ${f(pct(t.yoke, 50))} ${f(pct(t.yoke, 95))} ${f(pct(t.yoke, 99))} ` +
+          `${(1000 / mean).toFixed(0).padStart(6)} ${f(pct(t.floor, 50))} ${f(pct(t.direct, 50))} ` +
+          `${(ratio.toFixed(1) + 'x').padStart(7)} ${st.yoke.toFixed(1).padStart(11)} ${st.floor.toFixed(1).padStart(5)} ` +
+          `${st.direct.toFixed(1).padStart(5)} ${'1'.padStart(6)}  ` +
+          (smoke ? '(smoke: not asserted)' : pass ? 'PASS' : 'FAIL'),
+      );
+    }
+    console.log(
+      `\nrps: sequential Yoke requests per second (1 / mean). SQL/op: ${counter}, idle background ` +
+        `${idle.toFixed(2)}/op subtracted. req/op: HTTP requests per journey.`,
+    );
+    console.log(
+      `${sessions.toLocaleString()} sessions × ${items} items over 2 orgs · ${runs} runs in ${seconds.toFixed(0)} s · ` +
+        `target p50 ≤ ${TARGET_RATIO}x the minimal handler: ` +
+        (smoke ? 'not asserted (smoke)' : failed ? `${failed} of ${journeys.length} FAIL` : 'PASS') +
+        ` · load at end ${load()} · ${os.cpus().length} cores`,
+    );
+  } finally {
+    floor.closeAllConnections();
+    floor.close();
+    await pool.end().catch(() => undefined);
+    await pg.end().catch(() => undefined);
+    await server.kill('SIGTERM');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
