@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     if (!tiesOut) throw new Error('the report does not tie out to a direct GROUP BY of the same rows');
     console.log(`month ${flags.month}: ${r.total.calls.toLocaleString()} calls, ${r.rows.length} users, ties out`);
 
-    for (let i = 0; i < 3; i++) await Promise.all([report(), direct()].map((p) => p));
+    for (let i = 0; i < 3; i++) await Promise.all([report(), direct()]);
     const http: number[] = [];
     const sql: number[] = [];
     const floor: number[] = [];

@@ -286,6 +286,8 @@ export function runnerSandboxFactory(opts: {
           'the harness sees the host file system, network and the model keys',
       });
     }
+    // The org's own prices, if it set any: metered calls are priced with them first.
+    const orgTable = orgPriceTable(policyStack(spec));
     ca ??= CertificateAuthority.create({ commonName: 'Yoke runner egress CA' });
     const authority = await ca;
     try {
@@ -321,10 +323,7 @@ export function runnerSandboxFactory(opts: {
             ...(a.credentials.length ? { credentials: a.credentials } : {}),
           });
         })(new Set<string>()),
-        onMetered: (
-          (orgTable: PriceTable | null) => (call: MeteredCall) =>
-            record(meteredItem(call, orgTable))
-        )(orgPriceTable(policyStack(spec))),
+        onMetered: (call) => record(meteredItem(call, orgTable)),
       });
     } catch (e) {
       // Fail closed, unless the org's policies explicitly accept unsandboxed sessions where bwrap cannot run.

@@ -11,9 +11,7 @@ import {
   type ItemDraft,
   MICROS_PER_USD,
   parseItemDraft,
-  priceCall,
   type SessionStartSpec,
-  usageMismatch,
 } from '@yoke/protocol';
 import {
   type DelegateRequest,
@@ -32,6 +30,7 @@ import { PolicyGate } from './policy-gate';
 import type { SessionSandbox, SessionSandboxFactory } from './sandbox';
 import { type SessionState, SessionStateStore } from './session-state';
 import { SessionTrace } from './session-trace';
+import { TurnCost } from './turn-cost';
 
 export interface SupervisorDeps {
   dir: string;
@@ -84,7 +83,7 @@ export class SessionSupervisor {
   /** The running turn's latest agent message. */
   private lastAnswer = '';
   /** The running turn's cost as the harness reported it and as the egress proxy metered it (micro-dollars). */
-  private turnCost = { reported: 0, metered: 0, calls: 0 };
+  private readonly turnCost = new TurnCost();
   /** How the latest turn of this process's lifetime ended; null while none has. */
   lastTurnResult: TurnResult | null = null;
 
@@ -335,7 +334,7 @@ export class SessionSupervisor {
     this.emit({ type: 'user_message', content }, turnId, actor);
     this.stoppedBecause = null;
     this.lastAnswer = '';
-    this.turnCost = { reported: 0, metered: 0, calls: 0 };
+    this.turnCost.settle();
     let terminal: ItemBody;
     try {
       const verdict = await this.gate.prompt(promptText(content), actor);
@@ -423,8 +422,7 @@ export class SessionSupervisor {
    * and this report is only compared with it at the end of the turn; unmetered, it is what the policies count.
    */
   private reported(item: { model: string; costUsd: number; inputTokens: number; outputTokens: number }, actor: Actor) {
-    const micros = Number.isFinite(item.costUsd) ? Math.round(item.costUsd * MICROS_PER_USD) : -1;
-    this.turnCost.reported += micros < 0 ? -Number.MAX_SAFE_INTEGER : micros;
+    this.turnCost.reported(item.costUsd);
     if (!this.sandbox?.metered) this.gate.usage(item, actor);
   }
 
@@ -433,8 +431,7 @@ export class SessionSupervisor {
    * where it has its own). Compared with the harness's report at list prices, which are what harnesses know.
    */
   private metered(item: Extract<ItemBody, { type: 'metered_usage' }>, actor: Actor) {
-    this.turnCost.metered += priceCall(item.model, item).costMicros;
-    this.turnCost.calls += 1;
+    this.turnCost.metered(item);
     this.gate.usage(
       {
         model: item.model,
@@ -448,21 +445,8 @@ export class SessionSupervisor {
 
   /** At the end of a metered turn: a notice when the harness's figure and the provider's differ beyond rounding. */
   private compareTurnCost(turnId: string, actor: Actor): void {
-    const { reported, metered, calls } = this.turnCost;
-    this.turnCost = { reported: 0, metered: 0, calls: 0 };
-    if (calls === 0 || !usageMismatch(reported, metered)) return;
-    const said = reported < 0 ? 'an invalid (negative or non-numeric) cost' : usd(reported);
-    this.emit(
-      {
-        type: 'notice',
-        level: 'warning',
-        text:
-          `usage: the harness reported ${said} for this turn; the egress proxy metered ${usd(metered)} from the ` +
-          `provider's own responses (${calls} model call${calls === 1 ? '' : 's'}). Cost policies count the metered figure.`,
-      },
-      turnId,
-      actor,
-    );
+    const text = this.turnCost.settle();
+    if (text) this.emit({ type: 'notice', level: 'warning', text }, turnId, actor);
   }
 
   /** Stamps, validates and makes an item durable, then asks the connection to send. */
@@ -505,8 +489,4 @@ function withKeyFix(text: string, fix: SupervisorDeps['missingKeyFix']): string 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.slice(0, 4000) || 'unknown error';
-}
-
-function usd(micros: number): string {
-  return `$${(micros / MICROS_PER_USD).toFixed(6)}`;
 }

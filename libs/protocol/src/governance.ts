@@ -118,11 +118,6 @@ export function usageMismatch(reportedMicros: number, meteredMicros: number): bo
   return diff > 10 && diff > meteredMicros * 0.02;
 }
 
-/** Dollars (as harnesses report them) to micro-dollars, rounded half up; negatives and NaN count as 0. */
-export function usdToMicros(usd: number): number {
-  return Number.isFinite(usd) && usd > 0 ? Math.round(usd * MICROS_PER_USD) : 0;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Usage reports: GET /api/v1/usage, `yoke usage`.
 
