@@ -14,7 +14,7 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.tsx?$': swc },
   moduleNameMapper: {
-    '^@yoke/(protocol|spec|audit|harness|policy|omnibox)$': '<rootDir>/libs/$1/src',
+    '^@yoke/(protocol|spec|audit|harness|policy|omnibox|client)$': '<rootDir>/libs/$1/src',
     '^@yoke/runner$': '<rootDir>/apps/runner/src',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/apps/web/'],

@@ -421,6 +421,7 @@ async function deltaPhase(target: Target, tag: string, events: number): Promise<
   const cpu = await runPhase(target, rec, 'session.delta', deltaText, RATE, events, (i) => {
     const payload: DeltaEvent = {
       sessionId: target.sessionId,
+      afterSeq: 0,
       delta: { type: 'agent_message_delta', turnId: 't1', streamId: 's1', text: rec.text(i, performance.now()) },
     };
     target.publisher.emit('session.delta', payload);

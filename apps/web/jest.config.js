@@ -12,5 +12,6 @@ module.exports = {
   moduleNameMapper: {
     '^@/(.*)$': '<rootDir>/src/$1',
     '^@yoke/protocol$': '<rootDir>/../../libs/protocol/src',
+    '^@yoke/client$': '<rootDir>/../../libs/client/src',
   },
 };

@@ -18,7 +18,7 @@ import { PHASE_DEVELOPMENT_SERVER } from 'next/constants';
 const base: NextConfig = {
   trailingSlash: true,
   reactStrictMode: true,
-  transpilePackages: ['@yoke/protocol'],
+  transpilePackages: ['@yoke/protocol', '@yoke/client'],
 };
 
 export default function config(phase: string): NextConfig {

@@ -1,5 +1,14 @@
-import type { DeltaEvent, EnrolReply, HelloAck, Item, ItemsAck, JoinAck, Session } from '@yoke/protocol';
-import { ItemSequencer } from '@yoke/protocol';
+import {
+  type DeltaEvent,
+  type EnrolReply,
+  HelloAck,
+  type Item,
+  ItemsAck,
+  ItemSequencer,
+  ItemsPage,
+  JoinAck,
+  type Session,
+} from '@yoke/protocol';
 import type { Socket } from 'socket.io-client';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually } from '../support/env';
@@ -49,9 +58,12 @@ describe('two server replicas behind one Redis (team mode)', () => {
     socket.on('session.delta', (d: DeltaEvent) => deltas.push(d));
     await new Promise<void>((resolve, reject) =>
       socket.on('connect', () =>
-        socket.emit('session.join', { sessionId: id, afterSeq: 0 }, (r: JoinAck) =>
-          r.ok ? resolve() : reject(new Error(r.error.message)),
-        ),
+        socket.emit('session.join', { sessionId: id, afterSeq: 0 }, (raw: unknown) => {
+          const r = JoinAck.safeParse(raw);
+          if (!r.success) reject(r.error);
+          else if (r.data.ok) resolve();
+          else reject(new Error(r.data.error.message));
+        }),
       ),
     );
 
@@ -63,7 +75,7 @@ describe('two server replicas behind one Redis (team mode)', () => {
 
     expect((await b.api('POST', `/sessions/${id}/messages`, { text: 'SECOND' })).status).toBe(202);
     await expectEventually(() => delivered.filter((i) => i.type === 'turn_completed').length === 2);
-    const history = (await stack.api<{ items: Item[] }>('GET', `/sessions/${id}/items`)).body.items;
+    const history = ItemsPage.parse((await stack.api('GET', `/sessions/${id}/items`)).body).items;
     expect(delivered).toEqual(history);
     expect((await b.api<Session>('GET', `/sessions/${id}`)).body).toMatchObject({ status: 'idle', runnerOnline: true });
   });
@@ -76,7 +88,7 @@ describe('two server replicas behind one Redis (team mode)', () => {
     const runner = stack.rawRunnerSocket(enrol.body.credential);
     runner.on('session.input', (_entry: unknown, ack: (r: unknown) => void) => ack({ ok: true, applied: true }));
     await connected(runner);
-    expect(((await runner.timeout(10_000).emitWithAck('runner.hello', { sessions: [] })) as HelloAck).ok).toBe(true);
+    expect(HelloAck.parse(await runner.timeout(10_000).emitWithAck('runner.hello', { sessions: [] })).ok).toBe(true);
     const created = await stack.api<Session>('POST', '/sessions', { agentYaml: AGENT, runnerId: enrol.body.runnerId });
     expect(created.status).toBe(201);
     const id = created.body.id;
@@ -85,6 +97,7 @@ describe('two server replicas behind one Redis (team mode)', () => {
       n++;
       runner.emit('session.delta', {
         sessionId: id,
+        afterSeq: 0,
         delta: { type: 'agent_message_delta', turnId: 't1', streamId: 's1', text },
       } satisfies DeltaEvent);
     };
@@ -118,19 +131,21 @@ describe('two server replicas behind one Redis (team mode)', () => {
     expect(await relayed('cluster')).toBeGreaterThan(clusterBefore);
 
     // The completed item reaches both; when B's viewer leaves, A stops sending chunks through Redis.
-    const reply = (await runner.timeout(10_000).emitWithAck('session.items', {
-      sessionId: id,
-      items: [
-        {
-          seq: created.body.lastSeq + 1,
-          createdAt: new Date().toISOString(),
-          type: 'agent_message',
-          streamId: 's1',
-          turnId: 't1',
-          text: onA.text(),
-        },
-      ],
-    })) as ItemsAck;
+    const reply = ItemsAck.parse(
+      await runner.timeout(10_000).emitWithAck('session.items', {
+        sessionId: id,
+        items: [
+          {
+            seq: created.body.lastSeq + 1,
+            createdAt: new Date().toISOString(),
+            type: 'agent_message',
+            streamId: 's1',
+            turnId: 't1',
+            text: onA.text(),
+          },
+        ],
+      }),
+    );
     expect(reply.ok).toBe(true);
     await expectEventually(
       () => onB.items.some((i) => i.type === 'agent_message') && onA.items.some((i) => i.type === 'agent_message'),
@@ -164,7 +179,7 @@ async function joined(socket: Socket, sessionId: string) {
   socket.on('session.delta', (d: DeltaEvent) => chunks.push(d.delta.text));
   socket.on('session.item', (i: Item) => items.push(i));
   await connected(socket);
-  const ack = (await socket.timeout(10_000).emitWithAck('session.join', { sessionId, afterSeq: 0 })) as JoinAck;
+  const ack = JoinAck.parse(await socket.timeout(10_000).emitWithAck('session.join', { sessionId, afterSeq: 0 }));
   if (!ack.ok) throw new Error(ack.error.message);
   return { socket, partials: ack.partials, items, text: () => chunks.join('') };
 }

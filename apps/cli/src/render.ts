@@ -1,4 +1,4 @@
-import type { DeltaEvent, Item } from '@yoke/protocol';
+import type { Delta, Item } from '@yoke/protocol';
 
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -12,9 +12,8 @@ export class TerminalRenderer {
 
   constructor(private readonly out: NodeJS.WriteStream = process.stdout) {}
 
-  delta(event: DeltaEvent): void {
+  delta(d: Delta): void {
     this.stopSpinner();
-    const d = event.delta;
     if (d.type === 'agent_message_delta') {
       this.streaming.add(d.streamId);
       this.out.write(d.text);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Delta, type ItemDraft, type ItemsAck, MAX_BATCH_ITEMS } from '@yoke/protocol';
+import { type Delta, type DeltaEvent, type ItemDraft, type ItemsAck, MAX_BATCH_ITEMS } from '@yoke/protocol';
 import { ACK_TIMEOUT_MS, type RunnerConnection, SEND_RETRY_MS } from './runner-connection';
 import type { SessionSupervisor } from './session-supervisor';
 
@@ -42,7 +42,12 @@ interface Stream {
   retry: NodeJS.Timeout | null;
   /** A send is due once the current event loop turn's items are in the outbox. */
   scheduled: boolean;
+  /** Chunks that follow items not sent yet: they leave right after those items' batch, never before it. */
+  held: DeltaEvent[];
 }
+
+/** Chunks held behind unsent items, per session, at most; past it the oldest go (the completed items follow). */
+const MAX_HELD_DELTAS = 1_000;
 
 /**
  * Streams each session's durable items from its outbox until the server acknowledged them. Up to `window.batches`
@@ -69,7 +74,7 @@ export class OutboxSender {
     if (!sup) return void this.stop(sessionId);
     let stream = this.streams.get(sessionId);
     if (!stream) {
-      stream = { generation: 0, epoch: -1, sentThrough: 0, inFlight: 0, retry: null, scheduled: false };
+      stream = { generation: 0, epoch: -1, sentThrough: 0, inFlight: 0, retry: null, scheduled: false, held: [] };
       this.streams.set(sessionId, stream);
     }
     // A new connection: what was in flight on the old one is gone; the hello told the outbox what the server holds.
@@ -83,20 +88,48 @@ export class OutboxSender {
     });
   }
 
+  /**
+   * Sends a streamed chunk stamped with the seq of the last item emitted before it. Deltas are ephemeral: sent when
+   * connected, otherwise dropped (the completed item follows through the outbox). A chunk whose items have not left
+   * yet waits for their batch, so on the wire (one socket, in order) a new stream never starts ahead of the items of
+   * the step before it.
+   */
   sendDelta(sessionId: string, delta: Delta): void {
-    // Deltas are ephemeral: sent when connected, otherwise dropped (the completed item follows through the outbox).
-    if (this.connection.isReady) this.connection.socket.emit('session.delta', { sessionId, delta });
+    if (!this.connection.isReady) return;
+    const sup = this.sessions.get(sessionId);
+    if (!sup) return;
+    const event: DeltaEvent = { sessionId, afterSeq: sup.outbox.last, delta };
+    const stream = this.streams.get(sessionId);
+    const sentThrough = stream && stream.epoch === this.connection.epoch ? stream.sentThrough : sup.outbox.acked;
+    if (event.afterSeq <= Math.max(sentThrough, sup.outbox.acked) && !stream?.held.length) {
+      this.connection.socket.emit('session.delta', event);
+      return;
+    }
+    if (!stream) return this.flush(sessionId); // the items go first; without a stream the chunk is dropped
+    if (stream.held.push(event) > MAX_HELD_DELTAS) stream.held.shift();
+    this.flush(sessionId);
+  }
+
+  /** Sends the held chunks whose items have left. */
+  private releaseHeld(stream: Stream): void {
+    let n = 0;
+    while (n < stream.held.length && stream.held[n].afterSeq <= stream.sentThrough) {
+      this.connection.socket.emit('session.delta', stream.held[n]);
+      n++;
+    }
+    if (n > 0) stream.held.splice(0, n);
   }
 
   private pump(sup: OutboxSource, stream: Stream): void {
     if (stream.sentThrough < sup.outbox.acked) stream.sentThrough = sup.outbox.acked;
     while (this.connection.isReady && stream.inFlight < this.window.batches) {
       const batch = sup.outbox.pendingAfter(stream.sentThrough, this.window.batchItems);
-      if (batch.length === 0) return;
+      if (batch.length === 0) break;
       stream.sentThrough = batch[batch.length - 1].seq;
       stream.inFlight++;
       this.send(sup, stream, batch);
     }
+    if (this.connection.isReady) this.releaseHeld(stream);
   }
 
   private send(sup: OutboxSource, stream: Stream, batch: ItemDraft[]): void {
@@ -132,6 +165,7 @@ export class OutboxSender {
   }
 
   private restart(stream: Stream, sup: OutboxSource): void {
+    if (stream.epoch !== this.connection.epoch) stream.held = []; // chunks of a connection that is gone are dropped
     stream.generation++;
     stream.epoch = this.connection.epoch;
     stream.inFlight = 0;

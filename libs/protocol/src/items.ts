@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Actor, BoundedText, IsoDate, Seq, Uuid } from './common';
+import { ApprovalDecision } from './approvals';
 import { MeteredApi, MeteredProvider, TokenCount } from './governance';
 import { ToolKind } from './tools';
 
@@ -56,12 +57,18 @@ export const ItemBody = z.discriminatedUnion('type', [
     subject: z.enum(['tool_call', 'prompt', 'usage']).optional(),
     policy: z.string().max(200),
     reason: z.string().max(4000),
+    /** What a person may answer (`HumanDecision` values); `approve_session` only where `canApproveForSession`. */
     options: z.array(z.string().max(100)).max(10),
+    /**
+     * Whether "always allow in this session" (`approve_session`) is offered: a tool call whose asking policies all
+     * allow it (`allow_always`). Absent on requests recorded before it existed (then: not offered).
+     */
+    canApproveForSession: z.boolean().optional(),
   }),
   z.strictObject({
     type: z.literal('approval_decision'),
     approvalId: z.string().min(1).max(200),
-    decision: z.string().max(100),
+    decision: ApprovalDecision,
   }),
   z.strictObject({
     type: z.literal('policy_decision'),
@@ -219,6 +226,8 @@ export const PartialItem = z.strictObject({
   turnId: z.string(),
   streamId: z.string(),
   callId: z.string().optional(),
+  /** The `afterSeq` of the stream's first chunk: the text is shown once the viewer holds that item. */
+  afterSeq: z.number().int().nonnegative(),
   text: z.string(),
 });
 export type PartialItem = z.infer<typeof PartialItem>;

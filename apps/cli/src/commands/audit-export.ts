@@ -54,7 +54,7 @@ export async function exportBundle(
   out: string,
   showBar: boolean,
 ): Promise<AuditExportView> {
-  let view = AuditExportView.parse(await api.request('POST', '/audit/exports', body));
+  let view = await api.request('POST', '/audit/exports', AuditExportView, body);
   const bar = showBar
     ? new SingleBar({ format: 'exporting [{bar}] {percentage}% | {value} events', hideCursor: true })
     : null;
@@ -62,7 +62,7 @@ export async function exportBundle(
   try {
     while (view.status === 'queued' || view.status === 'running') {
       await new Promise((r) => setTimeout(r, POLL_MS));
-      view = AuditExportView.parse(await api.request('GET', `/audit/exports/${view.id}`));
+      view = await api.request('GET', `/audit/exports/${view.id}`, AuditExportView);
       bar?.update(Math.round(view.progress * 100), { value: view.events });
     }
   } finally {

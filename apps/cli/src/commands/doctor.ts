@@ -97,7 +97,7 @@ async function checkRunner(ctx: DoctorContext, server: Server | null): Promise<D
   let runners: RunnerView[];
   try {
     const api = new ApiClient(server.url, server.token);
-    runners = z.array(RunnerView).parse(await api.request<unknown>('GET', '/runners'));
+    runners = await api.request('GET', '/runners', z.array(RunnerView));
   } catch (err) {
     const refused = err instanceof ApiError && (err.status === 401 || err.status === 403);
     return {

@@ -6,10 +6,12 @@ import {
   DeviceCodeReply,
   DeviceTokenError,
   DeviceTokenReply,
-  type Me,
-  type OrgView,
-  type TokenView,
+  Me,
+  OrgView,
+  TokenView,
 } from '@yoke/protocol';
+import { IGNORE_REPLY } from '@yoke/client';
+import { z } from 'zod';
 import { ApiClient } from '../api-client';
 import { resolveServer, resolveToken, yokeHome } from '../server-discovery';
 
@@ -65,8 +67,8 @@ export async function loginCommand(server: string, opts: { readOnly?: boolean; h
     if (res.ok) {
       const granted = DeviceTokenReply.parse(body);
       const api = new ApiClient(base, granted.access_token);
-      const me = await api.request<Me>('GET', '/me');
-      const org = await api.request<OrgView>('GET', '/org');
+      const me = await api.request('GET', '/me', Me);
+      const org = await api.request('GET', '/org', OrgView);
       const stored: StoredCredentials = {
         server: base,
         token: granted.access_token,
@@ -136,8 +138,8 @@ export async function logoutCommand(opts: { home?: string }): Promise<number> {
 export async function whoamiCommand(opts: { server?: string; home?: string; json?: boolean }): Promise<number> {
   const server = resolveServer(opts.server, opts.home);
   const api = new ApiClient(server, resolveToken());
-  const me = await api.request<Me>('GET', '/me');
-  const org = await api.request<OrgView>('GET', '/org');
+  const me = await api.request('GET', '/me', Me);
+  const org = await api.request('GET', '/org', OrgView);
   if (opts.json) process.stdout.write(`${JSON.stringify({ server, ...me, org: org.slug })}\n`);
   else process.stdout.write(`${me.email} (${me.role}) in org ${org.slug} at ${server}\n`);
   return 0;
@@ -146,7 +148,7 @@ export async function whoamiCommand(opts: { server?: string; home?: string; json
 /** `yoke tokens list|revoke`: the caller's API tokens in the current org. */
 export async function tokensListCommand(opts: { server?: string; home?: string; json?: boolean }): Promise<number> {
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
-  const tokens = await api.request<TokenView[]>('GET', '/tokens');
+  const tokens = await api.request('GET', '/tokens', z.array(TokenView));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(tokens)}\n`);
     return 0;
@@ -161,7 +163,7 @@ export async function tokensListCommand(opts: { server?: string; home?: string; 
 
 export async function tokensRevokeCommand(id: string, opts: { server?: string; home?: string }): Promise<number> {
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
-  await api.request('DELETE', `/tokens/${encodeURIComponent(id)}`);
+  await api.request('DELETE', `/tokens/${encodeURIComponent(id)}`, IGNORE_REPLY);
   process.stdout.write(`revoked ${id}\n`);
   return 0;
 }

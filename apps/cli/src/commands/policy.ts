@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DryRunReport, OrgPolicies, Verdict } from '@yoke/protocol';
+import { Approval, DryRunReport, OrgPolicies, type Verdict } from '@yoke/protocol';
 import { ApiClient } from '../api-client';
 import { resolveServer, resolveToken } from '../server-discovery';
 
@@ -16,7 +16,7 @@ export async function policyApplyCommand(
 ): Promise<number> {
   const yaml = readFileSync(resolve(file), 'utf8');
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
-  const set = await api.request<OrgPolicies>('PUT', '/policies', {
+  const set = await api.request('PUT', '/policies', OrgPolicies, {
     yaml,
     ...(opts.expectVersion !== undefined ? { expectedVersion: Number(opts.expectVersion) } : {}),
   });
@@ -29,7 +29,7 @@ export async function policyApplyCommand(
 /** `yoke policy show`: prints the org's current policy YAML. */
 export async function policyShowCommand(opts: ServerOption): Promise<number> {
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
-  const set = await api.request<OrgPolicies>('GET', '/policies');
+  const set = await api.request('GET', '/policies', OrgPolicies);
   process.stdout.write(set.yaml || '# no org policies\n');
   return 0;
 }
@@ -48,7 +48,7 @@ export async function policyTestCommand(
     .map((s) => s.trim())
     .filter(Boolean);
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
-  const report = await api.request<DryRunReport>('POST', '/policies/dry-run', { yaml, sessionIds });
+  const report = await api.request('POST', '/policies/dry-run', DryRunReport, { yaml, sessionIds });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
@@ -75,7 +75,7 @@ export async function approveCommand(
 ): Promise<number> {
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
   const decision = opts.deny ? 'deny' : 'approve';
-  const a = await api.request<{ status: string }>('POST', `/sessions/${sessionId}/approvals/${approvalId}`, {
+  const a = await api.request('POST', `/sessions/${sessionId}/approvals/${approvalId}`, Approval, {
     decision,
   });
   process.stdout.write(`${approvalId}: ${a.status}\n`);

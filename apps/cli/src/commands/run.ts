@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseAgentYaml } from '@yoke/spec';
-import type { Item, Session } from '@yoke/protocol';
+import { type Item, Session } from '@yoke/protocol';
 import { ApiClient } from '../api-client';
 import { TerminalRenderer } from '../render';
 import { resolveServer, resolveToken } from '../server-discovery';
@@ -22,7 +22,7 @@ export async function runCommand(file: string, prompt: string | undefined, opts:
   const yaml = readFileSync(path, 'utf8');
   parseAgentYaml(yaml, file); // clear local errors (file:line:col) before anything is sent
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
-  const session = await api.request<Session>('POST', '/sessions', {
+  const session = await api.request('POST', '/sessions', Session, {
     agentYaml: yaml,
     agentFile: file,
     ...(opts.harness ? { harness: opts.harness } : {}),

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Enrolment, ServerReadyMessage } from '@yoke/protocol';
+import { Enrolment, ServerReadyMessage } from '@yoke/protocol';
 import { enrol, loadIdentity, Runner, type RunnerOptions } from '@yoke/runner';
 import { ApiClient } from '../api-client';
 import { localCredential, registerLocalServer, unregisterLocalServer } from '../local-servers';
@@ -290,7 +290,7 @@ async function startLocalRunner(
   let identity = loadIdentity(home);
   if (!identity || identity.server !== url) {
     const api = new ApiClient(url, secret ?? undefined);
-    const { token } = await api.request<Enrolment>('POST', '/runners/enrolments', { name: 'local' });
+    const { token } = await api.request('POST', '/runners/enrolments', Enrolment, { name: 'local' });
     identity = await enrol({ server: url, token, name: 'local', home });
   }
   const runner = new Runner({ home, identity, log, allowAnyWorkspace: true, ...keys });

@@ -41,7 +41,7 @@ export async function usageCommand(opts: UsageOptions): Promise<number> {
   };
   const api = new ApiClient(resolveServer(opts.server, opts.home), resolveToken());
   const params = new URLSearchParams(Object.entries(q) as [string, string][]);
-  const report = UsageReport.parse(await api.request('GET', `/usage?${params.toString()}`));
+  const report = await api.request('GET', `/usage?${params.toString()}`, UsageReport);
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else if (opts.csv) process.stdout.write(usageCsv(report));
   else process.stdout.write(usageTable(report));

@@ -3,7 +3,8 @@
 import type { Session } from '@yoke/protocol';
 import { useEffect, useReducer, useState } from 'react';
 import { useSocket } from '@/components/socket-provider';
-import { SessionFeed, type FeedPhase } from '@/lib/session-feed';
+import { SessionFeed, type FeedPhase } from '@yoke/client';
+import { fetchItems } from '@/lib/api';
 import { EMPTY_TIMELINE, timelineReducer, type TimelineState } from '@/lib/timeline';
 
 export type SessionStream = {
@@ -26,15 +27,19 @@ export function useSessionStream(sessionId: string): SessionStream {
   const [historyError, setHistoryError] = useState<string | null>(null);
   const [feed] = useState(
     () =>
-      new SessionFeed(sessionId, {
-        items: (items) => dispatch({ type: 'items', items }),
-        delta: (delta) => dispatch({ type: 'delta', delta }),
-        seed: (partials, buffered) => dispatch({ type: 'seed', partials, buffered }),
-        session: (next) =>
-          setSession((prev) => (!prev || Date.parse(next.updatedAt) >= Date.parse(prev.updatedAt) ? next : prev)),
-        phase: setPhase,
-        historyError: setHistoryError,
-      }),
+      new SessionFeed(
+        sessionId,
+        {
+          items: (items) => dispatch({ type: 'items', items }),
+          delta: (delta) => dispatch({ type: 'delta', delta }),
+          seed: (partials, buffered) => dispatch({ type: 'seed', partials, buffered }),
+          session: (next) =>
+            setSession((prev) => (!prev || Date.parse(next.updatedAt) >= Date.parse(prev.updatedAt) ? next : prev)),
+          phase: setPhase,
+          historyError: setHistoryError,
+        },
+        fetchItems,
+      ),
   );
 
   useEffect(() => (socket ? feed.attach(socket) : undefined), [feed, socket]);

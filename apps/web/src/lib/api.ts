@@ -99,7 +99,4 @@ export async function cancelSession(sessionId: string): Promise<InputAccepted | 
   );
 }
 
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return 'Something went wrong.';
-}
+export { describeError } from '@yoke/client';

@@ -1,11 +1,5 @@
 import type { Delta, Item } from '@yoke/protocol';
-import {
-  EMPTY_TIMELINE,
-  mergeSnapshot,
-  timelineReducer,
-  type TimelineAction,
-  type TimelineState,
-} from '@/lib/timeline';
+import { EMPTY_TIMELINE, timelineReducer, type TimelineAction, type TimelineState } from '@/lib/timeline';
 
 const SID = '00000000-0000-4000-8000-000000000001';
 const at = '2026-01-01T00:00:00.000Z';
@@ -74,7 +68,7 @@ describe('timelineReducer', () => {
       { type: 'delta', delta: delta('old', 'stale') },
       {
         type: 'seed',
-        partials: [{ type: 'agent_message_delta', turnId: 't1', streamId: 's1', text: 'Hello wor' }],
+        partials: [{ type: 'agent_message_delta', turnId: 't1', streamId: 's1', afterSeq: 0, text: 'Hello wor' }],
         buffered: [delta('s1', 'wor'), delta('s1', 'ld'), delta('s2', 'new')],
       },
     );
@@ -89,19 +83,10 @@ describe('timelineReducer', () => {
       { type: 'items', items: [agent(1, 'done', 's1')] },
       {
         type: 'seed',
-        partials: [{ type: 'agent_message_delta', turnId: 't1', streamId: 's1', text: 'do' }],
+        partials: [{ type: 'agent_message_delta', turnId: 't1', streamId: 's1', afterSeq: 0, text: 'do' }],
         buffered: [],
       },
     );
     expect(s.streams).toEqual([]);
-  });
-});
-
-describe('mergeSnapshot', () => {
-  it('appends only the buffered deltas the snapshot does not already hold', () => {
-    expect(mergeSnapshot('abc', ['c', 'd'])).toBe('abcd');
-    expect(mergeSnapshot('ab', ['c', 'd'])).toBe('abcd');
-    expect(mergeSnapshot('abcd', ['c', 'd'])).toBe('abcd');
-    expect(mergeSnapshot('', [])).toBe('');
   });
 });

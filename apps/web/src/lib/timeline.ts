@@ -1,3 +1,4 @@
+import { mergeSnapshot } from '@yoke/client';
 import type { Delta, Item, PartialItem } from '@yoke/protocol';
 
 /**
@@ -76,17 +77,6 @@ function applyDelta(state: TimelineState, delta: Delta): TimelineState {
   const streams = state.streams.slice();
   streams[index] = { ...streams[index], text: streams[index].text + delta.text };
   return { ...state, streams };
-}
-
-/**
- * The server snapshots a stream after this client joined the room, so the snapshot already holds some
- * prefix of the deltas this client buffered meanwhile: append only the rest.
- */
-export function mergeSnapshot(snapshot: string, buffered: string[]): string {
-  for (let k = buffered.length; k > 0; k--) {
-    if (snapshot.endsWith(buffered.slice(0, k).join(''))) return snapshot + buffered.slice(k).join('');
-  }
-  return snapshot + buffered.join('');
 }
 
 function applySeed(state: TimelineState, partials: PartialItem[], buffered: Delta[]): TimelineState {

@@ -11,7 +11,7 @@ import { SessionWatchers } from './session-watchers';
 
 const REFRESH_MS = 150;
 const S = '0b0e5e43-5f4f-4f59-9d5c-3d7a9c1f2a01';
-const PARTIAL: PartialItem = { type: 'agent_message_delta', turnId: 't1', streamId: 's1', text: 'so far' };
+const PARTIAL: PartialItem = { type: 'agent_message_delta', turnId: 't1', streamId: 's1', afterSeq: 0, text: 'so far' };
 
 /** One server replica: socket.io on the Redis adapter (real Redis), with its watchers on the hub bound to /web. */
 async function replica(key: string, partials: Record<string, PartialItem[]> = {}) {

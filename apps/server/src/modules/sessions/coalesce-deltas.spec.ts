@@ -5,10 +5,12 @@ const S1 = '7d0c1a52-2f0e-4c3e-9a53-0a4c2b6f1e01';
 const S2 = '7d0c1a52-2f0e-4c3e-9a53-0a4c2b6f1e02';
 const msg = (text: string, streamId = 's1', sessionId = S1, turnId = 't1'): DeltaEvent => ({
   sessionId,
+  afterSeq: 0,
   delta: { type: 'agent_message_delta', turnId, streamId, text },
 });
 const out = (text: string, callId: string): DeltaEvent => ({
   sessionId: S1,
+  afterSeq: 0,
   delta: { type: 'command_output_delta', turnId: 't1', streamId: `o-${callId}`, callId, text },
 });
 const texts = (events: DeltaEvent[]) => coalesceDeltas(events).map((c) => [c.event.delta.text, c.count]);
@@ -42,6 +44,7 @@ describe('coalesceDeltas', () => {
     ]);
     const reasoning: DeltaEvent = {
       sessionId: S1,
+      afterSeq: 0,
       delta: { type: 'reasoning_delta', turnId: 't1', streamId: 's1', text: 'r' },
     };
     expect(texts([msg('x'), reasoning])).toEqual([

@@ -20,7 +20,12 @@ export function coalesceDeltas(events: readonly DeltaEvent[]): Coalesced[] {
       sameStream(last.event, event) &&
       last.event.delta.text.length + event.delta.text.length <= MAX_TEXT_CHARS
     ) {
-      last.event = { ...last.event, delta: { ...last.event.delta, text: last.event.delta.text + event.delta.text } };
+      // The merged text is shown after the later chunk's item, which is never before the earlier one's.
+      last.event = {
+        ...last.event,
+        afterSeq: Math.max(last.event.afterSeq, event.afterSeq),
+        delta: { ...last.event.delta, text: last.event.delta.text + event.delta.text },
+      };
       last.count++;
       continue;
     }

@@ -31,7 +31,7 @@ export class DeltaRelay {
   }
 
   push(event: DeltaEvent): void {
-    this.partials.apply(event.sessionId, event.delta);
+    this.partials.apply(event);
     this.queue.push(event);
     if (this.scheduled) return;
     this.scheduled = true;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Delta, ItemDraft, PartialItem } from '@yoke/protocol';
+import type { DeltaEvent, ItemDraft, PartialItem } from '@yoke/protocol';
 
 /**
  * The in-progress streamed items of running turns, so a viewer joining mid-stream sees the text so far.
@@ -9,7 +9,7 @@ import type { Delta, ItemDraft, PartialItem } from '@yoke/protocol';
 export class PartialStore {
   private readonly bySession = new Map<string, Map<string, PartialItem>>();
 
-  apply(sessionId: string, delta: Delta): void {
+  apply({ sessionId, afterSeq, delta }: DeltaEvent): void {
     let streams = this.bySession.get(sessionId);
     if (!streams) this.bySession.set(sessionId, (streams = new Map()));
     const existing = streams.get(delta.streamId);
@@ -20,6 +20,7 @@ export class PartialStore {
         turnId: delta.turnId,
         streamId: delta.streamId,
         ...(delta.type === 'command_output_delta' ? { callId: delta.callId } : {}),
+        afterSeq,
         text: delta.text,
       });
   }

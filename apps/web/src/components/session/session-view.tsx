@@ -15,7 +15,7 @@ import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useSessionStream } from '@/hooks/use-session-stream';
 import { describeError } from '@/lib/api';
 import { addComment, forkSession } from '@/lib/collab-api';
-import type { FeedPhase } from '@/lib/session-feed';
+import type { FeedPhase } from '@yoke/client';
 
 function PhaseBanner({ phase }: { phase: FeedPhase }) {
   switch (phase.phase) {

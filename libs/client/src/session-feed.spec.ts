@@ -1,7 +1,7 @@
 import type { Delta, Item, ItemsPage, PartialItem, Session } from '@yoke/protocol';
-import { SessionFeed, type FeedPhase, type FeedSink } from '@/lib/session-feed';
-import type { WebSocketClient } from '@/lib/socket';
-import { makeNotice, makeSession, SESSION_ID } from '@/lib/testing/fixtures';
+import { SessionFeed, type FeedPhase, type FeedSink } from './session-feed';
+import type { FeedSocket } from './session-feed';
+import { makeNotice, makeSession, SESSION_ID } from './testing/fixtures';
 
 type Handler = (...args: unknown[]) => void;
 
@@ -57,6 +57,7 @@ function recorder() {
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+const noHistory = async (): Promise<ItemsPage> => ({ items: [], lastSeq: 0, hasMore: false });
 const ok = (items: Item[], hasMore = false, partials: PartialItem[] = []) => ({
   ok: true,
   session: makeSession(),
@@ -70,7 +71,7 @@ describe('SessionFeed', () => {
   it('delivers live items racing the join reply exactly once, in order', async () => {
     const socket = new FakeSocket();
     const r = recorder();
-    new SessionFeed(SESSION_ID, r.sink).attach(socket as unknown as WebSocketClient);
+    new SessionFeed(SESSION_ID, r.sink, noHistory).attach(socket as unknown as FeedSocket);
     expect(socket.joins[0].payload).toEqual({ sessionId: SESSION_ID, afterSeq: 0 });
     socket.fire('session.item', makeNotice(3));
     socket.fire('session.item', makeNotice(2));
@@ -92,7 +93,7 @@ describe('SessionFeed', () => {
       4: { items: [makeNotice(5)], lastSeq: 5, hasMore: false },
     };
     const load = jest.fn(async (_id: string, after: number) => pages[after]);
-    new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as WebSocketClient);
+    new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as FeedSocket);
     socket.joins[0].reply(
       ok(
         [1, 2].map((n) => makeNotice(n)),
@@ -109,13 +110,19 @@ describe('SessionFeed', () => {
     socket.connected = true;
     socket.fire('connect');
     expect(socket.joins[1].payload.afterSeq).toBe(5);
-    socket.fire('session.delta', { sessionId: SESSION_ID, delta: d('lo') });
-    const partial: PartialItem = { type: 'agent_message_delta', turnId: 't', streamId: 's', text: 'Hello' };
+    socket.fire('session.delta', { sessionId: SESSION_ID, afterSeq: 5, delta: d('lo') });
+    const partial: PartialItem = {
+      type: 'agent_message_delta',
+      turnId: 't',
+      streamId: 's',
+      afterSeq: 5,
+      text: 'Hello',
+    };
     socket.joins[1].reply(ok([makeNotice(6)], false, [partial]));
     await flush();
     expect(r.seqs).toEqual([1, 2, 3, 4, 5, 6]);
     expect(r.seeds.at(-1)).toEqual({ partials: [partial], buffered: [d('lo')] });
-    socket.fire('session.delta', { sessionId: SESSION_ID, delta: d('!') });
+    socket.fire('session.delta', { sessionId: SESSION_ID, afterSeq: 6, delta: d('!') });
     expect(r.deltas).toEqual([d('!')]);
   });
 
@@ -123,7 +130,7 @@ describe('SessionFeed', () => {
     const socket = new FakeSocket();
     const r = recorder();
     const load = jest.fn(async () => ({ items: [makeNotice(2)], lastSeq: 3, hasMore: false }));
-    new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as WebSocketClient);
+    new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as FeedSocket);
     socket.joins[0].reply(ok([makeNotice(1)]));
     await flush();
     socket.fire('session.item', makeNotice(3));
@@ -135,7 +142,7 @@ describe('SessionFeed', () => {
   it('reports a refused join and detaches cleanly', async () => {
     const socket = new FakeSocket();
     const r = recorder();
-    const detach = new SessionFeed(SESSION_ID, r.sink).attach(socket as unknown as WebSocketClient);
+    const detach = new SessionFeed(SESSION_ID, r.sink, noHistory).attach(socket as unknown as FeedSocket);
     socket.joins[0].reply({ ok: false, error: { code: 'session.not_found', message: 'no such session' } });
     await flush();
     expect(r.phases.at(-1)).toBe('refused');

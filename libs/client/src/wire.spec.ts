@@ -1,5 +1,5 @@
-import { parseItemOrPlaceholder, parseJoinAck } from '@/lib/wire';
-import { makeNotice, makeSession, SESSION_ID } from '@/lib/testing/fixtures';
+import { parseItemOrPlaceholder, parseJoinAck } from './wire';
+import { makeNotice, makeSession, SESSION_ID } from './testing/fixtures';
 
 describe('parseItemOrPlaceholder', () => {
   it('keeps a valid item of this session and drops other sessions and seq-less input', () => {

@@ -1,0 +1,127 @@
+import { type FeedSocket, parseItemsPage, SessionFeed } from '@yoke/client';
+import type { DeltaEvent, Item, Session } from '@yoke/protocol';
+import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
+import { expectEventually } from '../support/env';
+import { tempDir } from '../support/processes';
+import { type Stack, startStack } from '../support/stack';
+
+const AGENT = 'name: helper\nprompt: You help.\nmodel: claude-sonnet-4-5\n';
+/** How late the slow viewer gets each item: far longer than a stream of the next step takes to start. */
+const ITEM_DELAY_MS = 400;
+
+/**
+ * A viewer on a slow path: every item reaches it ITEM_DELAY_MS late while streamed chunks come at once, the way a
+ * chunk overtakes items that are still being stored. The socket is the real one; only its item events are delayed.
+ */
+function delayingItems(socket: FeedSocket): FeedSocket {
+  const wrapped = new Map<unknown, (...args: unknown[]) => void>();
+  return new Proxy(socket, {
+    get(target, prop, receiver) {
+      if (prop === 'on') {
+        return (event: string, fn: (...args: unknown[]) => void) => {
+          if (event !== 'session.item') return target.on(event as never, fn as never);
+          const late = (...args: unknown[]) => setTimeout(() => fn(...args), ITEM_DELAY_MS);
+          wrapped.set(fn, late);
+          return target.on(event as never, late as never);
+        };
+      }
+      if (prop === 'off') {
+        return (event: string, fn: (...args: unknown[]) => void) =>
+          target.off(event as never, (wrapped.get(fn) ?? fn) as never);
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Delta order on every screen: a chunk is shown only after the item it follows, however late items arrive. */
+describe('streamed chunks never overtake the items before them', () => {
+  let model: FakeModel;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    model = await startFakeModel();
+    stack = await startStack('embedded');
+    await stack.startRunner({ env: { ANTHROPIC_BASE_URL: model.anthropicBaseUrl, ANTHROPIC_API_KEY: 'k' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await model?.close();
+  });
+
+  it('a viewer whose items are delayed still sees the tool call, its output and usage before the next answer streams', async () => {
+    model.script([
+      {
+        match: 'ORDER',
+        steps: [
+          { text: 'First I look at the files.', toolCalls: [{ name: 'shell', input: { command: 'echo step-one' } }] },
+          { text: 'Then I answer, after the command and its output, in one long streamed reply.' },
+        ],
+      },
+    ]);
+    const session = (await stack.api<Session>('POST', '/sessions', { agentYaml: AGENT, workspace: tempDir('ws') }))
+      .body;
+
+    // What the slow viewer's screen gets, in order; and the chunks as the runner stamped them (a plain socket).
+    const screen: string[] = [];
+    const raw: DeltaEvent[] = [];
+    let phase = 'joining';
+    const plain = stack.webSocket();
+    plain.on('session.delta', (e: DeltaEvent) => raw.push(e));
+    await plain.timeout(10_000).emitWithAck('session.join', { sessionId: session.id, afterSeq: 0 });
+    const feed = new SessionFeed(
+      session.id,
+      {
+        items: (items) => items.forEach((i) => screen.push(`item ${i.seq} ${i.type}`)),
+        delta: (d) => screen.push(`delta ${d.streamId}`),
+        seed: (partials, buffered) => {
+          if (partials.length + buffered.length) screen.push('seed');
+        },
+        session: () => undefined,
+        phase: (p) => (phase = p.phase),
+        historyError: (message) => {
+          if (message) screen.push(`history error ${message}`);
+        },
+      },
+      async (id, after) => parseItemsPage((await stack.api('GET', `/sessions/${id}/items?afterSeq=${after}`)).body, id),
+    );
+    const detach = feed.attach(delayingItems(stack.webSocket() as unknown as FeedSocket));
+    await expectEventually(() => phase === 'live');
+
+    expect((await stack.api('POST', `/sessions/${session.id}/messages`, { text: 'ORDER please' })).status).toBe(202);
+    await expectEventually(() => screen.some((l) => l.endsWith('turn_completed')), 30_000);
+    detach();
+    plain.close();
+
+    const history = (await stack.api<{ items: Item[] }>('GET', `/sessions/${session.id}/items`)).body.items;
+    const messages = history.filter((i) => i.type === 'agent_message');
+    expect(messages.map((m) => (m.type === 'agent_message' ? m.text : ''))).toEqual([
+      'First I look at the files.',
+      'Then I answer, after the command and its output, in one long streamed reply.',
+    ]);
+    const second = messages[1].type === 'agent_message' ? messages[1].streamId : undefined;
+    const command = history.find((i) => i.type === 'command');
+    expect(second && command).toBeTruthy();
+
+    // The runner stamps the second answer's chunks after the command (and everything before it).
+    const stamped = raw.filter((e) => e.delta.streamId === second);
+    expect(stamped.length).toBeGreaterThan(0);
+    expect(Math.min(...stamped.map((e) => e.afterSeq))).toBeGreaterThanOrEqual(command!.seq);
+
+    // The slow viewer showed every item once, in seq order, and each chunk after the items it follows.
+    const shownItems = screen.filter((l) => l.startsWith('item ')).map((l) => Number(l.split(' ')[1]));
+    expect(shownItems).toEqual(history.map((i) => i.seq));
+    const firstChunk = screen.indexOf(`delta ${second}`);
+    expect(firstChunk).toBeGreaterThan(-1);
+    const before = new Set(screen.slice(0, firstChunk).filter((l) => l.startsWith('item ')));
+    for (const item of history.filter((i) => i.seq <= stamped[0].afterSeq)) {
+      expect(before).toContain(`item ${item.seq} ${item.type}`);
+    }
+    expect(before).toContain(`item ${command!.seq} command`);
+    // And no chunk of the second answer after the item that completes it.
+    const completed = screen.indexOf(`item ${messages[1].seq} agent_message`);
+    expect(screen.lastIndexOf(`delta ${second}`)).toBeLessThan(completed);
+  });
+});
