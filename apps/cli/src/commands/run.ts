@@ -12,6 +12,8 @@ export interface RunOptions {
   harness?: string;
   model?: string;
   json?: boolean;
+  /** With `json`: streamed chunks too, as `{"delta": …}` lines. */
+  deltas?: boolean;
   workspace?: string;
   home?: string;
 }
@@ -36,10 +38,10 @@ export async function runCommand(file: string, prompt: string | undefined, opts:
     if (opts.json) process.stdout.write(`${JSON.stringify(session)}\n`);
     return 0;
   }
-  return followFirstTurn(api, session.id, opts.json ?? false);
+  return followFirstTurn(api, session.id, opts.json ?? false, opts.deltas ?? false);
 }
 
-export function followFirstTurn(api: ApiClient, sessionId: string, json: boolean): Promise<number> {
+export function followFirstTurn(api: ApiClient, sessionId: string, json: boolean, deltas = false): Promise<number> {
   const renderer = new TerminalRenderer();
   return new Promise<number>((done) => {
     const finish = (code: number) => {
@@ -54,7 +56,11 @@ export function followFirstTurn(api: ApiClient, sessionId: string, json: boolean
         if (item.type === 'turn_completed') finish(0);
         if (item.type === 'turn_failed') finish(1);
       },
-      onDelta: json ? undefined : (event) => renderer.delta(event),
+      onDelta: !json
+        ? (delta) => renderer.delta(delta)
+        : deltas
+          ? (delta) => process.stdout.write(`${JSON.stringify({ delta })}\n`)
+          : undefined,
       onError: (error) => {
         process.stderr.write(`error: ${error.code}: ${error.message}\n`);
         finish(2);
