@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Approval, Session } from '@yoke/protocol';
-import { launchBrowser } from '../support/browser';
+import { launchBrowser, attributesOf, descendantTextsOf } from '../support/browser';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
 import { AGENT, type CollabStack, type Member, startCollabStack } from './collab-support';
@@ -37,9 +37,9 @@ describe('web UI: audit log', () => {
   }
 
   const shownActions = (page: Page) =>
-    page.getByTestId('audit-event').evaluateAll((els) => els.map((e) => e.getAttribute('data-action') ?? ''));
+    attributesOf(page.getByTestId('audit-event'), 'data-action').then((a) => a.map((v) => v ?? ''));
   const shownSeqs = (page: Page) =>
-    page.getByTestId('audit-event').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    attributesOf(page.getByTestId('audit-event'), 'data-seq').then((a) => a.map(Number));
 
   async function countOf(action: string): Promise<number> {
     const page = await c.stack.api<{ events: unknown[] }>('GET', `/audit/events?action=${action}&limit=500`);
@@ -184,16 +184,12 @@ describe('web UI: audit log', () => {
     await decision.waitFor();
     expect(await decision.textContent()).toMatch(/Approved.*by .*after waiting \d+ s/);
     await admin.locator('[data-testid="audit-governance-event"][data-action="tool.call"]').waitFor({ timeout: 60_000 });
-    const actions = await admin
-      .getByTestId('audit-governance-event')
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
+    const actions = await attributesOf(admin.getByTestId('audit-governance-event'), 'data-action');
     expect(actions).not.toContain('audit.read');
     expect(actions.indexOf('approval.requested')).toBeLessThan(actions.indexOf('approval.decided'));
     expect(await admin.getByTestId('audit-governance-summary').textContent()).toMatch(/1 session · .*spend \$/);
     // The timeline below shows that session only.
-    const timeline = await admin
-      .getByTestId('audit-event')
-      .evaluateAll((els) => els.map((e) => e.querySelector('[data-testid="audit-session-link"]')?.textContent ?? ''));
+    const timeline = await descendantTextsOf(admin.getByTestId('audit-event'), '[data-testid="audit-session-link"]');
     expect(timeline.every((t) => t.includes(session.id.slice(0, 8)))).toBe(true);
     // Text from the session (its title, in event targets too) renders as text, never as HTML.
     expect(await admin.locator('#audit-gov-title').textContent()).toContain('<img src=x onerror=alert(1)>');

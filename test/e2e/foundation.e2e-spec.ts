@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Item, ItemsPage, JoinAck, Session } from '@yoke/protocol';
-import { ItemSequencer } from '@yoke/protocol';
+import { type Item, ItemSequencer, ItemsPage, JoinAck, type Session } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually, MODES } from '../support/env';
 import { runCli, tempDir } from '../support/processes';
@@ -27,7 +26,10 @@ function viewer(stack: Stack, sessionId: string) {
   });
   const joined = new Promise<void>((resolve, reject) => {
     socket.on('connect', () => {
-      socket.emit('session.join', { sessionId, afterSeq: seq.last }, (reply: JoinAck) => {
+      socket.emit('session.join', { sessionId, afterSeq: seq.last }, (raw: unknown) => {
+        const parsed = JoinAck.safeParse(raw);
+        if (!parsed.success) return reject(parsed.error);
+        const reply = parsed.data;
         if (!reply.ok) return reject(new Error(reply.error.message));
         seq.pushAll(reply.items);
         resolve();
@@ -38,9 +40,9 @@ function viewer(stack: Stack, sessionId: string) {
 }
 
 async function history(stack: Stack, sessionId: string): Promise<Item[]> {
-  const r = await stack.api<{ items: Item[] }>('GET', `/sessions/${sessionId}/items?afterSeq=0`);
+  const r = await stack.api('GET', `/sessions/${sessionId}/items?afterSeq=0`);
   expect(r.status).toBe(200);
-  return r.body.items;
+  return ItemsPage.parse(r.body).items;
 }
 
 async function session(stack: Stack, id: string): Promise<Session> {
@@ -270,10 +272,11 @@ describe('foundation: exactly once across SIGKILL with a window of batches in fl
     const items: Item[] = [];
     for (;;) {
       const after = items.length ? items[items.length - 1].seq : 0;
-      const r = await stack.api<ItemsPage>('GET', `/sessions/${sessionId}/items?afterSeq=${after}&limit=1000`);
+      const r = await stack.api('GET', `/sessions/${sessionId}/items?afterSeq=${after}&limit=1000`);
       expect(r.status).toBe(200);
-      items.push(...r.body.items);
-      if (!r.body.hasMore) return items;
+      const page = ItemsPage.parse(r.body);
+      items.push(...page.items);
+      if (!page.hasMore) return items;
     }
   }
 

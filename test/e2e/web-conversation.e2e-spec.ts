@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
 import type { EnrolReply, InboxEntry, ItemsAck, RunnerView, Session } from '@yoke/protocol';
-import { launchBrowser } from '../support/browser';
+import { launchBrowser, attributesOf } from '../support/browser';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
 import { type Stack, startStack } from '../support/stack';
@@ -265,22 +265,13 @@ describe('web UI: the conversation view', () => {
 
   it('hides allowed policy decisions until asked, keeps ask and deny, and numbers the items', async () => {
     const decisions = page.getByTestId('policy-decision');
-    expect(await decisions.evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))).toEqual([
-      'deny',
-      'ask',
-    ]);
+    expect(await attributesOf(decisions, 'data-verdict')).toEqual(['deny', 'ask']);
     await page.getByTestId('show-allowed').check();
-    expect(await decisions.evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))).toEqual([
-      'allow',
-      'allow',
-      'deny',
-      'allow',
-      'ask',
-    ]);
+    expect(await attributesOf(decisions, 'data-verdict')).toEqual(['allow', 'allow', 'deny', 'allow', 'ask']);
     // Every item is shown once, rows in order, once allowed decisions are shown.
-    const rows = await page
-      .getByTestId('item')
-      .evaluateAll((els) => els.map((e) => (e.getAttribute('data-seqs') ?? '').split(' ').map(Number)));
+    const rows = (await attributesOf(page.getByTestId('item'), 'data-seqs')).map((v) =>
+      (v ?? '').split(' ').map(Number),
+    );
     const firsts = rows.map((r) => r[0]);
     expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
     expect(rows.flat().sort((a, b) => a - b)).toEqual([...Array(seqs.get(session.id)).keys()].map((i) => i + 1));

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { Item, Session } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
-import { launchBrowser } from '../support/browser';
+import { launchBrowser, attributesOf } from '../support/browser';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
 import { type Stack, startStack } from '../support/stack';
@@ -65,9 +65,9 @@ describe('web UI: session list and live session view', () => {
     // Every item once, rows in REST order (a tool action's row holds its call, command and result; allowed policy
     // decisions show once asked for).
     if (await page.getByTestId('show-allowed').count()) await page.getByTestId('show-allowed').check();
-    const rows = await page
-      .getByTestId('item')
-      .evaluateAll((els) => els.map((e) => (e.getAttribute('data-seqs') ?? '').split(' ').map(Number)));
+    const rows = (await attributesOf(page.getByTestId('item'), 'data-seqs')).map((v) =>
+      (v ?? '').split(' ').map(Number),
+    );
     const firsts = rows.map((r) => r[0]);
     expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
     expect(rows.flat().sort((a, b) => a - b)).toEqual(history.map((i) => i.seq));

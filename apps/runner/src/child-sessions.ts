@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Actor, SpawnChildAck } from '@yoke/protocol';
+import { z } from 'zod';
+import { type Actor, SpawnChildAck } from '@yoke/protocol';
 import type { DelegateRequest, DelegateResult } from '@yoke/harness';
 import { ACK_TIMEOUT_MS, type RunnerConnection, SEND_RETRY_MS } from './runner-connection';
 import type { SessionSupervisor, TurnResult } from './session-supervisor';
@@ -35,16 +36,27 @@ export class ChildSessions {
       prompt: request.prompt,
       ...(traceparent ? { traceparent } : {}),
     };
-    let reply: SpawnChildAck | null = null;
+    let raw: unknown;
+    let answered = false;
     for (let attempt = 0; attempt < SPAWN_ATTEMPTS && !this.connection.isStopped; attempt++) {
       try {
-        reply = await this.connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.spawn_child', payload);
+        raw = await this.connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('session.spawn_child', payload);
+        answered = true;
         break;
       } catch {
         await new Promise((r) => setTimeout(r, SEND_RETRY_MS));
       }
     }
-    if (!reply) return { ok: false, error: 'the server did not answer the request for a child session' };
+    if (!answered) return { ok: false, error: 'the server did not answer the request for a child session' };
+    const parsed = SpawnChildAck.safeParse(raw);
+    if (!parsed.success) {
+      this.log.error(
+        { parentId, callId: request.callId, issues: z.prettifyError(parsed.error) },
+        'the server answered the request for a child session with a reply the protocol does not allow',
+      );
+      return { ok: false, error: 'the server answered the request for a child session with a malformed reply' };
+    }
+    const reply = parsed.data;
     if (!reply.ok) return { ok: false, error: `the server refused the child session: ${reply.error.message}` };
     const childId = reply.sessionId;
     this.childrenOf.set(parentId, (this.childrenOf.get(parentId) ?? new Set()).add(childId));

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { io, type Socket } from 'socket.io-client';
 import {
-  type EnrolReply,
-  EnrolReply as EnrolReplySchema,
   API_PREFIX,
+  EnrolReply,
+  ErrorBody,
   NS_RUNNER,
   PROTOCOL_VERSION,
+  RotateCredentialAck,
   type RunnerToServerEvents,
   type ServerToRunnerEvents,
 } from '@yoke/protocol';
@@ -50,9 +51,20 @@ export async function enrol(opts: {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token: opts.token, name: opts.name, platform: `${process.platform}-${process.arch}` }),
   });
-  const body = (await res.json().catch(() => ({}))) as { message?: string };
-  if (!res.ok) throw new EnrolError(`enrolment refused (${res.status}): ${body.message ?? 'no reason given'}`);
-  const reply: EnrolReply = EnrolReplySchema.parse(body);
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = ErrorBody.safeParse(body);
+    throw new EnrolError(
+      `enrolment refused (${res.status}): ${error.success ? error.data.message : 'no reason given'}`,
+    );
+  }
+  const parsed = EnrolReply.safeParse(body);
+  if (!parsed.success) {
+    throw new EnrolError(
+      `the server answered the enrolment with a reply the protocol does not allow: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const reply = parsed.data;
   const identity = {
     server,
     runnerId: reply.runnerId,
@@ -84,7 +96,13 @@ export async function rotateCredential(home: string): Promise<RunnerIdentityFile
         reject(new Error(`the server refused this runner: ${err.data?.message ?? err.message}`)),
       );
     });
-    const reply = await socket.timeout(15_000).emitWithAck('runner.rotate_credential');
+    const parsed = RotateCredentialAck.safeParse(await socket.timeout(15_000).emitWithAck('runner.rotate_credential'));
+    if (!parsed.success) {
+      throw new Error(
+        `the server answered the rotation with a reply the protocol does not allow: ${z.prettifyError(parsed.error)}`,
+      );
+    }
+    const reply = parsed.data;
     if (!reply.ok) throw new Error(`rotation refused: ${reply.error.message}`);
     const next = { ...identity, credential: reply.credential };
     writeFileAtomic(identityPath(home), JSON.stringify(next, null, 2));

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Delta, type DeltaEvent, type ItemDraft, type ItemsAck, MAX_BATCH_ITEMS } from '@yoke/protocol';
+import { type Delta, type DeltaEvent, type ItemDraft, ItemsAck, MAX_BATCH_ITEMS } from '@yoke/protocol';
 import { ACK_TIMEOUT_MS, type RunnerConnection, SEND_RETRY_MS } from './runner-connection';
 import type { SessionSupervisor } from './session-supervisor';
 
@@ -138,11 +138,19 @@ export class OutboxSender {
       sessionId: sup.sessionId,
       items: batch,
       ...(sup.traceparent ? { traceparent: sup.traceparent } : {}),
-    }) as Promise<ItemsAck>;
+    }) as Promise<unknown>;
     sent.then(
-      (reply) => {
+      (raw) => {
         if (stream.generation !== generation) return;
         stream.inFlight--;
+        // A reply that is not an ack is never trusted: it counts as a refusal (resend from the first unacked item).
+        const parsed = ItemsAck.safeParse(raw);
+        const reply: ItemsAck = parsed.success
+          ? parsed.data
+          : {
+              ok: false,
+              error: { code: 'internal', message: `malformed items ack: ${parsed.error.issues[0]?.message}` },
+            };
         if (reply.ok) {
           sup.outbox.ack(reply.lastSeq);
           return this.pump(sup, stream);

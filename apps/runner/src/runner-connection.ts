@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { z } from 'zod';
 import {
-  type HelloAck,
+  HeartbeatAck,
+  HelloAck,
   NS_RUNNER,
   PROTOCOL_VERSION,
   type RunnerToServerEvents,
@@ -82,7 +84,7 @@ export class RunnerConnection {
   start(): void {
     this.socket.connect();
     this.heartbeat = setInterval(() => {
-      if (this.ready) this.socket.emit('runner.heartbeat', { activeSessions: this.sessions.size }, () => undefined);
+      if (this.ready) this.beat();
     }, this.opts.heartbeatMs ?? 10_000);
   }
 
@@ -149,6 +151,31 @@ export class RunnerConnection {
     return 'retry';
   }
 
+  /** Drops this connection and opens another after the backoff (a hello that got no usable answer). */
+  private reconnect(): void {
+    if (this.stopped) return;
+    this.socket.disconnect();
+    this.retryConnect();
+  }
+
+  /** A heartbeat; its answer is only logged (a refused or malformed one changes nothing here). */
+  private beat(): void {
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit('runner.heartbeat', { activeSessions: this.sessions.size }, (err: Error | null, raw: unknown) => {
+        if (err) return void this.log.warn('server did not answer a heartbeat');
+        const parsed = HeartbeatAck.safeParse(raw);
+        if (!parsed.success) {
+          this.log.error(
+            { issues: z.prettifyError(parsed.error) },
+            'the server answered a heartbeat with a reply the protocol does not allow',
+          );
+        } else if (!parsed.data.ok) {
+          this.log.warn({ error: parsed.data.error }, 'heartbeat refused');
+        }
+      });
+  }
+
   private retryConnect(): void {
     if (this.retryTimer) return;
     const delay = Math.min(5_000, 250 * 2 ** Math.min(this.refusals++, 5));
@@ -158,19 +185,32 @@ export class RunnerConnection {
     }, delay);
   }
 
+  /**
+   * Says hello on a new connection. Without a usable answer (refused, or not what the protocol says a hello ack is)
+   * nothing is sent on this connection: it is closed and opened again, with backoff, until a hello is answered.
+   */
   private async hello(): Promise<void> {
     const sessions = [...this.sessions.values()].map((s) => ({ sessionId: s.sessionId, lastSeq: s.outbox.last }));
-    let reply: HelloAck;
+    let raw: unknown;
     try {
-      reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('runner.hello', { sessions });
+      raw = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('runner.hello', { sessions });
     } catch {
       this.log.warn('server did not answer hello; reconnecting');
       this.socket.disconnect().connect();
       return;
     }
+    const parsed = HelloAck.safeParse(raw);
+    if (!parsed.success) {
+      this.log.error(
+        { issues: z.prettifyError(parsed.error) },
+        'the server answered hello with a reply the protocol does not allow; reconnecting',
+      );
+      return this.reconnect();
+    }
+    const reply = parsed.data;
     if (!reply.ok) {
-      this.log.error({ error: reply.error }, 'hello refused');
-      return;
+      this.log.error({ error: reply.error }, 'hello refused; reconnecting');
+      return this.reconnect();
     }
     for (const { sessionId, persistedSeq } of reply.sessions) this.sessions.get(sessionId)?.outbox.ack(persistedSeq);
     this.connections++;

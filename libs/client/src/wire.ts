@@ -2,12 +2,13 @@ import {
   DeltaEvent,
   ErrorBody,
   InputAccepted,
+  ItemsPage,
+  JoinAck,
   parseItem,
   PartialItem,
   Session,
   SessionPage,
   type Item,
-  type ItemsPage,
 } from '@yoke/protocol';
 
 /**
@@ -74,7 +75,10 @@ export function parseItems(input: unknown, sessionId: string): Item[] {
   return input.map((i) => parseItemOrPlaceholder(i, sessionId)).filter((i): i is Item => i !== null);
 }
 
+/** An items page, parsed with the protocol's `ItemsPage`, or item by item (placeholders) when some are unreadable. */
 export function parseItemsPage(input: unknown, sessionId: string): ItemsPage {
+  const strict = ItemsPage.safeParse(input);
+  if (strict.success) return { ...strict.data, items: strict.data.items.filter((i) => i.sessionId === sessionId) };
   if (!isRecord(input) || typeof input.hasMore !== 'boolean' || typeof input.lastSeq !== 'number') {
     throw new WireError('an items page', 'expected {items, lastSeq, hasMore}');
   }
@@ -109,7 +113,17 @@ export type JoinResult =
   | { ok: true; session: Session; items: Item[]; partials: PartialItem[]; hasMore: boolean }
   | { ok: false; error: ErrorBody };
 
+/**
+ * A join reply: parsed with the protocol's `JoinAck`; when only some of its items are unreadable, those become
+ * visible error notices in their place (the rest is still checked field by field), so the sequence has no gap.
+ */
 export function parseJoinAck(input: unknown, sessionId: string): JoinResult {
+  const strict = JoinAck.safeParse(input);
+  if (strict.success) {
+    const reply = strict.data;
+    if (!reply.ok) return { ok: false, error: reply.error };
+    return { ...reply, ok: true, items: reply.items.filter((i) => i.sessionId === sessionId) };
+  }
   if (!isRecord(input)) throw new WireError('a join reply', 'expected an object');
   if (input.ok === false) {
     return {

@@ -24,6 +24,8 @@ export const ErrorCode = z.enum([
   'agent.invalid',
   'approval.not_found',
   'approval.already_decided',
+  'approval.option_not_offered',
+  'harness.unknown',
   'share.not_found',
   'comment.not_found',
   'member.exists',
@@ -88,6 +90,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'agent.invalid': 422,
   'approval.not_found': 404,
   'approval.already_decided': 409,
+  'approval.option_not_offered': 409,
+  'harness.unknown': 422,
   'share.not_found': 404,
   'comment.not_found': 404,
   'member.exists': 409,
@@ -122,6 +126,15 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
 /** Socket acks are always one of these two shapes. */
 export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 export const AckError = z.strictObject({ ok: z.literal(false), error: ErrorBody });
+export type AckError = z.infer<typeof AckError>;
+
+/**
+ * The schema of a socket ack whose ok reply carries `okBody`'s fields: `{ ok: true, ...okBody }` or
+ * `{ ok: false, error }`. `okBody` is strict, so a reply with a field the protocol does not name is refused.
+ */
+export function ackSchema<Shape extends z.ZodRawShape>(okBody: z.ZodObject<Shape, z.core.$strict>) {
+  return z.discriminatedUnion('ok', [okBody.extend({ ok: z.literal(true) }), AckError]);
+}
 
 /** A domain error with a stable code; mapped once per transport. */
 export class AppError extends Error {

@@ -2,6 +2,7 @@ export * from './common';
 export * from './errors';
 export * from './tools';
 export * from './items';
+export * from './item-schema';
 export * from './agent';
 export * from './session';
 export * from './rest';

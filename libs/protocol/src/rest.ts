@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { IsoDate, MAX_SEQ, Uuid } from './common';
 import { HarnessName, MAX_AGENT_YAML } from './agent';
-import { MAX_POLICY_YAML } from './policies';
-import { ContentPart, type Item, type PartialItem } from './items';
+import { MAX_POLICY_YAML, PolicyIssue } from './policies';
+import { ContentPart } from './items';
+import { ItemSchema } from './item-schema';
+import { CreatedToken, OrgView } from './identity';
+import { AuditCheckpointView } from './audit';
 import { Session, SessionStatus } from './session';
 
 /** REST is served under this prefix. */
@@ -59,7 +62,13 @@ export const ItemsQuery = z.strictObject({
 });
 export type ItemsQuery = z.infer<typeof ItemsQuery>;
 
-export type ItemsPage = { items: Item[]; lastSeq: number; hasMore: boolean };
+/** `GET /sessions/:id/items`: a page of items after `afterSeq`, the session's `lastSeq`, and whether more follow. */
+export const ItemsPage = z.strictObject({
+  items: z.array(ItemSchema),
+  lastSeq: z.number().int().nonnegative().max(MAX_SEQ),
+  hasMore: z.boolean(),
+});
+export type ItemsPage = z.infer<typeof ItemsPage>;
 
 export const SendMessageBody = z.strictObject({
   text: z
@@ -69,6 +78,12 @@ export const SendMessageBody = z.strictObject({
     .optional(),
   content: z.array(ContentPart).min(1).max(100).optional(),
   idempotencyKey: IdempotencyKey.optional(),
+  /**
+   * From this turn on, run the session on this harness (a `HarnessName`; checked by the server, which answers an
+   * unknown one with 422 `harness.unknown` and queues nothing) and/or this model. Recorded on the session at once.
+   */
+  harness: z.string().min(1).max(300).optional(),
+  model: z.string().min(1).max(200).optional(),
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
@@ -126,4 +141,28 @@ export type ServerMode = z.infer<typeof ServerMode>;
 export const MeView = Me.extend({ mode: ServerMode });
 export type MeView = z.infer<typeof MeView>;
 
-export type JoinReply = { session: Session; items: Item[]; partials: PartialItem[] };
+/** `POST /orgs`: a new org owned by the caller, and an API token to act in it (shown once). */
+export const CreateOrgReply = z.strictObject({ org: OrgView, token: CreatedToken });
+export type CreateOrgReply = z.infer<typeof CreateOrgReply>;
+
+/** `GET /audit/status`: how many events the org's log holds, and its latest signed checkpoint. */
+export const AuditStatus = z.strictObject({
+  size: z.number().int().nonnegative(),
+  checkpoint: AuditCheckpointView.nullable(),
+});
+export type AuditStatus = z.infer<typeof AuditStatus>;
+
+/** `POST /policies/validate`: the problems of a policy file (none: `ok`); nothing is stored. */
+export const PolicyValidation = z.strictObject({ ok: z.boolean(), issues: z.array(PolicyIssue) });
+export type PolicyValidation = z.infer<typeof PolicyValidation>;
+
+/** `GET /health`: the process answers (liveness). */
+export const Liveness = z.strictObject({ status: z.literal('ok') });
+export type Liveness = z.infer<typeof Liveness>;
+
+/** `GET /ready`: every dependency answered (a 503 `service.unavailable` names the one down). */
+export const Readiness = z.strictObject({
+  status: z.literal('ok'),
+  checks: z.partialRecord(z.enum(['postgres', 'redis']), z.enum(['ok', 'down', 'timeout'])),
+});
+export type Readiness = z.infer<typeof Readiness>;

@@ -3,12 +3,15 @@ import {
   type Approval,
   type AuditEvent,
   type DeltaEvent,
+  InboxAck,
   type InboxEntry,
   type Item,
   rooms,
   type ServerToRunnerEvents,
   type ServerToWebEvents,
   type Session,
+  WorkspaceListAck,
+  WorkspaceReadAck,
 } from '@yoke/protocol';
 import { RealtimeHub, type RunnerReply } from './realtime-hub';
 import { SessionWatchers } from './session-watchers';
@@ -97,7 +100,14 @@ export class RealtimePublisher {
     timeoutMs = RUNNER_ACK_TIMEOUT_MS,
   ): Promise<RunnerReply<E> | null> {
     const { replies } = await this.hub.ask(rooms.runner(runnerId), event, payload, timeoutMs);
-    return replies.find((r) => r && r.ok) ?? replies[0] ?? null;
+    // Runner replies are parsed, never trusted: one that is not an ack of this event counts as no answer.
+    const schema = event === 'workspace.list' ? WorkspaceListAck : WorkspaceReadAck;
+    const parsed = replies.flatMap((raw) => {
+      const r = schema.safeParse(raw);
+      if (!r.success) this.logger.warn({ runnerId, event }, `malformed ${event} reply from a runner`);
+      return r.success ? [r.data as RunnerReply<E>] : [];
+    });
+    return parsed.find((r) => r.ok) ?? parsed[0] ?? null;
   }
 
   /** Newly committed audit events, to the org's audit watchers. */
@@ -137,7 +147,7 @@ export class RealtimePublisher {
       entry,
       RUNNER_ACK_TIMEOUT_MS,
     );
-    const ok = replies.some((r) => r && r.ok);
+    const ok = replies.some((r) => InboxAck.safeParse(r).data?.ok === true);
     if (!ok && timedOut)
       this.logger.warn({ runnerId, inboxId: entry.id }, 'runner did not acknowledge an input in time');
     return ok;

@@ -1,5 +1,5 @@
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { NS_WEB, rooms, WatchAudit } from '@yoke/protocol';
+import { type EmptyAck, NS_WEB, rooms, WatchAudit } from '@yoke/protocol';
 import type { Socket } from 'socket.io';
 import { Allow } from '../../core/auth/access';
 import type { Principal } from '../../core/auth/principal';
@@ -18,7 +18,7 @@ export class AuditGateway {
   @Allow('audit')
   @Audited('audit.read')
   @SubscribeMessage('audit.watch')
-  watch(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
+  watch(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown): Promise<EmptyAck> {
     return answer(undefined, () => {
       parseOr(WatchAudit, body ?? {});
       return this.queries.watch(socket.data.principal, () => socket.join(rooms.audit(socket.data.principal.orgId)));

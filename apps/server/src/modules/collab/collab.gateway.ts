@@ -1,5 +1,5 @@
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { NS_WEB, TypingBody } from '@yoke/protocol';
+import { type EmptyAck, NS_WEB, TypingBody } from '@yoke/protocol';
 import type { Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { parseOr } from '../../core/validation';
@@ -24,7 +24,7 @@ export class CollabGateway {
   @GuestAllowed()
   @NotAudited('presence: typing indicators are ephemeral')
   @SubscribeMessage('presence.typing')
-  typing(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
+  typing(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown): Promise<EmptyAck> {
     return answer(undefined, async () => {
       const { sessionId } = parseOr(TypingBody, body);
       await this.presence.typing(socket, sessionId);

@@ -8,7 +8,18 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { AppError, NS_RUNNER, PROTOCOL_VERSION, RunnerHandshakeAuth, rooms } from '@yoke/protocol';
+import {
+  AppError,
+  type HeartbeatAck,
+  type HelloAck,
+  type ItemsAck,
+  NS_RUNNER,
+  PROTOCOL_VERSION,
+  type RotateCredentialAck,
+  RunnerHandshakeAuth,
+  rooms,
+  type SpawnChildAck,
+} from '@yoke/protocol';
 import type { Namespace, Socket } from 'socket.io';
 import { answer } from '../../core/errors/ws-ack';
 import { inEventSpan } from '../../core/telemetry/trace-context';
@@ -109,14 +120,14 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   @Allow('runner')
   @NotAudited('reconnect bookkeeping: the runner reports what it persisted and gets its undelivered inputs again')
   @SubscribeMessage('runner.hello')
-  hello(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
+  hello(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<HelloAck> {
     return answer(undefined, () => this.events.hello(socket.data.runner, body));
   }
 
   @Allow('runner')
   @NotAudited('liveness only (connections are runner.connected / runner.disconnected)')
   @SubscribeMessage('runner.heartbeat')
-  heartbeat(@ConnectedSocket() socket: RunnerSocket) {
+  heartbeat(@ConnectedSocket() socket: RunnerSocket): Promise<HeartbeatAck> {
     return answer(undefined, async () => ({
       at: (await this.runners.heartbeat(socket.data.runner.runnerId)).toISOString(),
     }));
@@ -125,7 +136,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   @Allow('runner')
   @Audited('runner.rotated')
   @SubscribeMessage('runner.rotate_credential')
-  rotateCredential(@ConnectedSocket() socket: RunnerSocket) {
+  rotateCredential(@ConnectedSocket() socket: RunnerSocket): Promise<RotateCredentialAck> {
     return answer(undefined, () => this.runners.rotateCredential(socket.data.runner));
   }
 
@@ -140,7 +151,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     'session.turn_failed',
   )
   @SubscribeMessage('session.items')
-  items(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
+  items(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<ItemsAck> {
     const runner = socket.data.runner;
     return answer(undefined, () =>
       inEventSpan('session.items', body, { 'yoke.runner.id': runner.runnerId, 'yoke.org.id': runner.orgId }, () =>
@@ -152,7 +163,7 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   @Allow('runner')
   @Audited('session.created')
   @SubscribeMessage('session.spawn_child')
-  spawnChild(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown) {
+  spawnChild(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<SpawnChildAck> {
     const runner = socket.data.runner;
     return answer(undefined, () =>
       inEventSpan('session.spawn_child', body, { 'yoke.runner.id': runner.runnerId, 'yoke.org.id': runner.orgId }, () =>

@@ -7,7 +7,16 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { AppError, JoinSession, LeaveSession, NS_WEB, rooms, WebHandshakeAuth } from '@yoke/protocol';
+import {
+  AppError,
+  type EmptyAck,
+  type JoinAck,
+  JoinSession,
+  LeaveSession,
+  NS_WEB,
+  rooms,
+  WebHandshakeAuth,
+} from '@yoke/protocol';
 import { Logger } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { outageOf } from '../../core/errors/outage';
@@ -132,7 +141,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   @GuestAllowed()
   @NotAudited('watching a session the caller may see: a read')
   @SubscribeMessage('session.join')
-  join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
+  join(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown): Promise<JoinAck> {
     return answer(undefined, () => {
       const { sessionId, afterSeq } = parseOr(JoinSession, body);
       return this.sessions.join(socket.data.principal, sessionId, afterSeq, () =>
@@ -145,7 +154,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   @GuestAllowed()
   @NotAudited('stops watching a session')
   @SubscribeMessage('session.leave')
-  leave(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown) {
+  leave(@ConnectedSocket() socket: WebSocket, @MessageBody() body: unknown): Promise<EmptyAck> {
     return answer(undefined, async () => {
       const { sessionId } = parseOr(LeaveSession, body);
       await socket.leave(rooms.session(sessionId));
@@ -157,7 +166,7 @@ export class WebGateway implements OnGatewayInit, OnGatewayConnection, OnGateway
   @GuestAllowed()
   @NotAudited('follows session list updates the caller may see: a read')
   @SubscribeMessage('sessions.watch')
-  watch(@ConnectedSocket() socket: WebSocket) {
+  watch(@ConnectedSocket() socket: WebSocket): Promise<EmptyAck> {
     return answer(undefined, async () => {
       const p = socket.data.principal;
       // Org-wide updates for those who may watch every session; members hear their own (the user room) instead.
