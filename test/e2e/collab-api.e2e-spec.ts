@@ -112,6 +112,20 @@ describe('collaboration API (team mode)', () => {
     );
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('auth.forbidden');
+    // Nor may a viewer switch the session's harness or model (only who may drive may), whatever the harness named.
+    for (const harness of ['codex', 'emacs']) {
+      const switched = await api<{ code: string }>(
+        'POST',
+        `/sessions/${session.id}/messages`,
+        { text: 'SWITCH as a viewer', harness, model: 'gpt-5' },
+        bob.token,
+      );
+      expect(switched.status).toBe(403);
+    }
+    expect((await api<Session>('GET', `/sessions/${session.id}`)).body).toMatchObject({
+      harness: session.harness,
+      model: session.model,
+    });
     expect((await api('GET', `/sessions/${session.id}/shares`, undefined, bob.token)).status).toBe(403);
     expect((await api('POST', `/sessions/${session.id}/shares/links`, { role: 'driver' }, bob.token)).status).toBe(403);
     expect(

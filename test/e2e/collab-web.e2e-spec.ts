@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Item, Session } from '@yoke/protocol';
-import { launchBrowser } from '../support/browser';
+import { launchBrowser, attributesOf } from '../support/browser';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
 import { AGENT, type CollabStack, type Member, startCollabStack } from './collab-support';
@@ -44,9 +44,9 @@ describe('web UI: shared live session', () => {
    */
   async function shownSeqs(page: Page): Promise<number[]> {
     if (await page.getByTestId('show-allowed').count()) await page.getByTestId('show-allowed').check();
-    const rows = await page
-      .getByTestId('item')
-      .evaluateAll((els) => els.map((e) => (e.getAttribute('data-seqs') ?? '').split(' ').map(Number)));
+    const rows = (await attributesOf(page.getByTestId('item'), 'data-seqs')).map((v) =>
+      (v ?? '').split(' ').map(Number),
+    );
     const firsts = rows.map((r) => r[0]);
     expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
     return rows.flat().sort((a, b) => a - b);
@@ -187,7 +187,11 @@ describe('web UI: shared live session', () => {
     await deep.locator('[data-testid="inbox-approval"].focused').waitFor();
     await deep.close();
     expect(await bobPage.getByTestId('approval-approve').count()).toBe(0);
+    expect(await bobPage.getByTestId('approval-approve-session').count()).toBe(0);
     expect(await bobPage.getByTestId('approval-status').textContent()).toContain('Waiting for the session owner');
+    // The policy offers "always allow in this session": the card and the inbox show it to whoever may decide.
+    expect(await owner.getByTestId('approval-approve-session').textContent()).toBe('Always allow in this session');
+    await inbox.getByTestId('inbox-approve-session').waitFor();
     await owner.getByTestId('approval-approve').click();
     for (const page of [owner, bobPage, carolPage]) {
       await page.locator('[data-testid="approval-status"][data-status="approved"]').waitFor();

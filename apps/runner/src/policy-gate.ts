@@ -5,6 +5,7 @@ import {
   type Decision,
   decide,
   type DecideContext,
+  grantUpdate,
   loadErrors,
   type PolicyAction,
   type PolicyEntry,
@@ -12,7 +13,7 @@ import {
 } from '@yoke/policy';
 import type { Actor, ItemBody } from '@yoke/protocol';
 import type { PermissionDecision, PermissionRequest } from '@yoke/harness';
-import type { ApprovalAnswer, ApprovalAsk } from './approval';
+import { type ApprovalAnswer, type ApprovalAsk, isApproved } from './approval';
 
 /** What the gate needs from its session: items out, humans asked, the turn stopped. */
 export interface GateHost {
@@ -95,7 +96,7 @@ export class PolicyGate {
     void asked.then((answer) => {
       if (this.pause === asked) this.pause = null;
       for (const k of d.askKeys) this.askedKeys.delete(k);
-      if (answer === 'approve') {
+      if (isApproved(answer)) {
         this.host.emit({
           type: 'policy_decision',
           action: 'usage',
@@ -128,8 +129,8 @@ export class PolicyGate {
     this.holdWaits.add(asked);
     void asked.then((answer) => {
       this.holdWaits.delete(asked);
-      this.holds.set(key, { policy, reason, state: answer === 'approve' ? 'confirmed' : 'refused', answer });
-      if (answer !== 'approve' && stopTurn) this.host.stopTurn(holdRefusal(policy, answer));
+      this.holds.set(key, { policy, reason, state: isApproved(answer) ? 'confirmed' : 'refused', answer });
+      if (!isApproved(answer) && stopTurn) this.host.stopTurn(holdRefusal(policy, answer));
     });
     return asked;
   }
@@ -139,7 +140,7 @@ export class PolicyGate {
     for (const [key, h] of this.holds) {
       if (h.state !== 'refused') continue;
       const answer = await this.askHold(key, h.policy, h.reason, false);
-      if (answer !== 'approve') return holdRefusal(h.policy, answer);
+      if (!isApproved(answer)) return holdRefusal(h.policy, answer);
     }
     return null;
   }
@@ -170,21 +171,26 @@ export class PolicyGate {
       ...(callId ? { callId } : {}),
       policy: d.policies.join(', '),
       reason: reasonText(d),
+      canApproveForSession: d.sessionGrant !== null,
     });
-    if (answer !== 'approve') {
+    if (!isApproved(answer)) {
       const why = answer === 'timeout' ? 'nobody answered in time' : answer === 'cancelled' ? 'cancelled' : 'denied';
       return { behavior: 'deny', reason: `${reasonText(d)} — approval ${why}` };
     }
-    // Approved: the action goes ahead, so its state change applies now. (Each such action asks again next time;
-    // only usage thresholds are confirmed once for good.)
+    // Approved: the action goes ahead, so its state change applies now. Each such action asks again next time, unless
+    // it was approved for the rest of the session (and offered so): then the grant joins the state, through this item,
+    // so it survives a restart and the same action is allowed without asking (policies.md, "Always allow"). A
+    // session-wide answer to a request that did not offer it approves this action only.
+    const grant = answer === 'approve_session' ? d.sessionGrant : null;
+    const asked = actor ? ` (asked during ${actor.name}'s turn)` : '';
     this.host.emit({
       type: 'policy_decision',
       action,
       ...(callId ? { callId } : {}),
       verdict: 'allow',
       policies: d.policies,
-      reasons: [`approved${actor ? ` (asked during ${actor.name}'s turn)` : ''}`],
-      stateUpdate: d.stateUpdate as never,
+      reasons: [grant ? `approved for the rest of this session${asked}` : `approved${asked}`],
+      stateUpdate: (grant ? { ...d.stateUpdate, ...grantUpdate(grant) } : d.stateUpdate) as never,
     });
     return { behavior: 'allow' };
   }

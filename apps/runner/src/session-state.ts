@@ -20,6 +20,11 @@ export interface SessionState {
   policySeq?: number;
   /** Why the runner refused the requested workspace: then no harness ever starts, and no other directory stands in. */
   workspaceRefused?: string;
+  /**
+   * How many times a message switched this session to another harness (`spec.harness` and `spec.model` hold the
+   * current ones). Each harness after the first keeps its own state directory, so it starts fresh.
+   */
+  harnessSwitches?: number;
 }
 
 const MAX_APPLIED = 10_000;

@@ -4,11 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   type Actor,
+  APPROVE_SESSION,
   type ContentPart,
   type Delta,
   type InboxEntry,
   type ItemBody,
   type ItemDraft,
+  type HarnessName,
   MICROS_PER_USD,
   parseItemDraft,
   type SessionStartSpec,
@@ -29,7 +31,7 @@ import { Outbox } from './outbox';
 import { PolicyGate } from './policy-gate';
 import type { SessionSandbox, SessionSandboxFactory } from './sandbox';
 import { type SessionState, SessionStateStore } from './session-state';
-import { SessionTrace } from './session-trace';
+import { SessionTrace, type SessionTraceInfo } from './session-trace';
 import { TurnCost } from './turn-cost';
 
 export interface SupervisorDeps {
@@ -60,6 +62,9 @@ export interface SupervisorDeps {
   missingKeyFix?: (name: ModelKeyVar) => string;
 }
 
+/** A message's request to run the session on another harness and/or model from its turn on. */
+type HarnessChange = { harness?: HarnessName; model?: string };
+
 /** How a turn ended: its final answer (the last agent message), or why it failed. */
 export type TurnResult = { ok: true; text: string } | { ok: false; error: string };
 
@@ -78,6 +83,8 @@ export class SessionSupervisor {
   private readonly waiting = new Map<string, { resolve: (a: ApprovalAnswer) => void; timer: NodeJS.Timeout }>();
   private readonly gate: PolicyGate;
   private readonly trace: SessionTrace;
+  /** What the trace says of the session; its harness and model follow a switch. */
+  private readonly traceInfo: SessionTraceInfo;
   /** Why the policies stopped the running turn, if they did. */
   private stoppedBecause: string | null = null;
   /** The running turn's latest agent message. */
@@ -94,14 +101,15 @@ export class SessionSupervisor {
   ) {
     this.outbox = new Outbox(deps.dir);
     const { spec, workspace } = store.state;
-    this.trace = new SessionTrace({
+    this.traceInfo = {
       sessionId: spec.sessionId,
       ...(spec.orgId ? { orgId: spec.orgId } : {}),
       agent: spec.agent.name,
       harness: spec.harness,
       model: spec.model ?? spec.agent.model ?? null,
       content: traceContentAllowed(policyStack(spec)),
-    });
+    };
+    this.trace = new SessionTrace(this.traceInfo);
     this.gate = new PolicyGate(policyStack(spec), {
       sessionId: spec.sessionId,
       workspace,
@@ -271,7 +279,8 @@ export class SessionSupervisor {
         ...(ask.callId ? { callId: ask.callId } : {}),
         policy: ask.policy,
         reason: ask.reason,
-        options: ['approve', 'deny'],
+        options: ask.canApproveForSession ? ['approve', APPROVE_SESSION, 'deny'] : ['approve', 'deny'],
+        canApproveForSession: ask.canApproveForSession === true,
       },
       open?.turnId,
       open?.actor,
@@ -315,15 +324,23 @@ export class SessionSupervisor {
     if (this.running || this.closed) return;
     const next = this.store.state.queued[0];
     if (!next || next.input.kind !== 'message') return;
-    const { content, actor, traceparent } = next.input;
-    this.running = this.runTurn(content, actor, next.id, traceparent).finally(() => {
+    const { content, actor, traceparent, harness, model } = next.input;
+    const change = harness !== undefined || model !== undefined ? { harness, model } : undefined;
+    this.running = this.runTurn(content, actor, next.id, traceparent, change).finally(() => {
       this.running = null;
       this.drain();
     });
   }
 
-  private async runTurn(content: ContentPart[], actor: Actor, inboxId: string, traceparent?: string): Promise<void> {
+  private async runTurn(
+    content: ContentPart[],
+    actor: Actor,
+    inboxId: string,
+    traceparent?: string,
+    change?: HarnessChange,
+  ): Promise<void> {
     const turnId = randomUUID().slice(0, 8);
+    const switched = change ? await this.switchHarness(change) : null;
     this.trace.turnStarted(turnId, actor, traceparent);
     // The user's message is durable (and the input leaves the queue) before the harness sees it.
     this.store.update((s) => {
@@ -331,6 +348,7 @@ export class SessionSupervisor {
       s.openTurn = { turnId, actor };
     });
     this.emit({ type: 'turn_started' }, turnId, actor);
+    if (switched) this.emit({ type: 'notice', level: 'info', text: `${switched} by ${actor.name}` }, turnId, actor);
     this.emit({ type: 'user_message', content }, turnId, actor);
     this.stoppedBecause = null;
     this.lastAnswer = '';
@@ -363,6 +381,35 @@ export class SessionSupervisor {
     this.deps.onTurnEnd?.(this.sessionId, this.lastTurnResult);
   }
 
+  /**
+   * A message asked for another harness and/or model from its turn on: the current harness process ends (the sandbox
+   * stays: it does not depend on the harness) and the next `ensureHarness` starts the new one. A new harness gets a
+   * state directory of its own, so it starts without the earlier conversation (there is no way to hand a harness
+   * another's history); a model change on the same harness keeps its state, so the harness resumes where it can.
+   * The switch is persisted with the session state before the turn starts. Returns the notice text, or null when
+   * nothing changes.
+   */
+  private async switchHarness(change: HarnessChange): Promise<string | null> {
+    const { spec } = this.store.state;
+    const harness = change.harness ?? spec.harness;
+    const model = change.model ?? spec.model;
+    if (harness === spec.harness && model === spec.model) return null;
+    const newHarness = harness !== spec.harness;
+    await this.harness?.close().catch(() => undefined);
+    this.harness = null;
+    this.store.update((s) => {
+      s.spec = { ...s.spec, harness, model };
+      if (newHarness) s.harnessSwitches = (s.harnessSwitches ?? 0) + 1;
+    });
+    this.traceInfo.harness = harness;
+    this.traceInfo.model = model ?? spec.agent.model ?? null;
+    const modelText = model ?? spec.agent.model ?? "the harness's default";
+    return newHarness
+      ? `harness switched to ${harness}, model ${modelText}; it starts fresh, without the earlier conversation ` +
+          '(which stays in this log)'
+      : `model switched to ${modelText} on ${harness}`;
+  }
+
   private async ensureHarness(turnId: string, actor: Actor): Promise<HarnessSession> {
     if (this.harness) return this.harness;
     if (this.refusal) throw new Error(this.refusal);
@@ -389,7 +436,11 @@ export class SessionSupervisor {
         agent: spec.agent,
         model: spec.model,
         workspace,
-        stateDir: join(this.deps.dir, 'harness'),
+        // The first harness keeps `harness/`; each switched-to harness gets its own, so it starts fresh.
+        stateDir: join(
+          this.deps.dir,
+          this.store.state.harnessSwitches ? `harness-${this.store.state.harnessSwitches}` : 'harness',
+        ),
         provider: this.sandbox?.provider ?? this.deps.provider,
         // Every tool call passes the policies first, then the runner's own hook.
         permission: async (request) => {

@@ -154,7 +154,8 @@ export class SessionTrace {
           'yoke.approval.decision': body.decision,
           ...(actor ? { 'yoke.approval.by': actor.id } : {}),
         });
-        if (body.decision !== 'approve') span.setStatus({ code: SpanStatusCode.ERROR, message: body.decision });
+        if (body.decision !== 'approve' && body.decision !== 'approve_session')
+          span.setStatus({ code: SpanStatusCode.ERROR, message: body.decision });
         span.end();
         break;
       }

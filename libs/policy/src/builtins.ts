@@ -36,6 +36,12 @@ export interface Rule {
   decide(e: Evaluation): Opinion | null;
   /** Labels this action sets if it proceeds (`after` policies). */
   labels?(view: ActionView): string[];
+  /**
+   * Whether this rule's asks may be answered "always allow in this session" (`allow_always`, default true, on the
+   * policies that can ask about a tool call). Absent: never (limits such as `max_tool_calls` count calls, so an
+   * approval of one call says nothing of the next).
+   */
+  allowAlways?: boolean;
 }
 
 export interface PolicyIdentity {
@@ -159,6 +165,7 @@ function after(spec: AfterSpec, id: PolicyIdentity): Rule {
   const later = compileMatcher((spec.then ?? spec.after) as Matcher);
   const label = earlierSpec.label ?? `after.${id.level}.${id.name}`;
   return {
+    allowAlways: spec.allow_always ?? true,
     labels: (view) => (!earlier.referenceOnly && earlier.test(view) ? [label] : []),
     decide({ view, state }) {
       if (!later.test(view)) return null;
@@ -206,6 +213,7 @@ function askOnTools(spec: AskOnToolsSpec, id: PolicyIdentity): Rule {
   const tool = toolTest(spec.tools);
   const res = spec.match?.map((m) => new RegExp(m)) ?? null;
   return {
+    allowAlways: spec.allow_always ?? true,
     decide(e) {
       const { view } = e;
       if (!view.isToolCall) return null;
@@ -386,6 +394,7 @@ function expr(spec: ExprSpec): Rule {
   const program: CelProgram = compileCel(spec.when);
   const reason = redactText(spec.reason ?? `expression matched: ${spec.when}`, 300);
   return {
+    allowAlways: spec.allow_always ?? true,
     decide(e) {
       return program(e.celVars()) ? { verdict: spec.verdict, reason } : null;
     },

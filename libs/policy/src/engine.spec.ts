@@ -151,6 +151,7 @@ describe('composition', () => {
       reasons: [],
       policies: [],
       askKeys: [],
+      sessionGrant: null,
       stateUpdate: { toolCalls: { shell: 1 } },
     });
     expect(decide(set, initialState(), prompt, ctx).stateUpdate).toEqual({ prompts: 1 });

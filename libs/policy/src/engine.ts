@@ -2,6 +2,7 @@ import { BuiltinToolKind, type PriceTable } from '@yoke/protocol';
 import { type z } from 'zod';
 import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
 import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
+import { grantKey } from './grants';
 import { redactText } from './redact';
 import { POLICY_TYPES, PolicySpec, PriceTableSpec, SandboxSpec, TelemetrySpec, type PolicyType } from './spec';
 import type { PolicyState, StateUpdate } from './state';
@@ -162,6 +163,7 @@ export function decide(set: CompiledPolicySet, state: PolicyState, action: Polic
       reasons: [{ policy: 'engine', level: 'org', verdict: 'deny', reason }],
       policies: ['engine'],
       askKeys: [],
+      sessionGrant: null,
       stateUpdate: {},
     };
   }
@@ -202,6 +204,10 @@ function decideUnsafe(data: PolicySetData, state: PolicyState, action: PolicyAct
   const askKeys: string[] = [];
   const labels: Record<string, string> = {};
   let verdict: Verdict = 'allow';
+  // An action a human allowed "always for this session": the asks of policies that offer that answer become allows.
+  const grant = view.isToolCall ? grantKey(view) : null;
+  const granted = grant !== null && (state.granted ?? []).includes(grant);
+  let grantable = grant !== null;
 
   for (const p of data.policies) {
     let opinion: Opinion | null;
@@ -215,6 +221,10 @@ function decideUnsafe(data: PolicySetData, state: PolicyState, action: PolicyAct
       };
     }
     if (!opinion) continue;
+    if (opinion.verdict === 'ask') {
+      if (p.rule.allowAlways !== true) grantable = false;
+      else if (granted) opinion = { verdict: 'allow', reason: 'allowed for this session by an earlier approval' };
+    }
     reasons.push({ policy: p.name, level: p.level, verdict: opinion.verdict, reason: opinion.reason });
     if (!byVerdict[opinion.verdict].includes(p.name)) byVerdict[opinion.verdict].push(p.name);
     if (opinion.verdict === 'ask' && opinion.askKeys) askKeys.push(...opinion.askKeys);
@@ -226,6 +236,7 @@ function decideUnsafe(data: PolicySetData, state: PolicyState, action: PolicyAct
     reasons,
     policies: byVerdict[verdict],
     askKeys: verdict === 'ask' ? [...new Set(askKeys)] : [],
+    sessionGrant: verdict === 'ask' && grantable ? grant : null,
     stateUpdate: updateFor(action, verdict, labels),
   };
 }

@@ -18,9 +18,12 @@ export {
   foldItem,
   rebuildState,
   isPerCallKey,
+  grantUpdate,
+  MAX_GRANTS,
   type PolicyState,
   type StateUpdate,
 } from './state';
+export { grantKey } from './grants';
 export { parsePolicyYaml, formatPolicyIssues, type PolicyYamlResult } from './yaml';
 export { analyzeShell, type ShellAnalysis } from './shell';
 export { redactText } from './redact';

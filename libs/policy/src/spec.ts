@@ -54,6 +54,14 @@ const Usd = z.number().finite().nonnegative();
 
 const common = { name: PolicyName.optional() };
 
+/**
+ * On a policy that can ask: whether the human may answer "always allow in this session" (`approve_session`). The same
+ * action then proceeds without asking again in this session: the same tool, and for a shell call the exact same
+ * command line, for a file tool the same paths (`grantKey`). Default true; `false` makes every such call ask. A deny
+ * is never affected.
+ */
+const AllowAlways = z.boolean().optional();
+
 export const CostBudgetSpec = z.strictObject({
   type: z.literal('cost_budget'),
   ...common,
@@ -76,6 +84,7 @@ export const AfterSpec = z
     after: Matcher.optional(),
     verdict: z.enum(['ask', 'deny']).default('ask'),
     reason: z.string().min(1).max(500).optional(),
+    allow_always: AllowAlways,
   })
   .superRefine((spec, ctx) => {
     const pairs: [keyof typeof spec, keyof typeof spec][] = [
@@ -122,6 +131,7 @@ export const AskOnToolsSpec = z.strictObject({
   tools: z.array(ToolKindPattern).min(1).max(50).optional(),
   /** Regular expressions on the command or path; when given, only matching calls ask. */
   match: z.array(Regex).min(1).max(50).optional(),
+  allow_always: AllowAlways,
 });
 
 export const DenyCommandsSpec = z.strictObject({
@@ -172,6 +182,7 @@ export const ExprSpec = z.strictObject({
   when: z.string().min(1).max(4000),
   verdict: z.enum(['allow', 'ask', 'deny']),
   reason: z.string().min(1).max(500).optional(),
+  allow_always: AllowAlways,
 });
 
 /**

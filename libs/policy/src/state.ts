@@ -17,6 +17,12 @@ export interface PolicyState {
   labels: Record<string, { count: number; last: string }>;
   /** Ask keys a human confirmed; sorted, unique. */
   confirmed: string[];
+  /**
+   * Actions a human approved "always for this session" (`grantKey`); sorted, unique, at most MAX_GRANTS. An ask from a
+   * policy that allows it (`allow_always`, default true) is not asked again for them; a deny still denies. Absent in
+   * states written before grants existed.
+   */
+  granted?: string[];
 }
 
 /** A change to apply to `PolicyState`; JSON. Every field is an increment or an addition. */
@@ -26,9 +32,14 @@ export interface StateUpdate {
   spendUsd?: number;
   labels?: Record<string, string>;
   confirm?: string[];
+  /** Session grants to add (`grantKey`): from an approval answered `approve_session`. */
+  grant?: string[];
 }
 
 const MAX_LABEL_SUMMARY = 200;
+/** The longest grant key (a longer command is never offered "always for this session"), and the most a session keeps. */
+export const MAX_GRANT_KEY = 2000;
+export const MAX_GRANTS = 500;
 
 const Count = z.number().int().nonnegative().max(1_000_000);
 /** How a `stateUpdate` read back from the item log is checked before it is applied. */
@@ -41,6 +52,7 @@ export const StateUpdateSchema = z.object({
     .optional()
     .catch(undefined),
   confirm: z.array(z.string().max(500)).max(100).optional().catch(undefined),
+  grant: z.array(z.string().max(MAX_GRANT_KEY)).max(10).optional().catch(undefined),
 });
 
 export function initialState(): PolicyState {
@@ -81,6 +93,12 @@ export function applyUpdate(state: PolicyState, update: StateUpdate): PolicyStat
     for (const key of update.confirm) confirmed.add(key);
     if (confirmed.size !== before) edit().confirmed = [...confirmed].sort();
   }
+  if (update.grant && update.grant.length > 0) {
+    const granted = new Set(state.granted ?? []);
+    const before = granted.size;
+    for (const key of update.grant) if (granted.size < MAX_GRANTS) granted.add(key);
+    if (granted.size !== before) edit().granted = [...granted].sort();
+  }
   return next;
 }
 
@@ -91,6 +109,11 @@ export function applyUpdate(state: PolicyState, update: StateUpdate): PolicyStat
 export function confirmUpdate(askKeys: string[]): StateUpdate {
   const confirm = askKeys.filter((k) => !isPerCallKey(k));
   return confirm.length > 0 ? { confirm: [...new Set(confirm)].sort() } : {};
+}
+
+/** The state change of an "always allow in this session" approval: the decision's grant is remembered. */
+export function grantUpdate(sessionGrant: string): StateUpdate {
+  return { grant: [sessionGrant] };
 }
 
 export function isPerCallKey(key: string): boolean {

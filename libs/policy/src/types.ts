@@ -30,12 +30,21 @@ export interface PolicyReason {
 export interface Decision {
   /** DENY beats ASK beats ALLOW; an `allow` never overrides another policy's deny or ask. */
   verdict: Verdict;
-  /** Every non-allow reason, and the explicit allows of `expr` policies, in level order (org, agent, session). */
+  /**
+   * Every non-allow reason, the explicit allows of `expr` policies, and the asks a session grant turned into allows
+   * (`PolicyState.granted`), in level order (org, agent, session).
+   */
   reasons: PolicyReason[];
   /** Names of the policies that produced the verdict. */
   policies: string[];
   /** Stable keys of what is asked; once confirmed (`confirmUpdate`) a key is not asked again. */
   askKeys: string[];
+  /**
+   * On an ask about a tool call: the grant an "always allow in this session" answer adds (`grantUpdate`), or null when
+   * that answer is not offered (a policy that asks has `allow_always: false` or never offers it, or the action cannot
+   * be granted: see `grantKey`).
+   */
+  sessionGrant: string | null;
   /**
    * What to apply to the state if the action proceeds (allowed, or asked and approved). For `usage` actions the
    * runner applies it whatever the verdict: the model call has already happened. Empty for denied prompts and calls.

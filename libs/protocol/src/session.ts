@@ -3,6 +3,7 @@ import { PolicyEntryWire } from './policies';
 import { Actor, IsoDate, Seq, TraceParent, Uuid } from './common';
 import { AgentSpec, HarnessName } from './agent';
 import { ContentPart } from './items';
+import { HumanDecision } from './approvals';
 
 export const SessionStatus = z.enum(['idle', 'running', 'waiting_approval', 'paused', 'failed', 'archived']);
 export type SessionStatus = z.infer<typeof SessionStatus>;
@@ -60,12 +61,19 @@ export const InboxInput = z.discriminatedUnion('kind', [
     actor: Actor,
     /** The request that sent the prompt: the turn it starts is traced under it. */
     traceparent: TraceParent.optional(),
+    /**
+     * From this turn on, the session runs on this harness and/or model (`SendMessageBody`): the runner closes the
+     * current harness process before the turn and starts the new one. A new harness starts without the earlier
+     * conversation; a model change on the same harness keeps it where the harness does.
+     */
+    harness: HarnessName.optional(),
+    model: z.string().min(1).max(200).optional(),
   }),
   z.strictObject({ kind: z.literal('cancel'), actor: Actor }),
   z.strictObject({
     kind: z.literal('approval'),
     approvalId: z.string().min(1).max(200),
-    decision: z.enum(['approve', 'deny']),
+    decision: HumanDecision,
     actor: Actor,
   }),
   /**

@@ -17,6 +17,7 @@ import {
   WorkspaceListing,
   type CommentAnchor,
   type ForkSessionBody,
+  type HumanDecision,
   type ShareRole,
 } from '@yoke/protocol';
 import { request } from '@/lib/api';
@@ -136,11 +137,7 @@ export async function listApprovals(): Promise<Approval[]> {
   return parseWire(Approval.array(), 'approvals', await request('/approvals'));
 }
 
-export async function decideApproval(
-  sessionId: string,
-  approvalId: string,
-  decision: 'approve' | 'deny',
-): Promise<unknown> {
+export async function decideApproval(sessionId: string, approvalId: string, decision: HumanDecision): Promise<unknown> {
   const path = `${sid(sessionId)}/approvals/${encodeURIComponent(approvalId)}`;
   return request(path, { method: 'POST', body: { decision } });
 }

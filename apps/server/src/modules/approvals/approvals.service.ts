@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type Approval, AppError, type DecideApprovalBody } from '@yoke/protocol';
+import { type Approval, AppError, APPROVE_SESSION, approvalStatusFor, type DecideApprovalBody } from '@yoke/protocol';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { Transactions } from '../../core/prisma/transactions';
 import { AuditTrail } from '../audit/audit-trail.service';
@@ -55,15 +55,10 @@ export class ApprovalsService {
     const session = await this.sessions.get(p, sessionId);
     // The owner answers, or whoever the owner delegated approvals to.
     await this.access.require(p, sessionId, 'approve');
+    if (body.decision === APPROVE_SESSION) await this.requireSessionOption(p.orgId, sessionId, approvalId);
     const actor = { id: p.userId, name: p.name };
     const decided = await this.tx.run(async () => {
-      const row = await this.repo.decide(
-        p.orgId,
-        sessionId,
-        approvalId,
-        body.decision === 'approve' ? 'approved' : 'denied',
-        actor,
-      );
+      const row = await this.repo.decide(p.orgId, sessionId, approvalId, approvalStatusFor(body.decision), actor);
       if (!row) return null;
       const input = await this.inputs.storeInput(
         session,
@@ -102,6 +97,21 @@ export class ApprovalsService {
     this.publisher.approvalUpdated(approval);
     await this.inputs.deliver(session, decided.input);
     return approval;
+  }
+
+  /**
+   * "Always allow in this session" is an answer only where the request offered it (its policies allow it): refused
+   * otherwise, before anything changes. A request's options never change, so checking before deciding is enough.
+   */
+  private async requireSessionOption(orgId: string, sessionId: string, approvalId: string): Promise<void> {
+    const row = await this.repo.find(orgId, sessionId, approvalId);
+    if (!row) throw new AppError('approval.not_found', 'no such approval');
+    if ((row.options as string[]).includes(APPROVE_SESSION)) return;
+    throw new AppError(
+      'approval.option_not_offered',
+      `"always allow in this session" is not offered for this approval (policy ${row.policy}): approve or deny it`,
+      { offered: row.options },
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   type Actor,
+  type ApprovalDecision,
   type ApprovalStatus,
   approvalStatusFor,
   type AuditActor,
@@ -207,7 +208,7 @@ export function secondsBetween(from: Date, to: Date): number {
 }
 
 /** An approval decision's outcome: approving succeeds; a refusal or a timeout denies what waited. */
-export function decisionOutcome(decision: string): AuditOutcome {
+export function decisionOutcome(decision: ApprovalDecision): AuditOutcome {
   return approvalStatusFor(decision) === 'approved' ? 'success' : 'denied';
 }
 

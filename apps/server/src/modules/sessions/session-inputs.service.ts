@@ -4,6 +4,7 @@ import {
   AppError,
   type CancelBody,
   type ContentPart,
+  HarnessName,
   type InboxInput,
   type InputAccepted,
   type SendMessageBody,
@@ -14,10 +15,12 @@ import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { traceField } from '../../core/telemetry/trace-context';
 import { Transactions } from '../../core/prisma/transactions';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { type InboxRow, SessionsRepository } from './sessions.repository';
 import { SessionQueriesService } from './session-queries.service';
+import { SessionViewsService } from './session-views.service';
 
 /** Inputs for a session's runner: a principal's messages and cancels, and any stored input delivered at least once. */
 @Injectable()
@@ -29,12 +32,18 @@ export class SessionInputsService {
     private readonly access: SessionAccessService,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
+    private readonly views: SessionViewsService,
+    private readonly publisher: RealtimePublisher,
   ) {}
 
   /**
    * Queues a prompt. Its audit event (`session.prompt`, the text as content) is recorded with the `user_message` item
    * the runner writes when the prompt enters the session's log, in that item's transaction: one event per prompt,
    * including the first prompt of a new session and a delegated task.
+   *
+   * A message may also switch the session's harness and/or model from its turn on (whoever may drive may switch): the
+   * session records them at once (every viewer gets `session.updated`) and the runner switches when the turn starts,
+   * saying so in a `notice` item. An unknown harness is refused (422 `harness.unknown`) and nothing is queued.
    */
   async sendMessage(p: Principal, id: string, body: SendMessageBody): Promise<InputAccepted> {
     const content: ContentPart[] = body.content ?? (body.text ? [{ type: 'text', text: body.text }] : []);
@@ -43,8 +52,26 @@ export class SessionInputsService {
     const session = await this.queries.get(p, id);
     await this.access.require(p, id, 'drive');
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
-    const input: InboxInput = { kind: 'message', content, actor: actorOf(p), ...traceField() };
-    return this.enqueueInput(session, input, idempotencyKey);
+    const harness = body.harness === undefined ? undefined : harnessOf(body.harness);
+    const input: InboxInput = {
+      kind: 'message',
+      content,
+      actor: actorOf(p),
+      ...traceField(),
+      ...(harness !== undefined ? { harness } : {}),
+      ...(body.model !== undefined ? { model: body.model } : {}),
+    };
+    const runtime = { harness: harness ?? session.harness, model: body.model ?? session.model };
+    if (runtime.harness === session.harness && runtime.model === session.model) {
+      return this.enqueueInput(session, input, idempotencyKey);
+    }
+    const { row, updated } = await this.tx.run(async () => {
+      const stored = await this.storeInput(session, input, idempotencyKey);
+      return { row: stored, updated: await this.repo.setRuntime(session.orgId, session.id, runtime) };
+    });
+    const view = this.views.view(updated);
+    this.publisher.sessionUpdated(view);
+    return this.deliver(view, row);
   }
 
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
@@ -93,6 +120,14 @@ export class SessionInputsService {
     const delivered = session.runnerId ? await this.dispatcher.dispatch(session.runnerId, row) : false;
     return { inboxId: row.id, delivered };
   }
+}
+
+/** A harness a message switches to: one Yoke knows (`HarnessName`), else a 422 that names them. */
+function harnessOf(name: string): HarnessName {
+  const parsed = HarnessName.safeParse(name);
+  if (parsed.success) return parsed.data;
+  const known = HarnessName.options[0].options.join(', ');
+  throw new AppError('harness.unknown', `unknown harness "${name.slice(0, 100)}": expected ${known} or acp:<command>`);
 }
 
 /** Who sends an input, as the session's items will carry it: a link guest is marked so (its id is its grant). */

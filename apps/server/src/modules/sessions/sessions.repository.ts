@@ -105,6 +105,11 @@ export class SessionsRepository {
     return this.prisma.session.findFirst({ where: { orgId, ownerId, idempotencyKey }, include: withRunner });
   }
 
+  /** Records the harness and model a session runs on from its next turn (a message switched them). */
+  setRuntime(orgId: string, id: string, runtime: { harness: string; model: string | null }) {
+    return this.prisma.session.update({ where: { id, orgId }, data: runtime, include: withRunner });
+  }
+
   /** Runner-side lookup: a session by id, with the runner it is assigned to. */
   findForRunner(id: string) {
     return this.prisma.session.findUnique({ where: { id }, select: { id: true, orgId: true, runnerId: true } });

@@ -1,6 +1,6 @@
 'use client';
 
-import { Approval } from '@yoke/protocol';
+import { Approval, APPROVE_SESSION, type HumanDecision } from '@yoke/protocol';
 import Link from 'next/link';
 import { useState } from 'react';
 import { useCollabContext } from '@/components/collab/collab-context';
@@ -9,10 +9,20 @@ import { decideApproval, listSessionApprovals } from '@/lib/collab-api';
 
 /**
  * Approve / deny on an approval card: the current status (kept live by `approval.updated`), the buttons for whoever
- * may answer (the owner, or someone they delegated to), and who decided once it is settled. The first decision wins;
- * a late one is told who was first.
+ * may answer (the owner, or someone they delegated to), and who decided once it is settled. Where the request offers
+ * it (its policies allow it), a third button approves the same action for the rest of the session. The first decision
+ * wins; a late one is told who was first.
  */
-export function ApprovalActions({ sessionId, approvalId }: { sessionId: string; approvalId: string }) {
+export function ApprovalActions({
+  sessionId,
+  approvalId,
+  options,
+}: {
+  sessionId: string;
+  approvalId: string;
+  /** What the request offers (its `options`), for a request newer than the approvals this page loaded. */
+  options?: readonly string[];
+}) {
   const ctx = useCollabContext();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -20,8 +30,9 @@ export function ApprovalActions({ sessionId, approvalId }: { sessionId: string; 
   const approval = ctx.approvals.find((a) => a.approvalId === approvalId) ?? null;
   const status = approval?.status ?? 'pending';
   const canApprove = ctx.access?.canApprove ?? false;
+  const canApproveForSession = (approval?.options ?? options ?? []).includes(APPROVE_SESSION);
 
-  const decide = async (decision: 'approve' | 'deny') => {
+  const decide = async (decision: HumanDecision) => {
     setBusy(true);
     setError(null);
     try {
@@ -44,6 +55,17 @@ export function ApprovalActions({ sessionId, approvalId }: { sessionId: string; 
             <button type="button" onClick={() => void decide('approve')} disabled={busy} data-testid="approval-approve">
               Approve
             </button>
+            {canApproveForSession && (
+              <button
+                type="button"
+                onClick={() => void decide(APPROVE_SESSION)}
+                disabled={busy}
+                title="Approve this, and the same action again in this session without asking"
+                data-testid="approval-approve-session"
+              >
+                Always allow in this session
+              </button>
+            )}
             <button
               type="button"
               className="danger"

@@ -1,6 +1,6 @@
 'use client';
 
-import type { Approval } from '@yoke/protocol';
+import { type Approval, APPROVE_SESSION, type HumanDecision } from '@yoke/protocol';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
@@ -12,6 +12,12 @@ import { ApiError, describeError } from '@/lib/api';
 import { decideApproval, listApprovals } from '@/lib/collab-api';
 import { inputGist } from '@/lib/conversation';
 import { formatDateTime, formatJson, formatWaited } from '@/lib/format';
+
+const DECIDED_NOTE: Record<HumanDecision, string> = {
+  approve: 'Approved.',
+  approve_session: 'Approved for the rest of the session.',
+  deny: 'Denied.',
+};
 
 /**
  * Every pending approval the caller may see, across sessions. Kept live without polling: a session's status
@@ -66,11 +72,11 @@ export function ApprovalsInbox() {
     document.getElementById(`approval-${focus}`)?.scrollIntoView({ block: 'center' });
   }, [approvals, focus]);
 
-  const decide = async (a: Approval, decision: 'approve' | 'deny') => {
+  const decide = async (a: Approval, decision: HumanDecision) => {
     const key = `${a.sessionId}/${a.approvalId}`;
     try {
       await decideApproval(a.sessionId, a.approvalId, decision);
-      setNotes((n) => ({ ...n, [key]: decision === 'approve' ? 'Approved.' : 'Denied.' }));
+      setNotes((n) => ({ ...n, [key]: DECIDED_NOTE[decision] }));
     } catch (err) {
       setNotes((n) => ({
         ...n,
@@ -131,6 +137,16 @@ export function ApprovalsInbox() {
               <button type="button" onClick={() => void decide(a, 'approve')} data-testid="inbox-approve">
                 Approve
               </button>
+              {a.options.includes(APPROVE_SESSION) && (
+                <button
+                  type="button"
+                  onClick={() => void decide(a, APPROVE_SESSION)}
+                  title="Approve this, and the same action again in this session without asking"
+                  data-testid="inbox-approve-session"
+                >
+                  Always allow in this session
+                </button>
+              )}
               <button type="button" className="danger" onClick={() => void decide(a, 'deny')}>
                 Deny
               </button>

@@ -119,7 +119,7 @@ export function ApprovalRequest({
         {item.reason ? `: ${item.reason}` : ''}
       </div>
       {item.options.length > 0 && <div className="muted small">Options: {item.options.join(', ')}</div>}
-      <ApprovalActions sessionId={item.sessionId} approvalId={item.approvalId} />
+      <ApprovalActions sessionId={item.sessionId} approvalId={item.approvalId} options={item.options} />
     </div>
   );
 }
