@@ -124,10 +124,20 @@ export function ApprovalRequest({
   );
 }
 
+/** How each recorded decision reads in the conversation. */
+const DECISION_LABEL: Record<ItemOf<'approval_decision'>['decision'], string> = {
+  approve: 'Approved',
+  approve_session: 'Always allowed in this session',
+  deny: 'Denied',
+  timeout: 'Timed out',
+  cancelled: 'Cancelled',
+  expired: 'Expired',
+};
+
 export function ApprovalDecision({ item }: { item: ItemOf<'approval_decision'> }) {
   return (
-    <div className="quiet-line" data-approval-id={item.approvalId}>
-      Approval <strong>{item.decision}</strong>
+    <div className="quiet-line" data-approval-id={item.approvalId} data-decision={item.decision}>
+      <strong>{DECISION_LABEL[item.decision]}</strong>
       {item.actor?.name ? ` by ${item.actor.name}` : ''}
     </div>
   );
