@@ -9,6 +9,7 @@ import { ApiError } from './api-client';
 import { attachCommand } from './commands/attach';
 import { auditExportCommand, type AuditExportOptions } from './commands/audit-export';
 import { auditVerifyCommand } from './commands/audit-verify';
+import { chatCommand, type ChatOptions } from './commands/chat';
 import { doctorCommand } from './commands/doctor';
 import { keysListCommand, keysSetCommand, keysUnsetCommand } from './commands/keys';
 import { loginCommand, logoutCommand, tokensListCommand, tokensRevokeCommand, whoamiCommand } from './commands/login';
@@ -51,6 +52,22 @@ program
   .action(() => teamProcessCommand('worker'));
 
 program
+  .command('chat', { isDefault: true })
+  .description(
+    'an interactive session in this terminal (also `yoke` alone): the agent given, else yoke.yaml or agent.yaml ' +
+      'in this directory, else examples/helper.yaml',
+  )
+  .argument('[agent]', 'agent YAML file')
+  .option('--resume <session>', 'continue an existing session instead of starting one')
+  .option('--harness <name>', 'override the agent harness')
+  .option('--model <name>', 'override the agent model')
+  .option('--workspace <dir>', 'working directory on the runner (default: current directory)')
+  .option('--server <url>', 'server URL (default: the one `yoke start` runs)')
+  .action(async (agent: string | undefined, o: ChatOptions) => {
+    process.exitCode = await chatCommand(agent, o);
+  });
+
+program
   .command('run')
   .description('start a session from an agent YAML and stream its first turn')
   .argument('<agent>', 'agent YAML file')
@@ -60,17 +77,22 @@ program
   .option('--model <name>', 'override the agent model')
   .option('--workspace <dir>', 'working directory on the runner (default: current directory)')
   .option('--json', 'print one protocol item per line')
+  .option('--deltas', 'with --json, also print each streamed chunk as a {"delta": …} line, in screen order')
   .action(async (agent: string, prompt: string | undefined, o: Record<string, string | boolean>) => {
     process.exitCode = await runCommand(agent, prompt, o);
   });
 
 program
   .command('attach')
-  .description('follow a session from its history onwards')
+  .description(
+    'open a session in this terminal, interactive (read-only for a viewer); with --json or without a terminal, ' +
+      'print it from its history onwards',
+  )
   .argument('<session>', 'session id')
   .option('--server <url>', 'server URL')
   .option('--json', 'print one protocol item per line')
-  .action(async (session: string, o: { server?: string; json?: boolean }) => {
+  .option('--deltas', 'with --json, also print each streamed chunk as a {"delta": …} line, in screen order')
+  .action(async (session: string, o: { server?: string; json?: boolean; deltas?: boolean }) => {
     process.exitCode = await attachCommand(session, o);
   });
 
