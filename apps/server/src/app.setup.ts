@@ -26,6 +26,9 @@ export function setupApp(
   app.useBodyParser('urlencoded', { limit: '16kb', extended: false, verify: verifyUtf8 } as { limit: string });
   app.use(bodyEncodingErrors);
   app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: UNPREFIXED });
+  // No ETag on API answers: Express hashes every body for one, and no client sends If-None-Match (static files keep
+  // theirs: serve-static sets its own).
+  app.set('etag', false);
   // Requests Node's HTTP parser refuses (headers past 16 KiB, malformed request lines) get a typed body too.
   (app.getHttpServer() as Server).on('clientError', answerParserError);
   app.useWebSocketAdapter(

@@ -138,7 +138,21 @@ export const ServerMode = z.enum(['embedded', 'team']);
 export type ServerMode = z.infer<typeof ServerMode>;
 
 /** `GET /me`: the caller, and the server's mode (the web shows mode-specific controls). */
-export const MeView = Me.extend({ mode: ServerMode });
+/** `GET /me`: the caller, how the server runs, and what their credential carries. */
+export const MeView = Me.extend({
+  mode: ServerMode,
+  /** The membership role behind a read-only token (whose `role` is capped to auditor). */
+  memberRole: Me.shape.role.optional(),
+  /** A share-link guest's credential opens this one session, with this role, and nothing else. */
+  scope: z
+    .strictObject({
+      sessionId: Uuid,
+      grantId: z.string(),
+      linkId: z.string().nullable(),
+      role: z.enum(['driver', 'commenter', 'viewer']),
+    })
+    .optional(),
+});
 export type MeView = z.infer<typeof MeView>;
 
 /** `POST /orgs`: a new org owned by the caller, and an API token to act in it (shown once). */

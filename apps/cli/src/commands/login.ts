@@ -6,7 +6,7 @@ import {
   DeviceCodeReply,
   DeviceTokenError,
   DeviceTokenReply,
-  Me,
+  MeView,
   OrgView,
   TokenView,
 } from '@yoke/protocol';
@@ -67,7 +67,7 @@ export async function loginCommand(server: string, opts: { readOnly?: boolean; h
     if (res.ok) {
       const granted = DeviceTokenReply.parse(body);
       const api = new ApiClient(base, granted.access_token);
-      const me = await api.request('GET', '/me', Me);
+      const me = await api.request('GET', '/me', MeView);
       const org = await api.request('GET', '/org', OrgView);
       const stored: StoredCredentials = {
         server: base,
@@ -138,7 +138,7 @@ export async function logoutCommand(opts: { home?: string }): Promise<number> {
 export async function whoamiCommand(opts: { server?: string; home?: string; json?: boolean }): Promise<number> {
   const server = resolveServer(opts.server, opts.home);
   const api = new ApiClient(server, resolveToken());
-  const me = await api.request('GET', '/me', Me);
+  const me = await api.request('GET', '/me', MeView);
   const org = await api.request('GET', '/org', OrgView);
   if (opts.json) process.stdout.write(`${JSON.stringify({ server, ...me, org: org.slug })}\n`);
   else process.stdout.write(`${me.email} (${me.role}) in org ${org.slug} at ${server}\n`);

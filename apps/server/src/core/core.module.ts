@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { PrincipalCache } from './auth/principal-cache';
 import { APP_CONFIG, type AppConfig, REDACT_PATHS } from './config/config';
 import { DATABASE_URL } from './database/database-url';
 import { MetricsService } from './metrics/metrics.service';
@@ -65,6 +66,8 @@ export class CoreModule {
           },
         },
         RealtimePublisher,
+        // API tokens resolved for a few seconds; cleared by any revoke, removal or role change in this process.
+        { provide: PrincipalCache, useFactory: () => new PrincipalCache() },
         { provide: APP_INTERCEPTOR, useClass: HttpRouteSpan },
       ],
       exports: [
@@ -77,6 +80,7 @@ export class CoreModule {
         RealtimeHub,
         RealtimePublisher,
         SessionWatchers,
+        PrincipalCache,
       ],
     };
   }

@@ -5,6 +5,9 @@ import { AccessRepository } from './access.repository';
 
 export type Capability = 'view' | 'comment' | 'drive' | 'approve' | 'share';
 
+/** A member's live grant in a session, as the access rules read it. */
+export type UserGrant = { id: string; role: SessionRole; canApprove: boolean; linkId: string | null };
+
 export type ResolvedAccess = SessionAccess & {
   /** The grant (and link) this access comes from; sockets join their rooms so a revoke reaches them. */
   grantId: string | null;
@@ -39,16 +42,9 @@ export class SessionAccessService {
     if (p.scope && p.scope.sessionId !== sessionId) throw new AppError('session.not_found', 'no such session');
     const session = await this.repo.findSessionOwner(p.orgId, sessionId);
     if (!session) throw new AppError('session.not_found', 'no such session');
-    const actor = { id: p.userId, name: p.name };
-    if (p.scope) {
-      return view(sessionId, actor, p.scope.role, false, true, p.scope.grantId, p.scope.linkId);
-    }
-    if (session.ownerId === p.userId) return view(sessionId, actor, 'owner', true, false, null, null);
-    const grant = await this.repo.findUserGrant(p.orgId, sessionId, p.userId);
-    if (grant) return view(sessionId, actor, grant.role, grant.canApprove, false, grant.id, grant.linkId);
-    // Org oversight: owners, admins and auditors may watch any session of the org; members see what is shared.
-    if (p.role === 'member') throw new AppError('session.not_found', 'no such session');
-    return view(sessionId, actor, 'viewer', false, false, null, null);
+    const needsGrant = !p.scope && session.ownerId !== p.userId;
+    const grant = needsGrant ? await this.repo.findUserGrant(p.orgId, sessionId, p.userId) : null;
+    return accessFrom(p, session, grant);
   }
 
   /** Which sessions the caller may list: null for all of the org, else the ones they own or were granted. */
@@ -64,6 +60,41 @@ export class SessionAccessService {
     if (!allows(access, capability)) throw new AppError('auth.forbidden', REFUSAL[capability]);
     return access;
   }
+}
+
+/**
+ * The caller's access to a session of their org (read by the caller with `orgId` = `p.orgId`) from its owner and the
+ * caller's live grant in it (the most recent; null when none): what `resolve` decides, for a caller that read the
+ * session and the grant together. Throws `session.not_found` where the caller may not see it.
+ */
+export function accessFrom(
+  p: Principal,
+  session: { id: string; ownerId: string },
+  grant: UserGrant | null,
+): ResolvedAccess {
+  const sessionId = session.id;
+  if (p.scope && p.scope.sessionId !== sessionId) throw new AppError('session.not_found', 'no such session');
+  const actor = { id: p.userId, name: p.name };
+  if (p.scope) {
+    return view(sessionId, actor, p.scope.role, false, true, p.scope.grantId, p.scope.linkId);
+  }
+  if (session.ownerId === p.userId) return view(sessionId, actor, 'owner', true, false, null, null);
+  if (grant) return view(sessionId, actor, grant.role, grant.canApprove, false, grant.id, grant.linkId);
+  // Org oversight: owners, admins and auditors may watch any session of the org; members see what is shared.
+  if (p.role === 'member') throw new AppError('session.not_found', 'no such session');
+  return view(sessionId, actor, 'viewer', false, false, null, null);
+}
+
+/** `accessFrom`, insisting on a capability: `auth.forbidden` (403) otherwise. */
+export function requireFrom(
+  p: Principal,
+  session: { id: string; ownerId: string },
+  grant: UserGrant | null,
+  capability: Capability,
+): ResolvedAccess {
+  const access = accessFrom(p, session, grant);
+  if (!allows(access, capability)) throw new AppError('auth.forbidden', REFUSAL[capability]);
+  return access;
 }
 
 export function allows(access: SessionAccess, capability: Capability): boolean {

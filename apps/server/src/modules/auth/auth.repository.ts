@@ -1,7 +1,30 @@
 import { Injectable } from '@nestjs/common';
+import type { OrgRole } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
 
 const TOUCH_EVERY_MS = 60_000;
+
+type ActiveTokenRow = {
+  id: string;
+  orgId: string;
+  userId: string;
+  scope: string;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  name: string;
+  email: string;
+  role: OrgRole;
+};
+
+type ActiveWebSessionRow = {
+  id: string;
+  orgId: string;
+  userId: string;
+  expiresAt: Date;
+  name: string;
+  email: string;
+  role: OrgRole;
+};
 
 @Injectable()
 export class AuthRepository {
@@ -12,21 +35,24 @@ export class AuthRepository {
     return this.db.client;
   }
 
-  /** A live API token with its user and that user's role in the token's org. */
+  /**
+   * A live API token with its user and that user's role in the token's org, in one statement (the token by its unique
+   * hash, joined to its user and membership): nothing for a revoked, expired or unknown token or a holder who left.
+   */
   async findActiveToken(tokenHash: string, now: Date) {
-    const token = await this.prisma.apiToken.findUnique({
-      where: { tokenHash },
-      include: { user: true },
-    });
-    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) return null;
-    const membership = await this.prisma.membership.findUnique({
-      where: { orgId_userId: { orgId: token.orgId, userId: token.userId } },
-    });
-    if (!membership) return null;
-    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-      await this.prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
+    const [row] = await this.prisma.$queryRaw<ActiveTokenRow[]>`
+      SELECT t.id, t.org_id AS "orgId", t.user_id AS "userId", t.scope, t.expires_at AS "expiresAt",
+             t.last_used_at AS "lastUsedAt", u.name, u.email, m.role::text AS role
+      FROM api_tokens t
+      JOIN users u ON u.id = t.user_id
+      JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+      WHERE t.token_hash = ${tokenHash} AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ${now})`;
+    if (!row) return null;
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      await this.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } });
     }
-    return { token, user: token.user, role: membership.role };
+    const { name, email, role, ...token } = row;
+    return { token, user: { id: row.userId, name, email }, role };
   }
 
   async createToken(data: {
@@ -66,15 +92,18 @@ export class AuthRepository {
     return this.prisma.webSession.create({ data });
   }
 
-  /** A live browser session with its user and that user's current role in the session's org. */
+  /** A live browser session with its user and that user's current role in the session's org, in one statement. */
   async findActiveWebSession(tokenHash: string, now: Date) {
-    const session = await this.prisma.webSession.findUnique({ where: { tokenHash }, include: { user: true } });
-    if (!session || session.revokedAt || session.expiresAt <= now) return null;
-    const membership = await this.prisma.membership.findUnique({
-      where: { orgId_userId: { orgId: session.orgId, userId: session.userId } },
-    });
-    if (!membership) return null;
-    return { session, user: session.user, role: membership.role };
+    const [row] = await this.prisma.$queryRaw<ActiveWebSessionRow[]>`
+      SELECT w.id, w.org_id AS "orgId", w.user_id AS "userId", w.expires_at AS "expiresAt", u.name, u.email,
+             m.role::text AS role
+      FROM web_sessions w
+      JOIN users u ON u.id = w.user_id
+      JOIN memberships m ON m.org_id = w.org_id AND m.user_id = w.user_id
+      WHERE w.token_hash = ${tokenHash} AND w.revoked_at IS NULL AND w.expires_at > ${now}`;
+    if (!row) return null;
+    const { name, email, role, ...session } = row;
+    return { session, user: { id: row.userId, name, email }, role };
   }
 
   async revokeWebSession(orgId: string, id: string, now: Date): Promise<void> {

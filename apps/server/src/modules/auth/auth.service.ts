@@ -11,6 +11,7 @@ import { effectiveRole } from '../../core/auth/access';
 import { AuthRepository } from './auth.repository';
 import type { Principal, PrincipalSource } from '../../core/auth/principal';
 import { parseCookies, SecretBox } from '../../core/auth/secret-box';
+import { PrincipalCache } from '../../core/auth/principal-cache';
 
 export type Authenticated = { principal: Principal; source: PrincipalSource };
 
@@ -23,12 +24,14 @@ export class AuthService {
     private readonly local: LocalIdentity,
     private readonly box: SecretBox,
     private readonly guests: GuestCredentials,
+    private readonly principals: PrincipalCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
    * Resolves the caller of a bearer token: an API token, a share-link guest credential or, in embedded mode, the
-   * local secret. A token that is given but invalid is always refused, in every mode.
+   * local secret. A token that is given but invalid is always refused, in every mode. A live API token is resolved
+   * from the database at most once per `PRINCIPAL_TTL_MS` (PrincipalCache).
    */
   async authenticate(token: string | undefined): Promise<Principal> {
     return (await this.fromToken(token)).principal;
@@ -104,9 +107,13 @@ export class AuthService {
       const principal = await this.guests.authenticate(token);
       return { principal, source: { kind: 'guest', grantId: principal.scope!.grantId } };
     }
-    const found = await this.repo.findActiveToken(hashSecret(token), new Date());
+    const tokenHash = hashSecret(token);
+    const cached = this.principals.get(tokenHash);
+    if (cached) return cached;
+    const generation = this.principals.generation;
+    const found = await this.repo.findActiveToken(tokenHash, new Date());
     if (!found) throw new AppError('auth.invalid_token', 'the API token is invalid, expired or revoked');
-    return {
+    const resolved: Authenticated = {
       principal: {
         userId: found.user.id,
         orgId: found.token.orgId,
@@ -117,6 +124,8 @@ export class AuthService {
       },
       source: { kind: 'token', tokenId: found.token.id },
     };
+    this.principals.set(tokenHash, resolved, generation, found.token.expiresAt);
+    return resolved;
   }
 }
 

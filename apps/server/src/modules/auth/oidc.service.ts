@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import * as client from 'openid-client';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { PrincipalCache } from '../../core/auth/principal-cache';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { Transactions } from '../../core/prisma/transactions';
 import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
@@ -47,6 +48,7 @@ export class OidcService {
     private readonly publisher: RealtimePublisher,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
+    private readonly principals: PrincipalCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -221,7 +223,10 @@ export class OidcService {
     const { orgId } = p;
     await this.tx.run(async () => {
       if (source?.kind === 'cookie') await this.repo.revokeWebSession(orgId, source.webSessionId, new Date());
-      if (source?.kind === 'token') await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
+      if (source?.kind === 'token') {
+        await this.repo.revokeTokenById(orgId, source.tokenId, new Date());
+        this.tx.afterCommit(() => this.principals.invalidate());
+      }
       await this.audit.record({
         orgId,
         action: 'auth.sign_out',

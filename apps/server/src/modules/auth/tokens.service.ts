@@ -8,6 +8,7 @@ import {
   type TokenScope,
   type TokenView,
 } from '@yoke/protocol';
+import { PrincipalCache } from '../../core/auth/principal-cache';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { Transactions } from '../../core/prisma/transactions';
 import { AuditTrail } from '../audit/audit-trail.service';
@@ -23,6 +24,7 @@ export class TokensService {
     private readonly publisher: RealtimePublisher,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
+    private readonly principals: PrincipalCache,
   ) {}
 
   /**
@@ -77,6 +79,8 @@ export class TokensService {
       if (!(await this.repo.revokeToken(p.orgId, p.userId, id, new Date()))) {
         throw new AppError('token.not_found', 'no such token');
       }
+      // The next request with it is refused here at once (other replicas: within PRINCIPAL_TTL_MS).
+      this.tx.afterCommit(() => this.principals.invalidate());
       await this.audit.record({
         orgId: p.orgId,
         action: 'api_token.revoked',

@@ -14,6 +14,7 @@ import {
   type SsoConfigView,
 } from '@yoke/protocol';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config';
+import { PrincipalCache } from '../../core/auth/principal-cache';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { Transactions } from '../../core/prisma/transactions';
 import { AuditTrail } from '../audit/audit-trail.service';
@@ -34,6 +35,7 @@ export class OrgsService {
     private readonly publisher: RealtimePublisher,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
+    private readonly principals: PrincipalCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -80,6 +82,8 @@ export class OrgsService {
       const updated = await this.repo.setRole(p.orgId, userId, role);
       if (!updated) throw new AppError('member.not_found', 'no such member');
       if (updated === 'last_owner') throw new AppError('member.last_owner', LAST_OWNER);
+      // Their tokens carry the old role: resolved again on their next request (other replicas: PRINCIPAL_TTL_MS).
+      this.tx.afterCommit(() => this.principals.invalidate());
       await this.audit.record({
         orgId: p.orgId,
         action: 'member.role_changed',
@@ -102,6 +106,8 @@ export class OrgsService {
       const r = await this.repo.removeMember(p.orgId, userId, new Date());
       if (!r) throw new AppError('member.not_found', 'no such member');
       if (r === 'last_owner') throw new AppError('member.last_owner', LAST_OWNER);
+      // Their tokens were revoked with the membership: refused here at once (other replicas: PRINCIPAL_TTL_MS).
+      this.tx.afterCommit(() => this.principals.invalidate());
       await this.audit.record({
         orgId: p.orgId,
         action: 'member.removed',

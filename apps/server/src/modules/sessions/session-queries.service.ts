@@ -3,28 +3,30 @@ import {
   AppError,
   type Item,
   type ItemsPage,
+  type JoinReply,
   type ListSessionsQuery,
   type PartialItem,
   type PolicyEntryWire,
   type Session,
   type SessionPage,
 } from '@yoke/protocol';
-import { SessionAccessService } from '../access/session-access.service';
+import { requireFrom, SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { DeltaRelay } from './delta-relay';
 import { toItem } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
+import { SessionReadsRepository } from './session-reads.repository';
 import { SessionViewsService } from './session-views.service';
 
 const JOIN_PAGE = 1000;
-type JoinReply = { session: Session; items: Item[]; partials: PartialItem[]; hasMore: boolean };
 
 /** Reading sessions as a principal may see them: pages, one session, its items, what it started with, joining it. */
 @Injectable()
 export class SessionQueriesService {
   constructor(
     private readonly repo: SessionsRepository,
+    private readonly reads: SessionReadsRepository,
     private readonly views: SessionViewsService,
     private readonly deltas: DeltaRelay,
     private readonly access: SessionAccessService,
@@ -44,7 +46,7 @@ export class SessionQueriesService {
   }
 
   async list(p: Principal, q: ListSessionsQuery): Promise<SessionPage> {
-    const rows = await this.repo.list(p.orgId, {
+    const rows = await this.reads.list(p.orgId, {
       status: q.status,
       includeArchived: q.includeArchived === 'true',
       limit: q.limit,
@@ -60,16 +62,22 @@ export class SessionQueriesService {
     };
   }
 
+  /** One statement: the session with its runner and the caller's grant, checked as `SessionAccessService` would. */
   async get(p: Principal, id: string): Promise<Session> {
-    await this.access.require(p, id, 'view');
-    const row = await this.repo.findById(p.orgId, id);
-    if (!row) throw new AppError('session.not_found', 'no such session');
-    return this.views.view(row);
+    if (p.scope && p.scope.sessionId !== id) throw new AppError('session.not_found', 'no such session');
+    const found = await this.reads.findViewable(p.orgId, id, p.userId);
+    if (!found) throw new AppError('session.not_found', 'no such session');
+    requireFrom(p, found.session, found.grant, 'view');
+    return this.views.view(found.session);
   }
 
+  /** One statement: the page with the session's owner, last seq and the caller's grant, checked before answering. */
   async items(p: Principal, id: string, afterSeq: number, limit: number): Promise<ItemsPage> {
-    const session = await this.get(p, id);
-    const rows = await this.repo.items(p.orgId, id, afterSeq, limit);
+    if (p.scope && p.scope.sessionId !== id) throw new AppError('session.not_found', 'no such session');
+    const found = await this.reads.findItemsPage(p.orgId, id, p.userId, afterSeq, limit);
+    if (!found) throw new AppError('session.not_found', 'no such session');
+    requireFrom(p, found.session, found.grant, 'view');
+    const { session, items: rows } = found;
     const items: Item[] = rows.slice(0, limit).map(toItem);
     return { items, lastSeq: session.lastSeq, hasMore: rows.length > limit };
   }

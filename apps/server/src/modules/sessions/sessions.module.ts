@@ -15,6 +15,7 @@ import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { SessionInputsService } from './session-inputs.service';
 import { SessionQueriesService } from './session-queries.service';
+import { SessionReadsRepository } from './session-reads.repository';
 import { SessionViewsService } from './session-views.service';
 import { StartSession } from './start-session.use-case';
 import { WebGateway } from './web.gateway';
@@ -24,6 +25,7 @@ import { WebGateway } from './web.gateway';
   controllers: [SessionsController],
   providers: [
     SessionsRepository,
+    SessionReadsRepository,
     SessionsService,
     SessionQueriesService,
     SessionInputsService,

@@ -115,40 +115,6 @@ export class SessionsRepository {
     return this.prisma.session.findUnique({ where: { id }, select: { id: true, orgId: true, runnerId: true } });
   }
 
-  list(
-    orgId: string,
-    opts: {
-      status?: string;
-      includeArchived: boolean;
-      limit: number;
-      cursor?: { updatedAt: Date; id: string };
-      /** Only these (a member's own and shared sessions); all of the org when absent. */
-      visibleTo?: { ownerId: string; grantedIds: string[] } | null;
-      /** Only the children of this session. */
-      parentId?: string;
-    },
-  ) {
-    const where: Prisma.SessionWhereInput = { orgId };
-    if (opts.parentId) where.parentId = opts.parentId;
-    if (opts.visibleTo) {
-      where.AND = [{ OR: [{ ownerId: opts.visibleTo.ownerId }, { id: { in: opts.visibleTo.grantedIds } }] }];
-    }
-    if (opts.status) where.status = opts.status as Prisma.SessionWhereInput['status'];
-    else if (!opts.includeArchived) where.status = { not: 'archived' };
-    if (opts.cursor) {
-      where.OR = [
-        { updatedAt: { lt: opts.cursor.updatedAt } },
-        { updatedAt: opts.cursor.updatedAt, id: { lt: opts.cursor.id } },
-      ];
-    }
-    return this.prisma.session.findMany({
-      where,
-      include: withRunner,
-      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-      take: opts.limit + 1,
-    });
-  }
-
   listForRunner(runnerId: string, limit: number) {
     return this.prisma.session.findMany({
       where: { runnerId, status: { not: 'archived' } },

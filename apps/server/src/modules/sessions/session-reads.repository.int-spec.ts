@@ -1,0 +1,157 @@
+import { SessionReadsRepository } from './session-reads.repository';
+import { SessionsRepository } from './sessions.repository';
+import { draft, useRepository } from '../../../../../test/support/factories';
+
+describe('SessionReadsRepository (real Postgres)', () => {
+  const t = useRepository((db) => ({
+    reads: new SessionReadsRepository(db.transactions),
+    sessions: new SessionsRepository(db.transactions),
+  }));
+
+  describe('findViewable', () => {
+    it('reads the row Prisma reads (types included), with its runner, in the org only', async () => {
+      const a = await t.f.seeded();
+      const b = await t.f.seeded();
+      await t.db.prisma.session.update({
+        where: { id: a.session.id },
+        data: { costUsd: '1.234567', inputTokens: 12n, outputTokens: 3n, workspace: '/w', statusReason: 'why' },
+      });
+      await t.db.prisma.runner.update({ where: { id: a.runner.id }, data: { online: true, lastSeenAt: new Date() } });
+      const found = await t.repo.reads.findViewable(a.org.id, a.session.id, a.owner.id);
+      expect(found).toEqual({ session: await t.repo.sessions.findById(a.org.id, a.session.id), grant: null });
+      const runnerless = await t.f.session(a.org.id, a.owner.id);
+      expect((await t.repo.reads.findViewable(a.org.id, runnerless.id, a.owner.id))?.session).toEqual(
+        await t.repo.sessions.findById(a.org.id, runnerless.id),
+      );
+      expect(await t.repo.reads.findViewable(a.org.id, b.session.id, a.owner.id)).toBeNull();
+      expect(await t.repo.reads.findViewable(b.org.id, a.session.id, b.owner.id)).toBeNull();
+      expect(await t.repo.reads.findViewable(a.org.id, '00000000-0000-4000-8000-000000000000', a.owner.id)).toBeNull();
+    });
+
+    it("brings the caller's most recent live grant, never another user's or a revoked one", async () => {
+      const { org, session } = await t.f.seeded();
+      const viewer = await t.f.member(org.id);
+      const other = await t.f.member(org.id);
+      const grant = (userId: string, data: { role: 'viewer' | 'driver'; createdAt?: Date; revokedAt?: Date }) =>
+        t.db.prisma.sessionGrant.create({ data: { orgId: org.id, sessionId: session.id, userId, ...data } });
+      await grant(other.id, { role: 'driver' });
+      expect((await t.repo.reads.findViewable(org.id, session.id, viewer.id))?.grant).toBeNull();
+      const old = await grant(viewer.id, { role: 'viewer', createdAt: new Date(Date.now() - 60_000) });
+      expect((await t.repo.reads.findViewable(org.id, session.id, viewer.id))?.grant).toEqual({
+        id: old.id,
+        role: 'viewer',
+        canApprove: false,
+        linkId: null,
+      });
+      const newer = await grant(viewer.id, { role: 'driver' });
+      expect((await t.repo.reads.findViewable(org.id, session.id, viewer.id))?.grant).toMatchObject({
+        id: newer.id,
+        role: 'driver',
+      });
+      await t.db.prisma.sessionGrant.updateMany({ where: { userId: viewer.id }, data: { revokedAt: new Date() } });
+      expect((await t.repo.reads.findViewable(org.id, session.id, viewer.id))?.grant).toBeNull();
+    });
+  });
+
+  describe('findItemsPage', () => {
+    it('reads the items Prisma reads, after a seq, with one extra row, the owner and last seq; org-scoped', async () => {
+      const a = await t.f.seeded();
+      const b = await t.f.seeded();
+      const { lastSeq } = await t.repo.sessions.appendItems(a.session.id, draft.notices(1, 5));
+      const page = await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 1, 2);
+      expect(page).toEqual({
+        session: { id: a.session.id, ownerId: a.owner.id, lastSeq },
+        grant: null,
+        items: await t.repo.sessions.items(a.org.id, a.session.id, 1, 2),
+      });
+      expect(page?.items.map((i) => i.seq)).toEqual([2, 3, 4]);
+      expect(await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 5, 10)).toMatchObject({ items: [] });
+      expect(await t.repo.reads.findItemsPage(b.org.id, b.session.id, b.owner.id, 0, 10)).toMatchObject({
+        session: { lastSeq: 0 },
+        items: [],
+      });
+      expect(await t.repo.reads.findItemsPage(b.org.id, a.session.id, b.owner.id, 0, 10)).toBeNull();
+      expect(await t.repo.reads.findItemsPage(a.org.id, b.session.id, a.owner.id, 0, 10)).toBeNull();
+    });
+
+    it("brings the caller's live grant", async () => {
+      const { org, session } = await t.f.seeded();
+      const viewer = await t.f.member(org.id);
+      const g = await t.db.prisma.sessionGrant.create({
+        data: { orgId: org.id, sessionId: session.id, userId: viewer.id, role: 'commenter', canApprove: true },
+      });
+      expect((await t.repo.reads.findItemsPage(org.id, session.id, viewer.id, 0, 10))?.grant).toEqual({
+        id: g.id,
+        role: 'commenter',
+        canApprove: true,
+        linkId: null,
+      });
+    });
+  });
+
+  describe('list', () => {
+    it("reads the rows Prisma reads, with their runners, never another org's", async () => {
+      const a = await t.f.seeded();
+      const b = await t.f.seeded();
+      expect(await t.repo.reads.list(a.org.id, { includeArchived: true, limit: 50 })).toEqual([
+        await t.repo.sessions.findById(a.org.id, a.session.id),
+      ]);
+      expect((await t.repo.reads.list(b.org.id, { includeArchived: true, limit: 50 })).map((s) => s.id)).toEqual([
+        b.session.id,
+      ]);
+    });
+
+    it('lists newest first and pages by (updatedAt, id) without repeats or holes', async () => {
+      const { org, owner } = await t.f.orgWithOwner();
+      const base = Date.UTC(2030, 0, 1);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        // Two share an updatedAt: the id breaks the tie.
+        const updatedAt = new Date(base + Math.min(i, 3) * 1000);
+        ids.push((await t.f.session(org.id, owner.id, { updatedAt })).id);
+      }
+      const all = await t.repo.reads.list(org.id, { includeArchived: false, limit: 10 });
+      expect(
+        all
+          .map((s) => s.id)
+          .slice(0, 2)
+          .sort(),
+      ).toEqual([ids[3], ids[4]].sort());
+      expect(all.map((s) => s.id).slice(2)).toEqual([ids[2], ids[1], ids[0]]);
+
+      const seen: string[] = [];
+      let cursor: { updatedAt: Date; id: string } | undefined;
+      for (;;) {
+        const page = await t.repo.reads.list(org.id, { includeArchived: false, limit: 2, cursor });
+        const shown = page.slice(0, 2);
+        seen.push(...shown.map((s) => s.id));
+        if (page.length <= 2) break; // limit + 1 rows mean there is a next page
+        cursor = { updatedAt: shown[1].updatedAt, id: shown[1].id };
+      }
+      expect(seen).toEqual(all.map((s) => s.id));
+    });
+
+    it('filters by status, archived, visibility and parent', async () => {
+      const { org, owner } = await t.f.orgWithOwner();
+      const other = await t.f.member(org.id);
+      const idle = await t.f.session(org.id, owner.id);
+      const archived = await t.f.session(org.id, owner.id, { status: 'archived' });
+      const running = await t.f.session(org.id, other.id, { status: 'running', parentId: idle.id });
+      const shared = await t.f.session(org.id, other.id);
+      const ids = async (opts: Parameters<SessionReadsRepository['list']>[1]) =>
+        (await t.repo.reads.list(org.id, opts)).map((s) => s.id).sort();
+
+      expect(await ids({ includeArchived: false, limit: 10 })).toEqual([idle.id, running.id, shared.id].sort());
+      expect(await ids({ includeArchived: true, limit: 10 })).toHaveLength(4);
+      expect(await ids({ status: 'archived', includeArchived: false, limit: 10 })).toEqual([archived.id]);
+      expect(await ids({ status: 'running', includeArchived: false, limit: 10 })).toEqual([running.id]);
+      expect(
+        await ids({ includeArchived: true, limit: 10, visibleTo: { ownerId: owner.id, grantedIds: [shared.id] } }),
+      ).toEqual([idle.id, archived.id, shared.id].sort());
+      expect(await ids({ includeArchived: true, limit: 10, visibleTo: { ownerId: owner.id, grantedIds: [] } })).toEqual(
+        [idle.id, archived.id].sort(),
+      );
+      expect(await ids({ includeArchived: true, limit: 10, parentId: idle.id })).toEqual([running.id]);
+    });
+  });
+});
