@@ -5,11 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withAcpAgents } from './fixtures/acp-agents-path';
 import { startFakeModel } from './fixtures/fake-model';
 import { drift, matrixHarnesses, probeHarness, renderMatrix, type HarnessReport } from '../libs/harness/test/matrix';
 
 async function main(): Promise<number> {
   const only = process.argv.slice(2);
+  process.env.PATH = withAcpAgents(); // the real ACP agents, as a user has them installed
   const fake = await startFakeModel();
   const reports: HarnessReport[] = [];
   try {

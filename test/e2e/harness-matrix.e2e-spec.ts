@@ -1,3 +1,4 @@
+import { withAcpAgents } from '../fixtures/acp-agents-path';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { drift, matrixHarnesses, probeHarness } from '../../libs/harness/test/matrix';
 
@@ -10,10 +11,15 @@ jest.setTimeout(15 * 60_000);
 
 describe('harness capability matrix (real CLIs and SDKs against the fake model)', () => {
   let fake: FakeModel;
+  const path = process.env.PATH;
   beforeAll(async () => {
+    process.env.PATH = withAcpAgents(path); // the real ACP agents, as a user has them installed
     fake = await startFakeModel();
   });
-  afterAll(() => fake.close());
+  afterAll(async () => {
+    process.env.PATH = path;
+    await fake.close();
+  });
 
   it.each(matrixHarnesses().map((h) => [h.label, h] as const))('%s behaves as it declares', async (_label, target) => {
     const report = await probeHarness(fake, target);

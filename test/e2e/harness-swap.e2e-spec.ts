@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Item, Session } from '@yoke/protocol';
+import type { Approval, Item, Session } from '@yoke/protocol';
 import { testAcpAgentHarness } from '../fixtures/acp-agent';
+import { withAcpAgents } from '../fixtures/acp-agents-path';
 import { startFakeModel, type FakeModel, type FakeModelStep } from '../fixtures/fake-model';
 import { expectEventually, MODES } from '../support/env';
 import { tempDir } from '../support/processes';
@@ -22,6 +23,7 @@ tools: { shell: true, files: true }
 ${policies}`;
 
 const NO_TOUCH = 'policies:\n  - { type: deny_commands, name: no-touch, patterns: ["touch"] }\n';
+const ASK_SHELL = 'policies:\n  - { type: ask_on_tools, name: ask-shell, tools: [shell] }\n';
 
 const named =
   (name: string, input: (command: string) => unknown) =>
@@ -44,6 +46,12 @@ const HARNESSES: { harness: string; label: string; shell: (command: string) => F
   { label: 'pi', harness: 'pi', shell: named('bash', (command) => ({ command })) },
   { label: 'openai-agents', harness: 'openai-agents', shell: named('shell', (command) => ({ command })) },
   { label: 'acp', harness: testAcpAgentHarness(), shell: named('shell', (command) => ({ command })) },
+  { label: 'gemini', harness: 'acp:gemini --acp', shell: named('run_shell_command', (command) => ({ command })) },
+  {
+    label: 'opencode',
+    harness: 'acp:opencode acp',
+    shell: named('bash', (command) => ({ command, description: 'write the file' })),
+  },
 ];
 
 describe.each(MODES.slice(0, 1))('one agent YAML on every harness, swapped in one line (%s mode)', (mode) => {
@@ -59,6 +67,10 @@ describe.each(MODES.slice(0, 1))('one agent YAML on every harness, swapped in on
         ANTHROPIC_API_KEY: 'test-key',
         OPENAI_BASE_URL: model.openaiBaseUrl,
         OPENAI_API_KEY: 'test-key',
+        GOOGLE_GEMINI_BASE_URL: model.geminiBaseUrl,
+        GEMINI_API_KEY: 'test-key',
+        // The npm-installed ACP agents (`gemini`, `opencode`) are found on the runner's PATH, as a user's would be.
+        PATH: withAcpAgents(),
       },
     });
   });
@@ -158,4 +170,63 @@ describe.each(MODES.slice(0, 1))('one agent YAML on every harness, swapped in on
       expect(items.find((i) => i.type === 'agent_message')).toMatchObject({ text: 'Understood, not touching.' });
     },
   );
+
+  it.each(HARNESSES.map((h) => [h.label, h] as const))(
+    '%s: a call the policy asks about waits for a human, then runs',
+    async (label, target) => {
+      const token = `ASK-${label}`;
+      model.script([{ match: token, steps: [target.shell('echo asked > asked.txt'), { text: 'Done after asking.' }] }]);
+      const workspace = tempDir('yoke-ws');
+      const created = await stack.api<Session>('POST', '/sessions', {
+        agentYaml: agentYaml(target.harness, ASK_SHELL),
+        prompt: `${token}: write the file once allowed`,
+        workspace,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      let approval: Approval | undefined;
+      await expectEventually(async () => {
+        const listed = await stack.api<Approval[]>('GET', `/sessions/${id}/approvals`);
+        approval = listed.body.find((a) => a.status === 'pending');
+        return approval !== undefined;
+      }, 180_000);
+      // Held at the approval: nothing ran, the session waits for a person.
+      expect(existsSync(join(workspace, 'asked.txt'))).toBe(false);
+      expect((await stack.api<Session>('GET', `/sessions/${id}`)).body.status).toBe('waiting_approval');
+      const items = await history(id);
+      const call = items.find((i) => i.type === 'tool_call') as Item & { tool: string; callId: string };
+      expect(call.tool).toBe('shell');
+      expect(items.find((i) => i.type === 'approval_request')).toMatchObject({ approvalId: approval!.approvalId });
+
+      const decided = await stack.api('POST', `/sessions/${id}/approvals/${approval!.approvalId}`, {
+        decision: 'approve',
+      });
+      expect(decided.status).toBe(200);
+      await expectEventually(
+        async () => (await history(id)).some((i) => i.type === 'turn_completed' || i.type === 'turn_failed'),
+        180_000,
+      );
+      const after = await history(id);
+      expect(after.find((i) => i.type === 'turn_failed')).toBeUndefined();
+      expect(readFileSync(join(workspace, 'asked.txt'), 'utf8')).toBe('asked\n');
+      expect(after.find((i) => i.type === 'tool_result')).toMatchObject({ callId: call.callId, isError: false });
+      expect(after.find((i) => i.type === 'agent_message')).toMatchObject({ text: 'Done after asking.' });
+    },
+  );
+
+  it('an ACP agent missing from the runner fails the turn naming the PATH searched and how to install it', async () => {
+    const created = await stack.api<Session>('POST', '/sessions', {
+      agentYaml: agentYaml('acp:no-such-agent --acp'),
+      prompt: 'MISSING: hello',
+      workspace: tempDir('yoke-ws'),
+    });
+    expect(created.status).toBe(201);
+    let failed: (Item & { error: string }) | undefined;
+    await expectEventually(async () => {
+      failed = (await history(created.body.id)).find((i) => i.type === 'turn_failed') as typeof failed;
+      return failed !== undefined;
+    }, 60_000);
+    expect(failed!.error).toMatch(/"no-such-agent" is not on this runner's PATH \(.*node_modules\/\.bin.*\)/);
+    expect(failed!.error).toMatch(/install it on the runner .*or give its absolute path/);
+  });
 });

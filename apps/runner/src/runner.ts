@@ -169,5 +169,7 @@ export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ProviderE
     anthropicApiKey: env.ANTHROPIC_API_KEY,
     openaiBaseUrl: env.OPENAI_BASE_URL,
     openaiApiKey: env.OPENAI_API_KEY,
+    geminiBaseUrl: env.GOOGLE_GEMINI_BASE_URL,
+    geminiApiKey: env.GEMINI_API_KEY,
   };
 }

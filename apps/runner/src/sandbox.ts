@@ -29,6 +29,7 @@ export const HOST_ALIAS = 'host.yoke.internal';
 
 const ANTHROPIC_DEFAULT = 'https://api.anthropic.com';
 const OPENAI_DEFAULT = 'https://api.openai.com/v1';
+const GEMINI_DEFAULT = 'https://generativelanguage.googleapis.com';
 
 /** `YOKE_SANDBOX=none` on the runner: the administrator's explicit opt-out, recorded on every session it affects. */
 export type SandboxMode = 'omnibox' | 'none';
@@ -171,10 +172,11 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
 
   const anthropic = modelRoute(input.provider.anthropicBaseUrl || ANTHROPIC_DEFAULT);
   const openai = modelRoute(input.provider.openaiBaseUrl || OPENAI_DEFAULT);
+  const gemini = modelRoute(input.provider.geminiBaseUrl || GEMINI_DEFAULT);
   const { allow: policyAllow, deny } = egressOf(input.spec);
-  const allow = [...new Set([anthropic.rule, openai.rule, ...(policyAllow ?? [])])];
+  const allow = [...new Set([anthropic.rule, openai.rule, gemini.rule, ...(policyAllow ?? [])])];
   const aliasPorts = new Set(
-    [anthropic, openai].filter((r) => r.keyHost === HOST_ALIAS).map((r) => Number(r.rule.split(':')[1])),
+    [anthropic, openai, gemini].filter((r) => r.keyHost === HOST_ALIAS).map((r) => Number(r.rule.split(':')[1])),
   );
   const proxy = new EgressProxy({
     allow,
@@ -200,6 +202,7 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
   const provider: ProviderEnv = {
     anthropicBaseUrl: anthropic.inside,
     openaiBaseUrl: openai.inside,
+    geminiBaseUrl: gemini.inside,
   };
   if (input.provider.anthropicApiKey) {
     provider.anthropicApiKey = proxy.addSecret({
@@ -213,6 +216,13 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
       name: 'openai',
       value: input.provider.openaiApiKey,
       hosts: [openai.keyHost],
+    });
+  }
+  if (input.provider.geminiApiKey) {
+    provider.geminiApiKey = proxy.addSecret({
+      name: 'gemini',
+      value: input.provider.geminiApiKey,
+      hosts: [gemini.keyHost],
     });
   }
   const root = codeRoot();

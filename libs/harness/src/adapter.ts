@@ -3,12 +3,17 @@ import type { z } from 'zod';
 import type { HarnessCapabilities } from './capabilities';
 import type { ProcessLauncher } from './launch';
 
-/** Where and how a harness reaches its model. Filled from ANTHROPIC_* / OPENAI_* and the agent YAML. */
+/**
+ * Where and how a harness reaches its model. Filled from ANTHROPIC_* / OPENAI_* / GEMINI_API_KEY and
+ * GOOGLE_GEMINI_BASE_URL (Gemini's base URL has no version path: the client adds `/v1beta`).
+ */
 export interface ProviderEnv {
   anthropicBaseUrl?: string;
   anthropicApiKey?: string;
   openaiBaseUrl?: string;
   openaiApiKey?: string;
+  geminiBaseUrl?: string;
+  geminiApiKey?: string;
 }
 
 /** Asked before every tool call; the harness cannot run the tool without an `allow`. */

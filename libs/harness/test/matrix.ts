@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AgentSpec, type ItemBody } from '@yoke/protocol';
 import { testAcpAgentHarness } from '../../../test/fixtures/acp-agent';
-import type { FakeModel, FakeModelStep } from '../../../test/fixtures/fake-model';
+import type { FakeModel, FakeModelStep, RecordedRequest } from '../../../test/fixtures/fake-model';
 import type { HarnessAdapter, HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../src/adapter';
 import { HARNESS_CAPABILITY_NAMES, type HarnessCapabilities } from '../src/capabilities';
 import { createHarnessAdapter } from '../src/registry';
@@ -29,6 +29,9 @@ export interface MatrixHarness {
   overrideModel: string;
   /** The scripted shell call in the harness's own tool vocabulary. */
   shell: (command: string) => FakeModelStep;
+  /** How a runner gets the harness (docs), and the variables it needs for its model (keys, endpoints). */
+  install: string;
+  keys: string;
 }
 
 export interface Observation {
@@ -74,6 +77,8 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'claude-sonnet-4-5',
       overrideModel: 'claude-haiku-4-5',
       shell: yokeShell,
+      install: 'part of Yoke',
+      keys: "`ANTHROPIC_API_KEY` or `OPENAI_API_KEY` (by the model's provider; `*_BASE_URL` for a compatible endpoint)",
     },
     {
       label: 'claude-code',
@@ -82,6 +87,8 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'claude-sonnet-4-5',
       overrideModel: 'claude-haiku-4-5',
       shell: claudeBash,
+      install: 'a dependency of `@yoke/harness` (`@anthropic-ai/claude-code`; its native binary ships in npm)',
+      keys: '`ANTHROPIC_API_KEY` (`ANTHROPIC_BASE_URL`)',
     },
     {
       label: 'claude-sdk',
@@ -90,6 +97,8 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'claude-sonnet-4-5',
       overrideModel: 'claude-haiku-4-5',
       shell: claudeBash,
+      install: 'part of Yoke (`@anthropic-ai/claude-agent-sdk`)',
+      keys: '`ANTHROPIC_API_KEY` (`ANTHROPIC_BASE_URL`)',
     },
     {
       label: 'codex',
@@ -98,6 +107,8 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'gpt-5.5',
       overrideModel: 'gpt-5.4',
       shell: named('exec_command', (cmd) => ({ cmd })),
+      install: 'a dependency of `@yoke/harness` (`@openai/codex`; its native binary ships in npm)',
+      keys: '`OPENAI_API_KEY` (`OPENAI_BASE_URL`: a Responses API)',
     },
     {
       label: 'pi',
@@ -106,6 +117,8 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'gpt-4o',
       overrideModel: 'gpt-4.1',
       shell: named('bash', (command) => ({ command })),
+      install: 'a dependency of `@yoke/harness` (`@mariozechner/pi-coding-agent`)',
+      keys: "`ANTHROPIC_API_KEY` or `OPENAI_API_KEY` (by the model's provider)",
     },
     {
       label: 'openai-agents',
@@ -114,6 +127,8 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'gpt-5.5',
       overrideModel: 'gpt-4.1',
       shell: yokeShell,
+      install: 'part of Yoke (`@openai/agents`)',
+      keys: '`OPENAI_API_KEY` (`OPENAI_BASE_URL`)',
     },
     {
       label: 'acp:<test agent>',
@@ -122,6 +137,28 @@ export function matrixHarnesses(): MatrixHarness[] {
       model: 'gpt-5.5',
       overrideModel: 'gpt-4.1',
       shell: yokeShell,
+      install: "Yoke's test ACP agent (test/fixtures/acp-agent); any ACP agent runs as `acp:<command>`",
+      keys: '`OPENAI_API_KEY` (`OPENAI_BASE_URL`); an unknown agent gets `OPENAI_*`, `ANTHROPIC_*` and `GEMINI_API_KEY` / `GOOGLE_GEMINI_BASE_URL`',
+    },
+    {
+      label: 'acp:gemini --acp',
+      harness: 'acp:gemini --acp',
+      versions: [installedVersion('@google/gemini-cli')],
+      model: 'gemini-2.5-pro',
+      overrideModel: 'gemini-2.5-flash',
+      shell: named('run_shell_command', (command) => ({ command })),
+      install: "`npm install -g @google/gemini-cli` (0.61.0 tested): `gemini` on the runner's PATH",
+      keys: '`GEMINI_API_KEY` (`GOOGLE_GEMINI_BASE_URL` for another endpoint)',
+    },
+    {
+      label: 'acp:opencode acp',
+      harness: 'acp:opencode acp',
+      versions: [installedVersion('opencode-linux-x64')],
+      model: 'gpt-5.5',
+      overrideModel: 'gpt-4.1',
+      shell: named('bash', (command) => ({ command, description: 'run it' })),
+      install: "`npm install -g opencode-ai` (1.18.33 tested; a native binary): `opencode` on the runner's PATH",
+      keys: '`OPENAI_API_KEY` (`OPENAI_BASE_URL`: any Chat Completions endpoint)',
     },
   ];
 }
@@ -189,6 +226,8 @@ async function start(
       anthropicApiKey: 'matrix-key',
       openaiBaseUrl: ctx.fake.openaiBaseUrl,
       openaiApiKey: 'matrix-key',
+      geminiBaseUrl: ctx.fake.geminiBaseUrl,
+      geminiApiKey: 'matrix-key',
     },
     permission: (request) => {
       asked.push(request);
@@ -206,6 +245,10 @@ const itemsOf = (events: HarnessEvent[]): ItemBody[] => events.flatMap((e) => (e
 /** Model requests whose conversation mentions `token` (this probe's prompts). */
 const requestsWith = (fake: FakeModel, token: string) =>
   fake.requests.filter((r) => r.api !== null && JSON.stringify(r.body).includes(token));
+
+/** The model a request names: in the body, or for Gemini in the path (`/v1beta/models/{model}:…`). */
+const modelOf = (r: RecordedRequest): unknown =>
+  r.api === 'gemini' ? /^\/v1beta\/models\/([^/:]+):/.exec(r.path)?.[1] : (r.body as { model?: unknown }).model;
 
 const TURN_MS = 60_000;
 
@@ -410,7 +453,7 @@ const probeModel: Probe = async (ctx, declared) => {
   const { session } = await start(ctx, 'model', { model: ctx.target.overrideModel });
   await within(turn(session, `${token}: which model?`, 't1'), TURN_MS);
   const requests = requestsWith(ctx.fake, token);
-  const sent = requests.map((r) => (r.body as { model?: unknown }).model);
+  const sent = requests.map(modelOf);
   const observed = sent.length > 0 && sent.every((m) => m === ctx.target.overrideModel);
   return {
     modelOverride: {
@@ -513,6 +556,39 @@ export function renderMatrix(reports: HarnessReport[], meta: { generatedAt: stri
       (r) =>
         `| ${r.harness.label} | ${r.harness.versions.join(', ')} | ${HARNESS_CAPABILITY_NAMES.map((n) => cell(r.results[n])).join(' | ')} |`,
     ),
+    '',
+    '## Installing each harness, and the keys it needs',
+    '',
+    'Keys and endpoints are environment variables of the runner (`yoke keys set` stores the Anthropic and OpenAI keys',
+    'too); inside Omnibox the harness sees only placeholders, which the egress proxy swaps for the real key on requests',
+    "to that key's endpoint. An `acp:<command>` agent is found on the runner's PATH, and its install root (the",
+    '`node_modules` holding its package, or the prefix above its `bin/`) is bound read-only into the sandbox.',
+    '',
+    '| harness | how to install it | model keys |',
+    '|---|---|---|',
+    ...reports.map((r) => `| ${r.harness.label} | ${r.harness.install} | ${r.harness.keys} |`),
+    '',
+    '## ACP agents',
+    '',
+    "`acp:<command>` runs any Agent Client Protocol agent. Yoke's ACP client runs inside the same sandbox as the agent,",
+    "answers every `session/request_permission` with the policy engine's decision (only ever the one-time options), and",
+    "offers the agent no file system or terminal of its own: the agent's tools run in the agent. Two agents Yoke knows",
+    'and starts configured so that every tool call asks first, with their config only in the private home:',
+    '',
+    '- **Gemini CLI** (`acp:gemini --acp`): `--acp --approval-mode default`, an admin-tier policy (`--admin-policy`) that',
+    '  answers `ask_user` for every tool (no user or workspace policy can allow one past it), system settings that turn',
+    '  off "allow always" options, telemetry, update checks and folder trust; the endpoint is `GOOGLE_GEMINI_BASE_URL`',
+    '  with `GEMINI_API_KEY` ("gateway" auth), reached through the egress proxy. Its ACP mode reports neither the output',
+    '  nor the exit code of shell commands (the `command` item has an unknown exit code), and reports usage per model',
+    "  per turn (`_meta.quota`); Yoke's price table has no Gemini prices yet, so its cost is 0.",
+    "- **OpenCode** (`acp:opencode acp`): one provider at the runner's OpenAI-compatible endpoint (key from an env var),",
+    '  every permission `ask` through `OPENCODE_PERMISSION` (applied after project config), project config, default',
+    '  plugins, model list fetches and update checks off, `experimental.continue_loop_on_deny` so a refusal reaches the',
+    '  model instead of ending the turn. Exit codes come from its `metadata.exit`; `apply_patch` edits become',
+    '  `file_change` items with their diff. Usage is per turn; the egress proxy meters each model call.',
+    '',
+    'Any other ACP agent runs as it is configured: if it runs tools without asking, policies see those calls only after',
+    'they ran, and its sessions say so at their first turn.',
     '',
     '## What each column probes',
     '',

@@ -4,6 +4,8 @@ import { AppError } from '@yoke/protocol';
 import type { HarnessAdapter, HarnessSession, HarnessStartOptions } from '../adapter';
 import type { HarnessCapabilities } from '../capabilities';
 import { startHostedSession } from '../host/hosted-session';
+import { resolveAcpCommand } from './agent-command';
+import { knownAcpAgent } from './agents';
 import { acpCommand } from './tools';
 
 export interface AcpAdapterOptions {
@@ -23,17 +25,12 @@ export interface AcpAdapterOptions {
  */
 export class AcpAdapter implements HarnessAdapter {
   readonly name: string;
-  readonly capabilities: HarnessCapabilities = {
-    streaming: true,
-    toolCalls: true,
-    deny: true,
-    ask: true,
-    cost: true,
-    interrupt: true,
-    steer: false,
-    resume: false,
-    modelOverride: true,
-  };
+  /**
+   * What an agent that asks before every tool call supports through this client (Yoke's test agent, and the known
+   * agents, which are configured to ask). An unknown agent may run tools without asking: then `deny` and `ask` do
+   * not hold for it, and its sessions say so at their first turn.
+   */
+  readonly capabilities: HarnessCapabilities;
   private readonly command: string[];
 
   constructor(
@@ -44,24 +41,43 @@ export class AcpAdapter implements HarnessAdapter {
     if (!command) throw new AppError('agent.invalid', `harness ${harness} names no ACP agent command (acp:<command>)`);
     this.name = harness;
     this.command = command;
+    this.capabilities = {
+      streaming: true,
+      toolCalls: true,
+      deny: true,
+      ask: true,
+      // Gemini CLI reports usage per model, but Yoke's price table has no Gemini prices: its cost is 0.
+      cost: knownAcpAgent(command) !== 'gemini',
+      interrupt: true,
+      steer: false,
+      resume: false,
+      modelOverride: true,
+    };
   }
 
-  start(options: HarnessStartOptions): Promise<HarnessSession> {
+  async start(options: HarnessStartOptions): Promise<HarnessSession> {
     const home = join(options.stateDir, 'acp', 'home');
     mkdirSync(home, { recursive: true });
+    const path = process.env.PATH ?? '/usr/bin:/bin';
+    // Found here, as the runner sees it; inside a sandbox only what is bound exists, so its install root is bound.
+    const resolved = resolveAcpCommand(this.command, path);
+    const known = knownAcpAgent(this.command);
     return startHostedSession(options, {
       name: `ACP client (${this.command[0]})`,
       entry: this.config.entry ?? require.resolve('./client-process'),
-      args: this.command,
+      args: resolved.argv,
       env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        PATH: path,
         LANG: process.env.LANG ?? 'C.UTF-8',
         NODE_NO_WARNINGS: '1',
+        ...(known ? { YOKE_ACP_AGENT: known } : {}),
+        YOKE_ACP_AGENT_PATHS: resolved.codePaths.join(':'),
       },
       home,
-      codePaths: this.config.codePaths,
+      codePaths: [...(this.config.codePaths ?? []), ...resolved.codePaths],
       killGraceMs: this.config.killGraceMs ?? 2000,
-      startTimeoutMs: this.config.startTimeoutMs ?? 30_000,
+      // OpenCode takes 10-20 s to open its first session on a busy two-core machine.
+      startTimeoutMs: this.config.startTimeoutMs ?? (known ? 120_000 : 30_000),
     });
   }
 }

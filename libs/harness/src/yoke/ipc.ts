@@ -18,6 +18,8 @@ export const ChildStartOptions = z.object({
     anthropicApiKey: z.string().optional(),
     openaiBaseUrl: z.string().optional(),
     openaiApiKey: z.string().optional(),
+    geminiBaseUrl: z.string().optional(),
+    geminiApiKey: z.string().optional(),
   }),
   shellTimeoutMs: z.number().int().positive().optional(),
 });
