@@ -5,7 +5,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import type { ServerReadyMessage } from '@yoke/protocol';
@@ -13,7 +12,7 @@ import { AppModule } from './app.module';
 import { setupApp } from './app.setup';
 import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
 import { ensureLocalSecret } from './core/config/local-secret';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './core/database/embedded-postgres';
+import type { EmbeddedPostgres } from './core/database/embedded-postgres';
 import { runMigrations } from './core/database/migrate';
 import { watchParentPipe } from './core/parent-liveness';
 import { JobRegistry } from './core/queue/job-registry';
@@ -36,6 +35,11 @@ async function main(): Promise<void> {
   if (config.parentPipeFd !== null) watchParentPipe(config.parentPipeFd, () => stop(), { log });
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
+    // Loaded only here: team mode never holds PGlite (its WASM module and file-system bundle).
+    const { prepareEmbeddedHome, startEmbeddedPostgres } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('./core/database/embedded-postgres') as typeof import('./core/database/embedded-postgres');
+    if (await prepareEmbeddedHome(config.home)) log.info({ home: config.home }, 'embedded database created');
     embedded = await startEmbeddedPostgres(config.home);
     databaseUrl = embedded.url;
     log.info({ home: config.home }, 'embedded Postgres started');
@@ -83,6 +87,9 @@ async function main(): Promise<void> {
 
 function connectRedis(config: AppConfig) {
   const url = config.redisUrl as string;
+  // Loaded only in team mode: embedded mode runs its bus and jobs in-process.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Redis } = require('ioredis') as typeof import('ioredis');
   const client = new Redis(url, { maxRetriesPerRequest: null });
   const pub = new Redis(url);
   const sub = pub.duplicate();

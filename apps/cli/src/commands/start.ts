@@ -28,6 +28,13 @@ export function serverEntry(file: 'main.js' | 'main.worker.js' = 'main.js'): str
   return join(dirname(require.resolve('@yoke/server/package.json')), 'dist', file);
 }
 
+/**
+ * V8 flags of the embedded server child. A 4 MB semi-space (V8's default grows it to 16 MB, i.e. 32 MB of young
+ * generation kept resident for good after boot's allocations) costs more frequent scavenges, which a single local
+ * user never notices; measured with bench/memory: -26 MB at idle.
+ */
+const EMBEDDED_SERVER_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 /** The fd of the liveness pipe in the server child (stdin, stdout, stderr, then this one); the IPC channel is fd 4. */
 const PARENT_PIPE_FD = 3;
 /** How long a stopping server may take before it is killed. */
@@ -39,7 +46,7 @@ const SERVER_STOP_MS = 10_000;
  * dies, the pipe closes and the server stops itself.
  */
 export function spawnServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [serverEntry()], {
+  const child = spawn(process.execPath, [...EMBEDDED_SERVER_NODE_FLAGS, serverEntry()], {
     env: { ...env, YOKE_PARENT_PIPE: String(PARENT_PIPE_FD) },
     stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'ipc'],
   });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type JobName, type JobPayload, JobPayloads } from '@yoke/protocol';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { awaitDependency, DEPENDENCY_WAIT_MS } from '../errors/outage';
 import type { JobRegistry } from './job-registry';
@@ -40,7 +40,10 @@ export class BullJobQueue extends JobQueue {
 
   constructor(connection: Redis, prefix: string) {
     super();
-    this.queue = new Queue(QUEUE_NAME, {
+    // Loaded here, in team mode only: embedded mode never needs BullMQ (~170 modules).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Queue: BullQueue } = require('bullmq') as typeof import('bullmq');
+    this.queue = new BullQueue(QUEUE_NAME, {
       connection,
       prefix: `${prefix}:bull`,
       defaultJobOptions: {

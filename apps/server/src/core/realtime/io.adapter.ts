@@ -1,6 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { AppError, MAX_EVENT_BYTES } from '@yoke/protocol';
 import type { Redis } from 'ioredis';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -41,6 +40,9 @@ export class YokeIoAdapter extends IoAdapter {
     server.use(guard);
     server.on('new_namespace', (nsp: Namespace) => nsp.use(guard));
     if (this.redis) {
+      // Loaded here, in team mode only: embedded mode serves one process with socket.io's in-process adapter.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createAdapter } = require('@socket.io/redis-adapter') as typeof import('@socket.io/redis-adapter');
       server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.redis.prefix}:socket.io` }));
     }
     return server;
