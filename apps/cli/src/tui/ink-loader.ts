@@ -10,5 +10,18 @@ export type Ink = typeof InkModule;
  */
 export async function loadInk(): Promise<Ink> {
   const specifier: string = 'ink';
-  return (await import(specifier)) as Ink;
+  // Ink draws nothing but its last frame, on exit, where it believes it runs in CI (`CI` or `CONTINUOUS_INTEGRATION`
+  // set), and reads that once, when it loads. The chat UI starts only in a terminal (`chatCommand` checks), where a
+  // live view is the point, also in a CI job's or a container's shell: it loads with both set to '0', then restored.
+  const saved = { CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
+  process.env.CI = '0';
+  process.env.CONTINUOUS_INTEGRATION = '0';
+  try {
+    return (await import(specifier)) as Ink;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
