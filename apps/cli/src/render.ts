@@ -7,6 +7,10 @@ const red = (s: string) => (process.stdout.isTTY ? `\x1b[31m${s}\x1b[0m` : s);
 /** Human rendering of a live session: text as it streams, tool calls and their results, usage, turn ends. */
 export class TerminalRenderer {
   private streaming = new Set<string>();
+  /** Answer streams being printed: their text is not cut by other lines. */
+  private messages = new Set<string>();
+  /** Items that arrived while an answer was streaming (a metered call ends before its text is all shown). */
+  private deferred: Item[] = [];
   private spinner: NodeJS.Timeout | null = null;
   private frame = 0;
 
@@ -16,6 +20,7 @@ export class TerminalRenderer {
     this.stopSpinner();
     if (d.type === 'agent_message_delta') {
       this.streaming.add(d.streamId);
+      this.messages.add(d.streamId);
       this.out.write(d.text);
     } else if (d.type === 'command_output_delta') {
       this.streaming.add(d.streamId);
@@ -24,6 +29,31 @@ export class TerminalRenderer {
   }
 
   item(item: Item): void {
+    const completesMessage = (item.type === 'agent_message' || item.type === 'reasoning') && !!item.streamId;
+    const endsTurn = item.type === 'turn_completed' || item.type === 'turn_failed';
+    if (this.messages.size > 0 && !completesMessage && !endsTurn) {
+      this.deferred.push(item);
+      return;
+    }
+    if (completesMessage && item.streamId) this.messages.delete(item.streamId);
+    if (endsTurn) {
+      // An answer cut short by the turn's end: its line ends before anything else is printed.
+      if (this.messages.size > 0) this.out.write('\n');
+      for (const id of this.messages) this.streaming.delete(id);
+      this.messages.clear();
+      this.flushDeferred();
+    }
+    this.print(item);
+    if (this.messages.size === 0) this.flushDeferred();
+  }
+
+  private flushDeferred(): void {
+    const deferred = this.deferred;
+    this.deferred = [];
+    deferred.forEach((d) => this.item(d));
+  }
+
+  private print(item: Item): void {
     this.stopSpinner();
     switch (item.type) {
       case 'turn_started':
