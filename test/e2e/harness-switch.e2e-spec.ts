@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Item, Session } from '@yoke/protocol';
+import type { Item, RunnerView, Session } from '@yoke/protocol';
 import { type FakeModel, startFakeModel } from '../fixtures/fake-model';
 import { expectEventually, MODES } from '../support/env';
 import { tempDir } from '../support/processes';
@@ -26,7 +26,7 @@ describe.each(MODES.slice(0, 1))('switching harness and model from the next turn
   beforeAll(async () => {
     model = await startFakeModel();
     stack = await startStack(mode);
-    await stack.startRunner({
+    const runner = await stack.startRunner({
       env: {
         ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
         ANTHROPIC_API_KEY: 'test-key',
@@ -34,6 +34,11 @@ describe.each(MODES.slice(0, 1))('switching harness and model from the next turn
         OPENAI_API_KEY: 'test-key',
       },
     });
+    // Sessions are placed on an online runner: wait until the server counts this one as online.
+    await expectEventually(
+      async () =>
+        (await stack.api<RunnerView[]>('GET', '/runners')).body.find((r) => r.id === runner.runnerId)?.online === true,
+    );
   });
 
   afterAll(async () => {
@@ -69,7 +74,7 @@ describe.each(MODES.slice(0, 1))('switching harness and model from the next turn
       prompt: 'ON-YOKE: say who you are',
       workspace: ws,
     });
-    expect(created.status).toBe(201);
+    expect({ status: created.status, body: created.body }).toMatchObject({ status: 201 });
     const id = created.body.id;
     await expectEventually(async () => (await turnsEnded(id)) === 1, 120_000);
 
