@@ -4,7 +4,7 @@
  * on a fresh database of the local Postgres and its own Redis key prefix). Prints figures; never a test. Exit 0
  * whatever the figures; 1 only when the run itself is wrong (a process does not come up).
  *
- *   npm run bench:memory -- [--settle 10] [--no-team] [--inside]
+ *   npm run bench:memory -- [--settle 10] [--no-team | --no-embedded] [--inside]
  *
  * RSS is read from /proc/<pid>/status (VmRSS, RssAnon, RssFile) and /proc/<pid>/smaps_rollup (Pss, Anonymous) once
  * the tree settled. Each start gets its own HOME, YOKE_HOME and runtime directory: it never touches ~/.yoke. `--inside`
@@ -14,14 +14,15 @@
  * healthy ≤ 3 s on a warm install.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { BASE_DATABASE_URL, REDIS_URL, uniqueName } from '../test/support/env';
 import { CLI_MAIN, freePort, Proc, tempDir } from '../test/support/processes';
+import { dropRedisPrefix, waitHealthy } from '../test/support/stack';
+import { memoryOf, type ProcMemory, tree } from './proc-memory';
 
 const TARGET_EMBEDDED_MB = 300;
 const TARGET_TEAM_MB = 180;
@@ -33,81 +34,20 @@ const { values: flags } = parseArgs({
     settle: { type: 'string', default: '10' },
     team: { type: 'boolean', default: true },
     'no-team': { type: 'boolean', default: false },
+    /** The team-mode server only (no `yoke start`). */
+    'no-embedded': { type: 'boolean', default: false },
     inside: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
-type ProcMemory = {
-  pid: number;
-  role: string;
-  rssMb: number;
-  anonMb: number;
-  fileMb: number;
-  pssMb: number;
-  hwmMb: number;
-  threads: number;
-};
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const mb = (kb: number) => Math.round(kb / 1024);
 
 function load(): string {
   return os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-}
-
-function field(text: string, name: string): number {
-  const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
-/** The pids of `root` and of every descendant, from /proc/<pid>/stat's ppid. */
-function tree(root: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    out.push(pid);
-    for (const child of parents.get(pid) ?? []) walk(child);
-  };
-  walk(root);
-  return out;
-}
-
-function role(pid: number): string {
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  const script = argv.find((a, i) => i > 0 && !a.startsWith('-')) ?? argv[0] ?? '?';
-  if (script.endsWith('apps/cli/dist/main.js')) return `cli ${argv[argv.indexOf(script) + 1] ?? ''}`.trim();
-  if (script.endsWith('apps/server/dist/main.js')) return 'server';
-  if (script.endsWith('apps/server/dist/main.worker.js')) return 'worker';
-  return script.split('/').slice(-2).join('/');
-}
-
-function memoryOf(pid: number): ProcMemory {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return {
-    pid,
-    role: role(pid),
-    rssMb: mb(field(status, 'VmRSS')),
-    anonMb: mb(field(rollup, 'Anonymous')),
-    fileMb: mb(field(status, 'RssFile')),
-    pssMb: mb(field(rollup, 'Pss')),
-    hwmMb: mb(field(status, 'VmHWM')),
-    threads: field(status, 'Threads'),
-  };
 }
 
 /** The probe `--inside` loads into every Node process of a tree: one JSON line per process, on SIGUSR2. */
@@ -179,23 +119,6 @@ function cleanEnv(dir: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     if (!(k in extra)) delete env[k];
   }
   return env;
-}
-
-/** Polls /health every 20 ms; resolves with the milliseconds since `t0`. */
-async function waitHealthy(url: string, t0: number, proc: Proc, timeoutMs = 180_000): Promise<number> {
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return performance.now() - t0;
-    } catch {
-      // not listening yet
-    }
-    if (exited) throw new Error(`the process exited before /health answered:\n${proc.lines.slice(-15).join('\n')}`);
-    if (performance.now() - t0 > timeoutMs) throw new Error(`no /health after ${timeoutMs} ms`);
-    await sleep(20);
-  }
 }
 
 type Run = { label: string; readyMs: number; cpuS: number; procs: ProcMemory[]; inside: string[] };
@@ -274,21 +197,6 @@ async function startTeam(dir: string, probe: Probe | null): Promise<Run> {
   }
 }
 
-/** Removes the keys the team server made under its prefix (BullMQ's). */
-async function dropRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 const sum = (procs: ProcMemory[], k: keyof Omit<ProcMemory, 'role'>) => procs.reduce((s, p) => s + p[k], 0);
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
@@ -314,47 +222,50 @@ function printRun(run: Run): void {
 
 async function main(): Promise<void> {
   if (flags.help) {
-    console.log('npm run bench:memory -- [--settle 10] [--no-team] [--inside]');
+    console.log('npm run bench:memory -- [--settle 10] [--no-team | --no-embedded] [--inside]');
     return;
   }
   console.log(
-    `load at start: ${load()} · ${os.cpus().length} cores · ${mb(os.totalmem() / 1024)} MB · Node ${process.version}`,
+    `load at start: ${load()} · ${os.cpus().length} cores · ${Math.round(os.totalmem() / 1048576)} MB · Node ${process.version}`,
   );
   const dir = tempDir('yoke-bench-memory');
   const probe = makeProbe(dir);
   const home = join(dir, 'home');
 
-  const fresh = await startEmbedded('yoke start, fresh home', join(dir, 'fresh'), home, probe);
-  printRun(fresh);
-  const warm = await startEmbedded('yoke start, same home again (warm)', join(dir, 'warm'), home, probe);
-  printRun(warm);
+  const rows: [string, string, string, string][] = [];
+  if (!flags['no-embedded']) {
+    const fresh = await startEmbedded('yoke start, fresh home', join(dir, 'fresh'), home, probe);
+    printRun(fresh);
+    const warm = await startEmbedded('yoke start, same home again (warm)', join(dir, 'warm'), home, probe);
+    printRun(warm);
+    rows.push(
+      [
+        'yoke start idle, all processes, fresh home',
+        `${sum(fresh.procs, 'rssMb')} MB`,
+        `≤ ${TARGET_EMBEDDED_MB} MB`,
+        verdict(sum(fresh.procs, 'rssMb') <= TARGET_EMBEDDED_MB),
+      ],
+      [
+        'yoke start idle, all processes, warm home',
+        `${sum(warm.procs, 'rssMb')} MB`,
+        `≤ ${TARGET_EMBEDDED_MB} MB`,
+        verdict(sum(warm.procs, 'rssMb') <= TARGET_EMBEDDED_MB),
+      ],
+      // RSS counts the Node binary's pages once per process; PSS shares them out (information, no target).
+      ['yoke start idle, all processes, warm, PSS', `${sum(warm.procs, 'pssMb')} MB`, '(none)', '-'],
+      ['yoke start to healthy, fresh home', `${(fresh.readyMs / 1000).toFixed(2)} s`, '(none)', '-'],
+      [
+        'yoke start to healthy, warm home',
+        `${(warm.readyMs / 1000).toFixed(2)} s`,
+        `≤ ${TARGET_WARM_READY_MS / 1000} s`,
+        verdict(warm.readyMs <= TARGET_WARM_READY_MS),
+      ],
+    );
+  }
   const team = flags.team && !flags['no-team'] ? await startTeam(join(dir, 'team'), probe) : null;
   if (team) printRun(team);
 
   const teamServer = team?.procs.find((p) => p.role === 'server');
-  const rows: [string, string, string, string][] = [
-    [
-      'yoke start idle, all processes, fresh home',
-      `${sum(fresh.procs, 'rssMb')} MB`,
-      `≤ ${TARGET_EMBEDDED_MB} MB`,
-      verdict(sum(fresh.procs, 'rssMb') <= TARGET_EMBEDDED_MB),
-    ],
-    [
-      'yoke start idle, all processes, warm home',
-      `${sum(warm.procs, 'rssMb')} MB`,
-      `≤ ${TARGET_EMBEDDED_MB} MB`,
-      verdict(sum(warm.procs, 'rssMb') <= TARGET_EMBEDDED_MB),
-    ],
-    // RSS counts the Node binary's pages once per process; PSS shares them out (information, no target).
-    ['yoke start idle, all processes, warm, PSS', `${sum(warm.procs, 'pssMb')} MB`, '(none)', '-'],
-    ['yoke start to healthy, fresh home', `${(fresh.readyMs / 1000).toFixed(2)} s`, '(none)', '-'],
-    [
-      'yoke start to healthy, warm home',
-      `${(warm.readyMs / 1000).toFixed(2)} s`,
-      `≤ ${TARGET_WARM_READY_MS / 1000} s`,
-      verdict(warm.readyMs <= TARGET_WARM_READY_MS),
-    ],
-  ];
   if (teamServer) {
     rows.push([
       'team-mode server idle',

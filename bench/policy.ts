@@ -1,6 +1,6 @@
 /**
- * bench/policy: how long one policy decision takes on a long session, with 10 policies of every kind against an
- * empty policy set in the same run. Pure CPU: no server, no I/O. Prints figures; never a test. Exit 0 whatever the
+ * bench/policy: how long one policy decision takes on a long session, with 10 and with 100 policies of every kind
+ * against an empty policy set in the same run. Pure CPU: no server, no I/O. Prints figures; never a test. Exit 0 whatever the
  * latencies; 1 only when the run itself is wrong (a policy failed to load, a decision threw).
  *
  *   npm run bench:policy -- [flags]
@@ -16,7 +16,13 @@
  *
  * The actions measured: shell calls with operators, wrappers and substitutions, file reads and edits, searches,
  * web fetches, an MCP tool, prompts and usage reports; each decision gets a fresh action object (new callId and
- * input) so nothing is cached between decisions by identity.
+ * input) so nothing is cached between decisions by identity. About one shell call in five is a command line never
+ * seen before (a numbered grep), the rest repeat the scripted commands, as agents do.
+ *
+ * The 100 policies: the 10 above, then nine more sets like them, each with its own names, patterns, limits and
+ * expressions (org, agent and session levels), so every one is evaluated.
+ *
+ * Targets: p99 < 0.05 ms with 10 policies, < 0.2 ms with 100.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,7 +43,7 @@ import {
   type PolicyState,
 } from '../libs/policy/src/index';
 
-const TARGET_P99_MS = 0.2;
+const TARGETS = { ten: 0.05, hundred: 0.2 };
 
 const { values: flags } = parseArgs({
   options: {
@@ -138,6 +144,83 @@ const TEN: PolicyEntry[] = [
   },
 ];
 
+/** Nine more sets like TEN, each policy with its own name, patterns, limits and expression. */
+function hundred(): PolicyEntry[] {
+  const out = [...TEN];
+  for (let n = 1; n <= 9; n++) {
+    out.push(
+      {
+        level: 'org',
+        origin: `org:guard-${n}`,
+        spec: {
+          type: 'deny_commands',
+          name: `dangerous-${n}`,
+          patterns: [`rm -rf /srv/${n}`, `git push --force origin release-${n}`, `mkfs.ext${n}*`, `re:nc\\s+-l.*${n}`],
+        },
+      },
+      {
+        level: 'org',
+        origin: `org:supply-chain-${n}`,
+        spec: {
+          type: 'after',
+          name: `publish-after-install-${n}`,
+          if_earlier: { tool: 'shell', match: `\\b(pip|cargo|gem${n}) install\\b` },
+          then: { tool: 'shell', match: `\\b(npm|cargo) publish\\b` },
+        },
+      },
+      { level: 'org', origin: `org:budget-${n}`, spec: { type: 'cost_budget', name: `budget-${n}`, max: 100 + n } },
+      {
+        level: 'org',
+        origin: `org:limits-${n}`,
+        spec: { type: 'max_tool_calls', name: `limits-${n}`, max: 200_000 + n, per_kind: { shell: 50_000 + n } },
+      },
+      {
+        level: 'org',
+        origin: `org:egress-${n}`,
+        spec: { type: 'egress', allow: [`*.github.com`, `mirror-${n}.example.com`, 'registry.npmjs.org'] },
+      },
+      { level: 'agent', origin: `agent-${n}.yaml`, spec: { type: 'working_dir', name: `workspace-${n}` } },
+      {
+        level: 'agent',
+        origin: `agent-${n}.yaml`,
+        spec: { type: 'ask_on_tools', name: `mcp-admin-${n}`, tools: [`mcp:admin${n}/*`], match: ['drop|truncate'] },
+      },
+      {
+        level: 'agent',
+        origin: `agent-${n}.yaml`,
+        spec: {
+          type: 'expr',
+          name: `no-secrets-${n}`,
+          when: `action.tool in ["file_write", "file_edit"] && action.paths.exists(p, p.endsWith(".secret${n}"))`,
+          verdict: 'deny',
+        },
+      },
+      {
+        level: 'session',
+        origin: 'session',
+        spec: {
+          type: 'expr',
+          name: `shell-rate-${n}`,
+          when: `action.tool == "shell" && state.toolCallsByKind.shell > ${100_000 + n}`,
+          verdict: 'ask',
+        },
+      },
+      {
+        level: 'session',
+        origin: 'session',
+        spec: {
+          type: 'after',
+          name: `untrusted-then-push-${n}`,
+          if_earlier: { tool: 'web_fetch', match: `paste${n}\\.example` },
+          then: { tool: 'shell', match: '\\bgit push\\b' },
+          verdict: 'deny',
+        },
+      },
+    );
+  }
+  return out;
+}
+
 const ctx: DecideContext = {
   actor: { id: 'u-1', name: 'Ada' },
   session: { id: '5b0a6f1e-9c1e-4c55-9b59-2a8f3f6f4c11', workspace: '/home/runner/work/acme-api', ownerId: 'u-1' },
@@ -222,6 +305,10 @@ function action(i: number): PolicyAction {
       nativeTool: 'mcp__github__create_issue',
       input: { owner: 'acme', repo: 'api', title: 'Flaky test', body: 'See run 123' },
     };
+  }
+  if (k >= 18) {
+    const command = `grep -rn "case-${i}" src/ test/ | head -n 20`;
+    return { type: 'tool_call', callId, tool: 'shell', nativeTool: 'Bash', input: { command } };
   }
   const command = SHELL[(Math.floor(i / 20) * 3 + k) % SHELL.length];
   return { type: 'tool_call', callId, tool: 'shell', nativeTool: 'Bash', input: { command } };
@@ -335,8 +422,11 @@ function run(
 
 function main(): void {
   const ten = compilePolicies(TEN);
+  const hundredSet = compilePolicies(hundred());
   const empty = compilePolicies([]);
-  if (loadErrors(ten).length > 0) throw new Error(`policies failed to load: ${JSON.stringify(loadErrors(ten))}`);
+  for (const set of [ten, hundredSet]) {
+    if (loadErrors(set).length > 0) throw new Error(`policies failed to load: ${JSON.stringify(loadErrors(set))}`);
+  }
 
   const log = buildLog(ten, ITEMS);
   const decisionsInLog = log.filter((i) => i.type === 'policy_decision').length;
@@ -355,31 +445,30 @@ function main(): void {
   foldTimes.sort((a, b) => a - b);
   const foldMedian = foldTimes[Math.floor(foldTimes.length / 2)];
 
-  // Warm-up, then rounds alternating between the sets (order flipped every round).
-  run(empty, state, 0, WARMUP, null, 0);
-  run(ten, state, 0, WARMUP, null, 0);
+  // Warm-up, then rounds over the three sets (the order rotates every round).
   const per = Math.floor(DECISIONS / ROUNDS);
-  const tEmpty = new Float64Array(per * ROUNDS);
-  const tTen = new Float64Array(per * ROUNDS);
-  const kTen = new Uint8Array(per * ROUNDS);
-  const verdicts = { allow: 0, ask: 0, deny: 0 };
+  const sets = [
+    { label: 'empty', set: empty, times: new Float64Array(per * ROUNDS), kinds: new Uint8Array(per * ROUNDS) },
+    { label: '10 policies', set: ten, times: new Float64Array(per * ROUNDS), kinds: new Uint8Array(per * ROUNDS) },
+    {
+      label: '100 policies',
+      set: hundredSet,
+      times: new Float64Array(per * ROUNDS),
+      kinds: new Uint8Array(per * ROUNDS),
+    },
+  ];
+  for (const s of sets) run(s.set, state, 0, WARMUP, null, 0);
+  const verdicts = sets.map(() => ({ allow: 0, ask: 0, deny: 0 }));
   const wall = process.hrtime.bigint();
   for (let r = 0; r < ROUNDS; r++) {
     const from = WARMUP + r * per;
-    const order: [CompiledPolicySet, Float64Array][] = [
-      [empty, tEmpty],
-      [ten, tTen],
-    ];
-    if (r % 2 === 1) order.reverse();
-    for (const [set, out] of order) {
-      const v = run(set, state, from, per, out, r * per, set === ten ? kTen : null);
-      if (set === ten) for (const k of ['allow', 'ask', 'deny'] as const) verdicts[k] += v[k];
+    for (let j = 0; j < sets.length; j++) {
+      const i = (j + r) % sets.length;
+      const v = run(sets[i].set, state, from, per, sets[i].times, r * per, sets[i].kinds);
+      for (const k of ['allow', 'ask', 'deny'] as const) verdicts[i][k] += v[k];
     }
   }
   const wallS = Number(process.hrtime.bigint() - wall) / 1e9;
-  tEmpty.sort();
-  const byKind = KINDS.map((_k, i) => Float64Array.from(tTen.filter((_t, j) => kTen[j] === i)).sort());
-  tTen.sort();
 
   const row = (label: string, t: Float64Array): string => {
     let sum = 0;
@@ -411,17 +500,29 @@ function main(): void {
     `fold: ${foldMedian.toFixed(2)} ms for ${log.length} items (median of ${FOLD_REPS}) = ` +
       `${((foldMedian * 1000) / log.length).toFixed(3)} µs per item`,
   );
-  console.log(`10 policies' verdicts over the measured mix: ${JSON.stringify(verdicts)}; ${wallS.toFixed(1)} s`);
+  console.log(
+    `verdicts over the measured mix: 10 policies ${JSON.stringify(verdicts[1])}, ` +
+      `100 policies ${JSON.stringify(verdicts[2])}; ${wallS.toFixed(1)} s`,
+  );
   console.log('');
   console.log('policy set                 decisions   mean ms    p50 ms    p99 ms  p99.9 ms    max ms');
-  console.log(row('empty', tEmpty));
-  console.log(row('10 policies', tTen));
-  KINDS.forEach((k, i) => console.log(row(`  of which ${k}`, byKind[i])));
-  const p50 = percentile(tTen, 50) / percentile(tEmpty, 50);
-  const p99 = percentile(tTen, 99) / percentile(tEmpty, 99);
-  console.log(`ratio 10 policies / empty: p50 ${p50.toFixed(1)}x, p99 ${p99.toFixed(1)}x`);
-  const met = percentile(tTen, 99) < TARGET_P99_MS;
-  console.log(`target: p99 < ${TARGET_P99_MS} ms with 10 policies — ${met ? 'PASS' : 'FAIL'}`);
+  const p99s: number[] = [];
+  for (const s of sets) {
+    const sorted = Float64Array.from(s.times).sort();
+    p99s.push(percentile(sorted, 99));
+    console.log(row(s.label, sorted));
+    if (s.set === empty) continue;
+    KINDS.forEach((k, i) =>
+      console.log(row(`  of which ${k}`, Float64Array.from(s.times.filter((_t, j) => s.kinds[j] === i)).sort())),
+    );
+  }
+  console.log(
+    `ratio p99 10 policies / empty: ${(p99s[1] / p99s[0]).toFixed(1)}x; 100 / 10: ${(p99s[2] / p99s[1]).toFixed(1)}x`,
+  );
+  const verdict = (p99: number, target: number) =>
+    `${p99.toFixed(4)} ms, target < ${target} ms — ${p99 < target ? 'PASS' : 'FAIL'}`;
+  console.log(`p99 with 10 policies: ${verdict(p99s[1], TARGETS.ten)}`);
+  console.log(`p99 with 100 policies: ${verdict(p99s[2], TARGETS.hundred)}`);
 }
 
 try {

@@ -7,6 +7,10 @@
  *     --runs 20        measured prompts per variant, the two variants interleaved
  *     --keys 40        keystrokes typed while the long answer streams
  *     --smoke          3 runs, 10 keys, no targets: does the bench still work
+ *     --cli PATH       the built CLI to run as the terminal UI (default apps/cli/dist/main.js): two builds compared
+ *                      in alternating runs
+ *     --profile DIR    the terminal UI runs with `--cpu-prof` and leaves (Ctrl-C, Ctrl-D) at the end, so that its
+ *                      CPU profile is written to DIR
  *
  * One embedded stack (server, embedded Postgres, a runner with the yoke harness) and the fake model. Two sessions:
  * - the terminal UI: `yoke chat --resume A` in a real pseudo-terminal (util-linux `script`), 120 x 40. Each run
@@ -23,7 +27,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Session } from '@yoke/protocol';
@@ -34,13 +38,17 @@ import { startStack } from '../test/support/stack';
 const TARGET_RATIO = 1.2;
 const TARGET_TYPING_P99_MS = 50;
 const AGENT = 'name: bench\nprompt: You answer.\nmodel: claude-sonnet-4-5\ntools: { shell: false, files: false }\n';
-const CLI = join(__dirname, '..', 'apps', 'cli', 'dist', 'main.js');
+const DEFAULT_CLI = join(__dirname, '..', 'apps', 'cli', 'dist', 'main.js');
+/** The pseudo-terminal's size. */
+const [COLUMNS, ROWS] = [120, 40];
 
 const { values: flags } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' },
     keys: { type: 'string', default: '40' },
     smoke: { type: 'boolean', default: false },
+    cli: { type: 'string', default: DEFAULT_CLI },
+    profile: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -55,6 +63,7 @@ function num(name: 'runs' | 'keys', min: number, max: number): number {
 }
 const RUNS = flags.smoke ? 3 : num('runs', 3, 1000);
 const KEYS = flags.smoke ? 10 : num('keys', 5, 500);
+const CLI = resolve(flags.cli);
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
@@ -63,14 +72,19 @@ const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\
 class Pty {
   private readonly proc: ChildProcess;
   private text = '';
+  readonly exited: Promise<void>;
   private waiters: { test: (text: string, from: number) => boolean; from: number; done: (at: number) => void }[] = [];
 
   constructor(command: string, env: NodeJS.ProcessEnv) {
     // `script -q -f -e -c CMD /dev/null`: a pty of its own, output flushed as written, the command's exit status.
-    this.proc = spawn('script', ['-qfec', command, '/dev/null'], {
-      env: { ...env, TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
+    // `script` copies the size of its own terminal, and the bench runs it without one: the pty would be 0 x 0, and a
+    // program in it draws at 80 columns (the fallback) and at 0 rows (Ink then redraws all printed history on every
+    // frame). `stty` gives it the size a terminal has; COLUMNS and LINES say the same to programs that read them.
+    this.proc = spawn('script', ['-qfec', `stty cols ${COLUMNS} rows ${ROWS} && exec ${command}`, '/dev/null'], {
+      env: { ...env, TERM: 'xterm-256color', COLUMNS: String(COLUMNS), LINES: String(ROWS) },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
+    this.exited = new Promise((done) => this.proc.once('exit', () => done()));
     this.proc.stdout!.on('data', (chunk: Buffer) => {
       const at = performance.now();
       this.text += chunk.toString('utf8').replace(ANSI, '');
@@ -85,6 +99,26 @@ class Pty {
   /** Where the output is now: waits can look only at what is written after it. */
   get mark(): number {
     return this.text.length;
+  }
+
+  /** CPU time (ms) used so far by the program and `script` around it, from /proc (Linux). */
+  cpuMs(): number {
+    const tick = 1000 / 100; // USER_HZ
+    let ms = 0;
+    const visit = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ms += (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+        for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) {
+          visit(Number(child));
+        }
+      } catch {
+        // gone meanwhile
+      }
+    };
+    visit(this.proc.pid!);
+    return ms;
   }
 
   write(data: string): void {
@@ -126,7 +160,8 @@ async function main(): Promise<void> {
       (await stack.api<Session>('POST', '/sessions', { agentYaml: AGENT, workspace: tempDir('ws'), title })).body.id;
     const [a, b] = [await create('terminal UI'), await create('baseline')];
     const env = { ...process.env, YOKE_SERVER: stack.url, YOKE_TOKEN: stack.token, HOME: tempDir('home') };
-    tui = new Pty(`node ${CLI} chat --resume ${a} --server ${stack.url}`, env);
+    const profile = flags.profile ? `--cpu-prof --cpu-prof-dir=${resolve(flags.profile)} ` : '';
+    tui = new Pty(`node ${profile}${CLI} chat --resume ${a} --server ${stack.url}`, env);
     attach = new Pty(`node ${CLI} attach ${b} --json --deltas --server ${stack.url}`, env);
     await tui.waitFor('Type a message', 0, 60_000);
     await new Promise((r) => setTimeout(r, 1_000)); // the attach has joined; both are idle
@@ -179,6 +214,7 @@ async function main(): Promise<void> {
     tui.write('longx go\r');
     await tui.waitFor('word word', streamFrom);
     const streamStart = performance.now();
+    const cpuFrom = tui.cpuMs();
     const typing: number[] = [];
     let typed = '';
     for (let k = 0; k < KEYS; k++) {
@@ -191,15 +227,24 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const typedUntil = performance.now();
+    const uiCpu = (tui.cpuMs() - cpuFrom) / ((typedUntil - streamStart) / 1000);
     await idle(a);
     const streamEnd = performance.now();
     const rate = 5_000 / ((streamEnd - streamStart) / 1000);
     if (typedUntil > streamEnd) console.log('note: the answer ended before the last key was typed');
+    if (flags.profile) {
+      // The profile is written when the UI leaves: Ctrl-C clears what was typed, Ctrl-D on an empty prompt leaves.
+      tui.write('\x03');
+      await new Promise((r) => setTimeout(r, 300));
+      tui.write('\x04');
+      await Promise.race([tui.exited, new Promise((r) => setTimeout(r, 10_000))]);
+    }
 
     const load = os.loadavg().map((l) => l.toFixed(2));
     const ratio = pct(tuiMs, 50) / pct(baseMs, 50);
     const p99 = pct(typing, 99);
     console.log(`\nload ${load.join(' ')}; ${os.cpus().length} cores; ${RUNS} runs per variant; ${KEYS} keys`);
+    if (CLI !== DEFAULT_CLI) console.log(`terminal UI: ${CLI}`);
     console.log('time to first streamed character (ms)      p50      p95      p99');
     console.log(
       `terminal UI (Enter -> on screen)       ${f(pct(tuiMs, 50))} ${f(pct(tuiMs, 95))} ${f(pct(tuiMs, 99))}`,
@@ -215,6 +260,8 @@ async function main(): Promise<void> {
         `p99 ${p99.toFixed(1)} ms (target < ${TARGET_TYPING_P99_MS} ms)` +
         (flags.smoke ? '' : p99 < TARGET_TYPING_P99_MS ? '  PASS' : '  FAIL'),
     );
+    console.log(`terminal UI's CPU while typing: ${uiCpu.toFixed(0)} ms a second`);
+    console.log(`each key, in the order typed (ms): ${typing.map((t) => t.toFixed(0)).join(' ')}`);
   } finally {
     tui?.close();
     attach?.close();

@@ -271,9 +271,13 @@ describe('web UI: shared live session', () => {
       forkedFrom: { sessionId: session.id, seq: first.seq },
     });
     await bobPage.getByTestId('my-role').filter({ hasText: 'owner' }).waitFor();
+    // The copied items, then the runner's notice of the workspace it copied into the fork.
+    await bobPage.getByText(/^workspace copied from the original session/).waitFor();
     const forkItems = (await c.stack.api<{ items: Item[] }>('GET', `/sessions/${forkId}/items`, undefined, bob.token))
       .body.items;
-    expect(forkItems.map((i) => i.seq)).toEqual(before.filter((i) => i.seq <= first.seq).map((i) => i.seq));
+    const copied = before.filter((i) => i.seq <= first.seq).map((i) => i.seq);
+    expect(forkItems.map((i) => i.seq)).toEqual([...copied, first.seq + 1]);
+    expect(forkItems.at(-1)?.type).toBe('notice');
     expect(await shownSeqs(bobPage)).toEqual(forkItems.map((i) => i.seq));
     expect(await items()).toEqual(before);
   });

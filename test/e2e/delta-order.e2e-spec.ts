@@ -1,8 +1,8 @@
 import { type FeedSocket, parseItemsPage, SessionFeed } from '@yoke/client';
-import type { DeltaEvent, Item, Session } from '@yoke/protocol';
+import type { Delta, DeltaEvent, Item, Session } from '@yoke/protocol';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually } from '../support/env';
-import { tempDir } from '../support/processes';
+import { runCli, tempDir } from '../support/processes';
 import { type Stack, startStack } from '../support/stack';
 
 const AGENT = 'name: helper\nprompt: You help.\nmodel: claude-sonnet-4-5\n';
@@ -123,5 +123,68 @@ describe('streamed chunks never overtake the items before them', () => {
     // And no chunk of the second answer after the item that completes it.
     const completed = screen.indexOf(`item ${messages[1].seq} agent_message`);
     expect(screen.lastIndexOf(`delta ${second}`)).toBeLessThan(completed);
+  });
+
+  it('`yoke attach --json --deltas` prints each chunk as a line after the item it follows, and none after its answer', async () => {
+    model.script([
+      { match: 'WARM', steps: [{ text: 'Ready.' }] },
+      {
+        match: 'LINES',
+        steps: [
+          { text: 'Checking first.', toolCalls: [{ name: 'shell', input: { command: 'echo lines-step' } }] },
+          // Paced: the server sends chunks that reach it in one turn of its event loop as one (a backlog after a pause),
+          // so chunks streamed back to back could arrive at a loaded machine as a single line.
+          { text: 'The answer arrives in many small chunks, one line each.', chunks: 12, chunkIntervalMs: 40 },
+        ],
+      },
+    ]);
+    const session = (await stack.api<Session>('POST', '/sessions', { agentYaml: AGENT, workspace: tempDir('ws') }))
+      .body;
+    expect((await stack.api('POST', `/sessions/${session.id}/messages`, { text: 'WARM up' })).status).toBe(202);
+    await expectEventually(
+      async () => (await stack.api<Session>('GET', `/sessions/${session.id}`)).body.status === 'idle',
+      30_000,
+    );
+
+    // The attach has joined once it has printed the history; the next turn is then all live.
+    let posted = false;
+    const out = await runCli(
+      ['attach', session.id, '--json', '--deltas', '--server', stack.url],
+      { YOKE_TOKEN: stack.token, HOME: tempDir('home') },
+      60_000,
+      (stdout) => {
+        if (!posted && stdout.includes('"turn_completed"')) {
+          posted = true;
+          void stack.api('POST', `/sessions/${session.id}/messages`, { text: 'LINES please' });
+        }
+        return stdout.split('"turn_completed"').length > 2;
+      },
+    );
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Item | { delta: Delta });
+    const items = lines.filter((l): l is Item => !('delta' in l));
+    const answer = items.filter((i) => i.type === 'agent_message').at(-1);
+    if (answer?.type !== 'agent_message') throw new Error(`no answer in: ${out.stdout.slice(-600)}`);
+    expect(answer.text).toBe('The answer arrives in many small chunks, one line each.');
+
+    const chunks = lines.flatMap((l, at) => ('delta' in l && l.delta.streamId === answer.streamId ? [at] : []));
+    expect(chunks.length).toBeGreaterThan(1);
+    const text = chunks.map((at) => {
+      const d = (lines[at] as { delta: Delta }).delta;
+      return 'text' in d ? d.text : '';
+    });
+    expect(text.join('')).toBe(answer.text);
+    // The step before the answer (its text and the command it ran) is printed above the answer's first chunk, and no
+    // chunk comes after the item that completes the answer.
+    const lineOf = (item: Item) => lines.indexOf(item);
+    const command = items.find((i) => i.type === 'command');
+    expect(command).toBeDefined();
+    const first = items.find((i) => i.type === 'agent_message' && i.text === 'Checking first.');
+    expect(first).toBeDefined();
+    expect(lineOf(first!)).toBeLessThan(Math.min(...chunks));
+    expect(lineOf(command!)).toBeLessThan(Math.min(...chunks));
+    expect(Math.max(...chunks)).toBeLessThan(lineOf(answer));
   });
 });

@@ -67,6 +67,15 @@ describe('yoke start (embedded default)', () => {
     expect(await (await fetch(`${url}/metrics`)).text()).toContain('yoke_items_ingested_total');
   });
 
+  it("leaves a share link to the join page: its token is the link's, not the local credential", async () => {
+    const join = await fetch(`${url}/join/?token=yks_not-the-local-credential`, { redirect: 'manual' });
+    expect(join.status).toBe(200);
+    expect(join.headers.get('set-cookie')).toBeNull();
+    expect(await join.text()).not.toContain("does not hold this Yoke's local credential");
+    // Any other page with a wrong token is still refused.
+    expect((await fetch(`${url}/?token=yks_not-the-local-credential`, { redirect: 'manual' })).status).toBe(401);
+  });
+
   it('has a local runner online and runs `yoke run` against it with no login', async () => {
     const runners = await expectEventually(async () => {
       const res = await fetch(`${url}/api/v1/runners`, { headers: { authorization: `Bearer ${secret}` } });

@@ -114,6 +114,7 @@ describe('yoke keys', () => {
       keys: [
         { provider: 'anthropic', setIn: ['keys-file'] },
         { provider: 'openai', setIn: ['shell-environment'] },
+        { provider: 'gemini', setIn: [] },
       ],
     });
     for (const out of [set.stdout, list.stdout, json.stdout]) {
@@ -129,7 +130,7 @@ describe('yoke keys', () => {
     const unknown = await runCli(['keys', 'set', 'mistral', '--home', home], env);
     expect([unknown.code, unknown.stderr]).toEqual([
       1,
-      'yoke: unknown provider "mistral": use one of anthropic, openai\n',
+      'yoke: unknown provider "mistral": use one of anthropic, openai, gemini\n',
     ]);
   });
 });
@@ -180,9 +181,9 @@ describe('yoke doctor and yoke start on a machine without bubblewrap or keys', (
         expect(said).toContain('yoke: warning: harness sessions cannot run sandboxed here: bwrap not found on PATH');
         expect(said).toMatch(/ {2}fix: .*bubblewrap/);
         expect(said).toContain(
-          'yoke: warning: no model key: neither ANTHROPIC_API_KEY nor OPENAI_API_KEY reaches the local runner',
+          'yoke: warning: no model key: none of ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY reaches the local runner',
         );
-        expect(said).toContain(`  fix: yoke keys set anthropic --home ${home} (or openai); no restart needed`);
+        expect(said).toContain(`  fix: yoke keys set anthropic --home ${home} (or openai, gemini); no restart needed`);
 
         // doctor sees the running server and its runner, and what is still missing.
         const report = await expectEventually(async () => {

@@ -11,7 +11,7 @@ import { type Stack, startStack } from '../support/stack';
 /**
  * Cost the harness cannot misreport: real harnesses run sandboxed against the fake model, and the egress proxy reads
  * each call's usage from the provider's own response. The expected micro-dollars are worked out by hand here from
- * the scripted usage and the 2026-12-01 list prices (claude-sonnet-4*: $3 in, $15 out, $0.30 cache read per MTok;
+ * the scripted usage and the 2026-12-05 list prices (claude-sonnet-4*: $3 in, $15 out, $0.30 cache read per MTok;
  * gpt-5*: $1.25 in, $10 out), so a wrong price, token kind or rounding shows.
  */
 
@@ -111,7 +111,7 @@ describe('metered at the egress proxy (team mode)', () => {
         outputTokens: 220,
         cacheWriteTokens: 0,
         costMicros: 6_990,
-        priceVersion: '2026-12-01',
+        priceVersion: '2026-12-05',
         streamed: true,
       });
       expect(second[0]).toMatchObject({ cacheReadTokens: 0, costMicros: 6_900 });

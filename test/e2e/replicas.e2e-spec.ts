@@ -162,6 +162,27 @@ describe('two server replicas behind one Redis (team mode)', () => {
     expect(await relayed('cluster')).toBe(clusterAfterLeave);
     runner.close();
   });
+
+  it("a token revoked on replica A is refused by replica B at once, not when B's cached entry expires", async () => {
+    const created = await stack.api<{ id: string; token: string }>('POST', '/tokens', { name: 'short-lived' });
+    expect(created.status).toBe(201);
+    const { id, token } = created.body;
+    // B resolves the token and caches it (for up to 5 s, PRINCIPAL_TTL_MS).
+    expect((await b.api('GET', '/me', undefined, token)).status).toBe(200);
+    expect((await b.api('GET', '/sessions', undefined, token)).status).toBe(200);
+    expect((await stack.api('DELETE', `/tokens/${id}`)).status).toBe(204);
+    // A told B over Redis: refused well within the TTL (polled for 1.5 s; B's cache alone would answer 200 for 5 s).
+    const revokedAt = Date.now();
+    let status = 0;
+    while (Date.now() - revokedAt < 1_500) {
+      status = (await b.api('GET', '/sessions', undefined, token)).status;
+      if (status === 401) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(401);
+    // The admin's own token, cached on B too, still works there: only what changed is refused.
+    expect((await b.api('GET', '/sessions')).status).toBe(200);
+  });
 });
 
 function connected(socket: Socket): Promise<void> {

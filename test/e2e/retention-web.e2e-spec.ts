@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { Client } from 'pg';
 import type { Socket } from 'socket.io-client';
-import type { EnrolReply, ItemsAck, RunnerView, Session } from '@yoke/protocol';
+import type { ItemsAck, Session } from '@yoke/protocol';
 import { launchBrowser } from '../support/browser';
-import { createTestDatabase, expectEventually } from '../support/env';
+import { createTestDatabase } from '../support/env';
 import { tempDir } from '../support/processes';
 import { type Stack, startStack } from '../support/stack';
 
@@ -72,20 +72,7 @@ describe('web UI: erased content is gone from the pages', () => {
     stack = await startStack('team', { DATABASE_URL: db.url, YOKE_SECRET_KEY: randomBytes(32).toString('base64url') });
     pg = new Client({ connectionString: db.url });
     await pg.connect();
-    const enrolled = await stack.api<EnrolReply>(
-      'POST',
-      '/runners/enrol',
-      { token: await stack.enrolmentToken(), name: 'raw' },
-      null,
-    );
-    runner = stack.rawRunnerSocket(enrolled.body.credential);
-    runner.on('session.input', (_entry: unknown, ack: (r: unknown) => void) => ack({ ok: true, applied: true }));
-    await new Promise<void>((resolve) => runner.on('connect', () => resolve()));
-    await runner.emitWithAck('runner.hello', { sessions: [] });
-    await expectEventually(
-      async () =>
-        (await stack.api<RunnerView[]>('GET', '/runners')).body.find((r) => r.id === enrolled.body.runnerId)?.online,
-    );
+    runner = (await stack.connectRawRunner({ onInput: (_entry, ack) => ack({ ok: true, applied: true }) })).socket;
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     // Team mode: the browser carries the admin's API token, as the token field stores it.

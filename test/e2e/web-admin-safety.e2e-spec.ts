@@ -157,14 +157,15 @@ describe('web UI: safe destructive actions and mode-aware chrome', () => {
       await dialog.getByRole('button', { name: 'Revoke runner' }).click();
       await expectEventually(async () => !(await runners()).some((r) => r.id === runner.id));
 
+      // A prompt could never be delivered now: the composer says so before anything is sent, and Send stays off.
       await owner.goto(`${c.stack.url}/session/?id=${session.id}`);
-      await owner.getByTestId('composer-input').fill('HELLO after the revoke');
-      await owner.getByTestId('composer-send').click();
-      const note = owner.getByTestId('composer-note');
+      const note = owner.getByTestId('composer-runner-revoked');
       await note.waitFor();
       expect(await note.textContent()).toBe(
-        `Not delivered: the runner ${runner.name} was revoked: this prompt will not be delivered.`,
+        `The runner ${runner.name} was revoked: a prompt sent here would never be delivered. Fork the session to go on with another runner.`,
       );
+      await owner.getByTestId('composer-input').fill('HELLO after the revoke');
+      expect(await owner.getByTestId('composer-send').isDisabled()).toBe(true);
       expect(await owner.getByTestId('runner-state').textContent()).toContain('runner revoked');
       await shoot(owner, 'revoked-runner-prompt');
     });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
-import type { EnrolReply, InboxEntry, ItemsAck, RunnerView, Session } from '@yoke/protocol';
+import type { ItemsAck, Session } from '@yoke/protocol';
 import { launchBrowser, attributesOf } from '../support/browser';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
@@ -67,35 +67,26 @@ describe('web UI: the conversation view', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startStack('embedded');
-    const enrolled = await stack.api<EnrolReply>(
-      'POST',
-      '/runners/enrol',
-      { token: await stack.enrolmentToken(), name: 'raw' },
-      null,
-    );
-    runner = stack.rawRunnerSocket(enrolled.body.credential);
-    runner.on('session.input', (entry: InboxEntry, ack: (r: unknown) => void) => {
-      ack({ ok: true, applied: true });
-      if (entry.input.kind !== 'message') return;
-      const { content, actor } = entry.input;
-      const text = content.map((p) => (p.type === 'text' ? p.text : '')).join('');
-      void report(
-        entry.sessionId,
-        [
-          { type: 'turn_started' },
-          { type: 'user_message', content, actor },
-          { type: 'agent_message', text: `Echo: ${text}` },
-          { type: 'turn_completed', stopReason: 'end_turn' },
-        ],
-        `t-${text}`,
-      );
-    });
-    await new Promise<void>((resolve) => runner.on('connect', () => resolve()));
-    await runner.emitWithAck('runner.hello', { sessions: [] });
-    await expectEventually(
-      async () =>
-        (await stack.api<RunnerView[]>('GET', '/runners')).body.find((r) => r.id === enrolled.body.runnerId)?.online,
-    );
+    runner = (
+      await stack.connectRawRunner({
+        onInput: (entry, ack) => {
+          ack({ ok: true, applied: true });
+          if (entry.input.kind !== 'message') return;
+          const { content, actor } = entry.input;
+          const text = content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+          void report(
+            entry.sessionId,
+            [
+              { type: 'turn_started' },
+              { type: 'user_message', content, actor },
+              { type: 'agent_message', text: `Echo: ${text}` },
+              { type: 'turn_completed', stopReason: 'end_turn' },
+            ],
+            `t-${text}`,
+          );
+        },
+      })
+    ).socket;
     session = (
       await stack.api<Session>('POST', '/sessions', {
         agentYaml: AGENT,
@@ -232,6 +223,8 @@ describe('web UI: the conversation view', () => {
 
   it('highlights code blocks and copies them', async () => {
     const block = page.locator('[data-type="agent_message"] .code-block').first();
+    // The highlighter loads on first use: wait for its classes rather than count before it has run.
+    await block.locator('.hljs-keyword').first().waitFor();
     expect(await block.locator('code.hljs.language-ts').count()).toBe(1);
     expect(await block.locator('.hljs-keyword').first().textContent()).toBe('const');
     await block.getByTestId('code-copy').click();
@@ -286,8 +279,8 @@ describe('web UI: the conversation view', () => {
     expect(await card.textContent()).toContain('ask-push: pushes need a person');
   });
 
-  it('names the tab after the session', async () => {
-    await expectEventually(async () => (await page.title()) === 'Conversation check · Yoke');
+  it('names the tab after the session, led by the count of approvals waiting', async () => {
+    await expectEventually(async () => (await page.title()) === '(1) Conversation check · Yoke');
   });
 
   it('saves screenshots at 1440 and 390 px, light and dark', async () => {

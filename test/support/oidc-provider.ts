@@ -22,6 +22,20 @@ export type TestOidcProvider = {
 };
 
 export async function startOidcProvider(opts: OidcProviderOptions): Promise<TestOidcProvider> {
+  // A start that stalls (seen once on a loaded CI machine, between loading the provider and building it) is retried
+  // in a new process rather than failing the suite; each try says which step it reached.
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      failures.push(`try ${attempt}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`the OIDC provider did not start:\n${failures.join('\n')}`);
+}
+
+async function startOnce(opts: OidcProviderOptions): Promise<TestOidcProvider> {
   const root = join(__dirname, '../..');
   const child: ChildProcess = spawn(
     process.execPath,
@@ -34,8 +48,8 @@ export async function startOidcProvider(opts: OidcProviderOptions): Promise<Test
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the OIDC provider did not start within 60 s:\n${stderr}`));
-    }, 60_000);
+      reject(new Error(`no issuer within 30 s:\n${stderr}`));
+    }, 30_000);
     createInterface({ input: child.stdout! }).once('line', (l) => (clearTimeout(timer), resolve(l)));
     void exited.then(
       (code) => (clearTimeout(timer), reject(new Error(`the OIDC provider exited (${code}):\n${stderr}`))),
@@ -136,15 +150,24 @@ export async function signInAtProvider(browser: Browser, startUrl: string, accou
   return hop.next;
 }
 
+/** Where a start got to, on stderr: shown when a start stalls. */
+function step(what: string): void {
+  process.stderr.write(`[oidc test provider] ${what} (${Math.round(process.uptime() * 1000)} ms)\n`);
+}
+
 async function serve(): Promise<void> {
   const opts = JSON.parse(process.env.YOKE_TEST_OIDC ?? '{}') as OidcProviderOptions;
   // ES modules, loaded through require(esm).
   const { default: Provider } = require('oidc-provider') as { default: new (...args: unknown[]) => ProviderLike };
+  step('provider loaded');
   const jose = require('jose') as JoseLike;
+  step('jose loaded');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...(privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: 'test', alg: 'RS256' };
+  step('key made');
   const http = createServer();
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  step('listening');
   const { port } = http.address() as { port: number };
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {

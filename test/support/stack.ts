@@ -3,8 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { API_PREFIX, type Enrolment, NS_RUNNER, NS_WEB, PROTOCOL_VERSION } from '@yoke/protocol';
-import { createTestDatabase, type Mode, REDIS_URL, uniqueName } from './env';
+import {
+  API_PREFIX,
+  type Enrolment,
+  type EnrolReply,
+  type InboxEntry,
+  NS_RUNNER,
+  NS_WEB,
+  PROTOCOL_VERSION,
+  type RunnerView,
+} from '@yoke/protocol';
+import { createTestDatabase, expectEventually, type Mode, REDIS_URL, uniqueName } from './env';
 import { freePort, Proc, RUNNER_MAIN, SERVER_MAIN, spawnNode, tempDir, WORKER_MAIN } from './processes';
 
 export interface Stack {
@@ -32,8 +41,16 @@ export interface Stack {
   startRunner(opts?: { home?: string; env?: NodeJS.ProcessEnv }): Promise<RunnerProc>;
   webSocket(token?: string | null): Socket;
   rawRunnerSocket(credential: string): Socket;
+  /**
+   * A runner played by the test on a raw socket: enrolled, connected, said hello and counted online by the server.
+   * `onInput` answers each input the server hands it; without it, inputs go unanswered.
+   */
+  connectRawRunner(opts?: { name?: string; onInput?: RawRunnerInput }): Promise<{ socket: Socket; runnerId: string }>;
   stop(): Promise<void>;
 }
+
+/** What a raw runner does with an input the server hands it (`ack` answers the server). */
+export type RawRunnerInput = (entry: InboxEntry, ack: (reply: unknown) => void) => void;
 
 export interface RunnerProc {
   home: string;
@@ -63,7 +80,7 @@ function envWithout(overrides: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Removes every Redis key a test run made (socket.io adapter channels hold none; BullMQ keys do). */
-async function dropRedisPrefix(prefix: string): Promise<void> {
+export async function dropRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';
@@ -215,6 +232,20 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
       sockets.push(s);
       return s;
     },
+    async connectRawRunner(opts = {}) {
+      const token = await stack.enrolmentToken();
+      const enrolled = await api<EnrolReply>('POST', '/runners/enrol', { token, name: opts.name ?? 'raw' }, null);
+      if (enrolled.status !== 201) throw new Error(`enrol failed: ${enrolled.status} ${JSON.stringify(enrolled.body)}`);
+      const { runnerId, credential } = enrolled.body;
+      const socket = stack.rawRunnerSocket(credential);
+      if (opts.onInput) socket.on('session.input', opts.onInput);
+      await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+      await socket.emitWithAck('runner.hello', { sessions: [] });
+      await expectEventually(
+        async () => (await api<RunnerView[]>('GET', '/runners')).body.find((r) => r.id === runnerId)?.online,
+      );
+      return { socket, runnerId };
+    },
     async stop() {
       for (const s of sockets) s.close();
       await Promise.all(runners.map((r) => r.proc.kill('SIGKILL')));
@@ -225,4 +256,21 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
     },
   };
   return stack;
+}
+
+/** Polls `url`/health every 20 ms until it answers; resolves with the milliseconds since `t0` (performance.now()). */
+export async function waitHealthy(url: string, t0: number, proc: Proc, timeoutMs = 180_000): Promise<number> {
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return performance.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    if (exited) throw new Error(`the process exited before /health answered:\n${proc.lines.slice(-15).join('\n')}`);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`no /health after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

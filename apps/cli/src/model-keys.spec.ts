@@ -95,6 +95,18 @@ describe('model keys of a Yoke home', () => {
     expect(provider.openaiApiKey).toBe('from-env');
   });
 
+  it('stores a Gemini key for the Gemini CLI like the others, and takes its endpoint from GOOGLE_GEMINI_BASE_URL', () => {
+    const provider = runnerProvider(home, { GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:7' });
+    expect(provider.geminiApiKey).toBeUndefined();
+    expect(provider.geminiBaseUrl).toBe('http://127.0.0.1:7');
+    setModelKey(home, 'gemini', ' g-key\n');
+    expect(readModelKeys(home)).toMatchObject({ gemini: 'g-key' });
+    expect(provider.geminiApiKey).toBe('g-key');
+    expect(keySource('gemini', {}, readModelKeys(home), home)).toEqual({ kind: 'keys-file', file: keysFilePath(home) });
+    unsetModelKey(home, 'gemini');
+    expect(keySource('gemini', {}, readModelKeys(home), home)).toEqual({ kind: 'missing' });
+  });
+
   it('records the names of the model variables of an environment, never the keys', () => {
     const record = recordModelEnv({ ANTHROPIC_API_KEY: 'sk-secret', OPENAI_BASE_URL: 'http://127.0.0.1:5/v1' });
     expect(record).toEqual({ keys: ['ANTHROPIC_API_KEY'], baseUrls: { OPENAI_BASE_URL: 'http://127.0.0.1:5/v1' } });

@@ -9,13 +9,14 @@ import type { RunnerOptions } from '@yoke/runner';
  * next session without a restart. A key in the environment of `yoke start` wins over the file.
  */
 
-export const MODEL_PROVIDERS = ['anthropic', 'openai'] as const;
+export const MODEL_PROVIDERS = ['anthropic', 'openai', 'gemini'] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
 
 /** The variable of each provider's key, and of its endpoint (an endpoint other than the vendor's needs no key). */
 export const PROVIDER_VARS = {
   anthropic: { key: 'ANTHROPIC_API_KEY', baseUrl: 'ANTHROPIC_BASE_URL', label: 'Anthropic' },
   openai: { key: 'OPENAI_API_KEY', baseUrl: 'OPENAI_BASE_URL', label: 'OpenAI' },
+  gemini: { key: 'GEMINI_API_KEY', baseUrl: 'GOOGLE_GEMINI_BASE_URL', label: 'Google Gemini' },
 } as const satisfies Record<ModelProvider, { key: string; baseUrl: string; label: string }>;
 
 type MissingKeyFix = NonNullable<RunnerOptions['missingKeyFix']>;
@@ -35,6 +36,7 @@ const KEYS_FILE = 'keys.json';
 const ModelKeysSchema = z.strictObject({
   anthropic: z.string().min(1).optional(),
   openai: z.string().min(1).optional(),
+  gemini: z.string().min(1).optional(),
 });
 export type ModelKeys = z.infer<typeof ModelKeysSchema>;
 
@@ -90,7 +92,7 @@ export function readModelKeys(home: string): ModelKeys {
 function writeModelKeys(home: string, keys: ModelKeys): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const file = keysFilePath(home);
-  if (!keys.anthropic && !keys.openai) {
+  if (!MODEL_PROVIDERS.some((p) => keys[p])) {
     rmSync(file, { force: true });
     return;
   }
@@ -171,11 +173,15 @@ export function runnerProvider(home: string, env: NodeJS.ProcessEnv): ProviderEn
   return {
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
     openaiBaseUrl: env.OPENAI_BASE_URL,
+    geminiBaseUrl: env.GOOGLE_GEMINI_BASE_URL,
     get anthropicApiKey() {
       return env.ANTHROPIC_API_KEY || stored('anthropic');
     },
     get openaiApiKey() {
       return env.OPENAI_API_KEY || stored('openai');
+    },
+    get geminiApiKey() {
+      return env.GEMINI_API_KEY || stored('gemini');
     },
   };
 }

@@ -40,8 +40,8 @@ describe('what `yoke start` checks while its server boots', () => {
     const env = { YOKE_SANDBOX: 'none' };
     expect(await startPreflight(home, home, env, debian)).toEqual([
       {
-        problem: 'no model key: neither ANTHROPIC_API_KEY nor OPENAI_API_KEY reaches the local runner',
-        fix: 'yoke keys set anthropic (or openai); no restart needed',
+        problem: 'no model key: none of ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY reaches the local runner',
+        fix: 'yoke keys set anthropic (or openai, gemini); no restart needed',
       },
     ]);
     expect(await startPreflight(home, home, { ...env, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, debian)).toEqual([]);

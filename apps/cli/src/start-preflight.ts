@@ -26,8 +26,8 @@ export async function startPreflight(
     const stored = readModelKeys(home);
     if (MODEL_PROVIDERS.every((p) => keySource(p, env, stored, home).kind === 'missing')) {
       warnings.push({
-        problem: 'no model key: neither ANTHROPIC_API_KEY nor OPENAI_API_KEY reaches the local runner',
-        fix: `${keysSetCommandLine('anthropic', home, defaultHome)} (or openai); no restart needed`,
+        problem: 'no model key: none of ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY reaches the local runner',
+        fix: `${keysSetCommandLine('anthropic', home, defaultHome)} (or openai, gemini); no restart needed`,
       });
     }
   } catch (err) {

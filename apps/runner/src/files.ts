@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Writes a file atomically (temp file, fsync, rename): a crash leaves the old or the new content, never half. */
@@ -13,6 +14,19 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
     closeSync(fd);
   }
   renameSync(tmp, path);
+}
+
+/** As `writeFileAtomic`, off the event loop. */
+export async function writeFileAtomicAsync(path: string, data: string, mode = 0o600): Promise<void> {
+  const tmp = `${path}.${process.pid}.async.tmp`;
+  const handle = await open(tmp, 'w', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
 }
 
 export function readJson<T>(path: string): T | null {

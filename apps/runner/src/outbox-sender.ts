@@ -44,6 +44,8 @@ interface Stream {
   scheduled: boolean;
   /** Chunks that follow items not sent yet: they leave right after those items' batch, never before it. */
   held: DeltaEvent[];
+  /** Items are being flushed to the disk; they are sent once that is done. */
+  syncing: boolean;
 }
 
 /** Chunks held behind unsent items, per session, at most; past it the oldest go (the completed items follow). */
@@ -74,7 +76,16 @@ export class OutboxSender {
     if (!sup) return void this.stop(sessionId);
     let stream = this.streams.get(sessionId);
     if (!stream) {
-      stream = { generation: 0, epoch: -1, sentThrough: 0, inFlight: 0, retry: null, scheduled: false, held: [] };
+      stream = {
+        generation: 0,
+        epoch: -1,
+        sentThrough: 0,
+        inFlight: 0,
+        retry: null,
+        scheduled: false,
+        held: [],
+        syncing: false,
+      };
       this.streams.set(sessionId, stream);
     }
     // A new connection: what was in flight on the old one is gone; the hello told the outbox what the server holds.
@@ -130,6 +141,23 @@ export class OutboxSender {
       this.send(sup, stream, batch);
     }
     if (this.connection.isReady) this.releaseHeld(stream);
+    // Items not on the disk yet leave once one fsync (for all of them) is done, off the event loop.
+    if (sup.outbox.durable >= sup.outbox.last || stream.syncing) return;
+    stream.syncing = true;
+    sup.outbox.sync().then(
+      () => {
+        stream.syncing = false;
+        this.flush(sup.sessionId);
+      },
+      (err: unknown) => {
+        stream.syncing = false;
+        this.log.error({ err, sessionId: sup.sessionId }, 'could not flush the outbox to the disk; retrying');
+        stream.retry ??= setTimeout(() => {
+          stream.retry = null;
+          this.flush(sup.sessionId);
+        }, SEND_RETRY_MS);
+      },
+    );
   }
 
   private send(sup: OutboxSource, stream: Stream, batch: ItemDraft[]): void {

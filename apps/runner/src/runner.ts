@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type InboxAck, type InboxEntry, InboxEntry as InboxEntrySchema } from '@yoke/protocol';
+import { type InboxAck, type InboxEntry, InboxEntry as InboxEntrySchema, type SessionStartSpec } from '@yoke/protocol';
 import {
   createHarnessAdapter,
   type HarnessAdapter,
@@ -18,6 +18,7 @@ import { SessionSupervisor, type SupervisorDeps } from './session-supervisor';
 import { runnerSandboxFactory, type SessionSandboxFactory, sandboxModeFromEnv } from './sandbox';
 import { workspaceFor, workspaceRefusal } from './workspace-placement';
 import { serveWorkspaceFiles } from './workspace-files';
+import { copyWorkspace, describeCopy } from './workspace-fork';
 import { startTracing, stopTracing } from './telemetry';
 
 export interface RunnerOptions {
@@ -148,6 +149,7 @@ export class Runner {
           ? SessionSupervisor.create(entry.input.spec, placed.path, { ...this.deps, dir })
           : SessionSupervisor.createRefused(entry.input.spec, placed.refusal, { ...this.deps, dir });
         this.sessions.set(entry.sessionId, sup);
+        if (placed.ok && entry.input.spec.forkFrom) this.copyForkWorkspace(entry.input.spec, placed.path, sup);
         if (placed.ok) {
           const { harness } = entry.input.spec;
           this.log.info({ sessionId: entry.sessionId, harness, workspace: placed.path }, 'session started');
@@ -160,6 +162,19 @@ export class Runner {
       this.log.error({ err, sessionId: entry.sessionId }, 'could not apply input');
       return { ok: false, error: { code: 'internal', message: 'the runner could not apply the input' } };
     }
+  }
+
+  /**
+   * A fork started on the runner of the session it came from: that session's workspace, as it is now, becomes the
+   * fork's (only a session this runner holds, and only into the fork's own fresh directory).
+   */
+  private copyForkWorkspace(spec: SessionStartSpec, workspace: string, sup: SessionSupervisor): void {
+    const source = spec.forkFrom ? this.sessions.get(spec.forkFrom)?.workspace : null;
+    if (!source || spec.workspace) return;
+    const copy = copyWorkspace(source, workspace, spec.sessionId);
+    this.log.info({ sessionId: spec.sessionId, forkFrom: spec.forkFrom, copy }, 'fork workspace copied');
+    const { level, text } = describeCopy(copy);
+    sup.notify(level, text);
   }
 }
 

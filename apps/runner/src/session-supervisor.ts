@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -10,7 +9,6 @@ import {
   type InboxEntry,
   type ItemBody,
   type ItemDraft,
-  type HarnessName,
   MICROS_PER_USD,
   parseItemDraft,
   type SessionStartSpec,
@@ -19,7 +17,6 @@ import {
   type DelegateRequest,
   type DelegateResult,
   type HarnessAdapter,
-  type HarnessSession,
   missingModelKey,
   type ModelKeyVar,
   type PermissionHook,
@@ -28,11 +25,14 @@ import {
 import { foldItem, initialState, policyStack, type PolicyState, traceContentAllowed } from '@yoke/policy';
 import type { ApprovalAnswer, ApprovalAsk } from './approval';
 import { Outbox } from './outbox';
+import { PartialAnswers } from './partial-answers';
 import { PolicyGate } from './policy-gate';
-import type { SessionSandbox, SessionSandboxFactory } from './sandbox';
+import type { SessionSandboxFactory } from './sandbox';
+import { type HarnessChange, SessionHarness } from './session-harness';
 import { type SessionState, SessionStateStore } from './session-state';
 import { SessionTrace, type SessionTraceInfo } from './session-trace';
 import { TurnCost } from './turn-cost';
+import { TurnSteering } from './turn-steering';
 
 export interface SupervisorDeps {
   dir: string;
@@ -62,9 +62,6 @@ export interface SupervisorDeps {
   missingKeyFix?: (name: ModelKeyVar) => string;
 }
 
-/** A message's request to run the session on another harness and/or model from its turn on. */
-type HarnessChange = { harness?: HarnessName; model?: string };
-
 /** How a turn ended: its final answer (the last agent message), or why it failed. */
 export type TurnResult = { ok: true; text: string } | { ok: false; error: string };
 
@@ -76,8 +73,8 @@ const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60_000;
  */
 export class SessionSupervisor {
   readonly outbox: Outbox;
-  private harness: HarnessSession | null = null;
-  private sandbox: SessionSandbox | null = null;
+  /** The session's harness process and its sandbox. */
+  private readonly harness: SessionHarness;
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly waiting = new Map<string, { resolve: (a: ApprovalAnswer) => void; timer: NodeJS.Timeout }>();
@@ -89,8 +86,12 @@ export class SessionSupervisor {
   private stoppedBecause: string | null = null;
   /** The running turn's latest agent message. */
   private lastAnswer = '';
+  /** Agent text the running turn streamed that no message carries yet: kept if the turn fails. */
+  private readonly partialAnswers = new PartialAnswers();
   /** The running turn's cost as the harness reported it and as the egress proxy metered it (micro-dollars). */
   private readonly turnCost = new TurnCost();
+  /** Messages that arrive while a turn runs join it where the harness can take them. */
+  private readonly steering: TurnSteering;
   /** How the latest turn of this process's lifetime ended; null while none has. */
   lastTurnResult: TurnResult | null = null;
 
@@ -110,6 +111,13 @@ export class SessionSupervisor {
       content: traceContentAllowed(policyStack(spec)),
     };
     this.trace = new SessionTrace(this.traceInfo);
+    this.steering = new TurnSteering({
+      store,
+      harness: () => this.harness.current,
+      checkPrompt: (content, actor) => this.gate.prompt(promptText(content), actor),
+      record: (body, turnId, actor) => this.emit(body, turnId, actor),
+      settled: () => this.drain(),
+    });
     this.gate = new PolicyGate(policyStack(spec), {
       sessionId: spec.sessionId,
       workspace,
@@ -124,8 +132,30 @@ export class SessionSupervisor {
       stopTurn: (reason) => {
         if (!this.store.state.openTurn) return;
         this.stoppedBecause = reason;
-        this.harness?.cancel();
+        this.harness.cancel();
         this.deps.onCancel?.(this.sessionId, undefined);
+      },
+    });
+    this.harness = new SessionHarness(this.sessionId, store, deps, {
+      gate: this.gate,
+      trace: this.trace,
+      traceInfo: this.traceInfo,
+      refusal: () => this.refusal,
+      onEvent: (event, turnId, actor) => {
+        if (event.kind === 'delta') {
+          this.partialAnswers.delta(event.delta);
+          return this.deps.onDelta(this.sessionId, event.delta);
+        }
+        const open = this.store.state.openTurn;
+        this.partialAnswers.item(event.item);
+        this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
+        if (event.item.type === 'agent_message') this.lastAnswer = event.item.text;
+        if (event.item.type === 'usage') this.reported(event.item, open?.actor ?? actor);
+      },
+      onSandboxItem: (body, turnId, actor) => {
+        const open = this.store.state.openTurn;
+        this.emit(body, open?.turnId ?? turnId, open?.actor ?? actor);
+        if (body.type === 'metered_usage') this.metered(body, open?.actor ?? actor);
       },
     });
   }
@@ -223,6 +253,11 @@ export class SessionSupervisor {
     return this.store.state.workspaceRefused;
   }
 
+  /** A notice in this session's timeline, outside any turn (e.g. how a fork's workspace was made). */
+  notify(level: 'info' | 'warning', text: string): void {
+    this.emit({ type: 'notice', level, text }, undefined, undefined);
+  }
+
   /** Applies an input once. Returns false when this id was applied before (a redelivery). */
   apply(entry: InboxEntry): boolean {
     if (this.store.hasApplied(entry.id)) return false;
@@ -236,7 +271,7 @@ export class SessionSupervisor {
           s.applied.push(entry.id);
           s.queued.push(entry);
         });
-        this.drain();
+        if (!this.steering.offer(entry)) this.drain();
         break;
       case 'cancel':
         this.store.update((s) => s.applied.push(entry.id));
@@ -259,7 +294,7 @@ export class SessionSupervisor {
   cancelTurn(actor: Actor | undefined): void {
     for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'cancelled', actor);
     if (!this.store.state.openTurn) return;
-    this.harness?.cancel();
+    this.harness.cancel();
     this.deps.onCancel?.(this.sessionId, actor);
   }
 
@@ -313,17 +348,14 @@ export class SessionSupervisor {
     this.closed = true;
     this.trace.close();
     for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'timeout', undefined);
-    await this.harness?.close().catch(() => undefined);
-    this.harness = null;
-    await this.sandbox?.close().catch(() => undefined);
-    this.sandbox = null;
+    await this.harness.close();
   }
 
   /** Runs queued messages one turn at a time. */
   private drain(): void {
     if (this.running || this.closed) return;
     const next = this.store.state.queued[0];
-    if (!next || next.input.kind !== 'message') return;
+    if (!next || next.input.kind !== 'message' || this.steering.holds(next.id)) return;
     const { content, actor, traceparent, harness, model } = next.input;
     const change = harness !== undefined || model !== undefined ? { harness, model } : undefined;
     this.running = this.runTurn(content, actor, next.id, traceparent, change).finally(() => {
@@ -340,7 +372,7 @@ export class SessionSupervisor {
     change?: HarnessChange,
   ): Promise<void> {
     const turnId = randomUUID().slice(0, 8);
-    const switched = change ? await this.switchHarness(change) : null;
+    const switched = change ? await this.harness.switch(change) : null;
     this.trace.turnStarted(turnId, actor, traceparent);
     // The user's message is durable (and the input leaves the queue) before the harness sees it.
     this.store.update((s) => {
@@ -352,12 +384,13 @@ export class SessionSupervisor {
     this.emit({ type: 'user_message', content }, turnId, actor);
     this.stoppedBecause = null;
     this.lastAnswer = '';
+    this.partialAnswers.begin(turnId);
     this.turnCost.settle();
     let terminal: ItemBody;
     try {
-      const verdict = await this.gate.prompt(promptText(content), actor);
+      const verdict = this.steering.takeVerdict(inboxId) ?? (await this.gate.prompt(promptText(content), actor));
       if (!verdict.ok) throw new Error(verdict.reason);
-      const harness = await this.ensureHarness(turnId, actor);
+      const harness = await this.harness.ensure(turnId, actor);
       const outcome = await harness.runTurn({ turnId, content, actor });
       terminal = this.stoppedBecause
         ? { type: 'turn_failed', error: `stopped by policy: ${this.stoppedBecause}` }
@@ -366,6 +399,10 @@ export class SessionSupervisor {
       terminal = { type: 'turn_failed', error: withKeyFix(errorText(err), this.deps.missingKeyFix) };
       this.deps.log.warn({ err, sessionId: this.sessionId, turnId }, 'turn failed');
     }
+    await this.steering.flush(); // a message the harness took before the turn ended is an item of that turn
+    // What a viewer read of an unfinished message stays, marked partial, before the failure that cut it off.
+    const partials = this.partialAnswers.take();
+    if (terminal.type === 'turn_failed') for (const message of partials) this.emit(message, turnId, actor);
     this.compareTurnCost(turnId, actor);
     this.emit(terminal, turnId, actor);
     this.store.update((s) => (s.openTurn = null));
@@ -382,99 +419,12 @@ export class SessionSupervisor {
   }
 
   /**
-   * A message asked for another harness and/or model from its turn on: the current harness process ends (the sandbox
-   * stays: it does not depend on the harness) and the next `ensureHarness` starts the new one. A new harness gets a
-   * state directory of its own, so it starts without the earlier conversation (there is no way to hand a harness
-   * another's history); a model change on the same harness keeps its state, so the harness resumes where it can.
-   * The switch is persisted with the session state before the turn starts. Returns the notice text, or null when
-   * nothing changes.
-   */
-  private async switchHarness(change: HarnessChange): Promise<string | null> {
-    const { spec } = this.store.state;
-    const harness = change.harness ?? spec.harness;
-    const model = change.model ?? spec.model;
-    if (harness === spec.harness && model === spec.model) return null;
-    const newHarness = harness !== spec.harness;
-    await this.harness?.close().catch(() => undefined);
-    this.harness = null;
-    this.store.update((s) => {
-      s.spec = { ...s.spec, harness, model };
-      if (newHarness) s.harnessSwitches = (s.harnessSwitches ?? 0) + 1;
-    });
-    this.traceInfo.harness = harness;
-    this.traceInfo.model = model ?? spec.agent.model ?? null;
-    const modelText = model ?? spec.agent.model ?? "the harness's default";
-    return newHarness
-      ? `harness switched to ${harness}, model ${modelText}; it starts fresh, without the earlier conversation ` +
-          '(which stays in this log)'
-      : `model switched to ${modelText} on ${harness}`;
-  }
-
-  private async ensureHarness(turnId: string, actor: Actor): Promise<HarnessSession> {
-    if (this.harness) return this.harness;
-    if (this.refusal) throw new Error(this.refusal);
-    const refusal = this.deps.checkWorkspace?.(this.store.state.workspace);
-    if (refusal) throw new Error(refusal);
-    const { spec, workspace } = this.store.state;
-    const adapter = this.deps.adapterFor(spec.harness);
-    const delegate = this.deps.delegate;
-    this.sandbox ??= this.deps.sandbox
-      ? await this.deps.sandbox({
-          spec,
-          workspace,
-          record: (body) => {
-            const open = this.store.state.openTurn;
-            this.emit(body, open?.turnId ?? turnId, open?.actor ?? actor);
-            if (body.type === 'metered_usage') this.metered(body, open?.actor ?? actor);
-          },
-        })
-      : null;
-    try {
-      this.harness = await adapter.start({
-        launch: this.sandbox?.launch,
-        sessionId: this.sessionId,
-        agent: spec.agent,
-        model: spec.model,
-        workspace,
-        // The first harness keeps `harness/`; each switched-to harness gets its own, so it starts fresh.
-        stateDir: join(
-          this.deps.dir,
-          this.store.state.harnessSwitches ? `harness-${this.store.state.harnessSwitches}` : 'harness',
-        ),
-        provider: this.sandbox?.provider ?? this.deps.provider,
-        // Every tool call passes the policies first, then the runner's own hook.
-        permission: async (request) => {
-          const verdict = await this.gate.toolCall(request, this.store.state.openTurn?.actor ?? null);
-          return verdict.behavior === 'allow' ? this.deps.permission(request) : verdict;
-        },
-        delegate: delegate
-          ? (request) => delegate(this.sessionId, request, this.trace.toolTraceparent(request.callId))
-          : undefined,
-        onEvent: (event) => {
-          const open = this.store.state.openTurn;
-          if (event.kind === 'delta') return this.deps.onDelta(this.sessionId, event.delta);
-          this.emit(event.item, open?.turnId ?? turnId, open?.actor ?? actor);
-          if (event.item.type === 'agent_message') this.lastAnswer = event.item.text;
-          if (event.item.type === 'usage') this.reported(event.item, open?.actor ?? actor);
-        },
-      });
-    } catch (err) {
-      // Nothing of a failed start stays: the next turn builds the sandbox again, with the model keys the runner has
-      // by then (a key stored with `yoke keys set` after this failure).
-      await this.sandbox?.close().catch(() => undefined);
-      this.sandbox = null;
-      throw err;
-    }
-    return this.harness;
-  }
-
-  /**
    * A usage report from the harness. Where the proxy meters the session, cost policies count the metered figure
    * and this report is only compared with it at the end of the turn; unmetered, it is what the policies count.
    */
   private reported(item: { model: string; costUsd: number; inputTokens: number; outputTokens: number }, actor: Actor) {
     this.turnCost.reported(item.costUsd);
-    if (!this.sandbox?.metered) this.gate.usage(item, actor);
+    if (!this.harness.metered) this.gate.usage(item, actor);
   }
 
   /**

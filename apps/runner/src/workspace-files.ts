@@ -52,11 +52,12 @@ export async function listWorkspace(workspace: string, path: string): Promise<Wo
   entries.sort((a, b) =>
     (a.kind === 'dir') !== (b.kind === 'dir') ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name),
   );
-  return {
+  const listing: WorkspaceListing = {
     path: toRel(base, dir),
     entries: entries.slice(0, MAX_LIST_ENTRIES),
     truncated: entries.length > MAX_LIST_ENTRIES,
   };
+  return dir === base ? { ...listing, isGitRepo: dirents.some((d) => d.name === '.git') } : listing;
 }
 
 export async function readWorkspaceFile(workspace: string, path: string): Promise<WorkspaceFile> {

@@ -5,6 +5,7 @@ import type { AppConfig } from './core/config/config';
 import { CoreModule } from './core/core.module';
 import { HttpExceptionFilter } from './core/errors/http-exception.filter';
 import { QueueModule } from './core/queue/queue.module';
+import { AgentsModule } from './modules/agents/agents.module';
 import { ApprovalsModule } from './modules/approvals/approvals.module';
 import { AuditApiModule } from './modules/audit/audit-api.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -45,6 +46,7 @@ export class AppModule {
         UsageModule,
         RetentionModule,
         BudgetsModule,
+        AgentsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

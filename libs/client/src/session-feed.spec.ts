@@ -150,4 +150,45 @@ describe('SessionFeed', () => {
     expect(socket.listenerCount()).toBe(0);
     expect(socket.emitted).toContain('session.leave');
   });
+
+  it('reads history when a chunk waits too long for its item (the live push was lost), then shows the chunk', async () => {
+    jest.useFakeTimers();
+    try {
+      const socket = new FakeSocket();
+      const r = recorder();
+      const load = jest.fn(async () => ({ items: [makeNotice(2)], lastSeq: 2, hasMore: false }));
+      new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as FeedSocket);
+      socket.joins[0].reply(ok([makeNotice(1)]));
+      await jest.advanceTimersByTimeAsync(0);
+      socket.fire('session.delta', { sessionId: SESSION_ID, afterSeq: 2, delta: d('after two') });
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(r.deltas).toEqual([]);
+      expect(load).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(600);
+      expect(load).toHaveBeenCalledWith(SESSION_ID, 1, expect.anything());
+      expect(r.seqs).toEqual([1, 2]);
+      expect(r.deltas).toEqual([d('after two')]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('does not read history for a waiting chunk whose item arrives in time', async () => {
+    jest.useFakeTimers();
+    try {
+      const socket = new FakeSocket();
+      const r = recorder();
+      const load = jest.fn(noHistory);
+      new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as FeedSocket);
+      socket.joins[0].reply(ok([makeNotice(1)]));
+      await jest.advanceTimersByTimeAsync(0);
+      socket.fire('session.delta', { sessionId: SESSION_ID, afterSeq: 2, delta: d('x') });
+      socket.fire('session.item', makeNotice(2));
+      expect(r.deltas).toEqual([d('x')]);
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(load).not.toHaveBeenCalled();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -76,6 +76,13 @@ export interface HarnessSession {
   runTurn(input: TurnInput): Promise<TurnOutcome>;
   /** Interrupts the running turn, if any; `runTurn` then resolves with `cancelled`. */
   cancel(): void;
+  /**
+   * Adds a message to the running turn (`input.turnId`): the model reads it at its next call in that turn, and the
+   * turn does not end before it has. Resolves true once the harness has taken the message; false when no turn is
+   * running, the turn is already ending, or the harness refuses it (the caller then runs it as a turn of its own).
+   * Absent: the harness cannot add input to a running turn.
+   */
+  steer?(input: TurnInput): Promise<boolean>;
   /** Ends the session and its whole process tree. */
   close(): Promise<void>;
 }

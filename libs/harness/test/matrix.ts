@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { AgentSpec, type ItemBody } from '@yoke/protocol';
 import { testAcpAgentHarness } from '../../../test/fixtures/acp-agent';
 import type { FakeModel, FakeModelStep, RecordedRequest } from '../../../test/fixtures/fake-model';
-import type { HarnessAdapter, HarnessEvent, HarnessSession, PermissionHook, PermissionRequest } from '../src/adapter';
+import type {
+  HarnessAdapter,
+  HarnessEvent,
+  HarnessSession,
+  PermissionHook,
+  PermissionRequest,
+  TurnOutcome,
+} from '../src/adapter';
 import { HARNESS_CAPABILITY_NAMES, type HarnessCapabilities } from '../src/capabilities';
 import { createHarnessAdapter } from '../src/registry';
 import { isAlive } from './adapter-kit';
@@ -406,16 +413,85 @@ const probeInterrupt: Probe = async (ctx, declared) => {
   };
 };
 
-/** The adapter interface has no way to add input to a running turn unless a session offers `steer`. */
+/**
+ * A message steered into a running turn reaches the model in that same turn, twice: once while the turn's command
+ * waits for its permission (the message joins at the tool boundary), once while the model is writing what would
+ * be its final answer (the turn must not end without it). Each time a model request of the turn carries the message
+ * before the turn ends, once, with `end_turn`.
+ */
 const probeSteer: Probe = async (ctx, declared) => {
-  ctx.fake.script([{ match: `STEER-${ctx.target.label}`, steps: [{ text: 'ok' }] }]);
-  const { session } = await start(ctx, 'steer');
-  const offered = typeof (session as unknown as { steer?: unknown }).steer === 'function';
+  const token = ctx.target.label;
+  const gate = `steer-${token}`;
+  ctx.fake.hold(gate);
+  ctx.fake.script([
+    { match: `STEER-4-${token}`, steps: [{ text: 'Heard the late message.' }] },
+    { match: `STEER-3-${token}`, steps: [{ holdUntil: gate, text: 'First answer.' }, { text: 'Again.' }] },
+    { match: `STEER-2-${token}`, steps: [{ text: 'Heard the second message.' }] },
+    // A harness that folds the message into the command's result keeps this rule: its next call plays step 2.
+    {
+      match: `STEER-1-${token}`,
+      steps: [ctx.target.shell('sleep 2; echo slept'), { text: 'Finished.' }, { text: 'Heard the second message.' }],
+    },
+  ]);
+  let running: HarnessSession | null = null;
+  const steer = (turnId: string, text: string): Promise<boolean | 'unsupported'> =>
+    running?.steer
+      ? running.steer({ turnId, content: [{ type: 'text', text }], actor }).catch(() => false)
+      : Promise.resolve('unsupported' as const);
+  let atTool: Promise<boolean | 'unsupported'> | null = null;
+  const { session } = await start(ctx, 'steer', {
+    // The command is about to run: the turn is certainly in flight when the message arrives.
+    permission: async () => {
+      atTool ??= steer('t1', `STEER-2-${token}: also say that you heard this`);
+      return { behavior: 'allow' };
+    },
+  });
+  running = session;
+  const check = async (
+    what: string,
+    key: string,
+    run: Promise<unknown>,
+    steered: () => Promise<boolean | 'unsupported'> | null,
+  ): Promise<{ ok: boolean; unsupported: boolean; note: string }> => {
+    const outcome = await within(run, TURN_MS);
+    const inTurn = requestsWith(ctx.fake, key).length;
+    const accepted = await within<boolean | 'unsupported' | 'never sent'>(
+      steered() ?? Promise.resolve('never sent'),
+      5000,
+    );
+    // A harness that runs the message as a turn of its own after this one calls the model again now.
+    await new Promise((r) => setTimeout(r, 2000));
+    const later = requestsWith(ctx.fake, key).length - inTurn;
+    const ended = typeof outcome === 'object' && (outcome as TurnOutcome).stopReason === 'end_turn';
+    const ok = accepted === true && ended && inTurn > 0 && later === 0;
+    return {
+      ok,
+      unsupported: accepted === 'unsupported',
+      note: ok
+        ? `${what}: the same turn's model request carried it`
+        : `${what}: steer() answered ${JSON.stringify(accepted)}, turn ${JSON.stringify(outcome)}, ${inTurn} request(s) carried it in the turn and ${later} after it`,
+    };
+  };
+  const tool = await check(
+    'sent during a command',
+    `STEER-2-${token}`,
+    turn(session, `STEER-1-${token}: run the command`, 't1'),
+    () => atTool,
+  );
+  if (tool.unsupported)
+    return { steer: { declared: declared.steer, observed: false, note: 'the session has no steer()' } };
+  const held = turn(session, `STEER-3-${token}: answer`, 't2');
+  let late: Promise<boolean | 'unsupported'> | null = null;
+  const parked = await within(ctx.fake.waitForHold(gate), TURN_MS);
+  if (parked !== 'timeout') late = steer('t2', `STEER-4-${token}: one more thing`);
+  await new Promise((r) => setTimeout(r, 300));
+  ctx.fake.release(gate);
+  const answer = await check('sent during the final answer', `STEER-4-${token}`, held, () => late);
   return {
     steer: {
       declared: declared.steer,
-      observed: offered,
-      note: offered ? 'the session offers steer()' : 'the session offers no steer()',
+      observed: tool.ok && answer.ok,
+      note: `${tool.note}; ${answer.note}`,
     },
   };
 };
@@ -478,7 +554,7 @@ const PROBES: { name: string; covers: Capability[]; run: Probe }[] = [
 export async function probeHarness(
   fake: FakeModel,
   target: MatrixHarness,
-  options: { askDelayMs?: number; log?: (line: string) => void } = {},
+  options: { askDelayMs?: number; log?: (line: string) => void; probes?: string[] } = {},
 ): Promise<HarnessReport> {
   const began = Date.now();
   const adapter = createHarnessAdapter(target.harness);
@@ -486,6 +562,7 @@ export async function probeHarness(
   if (!declared) throw new Error(`${target.label} declares no capabilities`);
   const report: HarnessReport = { harness: target, results: {}, errors: [], seconds: 0 };
   for (const probe of PROBES) {
+    if (options.probes && !options.probes.includes(probe.name)) continue;
     const ctx: ProbeContext = {
       fake,
       target,
@@ -580,7 +657,7 @@ export function renderMatrix(reports: HarnessReport[], meta: { generatedAt: stri
     '  off "allow always" options, telemetry, update checks and folder trust; the endpoint is `GOOGLE_GEMINI_BASE_URL`',
     '  with `GEMINI_API_KEY` ("gateway" auth), reached through the egress proxy. Its ACP mode reports neither the output',
     '  nor the exit code of shell commands (the `command` item has an unknown exit code), and reports usage per model',
-    "  per turn (`_meta.quota`); Yoke's price table has no Gemini prices yet, so its cost is 0.",
+    "  per turn (`_meta.quota`), priced from Yoke's price table.",
     "- **OpenCode** (`acp:opencode acp`): one provider at the runner's OpenAI-compatible endpoint (key from an env var),",
     '  every permission `ask` through `OPENCODE_PERMISSION` (applied after project config), project config, default',
     '  plugins, model list fetches and update checks off, `experimental.continue_loop_on_deny` so a refusal reaches the',
@@ -589,6 +666,21 @@ export function renderMatrix(reports: HarnessReport[], meta: { generatedAt: stri
     '',
     'Any other ACP agent runs as it is configured: if it runs tools without asking, policies see those calls only after',
     'they ran, and its sessions say so at their first turn.',
+    '',
+    '## Steering a running turn',
+    '',
+    'A message sent while a turn runs joins that turn where the harness has a `steer` ✅; elsewhere it waits for a turn',
+    'of its own (docs/architecture.md, "The path of an input"). How each harness takes it:',
+    '',
+    '- **yoke**: the agent loop adds the message before its next model call; a message that arrives while the model',
+    '  writes its final answer gets an answer in the same turn.',
+    "- **codex**: the app-server's `turn/steer` (with `expectedTurnId`, so it never lands in another turn).",
+    "- **pi**: the RPC `steer` command: Pi adds the message after the running step's tool calls, before its next model",
+    '  call, and checks for one before it ends the run.',
+    '- **claude-code**, **claude-sdk**: not steered. Claude Code folds a `user` message that arrives on stdin while a tool',
+    "  runs into that tool's result, but one that arrives while the model writes its final answer becomes a run of its",
+    "  own after the turn's `result`, so the turn could end without it.",
+    '- **openai-agents** and ACP agents: no way to add input to a running run (ACP has no such method).',
     '',
     '## What each column probes',
     '',
@@ -601,7 +693,9 @@ export function renderMatrix(reports: HarnessReport[], meta: { generatedAt: stri
     '- **cost**: `usage` items carry the model and a cost > 0.',
     "- **interrupt**: `cancel()` ends a turn held at the model, then a turn running a command (the command's process",
     '  dies); the next turn works.',
-    '- **steer**: the session offers a way to add input to a running turn.',
+    "- **steer**: `steer()` sends a message into a running turn twice: while the turn's shell call waits for its",
+    '  permission, and while the model call that gives the final answer is held. Each time a model request of that same',
+    '  turn carries the message before the turn ends (once, with `end_turn`), and no model call follows the turn.',
     '- **fork/resume**: a new session on the same state directory sends the earlier conversation to the model.',
     "- **model override**: the session's model (not the agent's) is named in every model request.",
     '',

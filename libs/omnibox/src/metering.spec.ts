@@ -12,6 +12,12 @@ import {
 const ANTHROPIC: ModelCallTarget = { host: 'api.anthropic.com', port: 443, method: 'POST', path: '/v1/messages' };
 const RESPONSES: ModelCallTarget = { host: 'api.openai.com', port: 443, method: 'POST', path: '/v1/responses' };
 const CHAT: ModelCallTarget = { host: 'api.openai.com', port: 443, method: 'POST', path: '/v1/chat/completions' };
+const GEMINI: ModelCallTarget = {
+  host: 'generativelanguage.googleapis.com',
+  port: 443,
+  method: 'POST',
+  path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+};
 const SSE = { 'content-type': 'text/event-stream; charset=utf-8' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -191,10 +197,50 @@ const CHAT_CALL: MeteredCall = {
   reasoningTokens: 128,
 };
 
+/** Gemini's chunks: each repeats the counts so far; thinking tokens are billed as output. */
+const geminiChunks = (): unknown[] => {
+  const chunk = (text: string, usage: Record<string, number>) => ({
+    candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }],
+    usageMetadata: usage,
+    modelVersion: 'gemini-2.5-pro',
+    responseId: 'gemini_resp_1',
+  });
+  return [
+    ...[...TEXT].map((t) => chunk(t, { promptTokenCount: 4000, candidatesTokenCount: 1, totalTokenCount: 4001 })),
+    chunk('', {
+      promptTokenCount: 4000,
+      cachedContentTokenCount: 3000,
+      candidatesTokenCount: 250,
+      thoughtsTokenCount: 500,
+      totalTokenCount: 4750,
+    }),
+  ];
+};
+const geminiStream = (): string =>
+  geminiChunks()
+    .map((c) => sse(null, c))
+    .join('');
+
+const GEMINI_CALL: MeteredCall = {
+  ...ANTHROPIC_CALL,
+  host: GEMINI.host,
+  path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent',
+  provider: 'google',
+  api: 'generate_content',
+  model: 'gemini-2.5-pro',
+  requestId: 'req_gemini',
+  inputTokens: 1000,
+  outputTokens: 750,
+  cacheReadTokens: 3000,
+  cacheWriteTokens: 0,
+  reasoningTokens: 500,
+};
+
 const STREAMS = [
   { name: 'Anthropic Messages', target: ANTHROPIC, body: anthropicStream, id: 'request-id', call: ANTHROPIC_CALL },
   { name: 'OpenAI Responses', target: RESPONSES, body: responsesStream, id: 'x-request-id', call: RESPONSES_CALL },
   { name: 'Chat Completions', target: CHAT, body: () => chatStream(true), id: 'x-request-id', call: CHAT_CALL },
+  { name: 'Gemini streamGenerateContent', target: GEMINI, body: geminiStream, id: 'x-request-id', call: GEMINI_CALL },
 ];
 
 describe('classifyModelCall', () => {
@@ -207,6 +253,20 @@ describe('classifyModelCall', () => {
     ['POST', 'llm.example.com', '/v1/responses', { provider: 'openai_compatible', api: 'responses' }],
     ['POST', 'api.openai.com', '/v1/chat/completions', { provider: 'openai', api: 'chat_completions' }],
     ['POST', 'openrouter.ai', '/api/v1/chat/completions', { provider: 'openai_compatible', api: 'chat_completions' }],
+    [
+      'POST',
+      'generativelanguage.googleapis.com',
+      '/v1beta/models/gemini-2.5-flash:generateContent',
+      { provider: 'google', api: 'generate_content', model: 'gemini-2.5-flash' },
+    ],
+    [
+      'POST',
+      '127.0.0.1',
+      '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+      { provider: 'google', api: 'generate_content', model: 'gemini-2.5-pro' },
+    ],
+    ['POST', 'generativelanguage.googleapis.com', '/v1beta/models/gemini-2.5-pro:countTokens', null],
+    ['GET', 'generativelanguage.googleapis.com', '/v1beta/models/gemini-2.5-pro:generateContent', null],
     ['POST', 'api.anthropic.com', '/v1/messages/count_tokens', null],
     ['GET', 'api.anthropic.com', '/v1/messages', null],
     ['GET', 'api.openai.com', '/v1/models', null],
@@ -227,7 +287,7 @@ describe('UsageMeter', () => {
 
     it('takes the message or response id when no request-id header came', async () => {
       const got = await meter(target, SSE, [Buffer.from(body())]);
-      expect(got?.requestId).toMatch(/^(msg_01|resp_1|chatcmpl-1)$/);
+      expect(got?.requestId).toMatch(/^(msg_01|resp_1|chatcmpl-1|gemini_resp_1)$/);
     });
 
     it('reads the same whatever the chunk boundaries (inside lines and characters too)', async () => {
@@ -484,5 +544,32 @@ describe('UsageMeter', () => {
       const got = await meter(ANTHROPIC, SSE, split(body, [100, 5000, 1024 * 1024, 9 * 1024 * 1024]));
       expect(got).toMatchObject({ inputTokens: 120, outputTokens: 57 });
     });
+  });
+
+  it('Gemini, not streamed, and streamed as one JSON array (no alt=sse): the last counts win; the model from the path', async () => {
+    const path = '/v1beta/models/gemini-2.5-pro:generateContent';
+    const last = geminiChunks().at(-1) as Record<string, unknown>;
+    const { modelVersion: _omit, ...withoutModel } = last;
+    const single = await meter({ ...GEMINI, path }, JSON_TYPE, [Buffer.from(JSON.stringify(withoutModel))]);
+    expect(single).toEqual({ ...GEMINI_CALL, path, requestId: 'gemini_resp_1', streamed: false });
+
+    const arrayPath = '/v1beta/models/gemini-2.5-pro:streamGenerateContent';
+    const bytes = Buffer.from(JSON.stringify(geminiChunks()));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(), { maxLength: 20 }), async (cuts) => {
+        expect(await meter({ ...GEMINI, path: arrayPath }, JSON_TYPE, split(bytes, cuts))).toEqual({
+          ...GEMINI_CALL,
+          path: arrayPath,
+          requestId: 'gemini_resp_1',
+          streamed: false,
+        });
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('Gemini: a response without usageMetadata is not metered', async () => {
+    const body = JSON.stringify({ candidates: [{ content: { parts: [{ text: 'hi' }] } }] });
+    expect(await meter(GEMINI, JSON_TYPE, [Buffer.from(body)])).toBeNull();
   });
 });

@@ -43,6 +43,8 @@ export interface MeteredCall {
 export interface ModelCallKind {
   provider: MeteredProvider;
   api: MeteredApi;
+  /** The model named by the request's path (Gemini: `…/models/gemini-2.5-pro:generateContent`). */
+  model?: string;
 }
 
 /** A request as the proxy forwards it. */
@@ -66,20 +68,34 @@ const OPENAI_HOST = 'api.openai.com';
 const MAX_MODEL_CHARS = 200;
 const MAX_REQUEST_ID_CHARS = 300;
 
+/** Gemini's `…/models/{model}:generateContent` and `:streamGenerateContent` (the model may be URL-encoded). */
+const GEMINI_PATH = /\/models\/([^/:]+):(?:stream)?generateContent$/i;
+
 /**
  * The provider and wire API of a request, or null when it is not a metered model call. Only POSTs are: Anthropic
- * Messages (`…/messages`), OpenAI Responses (`…/responses`) and Chat Completions (`…/chat/completions`); Responses
- * and Chat Completions count as `openai` on api.openai.com and `openai_compatible` elsewhere. Token counting
- * (`…/messages/count_tokens`), model lists and the rest are not metered.
+ * Messages (`…/messages`), OpenAI Responses (`…/responses`) and Chat Completions (`…/chat/completions`), and Gemini
+ * `generateContent` / `streamGenerateContent`; Responses and Chat Completions count as `openai` on api.openai.com
+ * and `openai_compatible` elsewhere. Token counting (`…/messages/count_tokens`, Gemini's `:countTokens`), model
+ * lists and the rest are not metered.
  */
 export function classifyModelCall(method: string, host: string, path: string): ModelCallKind | null {
   if (method.toUpperCase() !== 'POST') return null;
   const p = pathOnly(path);
   if (p.endsWith('/messages')) return { provider: 'anthropic', api: 'messages' };
+  const gemini = GEMINI_PATH.exec(p);
+  if (gemini) return { provider: 'google', api: 'generate_content', model: decodeModel(gemini[1]) };
   const provider = host.toLowerCase() === OPENAI_HOST ? 'openai' : 'openai_compatible';
   if (p.endsWith('/responses')) return { provider, api: 'responses' };
   if (p.endsWith('/chat/completions')) return { provider, api: 'chat_completions' };
   return null;
+}
+
+function decodeModel(segment: string): string | undefined {
+  try {
+    return text(decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
 }
 
 function pathOnly(path: string): string {
@@ -143,6 +159,27 @@ function openaiTokens(
   };
 }
 
+/**
+ * Gemini's `usageMetadata`: `promptTokenCount` includes the cached tokens (`cachedContentTokenCount`), and the
+ * thinking tokens (`thoughtsTokenCount`) are billed as output on top of `candidatesTokenCount`. A stream repeats the
+ * counts so far in its chunks: the last one wins.
+ */
+function geminiTokens(usage: unknown): Tokens | null {
+  if (!isRecord(usage)) return null;
+  const prompt = count(usage.promptTokenCount);
+  const candidates = count(usage.candidatesTokenCount);
+  const thoughts = count(usage.thoughtsTokenCount) ?? 0;
+  if (prompt === undefined && candidates === undefined) return null;
+  const cached = Math.min(count(usage.cachedContentTokenCount) ?? 0, prompt ?? 0);
+  return {
+    inputTokens: (prompt ?? 0) - cached,
+    outputTokens: (candidates ?? 0) + thoughts,
+    cacheReadTokens: cached,
+    cacheWriteTokens: 0,
+    reasoningTokens: thoughts,
+  };
+}
+
 const RESPONSES_NAMES = {
   input: 'input_tokens',
   output: 'output_tokens',
@@ -161,12 +198,14 @@ const USAGE_EVENTS: Record<MeteredApi, ReadonlySet<string> | null> = {
   messages: new Set(['message_start', 'message_delta']),
   responses: new Set(['response.completed', 'response.incomplete', 'response.failed']),
   chat_completions: null,
+  generate_content: null,
 };
 /** For events without a name: a cheap look at the data before parsing it (a false positive only costs a parse). */
 const USAGE_DATA: Record<MeteredApi, RegExp> = {
   messages: /"type"\s*:\s*"message_(?:start|delta)"/,
   responses: /"type"\s*:\s*"response\.(?:completed|incomplete|failed)"/,
   chat_completions: /"usage"\s*:\s*\{/,
+  generate_content: /"usageMetadata"\s*:\s*\{/,
 };
 
 /** What a response said so far: model, id and usage, per wire API. */
@@ -213,11 +252,19 @@ class UsageReading {
         this.name(body);
         this.tokens = openaiTokens(body.usage, CHAT_NAMES) ?? this.tokens;
         return;
+      case 'generate_content':
+        this.gemini(body);
+        return;
     }
   }
 
   /** A whole (non-streamed) response body, or the response object of a Responses event. */
   body(body: unknown): void {
+    // Gemini's `streamGenerateContent` without `alt=sse` answers one JSON array of the chunks.
+    if (this.api === 'generate_content' && Array.isArray(body)) {
+      for (const chunk of body) if (isRecord(chunk)) this.gemini(chunk);
+      return;
+    }
     if (!isRecord(body)) return;
     this.name(body);
     switch (this.api) {
@@ -234,7 +281,16 @@ class UsageReading {
         if (tokens) this.tokens = tokens;
         return;
       }
+      case 'generate_content':
+        this.gemini(body);
+        return;
     }
+  }
+
+  private gemini(body: Json): void {
+    this.model = text(body.modelVersion) ?? this.model;
+    this.id = text(body.responseId) ?? this.id;
+    this.tokens = geminiTokens(body.usageMetadata) ?? this.tokens;
   }
 
   private name(body: Json): void {
@@ -534,7 +590,7 @@ export class UsageMeter {
       status: this.status,
       provider: this.kind.provider,
       api: this.kind.api,
-      model: (this.reading.model ?? this.requestModel() ?? '').slice(0, MAX_MODEL_CHARS),
+      model: (this.reading.model ?? this.kind.model ?? this.requestModel() ?? '').slice(0, MAX_MODEL_CHARS),
       ...(requestId ? { requestId: requestId.slice(0, MAX_REQUEST_ID_CHARS) } : {}),
       streamed: this.streamed,
       ...tokens,

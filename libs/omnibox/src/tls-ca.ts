@@ -1,19 +1,4 @@
-// @peculiar/x509 registers its algorithms through tsyringe, which needs the Reflect metadata API before it loads.
-import 'reflect-metadata';
-import {
-  AuthorityKeyIdentifierExtension,
-  BasicConstraintsExtension,
-  ExtendedKeyUsage,
-  ExtendedKeyUsageExtension,
-  type Extension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  Name,
-  SubjectAlternativeNameExtension,
-  SubjectKeyIdentifierExtension,
-  X509Certificate,
-  X509CertificateGenerator,
-} from '@peculiar/x509';
+import type { AuthorityKeyIdentifierExtension, Extension, Name, X509Certificate } from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 
@@ -21,6 +6,20 @@ import { isIP } from 'node:net';
  * A per-runner certificate authority for TLS interception: ECDSA P-256 keys held as node:crypto key objects,
  * certificates encoded and signed by @peculiar/x509 over Node's WebCrypto.
  */
+
+// @peculiar/x509 and its ASN.1 schemas (~210 modules, ~16 MB) load with the first CA, made or loaded when a sandboxed
+// session first needs its egress proxy, not when the runner starts. It registers its algorithms through tsyringe,
+// which needs the Reflect metadata API before it loads.
+let x509Module: typeof import('@peculiar/x509') | undefined;
+const x509 = (): typeof import('@peculiar/x509') => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (!x509Module) {
+    require('reflect-metadata');
+    x509Module = require('@peculiar/x509') as typeof import('@peculiar/x509');
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return x509Module;
+};
 
 const crypto = webcrypto;
 type CryptoKey = webcrypto.CryptoKey;
@@ -35,7 +34,7 @@ const spkiOf = (key: KeyObject): Buffer => key.export({ type: 'spki', format: 'd
 const pkcs8Pem = (key: KeyObject): string => key.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 const distinguishedName = (cn: string): Name =>
-  new Name([{ O: [{ utf8String: 'Yoke Omnibox' }] }, { CN: [{ utf8String: cn }] }]);
+  new (x509().Name)([{ O: [{ utf8String: 'Yoke Omnibox' }] }, { CN: [{ utf8String: cn }] }]);
 
 interface CertSpec {
   subject: Name;
@@ -47,6 +46,7 @@ interface CertSpec {
 }
 
 async function issue(spec: CertSpec): Promise<X509Certificate> {
+  const { SubjectKeyIdentifierExtension, X509CertificateGenerator } = x509();
   const now = Date.now();
   return X509CertificateGenerator.create(
     {
@@ -82,7 +82,7 @@ export class CertificateAuthority {
     private readonly key: KeyObject,
     private readonly leafDays: number,
   ) {
-    this.cert = new X509Certificate(certPem);
+    this.cert = new (x509().X509Certificate)(certPem);
     const details = key.asymmetricKeyDetails;
     if (key.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
       throw new Error('the CA key must be an ECDSA P-256 private key');
@@ -96,6 +96,13 @@ export class CertificateAuthority {
   static async create(
     opts: { commonName?: string; days?: number; leafDays?: number } = {},
   ): Promise<CertificateAuthority> {
+    const {
+      AuthorityKeyIdentifierExtension,
+      BasicConstraintsExtension,
+      KeyUsageFlags,
+      KeyUsagesExtension,
+      SubjectKeyIdentifierExtension,
+    } = x509();
     const { privateKey, publicKey } = ecKey();
     const name = distinguishedName(opts.commonName ?? 'Yoke Omnibox egress CA');
     const spki = spkiOf(publicKey);
@@ -140,6 +147,14 @@ export class CertificateAuthority {
   }
 
   private async issueLeaf(host: string): Promise<LeafCertificate> {
+    const {
+      BasicConstraintsExtension,
+      ExtendedKeyUsage,
+      ExtendedKeyUsageExtension,
+      KeyUsageFlags,
+      KeyUsagesExtension,
+      SubjectAlternativeNameExtension,
+    } = x509();
     const cert = await issue({
       subject: distinguishedName(host),
       subjectSpki: spkiOf(this.leafKey.publicKey),
@@ -161,6 +176,7 @@ export class CertificateAuthority {
 
   /** The CA's own key identifier when its certificate carries one (a loaded CA keeps its own), else derived. */
   private async authorityKeyId(): Promise<AuthorityKeyIdentifierExtension> {
+    const { AuthorityKeyIdentifierExtension, SubjectKeyIdentifierExtension } = x509();
     const ski = this.cert.getExtension(SubjectKeyIdentifierExtension);
     if (ski) return new AuthorityKeyIdentifierExtension(ski.keyId);
     return AuthorityKeyIdentifierExtension.create(this.cert.publicKey, false, crypto);

@@ -1,11 +1,16 @@
-import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import type { CelEnv } from '@bufbuild/cel';
 
 /** The variables a policy expression sees. */
 export const CEL_VARIABLES = ['action', 'state', 'actor', 'session'] as const;
 
 export type CelProgram = (vars: Record<string, unknown>) => boolean;
 
-const env = celEnv({});
+// `@bufbuild/cel` and its protobuf runtime (~124 modules, ~14 MB) load with the first `expr` policy: the runner and the
+// server import the policy engine at start, and most policy sets never use an expression.
+let cel: typeof import('@bufbuild/cel') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadCel = () => (cel ??= require('@bufbuild/cel') as typeof import('@bufbuild/cel'));
+let env: CelEnv | undefined;
 
 /**
  * Compiles a CEL expression once (at policy load). Throws with a readable message when it does not parse or names a
@@ -13,11 +18,13 @@ const env = celEnv({});
  * not yield a bool.
  */
 export function compileCel(source: string): CelProgram {
+  const { celEnv, isCelError, parse, plan } = loadCel();
   const parsed = parse(source);
   const unknown = [...freeIdentifiers(parsed.expr)].filter((n) => !(CEL_VARIABLES as readonly string[]).includes(n));
   if (unknown.length > 0) {
     throw new Error(`unknown variable ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${CEL_VARIABLES.join(', ')})`);
   }
+  env ??= celEnv({});
   const run = plan(env, parsed);
   return (vars) => {
     const result = run(vars as never);
@@ -25,6 +32,23 @@ export function compileCel(source: string): CelProgram {
     if (typeof result !== 'boolean') throw new Error(`expression gave ${describe(result)}, not a bool`);
     return result;
   };
+}
+
+/**
+ * A plain value (objects, arrays, strings, numbers, booleans, null) as CEL values, converted once down to `depth`
+ * levels: the expression engine otherwise converts an object variable again at every evaluation, for every `expr`
+ * policy. Deeper values (a tool's input) stay plain and are converted only if an expression reads them.
+ */
+export function celValue(value: unknown, depth = 2): unknown {
+  if (depth === 0) return value;
+  const { celList, celMap } = loadCel();
+  if (Array.isArray(value)) return celList(value.map((v) => celValue(v, depth - 1)) as never[]);
+  if (typeof value === 'object' && value !== null) {
+    const map = new Map<string, unknown>();
+    for (const [k, v] of Object.entries(value)) map.set(k, celValue(v, depth - 1));
+    return celMap(map as never);
+  }
+  return value;
 }
 
 function describe(value: unknown): string {

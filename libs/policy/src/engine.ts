@@ -1,6 +1,7 @@
 import { BuiltinToolKind, type PriceTable } from '@yoke/protocol';
 import { type z } from 'zod';
 import { compileRule, isValidCost, type Evaluation, type Opinion, type Rule } from './builtins';
+import { celValue } from './cel';
 import { combineEgress, type EffectiveEgress, type EgressLists } from './egress';
 import { grantKey } from './grants';
 import { redactText } from './redact';
@@ -196,7 +197,7 @@ function decideUnsafe(data: PolicySetData, state: PolicyState, action: PolicyAct
     view,
     state,
     ctx,
-    celVars: () => (celVars ??= buildCelVars(view, state, ctx)),
+    celVars: () => (celVars ??= celVariables(buildCelVars(view, state, ctx))),
   };
 
   const reasons: PolicyReason[] = [];
@@ -264,6 +265,13 @@ const ZERO_BY_KIND: Readonly<Record<string, number>> = Object.freeze(
  * The variables of `expr` policies. Every field is always present (empty when it does not apply), so
  * `action.tool == "shell"` is simply false for a prompt.
  */
+/** Each variable converted to CEL values once per decision, however many `expr` policies read it. */
+function celVariables(vars: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = celValue(v);
+  return out;
+}
+
 function buildCelVars(view: ActionView, state: PolicyState, ctx: DecideContext): Record<string, unknown> {
   const a = view.action;
   return {

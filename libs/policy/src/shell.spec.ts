@@ -15,6 +15,20 @@ const sh = (input: unknown): PolicyAction => ({
 describe('analyzeShell', () => {
   const commands = (line: string) => analyzeShell(line).commands.map((argv) => argv.join(' '));
 
+  it('gives the same frozen analysis for a line seen again, and a fresh one after the line was forgotten', () => {
+    const first = analyzeShell('git status && npm test -- --ci');
+    expect(analyzeShell('git status && npm test -- --ci')).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.commands) && Object.isFrozen(first.commands[0])).toBe(true);
+    expect(() => (first.commands as string[][]).push(['rm'])).toThrow(TypeError);
+    for (let i = 0; i < 600; i++) analyzeShell(`echo ${i}`);
+    const again = analyzeShell('git status && npm test -- --ci');
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    // A long line is analyzed each time, never kept.
+    const long = `echo ${'x'.repeat(5000)}`;
+    expect(analyzeShell(long)).not.toBe(analyzeShell(long));
+  });
+
   it('splits on operators, newlines and subshells, dropping assignments, redirections and comments', () => {
     expect(commands('a x; b y && c || d | e |& f & g')).toEqual(['a x', 'b y', 'c', 'd', 'e', 'f', 'g']);
     expect(commands('X=1 Y=2 make all > out.txt 2>&1 < in')).toEqual(['make all']);

@@ -41,7 +41,34 @@ export function displayCommand(argv: string[]): string {
   return argv.join(' ').replaceAll(PLACEHOLDER, '$(…)');
 }
 
+/** Analyses kept by command line: agents run the same commands again and again (`git status`, `npm test`). */
+const CACHE_ENTRIES = 512;
+/** Longer lines are analyzed each time, so the cache holds at most CACHE_ENTRIES × 4 KiB of text. */
+const CACHE_MAX_CHARS = 4096;
+const cache = new Map<string, ShellAnalysis>();
+
+/**
+ * The analysis of a command line. The result is shared between calls with the same line (least recently used lines
+ * are forgotten first) and frozen: callers only read it.
+ */
 export function analyzeShell(script: string): ShellAnalysis {
+  if (script.length > CACHE_MAX_CHARS) return analyzeUncached(script);
+  const hit = cache.get(script);
+  if (hit) {
+    cache.delete(script);
+    cache.set(script, hit);
+    return hit;
+  }
+  const result = analyzeUncached(script);
+  for (const argv of result.commands) Object.freeze(argv);
+  Object.freeze(result.commands);
+  Object.freeze(result);
+  cache.set(script, result);
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  return result;
+}
+
+function analyzeUncached(script: string): ShellAnalysis {
   const out: ShellAnalysis = { commands: [], error: null };
   if (script.length > MAX_SCRIPT_CHARS) {
     out.error = `command too long to analyze (${script.length} characters, at most ${MAX_SCRIPT_CHARS})`;

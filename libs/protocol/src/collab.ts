@@ -201,6 +201,8 @@ export const WorkspaceListing = z.strictObject({
   path: z.string(),
   entries: z.array(WorkspaceEntry),
   truncated: z.boolean(),
+  /** The workspace is a git work tree (a fork of it gets its own branch); set on the root listing. */
+  isGitRepo: z.boolean().optional(),
 });
 export type WorkspaceListing = z.infer<typeof WorkspaceListing>;
 

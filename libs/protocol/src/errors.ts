@@ -54,6 +54,11 @@ export const ErrorCode = z.enum([
   'retention.hold_not_found',
   'budget.not_found',
   'budget.exists',
+  'agent.not_found',
+  'agent.exists',
+  'agent.version_conflict',
+  'input.not_found',
+  'input.already_delivered',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -120,6 +125,11 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   'retention.hold_not_found': 404,
   'budget.not_found': 404,
   'budget.exists': 409,
+  'agent.not_found': 404,
+  'agent.exists': 409,
+  'agent.version_conflict': 409,
+  'input.not_found': 404,
+  'input.already_delivered': 409,
   internal: 500,
 };
 

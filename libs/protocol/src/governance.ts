@@ -7,10 +7,10 @@ import { IsoDate, Uuid } from './common';
  * to its rows, and the audit log streamed to an org's SIEM (docs/governance.md).
  */
 
-export const MeteredProvider = z.enum(['anthropic', 'openai', 'openai_compatible']);
+export const MeteredProvider = z.enum(['anthropic', 'openai', 'openai_compatible', 'google']);
 export type MeteredProvider = z.infer<typeof MeteredProvider>;
 /** Anthropic Messages, OpenAI Responses, (OpenAI-compatible) Chat Completions. */
-export const MeteredApi = z.enum(['messages', 'responses', 'chat_completions']);
+export const MeteredApi = z.enum(['messages', 'responses', 'chat_completions', 'generate_content']);
 export type MeteredApi = z.infer<typeof MeteredApi>;
 export const TokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -39,7 +39,7 @@ export type PriceTable = z.infer<typeof PriceTable>;
  * can always be recomputed from its `priceVersion`.
  */
 export const PRICE_TABLE: PriceTable = {
-  version: '2026-12-01',
+  version: '2026-12-05',
   models: [
     { match: 'claude-opus-4-6*', input: 5_000_000, output: 25_000_000, cacheRead: 500_000, cacheWrite: 6_250_000 },
     { match: 'claude-opus-4-5*', input: 5_000_000, output: 25_000_000, cacheRead: 500_000, cacheWrite: 6_250_000 },
@@ -54,6 +54,13 @@ export const PRICE_TABLE: PriceTable = {
     { match: 'gpt-4.1*', input: 2_000_000, output: 8_000_000, cacheRead: 500_000, cacheWrite: 2_000_000 },
     { match: 'gpt-4o-mini*', input: 150_000, output: 600_000, cacheRead: 75_000, cacheWrite: 150_000 },
     { match: 'gpt-4o*', input: 2_500_000, output: 10_000_000, cacheRead: 1_250_000, cacheWrite: 2_500_000 },
+    // Gemini: prompts up to 200k tokens (longer prompts are billed higher; not modelled). Context cache storage is
+    // billed by the hour and is not a per-call cost: a cache write is billed as input.
+    { match: 'gemini-3-pro*', input: 2_000_000, output: 12_000_000, cacheRead: 200_000, cacheWrite: 2_000_000 },
+    { match: 'gemini-2.5-pro*', input: 1_250_000, output: 10_000_000, cacheRead: 125_000, cacheWrite: 1_250_000 },
+    { match: 'gemini-2.5-flash-lite*', input: 100_000, output: 400_000, cacheRead: 10_000, cacheWrite: 100_000 },
+    { match: 'gemini-2.5-flash*', input: 300_000, output: 2_500_000, cacheRead: 30_000, cacheWrite: 300_000 },
+    { match: 'gemini-2.0-flash*', input: 100_000, output: 400_000, cacheRead: 25_000, cacheWrite: 100_000 },
   ],
 };
 

@@ -20,3 +20,5 @@ export * from './audit';
 export * from './governance';
 export * from './retention';
 export * from './budgets';
+export * from './agents';
+export * from './queued';

@@ -24,7 +24,16 @@ export const ItemBody = z.discriminatedUnion('type', [
   // Turn items carry their turn in the envelope's `turnId` (required for them).
   z.strictObject({ type: z.literal('turn_started') }),
   z.strictObject({ type: z.literal('user_message'), content: z.array(ContentPart).min(1).max(100) }),
-  z.strictObject({ type: z.literal('agent_message'), text: BoundedText, streamId: z.string().max(100).optional() }),
+  z.strictObject({
+    type: z.literal('agent_message'),
+    text: BoundedText,
+    streamId: z.string().max(100).optional(),
+    /**
+     * True when the turn failed before the harness finished this message: the text is what had streamed so far,
+     * recorded by the runner so it outlives the failure. Absent: a finished message.
+     */
+    partial: z.boolean().optional(),
+  }),
   z.strictObject({ type: z.literal('reasoning'), text: BoundedText, streamId: z.string().max(100).optional() }),
   z.strictObject({
     type: z.literal('tool_call'),

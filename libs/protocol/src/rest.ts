@@ -13,34 +13,47 @@ export const API_PREFIX = '/api/v1';
 
 const IdempotencyKey = z.string().min(1).max(200);
 
-export const CreateSessionBody = z.strictObject({
-  /**
-   * The agent YAML text; validated by the server with the same rules as the CLI. The parser refuses past MAX_AGENT_YAML
-   * with a 422 that says so; this bound only caps what crosses the wire.
-   */
-  agentYaml: z
-    .string()
-    .min(1)
-    .max(2 * MAX_AGENT_YAML),
-  agentFile: z.string().max(4096).optional(),
-  harness: HarnessName.optional(),
-  model: z.string().min(1).max(200).optional(),
-  runnerId: Uuid.optional(),
-  workspace: z.string().min(1).max(4096).optional(),
-  title: z.string().max(200).optional(),
-  prompt: z
-    .string()
-    .min(1)
-    .max(256 * 1024)
-    .optional(),
-  /** Session-level policies (YAML): they can only tighten what the org and the agent set. */
-  policiesYaml: z
-    .string()
-    .min(1)
-    .max(2 * MAX_POLICY_YAML)
-    .optional(),
-  idempotencyKey: IdempotencyKey.optional(),
-});
+export const CreateSessionBody = z
+  .strictObject({
+    /**
+     * The agent YAML text; validated by the server with the same rules as the CLI. The parser refuses past
+     * MAX_AGENT_YAML with a 422 that says so; this bound only caps what crosses the wire. Either this or `agentId`.
+     */
+    agentYaml: z
+      .string()
+      .min(1)
+      .max(2 * MAX_AGENT_YAML)
+      .optional(),
+    agentFile: z.string().max(4096).optional(),
+    /** A saved agent of the org's library (docs/agents.md): its latest version, or `agentVersion`. */
+    agentId: Uuid.optional(),
+    agentVersion: z.number().int().positive().optional(),
+    harness: HarnessName.optional(),
+    model: z.string().min(1).max(200).optional(),
+    runnerId: Uuid.optional(),
+    workspace: z.string().min(1).max(4096).optional(),
+    title: z.string().max(200).optional(),
+    prompt: z
+      .string()
+      .min(1)
+      .max(256 * 1024)
+      .optional(),
+    /** Session-level policies (YAML): they can only tighten what the org and the agent set. */
+    policiesYaml: z
+      .string()
+      .min(1)
+      .max(2 * MAX_POLICY_YAML)
+      .optional(),
+    idempotencyKey: IdempotencyKey.optional(),
+  })
+  .refine((b) => (b.agentYaml === undefined) !== (b.agentId === undefined), {
+    message: 'give the agent as `agentYaml` or as a saved `agentId`, not both',
+    path: ['agentYaml'],
+  })
+  .refine((b) => b.agentVersion === undefined || b.agentId !== undefined, {
+    message: '`agentVersion` names a version of a saved `agentId`',
+    path: ['agentVersion'],
+  });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 
 export const ListSessionsQuery = z.strictObject({
@@ -56,9 +69,14 @@ export type ListSessionsQuery = z.infer<typeof ListSessionsQuery>;
 export const SessionPage = z.strictObject({ sessions: z.array(Session), nextCursor: z.string().nullable() });
 export type SessionPage = z.infer<typeof SessionPage>;
 
+/**
+ * `GET /sessions/:id/items`. Pages are large by default: a client catching up pages until `hasMore` is false, and
+ * each page is a round trip; the server also ends a page early at a size in bytes (several MB), so a page may hold
+ * fewer than `limit` items with `hasMore` true.
+ */
 export const ItemsQuery = z.strictObject({
   afterSeq: z.coerce.number().int().nonnegative().max(MAX_SEQ).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(500),
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
 });
 export type ItemsQuery = z.infer<typeof ItemsQuery>;
 

@@ -47,6 +47,11 @@ export const SessionStartSpec = z.strictObject({
   baseSeq: z.number().int().nonnegative().optional(),
   /** A child session started by a parent's `delegate` call: it works in its parent's workspace on the same runner. */
   parentId: Uuid.optional(),
+  /**
+   * A fork on the runner that holds the session it came from: the runner copies that session's workspace into the
+   * fork's own (a git workspace as a clone on its own branch), as it is when the fork starts.
+   */
+  forkFrom: Uuid.optional(),
   /** The session's org, for the runner's traces (`yoke.org.id`). */
   orgId: Uuid.optional(),
 });

@@ -7,6 +7,7 @@ import { type InboxEntry, Session } from './session';
 import { RotateCredentialReply } from './identity';
 import type { Approval } from './approvals';
 import type { AuditEvent } from './audit';
+import type { QueueChangedEvent } from './queued';
 import {
   type AccessRevokedEvent,
   type Comment,
@@ -188,4 +189,6 @@ export interface ServerToWebEvents {
   'access.revoked': (payload: AccessRevokedEvent) => void;
   /** Events appended to the org's audit log (to the sockets that watch it: owners, admins, auditors). */
   'audit.appended': (events: AuditEvent[]) => void;
+  /** A prompt of the session was queued for its runner, withdrawn, or delivered. */
+  'session.queue_changed': (payload: QueueChangedEvent) => void;
 }

@@ -39,6 +39,7 @@ describe('yoke doctor', () => {
       'runner',
       'anthropic',
       'openai',
+      'gemini',
       'sandbox',
       'disk',
       'claude-code',
@@ -59,6 +60,12 @@ describe('yoke doctor', () => {
       fix: 'yoke keys set anthropic',
     });
     expect(byName(checks, 'openai')).toMatchObject({ ok: false, needed: true, fix: 'yoke keys set openai' });
+    expect(byName(checks, 'gemini')).toMatchObject({
+      ok: false,
+      needed: true,
+      detail: 'GEMINI_API_KEY is not set (needed for Gemini models: the Gemini CLI)',
+      fix: 'yoke keys set gemini',
+    });
     if (process.platform === 'linux') {
       expect(byName(checks, 'sandbox')).toMatchObject({
         ok: false,

@@ -131,6 +131,7 @@ async function checkRunner(ctx: DoctorContext, server: Server | null): Promise<D
 const NEEDED_FOR: Record<(typeof MODEL_PROVIDERS)[number], string> = {
   anthropic: 'Claude models',
   openai: 'OpenAI models',
+  gemini: 'Gemini models: the Gemini CLI',
 };
 
 /**

@@ -19,7 +19,7 @@ function providerArg(name: string): ModelProvider {
 }
 
 /**
- * `yoke keys set anthropic|openai [--home DIR]`: stores a model key in the home's keys file (0600), read without echo
+ * `yoke keys set anthropic|openai|gemini [--home DIR]`: stores a model key in the home's keys file (0600), read without echo
  * from the terminal, or from stdin when it is not one. The runner of a running `yoke start` uses it from its next
  * session on.
  */
@@ -42,7 +42,7 @@ export async function keysSetCommand(name: string, o: { home?: string }): Promis
   return 0;
 }
 
-/** `yoke keys unset anthropic|openai`: removes a stored key. */
+/** `yoke keys unset anthropic|openai|gemini`: removes a stored key. */
 export function keysUnsetCommand(name: string, o: { home?: string }): number {
   const provider = providerArg(name);
   const home = resolve(yokeHome(o.home));

@@ -27,6 +27,8 @@ export interface UserEntry extends EntryBase {
 export interface AgentEntry extends EntryBase {
   kind: 'agent' | 'reasoning';
   text: string;
+  /** The turn failed before this message was finished: the text is what had arrived (`agent_message.partial`). */
+  isPartial?: boolean;
 }
 export interface ToolEntry extends EntryBase {
   kind: 'tool';
@@ -273,10 +275,13 @@ function applyItem(state: ChatState, item: Item): ChatState {
     case 'agent_message':
     case 'reasoning': {
       const kind = item.type === 'agent_message' ? 'agent' : 'reasoning';
+      const partial = item.type === 'agent_message' && item.partial ? { isPartial: true } : {};
       const streamed = item.streamId ? state.streams[item.streamId] : undefined;
-      if (streamed) return update<AgentEntry>(state, streamed, (e) => ({ ...e, text: item.text, done: true }));
+      if (streamed) {
+        return update<AgentEntry>(state, streamed, (e) => ({ ...e, text: item.text, done: true, ...partial }));
+      }
       if (!item.text.trim()) return state;
-      return append(state, { kind, key, done: true, text: item.text });
+      return append(state, { kind, key, done: true, text: item.text, ...partial });
     }
     case 'tool_call': {
       const entry: ToolEntry = {

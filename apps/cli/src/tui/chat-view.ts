@@ -1,12 +1,4 @@
-import {
-  createElement as h,
-  type ReactNode,
-  useEffect,
-  useReducer,
-  useRef,
-  useState,
-  useSyncExternalStore,
-} from 'react';
+import type { ReactNode } from 'react';
 import type { Key } from 'ink' with { 'resolution-mode': 'import' };
 import type { ChatController } from './chat-controller';
 import {
@@ -20,9 +12,19 @@ import {
 } from './chat-state';
 import type { ChatStore } from './chat-store';
 import { renderDiff } from './diff-render';
-import { formatCost, formatTokens, hardWrap, outputPreview, TOOL_ICONS, toolLine, type ToolStatus } from './format';
+import {
+  formatCost,
+  formatTokens,
+  hardWrap,
+  hardWrapTail,
+  outputPreview,
+  TOOL_ICONS,
+  toolLine,
+  type ToolStatus,
+} from './format';
 import { truncate } from './ansi';
-import type { Ink } from './ink-loader';
+import { withIncompleteMark } from './incomplete-mark';
+import type { Ink, React } from './ink-loader';
 import { renderMarkdown } from './markdown';
 import { applyEditorEvent, cursorPosition, editorEvent, type EditorState, emptyEditor } from './prompt-editor';
 
@@ -39,12 +41,14 @@ const STATUS_COLORS: Record<ToolStatus, string> = {
   cancelled: 'gray',
 };
 const SPINNER = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
+const SPINNER_STEP_MS = 100;
 /** Lines of a tool call's output shown under it (Ctrl-O shows all). */
 const PREVIEW_LINES = 3;
 
-/** The terminal UI's components, made from the Ink module loaded at run time (see ink-loader.ts). */
-export function createChatView(ink: Ink): (props: ChatViewProps) => ReactNode {
+/** The terminal UI's components, made from the Ink and React modules loaded at run time (see ink-loader.ts). */
+export function createChatView(ink: Ink, react: React): (props: ChatViewProps) => ReactNode {
   const { Box, Static, Text, useInput, useStdout } = ink;
+  const { createElement: h, useEffect, useReducer, useRef, useState, useSyncExternalStore } = react;
   type Row = Entry | { kind: 'header'; key: string };
   const StaticRows = Static as (props: { items: Row[]; children: (row: Row, index: number) => ReactNode }) => ReactNode;
 
@@ -61,14 +65,24 @@ export function createChatView(ink: Ink): (props: ChatViewProps) => ReactNode {
     return size;
   }
 
-  function useTicker(isActive: boolean): number {
-    const [tick, setTick] = useState(0);
+  /**
+   * The spinner while a turn runs, a step every `SPINNER_STEP_MS` by the clock. Every frame redraws the whole live
+   * area (a streaming answer's tail fills the screen): while frames come anyway (chunks, keys) the spinner moves with
+   * them, and its timer draws a frame of its own only when nothing else was drawn for half a step.
+   */
+  function useSpinner(isActive: boolean): string {
+    const [, redraw] = useReducer((n: number) => n + 1, 0);
+    const drawnAt = useRef(0);
+    // Written while rendering on purpose: the time of the last frame, whatever caused it (no effect to flush).
+    drawnAt.current = Date.now();
     useEffect(() => {
       if (!isActive) return;
-      const t = setInterval(() => setTick((n) => n + 1), 100);
+      const t = setInterval(() => {
+        if (Date.now() - drawnAt.current >= SPINNER_STEP_MS / 2) redraw();
+      }, SPINNER_STEP_MS);
       return () => clearInterval(t);
     }, [isActive]);
-    return tick;
+    return SPINNER[Math.floor(Date.now() / SPINNER_STEP_MS) % SPINNER.length];
   }
 
   function ToolView({ entry, width }: { entry: ToolEntry; width: number }) {
@@ -135,9 +149,11 @@ export function createChatView(ink: Ink): (props: ChatViewProps) => ReactNode {
         if (entry.done) {
           body = renderMarkdown(entry.text, width - 2);
         } else {
-          const lines = hardWrap(entry.text, width - 2);
-          body = lines.slice(-(maxLines ?? lines.length)).join('\n');
+          const lines =
+            maxLines === undefined ? hardWrap(entry.text, width - 2) : hardWrapTail(entry.text, width - 2, maxLines);
+          body = lines.join('\n');
         }
+        body = withIncompleteMark(body, entry.isPartial);
         return h(
           Box,
           { marginTop: 1 },
@@ -237,15 +253,17 @@ export function createChatView(ink: Ink): (props: ChatViewProps) => ReactNode {
     const width = Math.max(20, columns - 1);
     const editorRef = useRef<EditorState>(emptyEditor());
     const [, redraw] = useReducer((n: number) => n + 1, 0);
-    const tick = useTicker(state.isTurnRunning);
+    const spinner = useSpinner(state.isTurnRunning);
     const approval = pendingApproval(state);
     const canApprove = state.access?.canApprove ?? false;
 
     useInput(
       (input: string, key: Key) => {
         const editor = editorRef.current;
+        // A key is drawn at once, with the chunks streamed since the last frame (see `ChatStore.typed`).
         const set = (next: EditorState) => {
           editorRef.current = next;
+          store.typed();
           redraw();
         };
         if (key.ctrl && input === 'c') {
@@ -265,8 +283,14 @@ export function createChatView(ink: Ink): (props: ChatViewProps) => ReactNode {
           }
         }
         const result = applyEditorEvent(editor, editorEvent(input, key, editor.isPasting));
-        if (result.state !== editor) set(result.state);
-        if (result.submitted !== undefined) void controller.submit(result.submitted);
+        if (result.submitted === undefined) {
+          if (result.state !== editor) set(result.state);
+          return;
+        }
+        // The prompt goes out first; the cleared input line is drawn once the request is on its way.
+        editorRef.current = result.state;
+        void controller.submit(result.submitted);
+        setImmediate(redraw);
       },
       { isActive: true },
     );
@@ -300,7 +324,7 @@ export function createChatView(ink: Ink): (props: ChatViewProps) => ReactNode {
             h(
               Text,
               { color: 'yellow' },
-              `${SPINNER[tick % SPINNER.length]} ${state.isCancelling ? 'cancelling…' : approval ? 'waiting for approval…' : 'working…'} `,
+              `${spinner} ${state.isCancelling ? 'cancelling…' : approval ? 'waiting for approval…' : 'working…'} `,
               h(Text, { dimColor: true }, state.isCancelling ? 'Ctrl-C again to leave' : 'Ctrl-C to cancel'),
             ),
           )

@@ -1,4 +1,13 @@
-import { formatCost, formatDuration, formatTokens, hardWrap, outputPreview, toolLine, toolSummary } from './format';
+import {
+  formatCost,
+  formatDuration,
+  formatTokens,
+  hardWrap,
+  hardWrapTail,
+  outputPreview,
+  toolLine,
+  toolSummary,
+} from './format';
 
 describe('tool lines', () => {
   it('puts icon, tool, what it does, status and duration on one line', () => {
@@ -48,5 +57,27 @@ describe('output', () => {
 
   it('hard-wraps text to the width', () => {
     expect(hardWrap('abcdef\n\nxy', 4)).toEqual(['abcd', 'ef', '', 'xy']);
+  });
+
+  it('wraps only the tail it is asked for, the same lines as wrapping the whole text', () => {
+    const text = ['abcdefghij', '', 'klm', 'nopqrstu', 'é€😀xyz', ''].join('\n');
+    for (let max = 1; max <= 12; max += 1) {
+      expect(hardWrapTail(text, 4, max)).toEqual(hardWrap(text, 4).slice(-max));
+    }
+    expect(hardWrapTail('', 4, 3)).toEqual(['']);
+  });
+
+  it('wraps only the tail of one long line, the same lines as wrapping all of it', () => {
+    const line = 'ab😀cdé€'.repeat(40) + 'xyz';
+    for (const max of [1, 2, 3, 7]) {
+      for (const width of [3, 4, 5]) {
+        const tail = hardWrapTail(`first\n${line}`, width, max);
+        expect(tail).toEqual(hardWrap(`first\n${line}`, width).slice(-max));
+        expect(tail).toHaveLength(max);
+      }
+    }
+    expect(hardWrapTail('word '.repeat(5_000), 118, 30).join('')).toBe(
+      'word '.repeat(5_000).slice(-(25_000 % 118) - 29 * 118),
+    );
   });
 });

@@ -87,10 +87,51 @@ export function outputPreview(output: string, max: number, width: number): { lin
 /** Wraps plain text to `width` columns (hard breaks at the width; no word splitting rules needed for output). */
 export function hardWrap(text: string, width: number): string[] {
   const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const chars = Array.from(line);
-    if (chars.length === 0) out.push('');
-    for (let i = 0; i < chars.length; i += width) out.push(chars.slice(i, i + width).join(''));
+  for (const line of text.split('\n')) out.push(...wrapLine(line, width));
+  return out;
+}
+
+/**
+ * The last `max` lines of `hardWrap(text, width)`, wrapping only the end of the text: a long answer streaming in is
+ * drawn many times a second, and only its tail is on screen.
+ */
+export function hardWrapTail(text: string, width: number, max: number): string[] {
+  const out: string[] = [];
+  let end = text.length;
+  while (out.length < max && end >= 0) {
+    const start = text.lastIndexOf('\n', end - 1);
+    out.unshift(...wrapLineTail(text.slice(start + 1, end), width, max - out.length));
+    if (start < 0) break;
+    end = start;
   }
+  return out.slice(-max);
+}
+
+/**
+ * The last `max` lines of `wrapLine(line, width)`, without splitting the rest of the line into characters: an answer
+ * with no line breaks (one long paragraph) is a single line of many thousands of characters while it streams.
+ */
+function wrapLineTail(line: string, width: number, max: number): string[] {
+  if (line.length <= width * max) return wrapLine(line, width).slice(-max);
+  // Wrapped lines start every `width` code points from the start of the line; find where the kept ones start.
+  let points = 0;
+  for (let i = 0; i < line.length; i += isHighSurrogate(line, i) ? 2 : 1) points++;
+  const skip = Math.max(0, Math.ceil(points / width) - max) * width;
+  let at = 0;
+  for (let n = 0; n < skip; n++) at += isHighSurrogate(line, at) ? 2 : 1;
+  return wrapLine(line.slice(at), width);
+}
+
+/** Whether a surrogate pair (one code point, two UTF-16 units) starts at `i`. */
+function isHighSurrogate(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length;
+}
+
+function wrapLine(line: string, width: number): string[] {
+  const chars = Array.from(line);
+  if (chars.length === 0) return [''];
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += width) out.push(chars.slice(i, i + width).join(''));
   return out;
 }

@@ -1,4 +1,3 @@
-import { createElement } from 'react';
 import type { ApiClient } from '../api-client';
 import { ChatController } from './chat-controller';
 import { ChatStore } from './chat-store';
@@ -14,8 +13,8 @@ const PASTE_OFF = '\x1b[?2004l';
  * (`/fork` and `/attach` switch sessions).
  */
 export async function runChat(api: ApiClient, sessionId: string): Promise<{ sessionId: string }> {
-  const ink = await loadInk();
-  const ChatView = createChatView(ink);
+  const { ink, react } = await loadInk();
+  const ChatView = createChatView(ink, react);
   const store = new ChatStore();
   return new Promise((resolve) => {
     let app: { unmount: () => void; waitUntilExit: () => Promise<unknown> } | null = null;
@@ -27,7 +26,11 @@ export async function runChat(api: ApiClient, sessionId: string): Promise<{ sess
     process.stdout.write(PASTE_ON);
     // Opening first names the session before the first frame (the view keys its printed history by it).
     void controller.open(sessionId);
-    app = ink.render(createElement(ChatView, { store, controller }), { exitOnCtrlC: false });
+    // Ink draws each change as it comes (its own limit, 30 frames a second by default, held a streamed answer's first
+    // characters behind the frame just drawn for an item or the spinner): the store paces the frames instead,
+    // streamed chunks at most once per 16 ms and the feed's items a few together. (Ink's incremental rendering is not
+    // used: it leaves stale lines behind when printed history grows above the live area.)
+    app = ink.render(react.createElement(ChatView, { store, controller }), { exitOnCtrlC: false, maxFps: 1000 });
   });
 }
 

@@ -15,6 +15,9 @@ import { SessionWatchers } from './realtime/session-watchers';
 import { REDIS_CLIENT } from './redis/redis.tokens';
 import { HttpRouteSpan } from './telemetry/http-route-span';
 
+/** Told to the other replicas when a token revoke, member removal or role change committed on this one. */
+const PRINCIPALS_CHANGED = 'yoke:principals-changed';
+
 /** Cross-cutting providers every module may inject: config, logging, Prisma, Redis, metrics, realtime. */
 @Global()
 @Module({})
@@ -66,8 +69,19 @@ export class CoreModule {
           },
         },
         RealtimePublisher,
-        // API tokens resolved for a few seconds; cleared by any revoke, removal or role change in this process.
-        { provide: PrincipalCache, useFactory: () => new PrincipalCache() },
+        // API tokens resolved for a few seconds; cleared by any revoke, removal or role change, on every replica.
+        {
+          provide: PrincipalCache,
+          inject: [RealtimeHub],
+          useFactory: (hub: RealtimeHub) => {
+            const cache = new PrincipalCache();
+            hub.onCluster((link) => {
+              link.on(PRINCIPALS_CHANGED, () => cache.forget());
+              cache.onInvalidate(() => link.emit(PRINCIPALS_CHANGED, {}));
+            });
+            return cache;
+          },
+        },
         { provide: APP_INTERCEPTOR, useClass: HttpRouteSpan },
       ],
       exports: [

@@ -1,6 +1,8 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
+import { AlertDialog } from 'radix-ui';
+import { useState } from 'react';
+import { OVERLAY_CLASS, PANEL_CLASS, TITLE_CLASS, useReturnFocus } from '@/components/ui/dialog';
 
 /** What a destructive action will do, and the action itself (run when the person confirms). */
 export type ConfirmRequest = {
@@ -13,76 +15,55 @@ export type ConfirmRequest = {
 };
 
 /**
- * Asks before a destructive action. A modal alert dialog: focus moves to Cancel (the default), Esc or Cancel closes it
- * and changes nothing, focus returns to what opened it. Render one per page and set `request` to open it.
+ * Asks before a destructive action. A modal alert dialog (Radix): focus moves to Cancel (the default), Esc or Cancel
+ * closes it and changes nothing, focus returns to what opened it. Render one per page and set `request` to open it.
  */
 export function ConfirmDialog({ request, onClose }: { request: ConfirmRequest | null; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
-  const openerRef = useRef<HTMLElement | null>(null);
   const [isBusy, setIsBusy] = useState(false);
+  const returnFocus = useReturnFocus();
 
-  useEffect(() => {
-    const d = ref.current;
-    if (!d || !request) return;
-    openerRef.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    if (!d.open) d.showModal();
-    cancelRef.current?.focus();
-  }, [request]);
+  const close = () => {
+    setIsBusy(false);
+    onClose();
+  };
 
-  useEffect(() => {
-    const d = ref.current;
-    const onDialogClose = () => {
-      setIsBusy(false);
-      onClose();
-      openerRef.current?.focus();
-    };
-    d?.addEventListener('close', onDialogClose);
-    return () => d?.removeEventListener('close', onDialogClose);
-  }, [onClose]);
-
+  // A plain button, not AlertDialog.Action: the dialog stays open (the action disabled) until the action has run.
   const confirm = async () => {
     if (!request) return;
     setIsBusy(true);
     try {
       await request.onConfirm();
     } finally {
-      ref.current?.close();
+      close();
     }
   };
 
   return (
-    <dialog
-      ref={ref}
-      className="dialog confirm-dialog"
-      role="alertdialog"
-      aria-modal="true"
-      aria-labelledby="confirm-title"
-      aria-describedby="confirm-body"
-      data-testid="confirm-dialog"
-    >
-      <h2 id="confirm-title">{request?.title}</h2>
-      <p id="confirm-body">{request?.body}</p>
-      <div className="form-row confirm-actions">
-        <button
-          ref={cancelRef}
-          type="button"
-          className="secondary"
-          onClick={() => ref.current?.close()}
-          data-testid="confirm-cancel"
-        >
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={isBusy}
-          onClick={() => void confirm()}
-          data-testid="confirm-action"
-        >
-          {request?.action}
-        </button>
-      </div>
-    </dialog>
+    <AlertDialog.Root open={request !== null} onOpenChange={(isOpen) => !isOpen && close()}>
+      <AlertDialog.Portal>
+        <AlertDialog.Overlay className={OVERLAY_CLASS} />
+        <AlertDialog.Content {...returnFocus} data-testid="confirm-dialog" asChild>
+          {/* An open <dialog> element, as in DialogPanel: `dialog[open]` finds it. */}
+          <dialog open aria-modal="true" className={`${PANEL_CLASS} max-w-[480px]`}>
+            <AlertDialog.Title className={TITLE_CLASS}>{request?.title}</AlertDialog.Title>
+            <AlertDialog.Description className="my-3">{request?.body}</AlertDialog.Description>
+            <div className="flex flex-wrap justify-end gap-2">
+              <AlertDialog.Cancel className="secondary" data-testid="confirm-cancel">
+                Cancel
+              </AlertDialog.Cancel>
+              <button
+                type="button"
+                className="danger"
+                disabled={isBusy}
+                onClick={() => void confirm()}
+                data-testid="confirm-action"
+              >
+                {request?.action}
+              </button>
+            </div>
+          </dialog>
+        </AlertDialog.Content>
+      </AlertDialog.Portal>
+    </AlertDialog.Root>
   );
 }

@@ -8,7 +8,11 @@ export function IdentityBadge() {
   if (!who || who.me.mode !== 'team') return null;
   const { me, org } = who;
   return (
-    <span className="identity muted small" data-testid="identity" title={`${me.email} · ${me.role}`}>
+    <span
+      className="max-w-[40vw] truncate text-sm text-muted"
+      data-testid="identity"
+      title={`${me.email} · ${me.role}`}
+    >
       <span data-testid="identity-user">{me.name}</span>
       {org && (
         <>

@@ -11,11 +11,18 @@ const SLACK_PX = 120;
  */
 export function useStickToBottom(growth: string | number, follow: number = 0): void {
   const isPinned = useRef(true);
+  const lastY = useRef(0);
 
   useEffect(() => {
     const onScroll = () => {
       const el = document.documentElement;
-      isPinned.current = el.scrollHeight - (window.scrollY + window.innerHeight) < SLACK_PX;
+      const y = window.scrollY;
+      // Only the reader scrolling up lets go of the bottom. The page also scrolls by itself (rows measured taller as
+      // they are drawn, the browser keeping content in place): read as a reader's scroll, such an event could leave a
+      // page that was following its history stuck above the last item.
+      if (el.scrollHeight - (y + window.innerHeight) < SLACK_PX) isPinned.current = true;
+      else if (y < lastY.current) isPinned.current = false;
+      lastY.current = y;
     };
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);

@@ -5,12 +5,13 @@ import {
   type ErrorCode,
   type InputAccepted,
   type ItemsPage,
+  QueuedPromptList,
   type SessionPage,
   type SessionStatus,
 } from '@yoke/protocol';
 import { newIdempotencyKey } from '@/lib/ids';
 import { readToken } from '@/lib/token';
-import { parseErrorBody, parseInputAccepted, parseItemsPage, parseSessionPage } from '@/lib/wire';
+import { parseErrorBody, parseInputAccepted, parseItemsPage, parseSessionPage, parseWire } from '@/lib/wire';
 
 /** A failed REST call: the protocol error code when the server sent one, `network` when it never answered. */
 export class ApiError extends Error {
@@ -97,6 +98,21 @@ export async function cancelSession(sessionId: string): Promise<InputAccepted | 
   return parseInputAccepted(
     await request(`/sessions/${encodeURIComponent(sessionId)}/cancel`, { method: 'POST', body: {} }),
   );
+}
+
+/** The session's prompts stored for its runner but not handed over yet, oldest first. */
+export async function listQueuedPrompts(sessionId: string, signal?: AbortSignal): Promise<QueuedPromptList> {
+  const path = `/sessions/${encodeURIComponent(sessionId)}/queued`;
+  return parseWire(QueuedPromptList, 'the queued prompts', await request(path, { signal }));
+}
+
+/**
+ * Withdraws a queued prompt before its runner has it. Fails with `input.already_delivered` when the runner took it
+ * first, `input.not_found` when someone else withdrew it.
+ */
+export async function withdrawQueuedPrompt(sessionId: string, inboxId: string): Promise<void> {
+  const path = `/sessions/${encodeURIComponent(sessionId)}/queued/${encodeURIComponent(inboxId)}`;
+  await request(path, { method: 'DELETE' });
 }
 
 export { describeError } from '@yoke/client';

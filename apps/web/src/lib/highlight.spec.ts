@@ -1,31 +1,23 @@
-import { highlightCode } from '@/lib/highlight';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { codeTokens } from '@/components/session/code-tokens';
+import { highlightTokens } from '@/lib/highlight';
 
-const code = (lang: string | null, text: string) => ({
-  type: 'element' as const,
-  tagName: 'code',
-  properties: { className: lang ? [`language-${lang}`] : [] } as Record<string, unknown>,
-  children: [{ type: 'text', value: text }],
-});
+const html = (text: string, language: string) =>
+  renderToStaticMarkup(createElement('code', null, ...codeTokens(highlightTokens(text, language) ?? [text])));
 
-describe('highlightCode', () => {
-  it('turns a registered language into hljs spans, text unchanged', () => {
-    const el = code('ts', 'const a = "x"; // note');
-    expect(highlightCode(el)).toBe(true);
-    expect(el.properties.className).toEqual(['hljs', 'language-ts']);
-    const flat = JSON.stringify(el.children);
-    expect(flat).toContain('"hljs-keyword"');
-    expect(flat).toContain('"hljs-string"');
-    const text = (n: { value?: string; children?: unknown[] }): string =>
-      n.value ?? (n.children as { value?: string }[]).map(text).join('');
-    expect(el.children.map(text).join('')).toBe('const a = "x"; // note');
+describe('highlighting', () => {
+  it('draws a registered language (or its alias) as hljs spans, the text unchanged', () => {
+    const out = html('const a = "x"; // note', 'ts');
+    expect(out).toContain('<span class="hljs-keyword">const</span>');
+    expect(out).toContain('<span class="hljs-string">&quot;x&quot;</span>');
+    expect(out.replace(/<[^>]+>/g, '')).toBe('const a = &quot;x&quot;; // note');
   });
 
-  it('leaves unknown languages and plain fences alone, and never makes HTML', () => {
-    const other = code('cobol', 'DISPLAY "<b>"');
-    expect(highlightCode(other)).toBe(false);
-    expect(highlightCode(code(null, 'x'))).toBe(false);
-    const html = code('bash', 'echo "<img src=x onerror=alert(1)>"');
-    highlightCode(html);
-    expect(JSON.stringify(html.children)).not.toContain('"tagName":"img"');
+  it('leaves unknown languages alone, and code that looks like HTML stays text', () => {
+    expect(highlightTokens('DISPLAY "<b>"', 'cobol')).toBeNull();
+    const out = html('echo "<img src=x onerror=alert(1)>"', 'bash');
+    expect(out).not.toContain('<img');
+    expect(out).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 });

@@ -82,6 +82,9 @@ const CLASS_OF: Record<(typeof AUDIT_CATALOGUE)[number], 3002 | 4001 | 6003> = {
   'budget.deleted': 6003,
   'budget.threshold_crossed': 6003,
   'budget.cap_reached': 6003,
+  'agent.created': 6003,
+  'agent.updated': 6003,
+  'agent.deleted': 6003,
 };
 
 /** Keys `unmapped` may hold: Yoke fields without an OCSF home, never content. */

@@ -46,9 +46,9 @@ export class AcpAdapter implements HarnessAdapter {
       toolCalls: true,
       deny: true,
       ask: true,
-      // Gemini CLI reports usage per model, but Yoke's price table has no Gemini prices: its cost is 0.
-      cost: knownAcpAgent(command) !== 'gemini',
+      cost: true,
       interrupt: true,
+      // ACP has no method that adds input to a running prompt turn.
       steer: false,
       resume: false,
       modelOverride: true,

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installRoot, resolveAcpCommand } from './agent-command';
-import { knownAcpAgent, setUpKnownAgent } from './agents';
+import { GEMINI_ASSETS, knownAcpAgent, setUpKnownAgent } from './agents';
 import { exitCodeOf } from './tools';
 
 describe('known ACP agents', () => {
@@ -14,7 +14,7 @@ describe('known ACP agents', () => {
     expect(knownAcpAgent(['my-agent'])).toBeNull();
   });
 
-  it('Gemini CLI: ACP mode, an admin policy asking for every tool, settings and endpoint in the private home', () => {
+  it("Gemini CLI: ACP mode, an admin policy asking for every tool and system settings from Yoke's install, endpoint", () => {
     const home = mkdtempSync(join(tmpdir(), 'yoke-acp-gemini-'));
     const setup = setUpKnownAgent('gemini', ['/bin/gemini', '--experimental-acp'], {
       home,
@@ -22,7 +22,9 @@ describe('known ACP agents', () => {
       model: 'gemini-2.5-flash',
       provider: { geminiBaseUrl: 'http://host.yoke.internal:9', geminiApiKey: 'placeholder' },
     });
-    const policies = join(home, '.yoke', 'gemini-policies');
+    const policies = join(GEMINI_ASSETS, 'admin-policies');
+    // Outside the home the agent may write to (Yoke's install is bound read-only inside Omnibox).
+    expect(policies.startsWith(home)).toBe(false);
     expect(setup.argv).toEqual([
       '/bin/gemini',
       '--acp',
@@ -44,7 +46,7 @@ describe('known ACP agents', () => {
     expect(settings.telemetry.enabled).toBe(false);
     expect(setup.env).toMatchObject({
       GEMINI_CLI_HOME: home,
-      GEMINI_CLI_SYSTEM_SETTINGS_PATH: join(home, '.yoke', 'gemini-system-settings.json'),
+      GEMINI_CLI_SYSTEM_SETTINGS_PATH: join(GEMINI_ASSETS, 'system-settings.json'),
       GOOGLE_GEMINI_BASE_URL: 'http://host.yoke.internal:9',
       GEMINI_API_KEY: 'placeholder',
     });

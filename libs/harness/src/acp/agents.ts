@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProviderEnv } from '../adapter';
 
@@ -64,6 +64,13 @@ export function setUpKnownAgent(name: KnownAcpAgentName, argv: string[], ctx: Ac
 const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
 
 /**
+ * The Gemini CLI's admin policy and system settings, in Yoke's own install (src and dist both sit two levels below
+ * the library's root). Inside Omnibox the install is bound read-only: an agent cannot loosen the rules that make it
+ * ask, as it could if they were files in its home.
+ */
+export const GEMINI_ASSETS = join(__dirname, '..', '..', 'assets', 'gemini');
+
+/**
  * Gemini CLI (`gemini --acp`). In ACP mode it asks `session/request_permission` for every call its policy engine
  * answers `ask_user`; an admin-tier policy (`--admin-policy`, above user and workspace policies) makes that every
  * tool. System-level settings (above the workspace's `.gemini/settings.json`) turn off "allow always" options,
@@ -72,42 +79,12 @@ const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
  */
 function setUpGemini(argv: string[], ctx: AcpAgentContext): AcpAgentSetup {
   const root = join(ctx.home, '.gemini');
-  const policies = join(ctx.home, '.yoke', 'gemini-policies');
   mkdirSync(root, { recursive: true });
-  mkdirSync(policies, { recursive: true });
-  const settings = {
-    general: {
-      disableAutoUpdate: true,
-      disableUpdateNag: true,
-      enableAutoUpdate: false,
-      enableAutoUpdateNotification: false,
-    },
-    privacy: { usageStatisticsEnabled: false },
-    telemetry: { enabled: false },
-    security: {
-      auth: { selectedType: 'gateway' },
-      disableAlwaysAllow: true,
-      enablePermanentToolApproval: false,
-      folderTrust: { enabled: false },
-    },
-    ide: { enabled: false },
-    advanced: { autoConfigureMemory: false },
-  };
-  const system = join(ctx.home, '.yoke', 'gemini-system-settings.json');
-  writeFileSync(join(root, 'settings.json'), JSON.stringify(settings, null, 2));
-  writeFileSync(system, JSON.stringify(settings, null, 2));
-  writeFileSync(
-    join(policies, 'yoke-ask-every-tool.toml'),
-    [
-      "# Written by Yoke: every tool call is asked of the client (session/request_permission), where Yoke's policy",
-      '# engine decides. Admin tier: no user or workspace policy can allow a tool past it.',
-      '[[rule]]',
-      'toolName = "*"',
-      'decision = "ask_user"',
-      'priority = 999',
-      '',
-    ].join('\n'),
-  );
+  // The system settings and the admin policy that govern the agent ship with Yoke (GEMINI_ASSETS), outside the home
+  // it may write to; the user-level copy of the settings only spares it a first-run prompt.
+  const policies = join(GEMINI_ASSETS, 'admin-policies');
+  const system = join(GEMINI_ASSETS, 'system-settings.json');
+  copyFileSync(system, join(root, 'settings.json'));
   const args = argv.slice(1).filter((a) => a !== '--experimental-acp' && a !== '--acp');
   const hasModel = args.some((a) => a === '-m' || a === '--model' || a.startsWith('--model='));
   const model = ctx.model ?? GEMINI_DEFAULT_MODEL;

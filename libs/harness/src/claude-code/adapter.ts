@@ -64,6 +64,8 @@ export const CLAUDE_CAPABILITIES: HarnessCapabilities = {
   ask: true,
   cost: true,
   interrupt: true,
+  // A `user` message sent on stdin mid-turn joins the turn only while a tool runs (folded into its result); one sent
+  // while the model writes its final answer runs after the turn's `result`, so the turn could end without it.
   steer: false,
   resume: true,
   modelOverride: true,

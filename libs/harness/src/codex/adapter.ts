@@ -94,7 +94,7 @@ export class CodexAdapter implements HarnessAdapter {
     ask: true,
     cost: true,
     interrupt: true,
-    steer: false,
+    steer: true,
     resume: true,
     modelOverride: true,
   };

@@ -113,6 +113,26 @@ export class CodexSession implements HarnessSession {
     });
   }
 
+  /**
+   * `turn/steer`: Codex adds the message to its active turn (`expectedTurnId` fails the request when another turn
+   * is active) and the model reads it at its next sampling. Refused before Codex has named the turn.
+   */
+  async steer(input: TurnInput): Promise<boolean> {
+    const turn = this.turn;
+    if (!turn || turn.cancelled || !turn.codexTurnId || !this.proc.isRunning) return false;
+    const text = contentToText(input.content);
+    try {
+      await this.request('turn/steer', {
+        threadId: this.threadId,
+        input: [{ type: 'text', text, text_elements: [] }],
+        expectedTurnId: turn.codexTurnId,
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   cancel(): void {
     const turn = this.turn;
     if (!turn || turn.cancelled) return;

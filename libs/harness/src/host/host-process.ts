@@ -9,6 +9,8 @@ import { killAllShells } from '../yoke/shell';
 export interface HostedLoop {
   runTurn(input: TurnInput): Promise<TurnOutcome>;
   cancel(): void;
+  /** Adds a message to the running turn; false when there is none or the loop cannot. Absent: it cannot. */
+  steer?(input: TurnInput): Promise<boolean>;
   /** Releases what the loop holds (its own child processes) before the host exits. */
   close?(): Promise<void>;
 }
@@ -83,6 +85,12 @@ export function runHostProcess(
       }
       case 'cancel':
         loop?.cancel();
+        return;
+      case 'steer':
+        void (loop?.steer?.(message.input) ?? Promise.resolve(false)).then(
+          (accepted) => send({ type: 'steer_result', id: message.id, accepted }),
+          () => send({ type: 'steer_result', id: message.id, accepted: false }),
+        );
         return;
       case 'permission_result': {
         const resolve = permissions.get(message.id);

@@ -1,4 +1,5 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type {
   DelegateResult,
@@ -97,6 +98,8 @@ export class HostedSession implements HarnessSession {
   private readonly exitPromise: Promise<void>;
   private startWaiter: Pending<void> | null = null;
   private turn: Pending<TurnOutcome> | null = null;
+  /** `steer` messages the process has not answered yet. */
+  private readonly steers = new Map<string, (accepted: boolean) => void>();
 
   constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -166,6 +169,16 @@ export class HostedSession implements HarnessSession {
     this.send({ type: 'cancel' });
   }
 
+  /** The process decides: its loop takes the message into the running turn, or answers false. */
+  steer(input: TurnInput): Promise<boolean> {
+    if (this.exited || this.closing || !this.turn) return Promise.resolve(false);
+    const id = randomUUID();
+    return new Promise<boolean>((resolve) => {
+      this.steers.set(id, resolve);
+      this.send({ type: 'steer', id, input });
+    });
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     const pid = this.child.pid;
@@ -218,6 +231,10 @@ export class HostedSession implements HarnessSession {
         return;
       case 'delegate':
         void this.runDelegate(message.id, message.request);
+        return;
+      case 'steer_result':
+        this.steers.get(message.id)?.(message.accepted);
+        this.steers.delete(message.id);
         return;
       case 'turn_done':
         this.settleTurn(message.outcome, null);
@@ -278,6 +295,8 @@ export class HostedSession implements HarnessSession {
   }
 
   private failAll(why: string): void {
+    for (const resolve of this.steers.values()) resolve(false);
+    this.steers.clear();
     if (this.closing) {
       this.settleTurn({ stopReason: 'cancelled' }, null);
     } else {

@@ -83,7 +83,7 @@ export class PiAdapter implements HarnessAdapter {
     ask: true,
     cost: true,
     interrupt: true,
-    steer: false,
+    steer: true,
     resume: true,
     modelOverride: true,
   };

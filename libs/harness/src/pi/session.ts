@@ -78,6 +78,22 @@ export class PiSession implements HarnessSession {
     });
   }
 
+  /**
+   * Pi's `steer` command: the message waits in Pi's steering queue and joins the conversation once the running
+   * assistant step's tool calls are done, before the next model call (also after a final answer: Pi checks the queue
+   * before it ends the run).
+   */
+  async steer(input: TurnInput): Promise<boolean> {
+    const turn = this.turn;
+    if (!turn || turn.cancelled || this.closing || !this.proc.isRunning) return false;
+    try {
+      await this.command({ type: 'steer', message: contentToText(input.content) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   cancel(): void {
     const turn = this.turn;
     if (!turn || turn.cancelled) return;

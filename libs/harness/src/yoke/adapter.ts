@@ -44,7 +44,7 @@ export class YokeHarnessAdapter implements HarnessAdapter {
     ask: true,
     cost: true,
     interrupt: true,
-    steer: false,
+    steer: true,
     resume: true,
     modelOverride: true,
   };

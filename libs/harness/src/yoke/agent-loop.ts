@@ -53,6 +53,8 @@ export function contentToText(content: ContentPart[]): string {
  */
 export class AgentLoop implements HarnessSession {
   private controller: AbortController | null = null;
+  /** Messages steered into the running turn that the model has not read yet. */
+  private steered: string[] = [];
   private readonly tools: YokeTool[];
   private readonly system: string;
 
@@ -94,6 +96,11 @@ export class AgentLoop implements HarnessSession {
       await this.save();
       for (let step = 0; step < this.options.agent.maxSteps; step++) {
         if (signal.aborted) return CANCELLED;
+        if (this.steered.length > 0) {
+          // Messages that arrived while the turn ran: the next model call reads them after what came before.
+          for (const text of this.steered.splice(0)) this.messages.push({ role: 'user', text });
+          await this.save();
+        }
         const reply = await this.callModel(input.turnId, signal);
         if (reply.text || reply.toolCalls.length > 0) {
           this.messages.push({ role: 'assistant', text: reply.text, toolCalls: reply.toolCalls });
@@ -101,7 +108,8 @@ export class AgentLoop implements HarnessSession {
         if (reply.usage) this.emitUsage(reply.usage);
         await this.save();
         if (reply.cancelled) return CANCELLED;
-        if (reply.toolCalls.length === 0)
+        // A message steered in while the model answered gets its answer in this turn.
+        if (reply.toolCalls.length === 0 && this.steered.length === 0)
           return { stopReason: reply.stopReason === 'refusal' ? 'refusal' : 'end_turn' };
 
         for (const call of reply.toolCalls) {
@@ -122,11 +130,22 @@ export class AgentLoop implements HarnessSession {
       return { stopReason: 'max_turns' };
     } finally {
       this.controller = null;
+      this.steered = [];
     }
   }
 
   cancel(): void {
     this.controller?.abort();
+  }
+
+  /**
+   * Takes a message into the running turn: the model reads it at its next call, and the turn does not end before.
+   * False when no turn runs (or it was cancelled): the decision to end a turn and this check never interleave.
+   */
+  async steer(input: TurnInput): Promise<boolean> {
+    if (!this.controller || this.controller.signal.aborted) return false;
+    this.steered.push(contentToText(input.content));
+    return true;
   }
 
   async close(): Promise<void> {

@@ -66,6 +66,11 @@ export function runAgentProcess(input: Readable, output: Writable, exit: (code: 
       case 'cancel':
         loop?.cancel();
         return;
+      case 'steer':
+        void (loop?.steer(message.input) ?? Promise.resolve(false)).then((accepted) =>
+          send({ type: 'steer_result', id: message.id, accepted }),
+        );
+        return;
       case 'permission_result': {
         const resolve = permissions.get(message.id);
         permissions.delete(message.id);

@@ -42,6 +42,12 @@ export const ParentMessage = z.discriminatedUnion('type', [
     input: z.object({ turnId: z.string().min(1), content: z.array(ContentPart), actor: Actor }),
   }),
   z.object({ type: z.literal('cancel') }),
+  /** A message for the running turn; answered by `steer_result`. */
+  z.object({
+    type: z.literal('steer'),
+    id: z.string(),
+    input: z.object({ turnId: z.string().min(1), content: z.array(ContentPart), actor: Actor }),
+  }),
   z.object({ type: z.literal('permission_result'), id: z.string(), decision: PermissionDecisionSchema }),
   z.object({ type: z.literal('delegate_result'), id: z.string(), result: DelegateResultSchema }),
 ]);
@@ -66,6 +72,8 @@ export const ChildMessage = z.discriminatedUnion('type', [
     id: z.string(),
     request: z.object({ callId: z.string(), agent: z.string(), prompt: z.string() }),
   }),
+  /** Whether the running turn took the `steer` message `id` (sent before any event of the step that reads it). */
+  z.object({ type: z.literal('steer_result'), id: z.string(), accepted: z.boolean() }),
   z.object({ type: z.literal('turn_done'), outcome: z.object({ stopReason: TurnStopReason }) }),
   z.object({ type: z.literal('turn_error'), message: z.string() }),
 ]);

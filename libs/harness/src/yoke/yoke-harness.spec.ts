@@ -259,6 +259,30 @@ describe.each<[Mode, ProviderKind]>([
     expect(body).toContain('REMEMBER-2');
   });
 
+  it('reads a message steered in while it answers, in the same turn; after the turn, steer refuses', async () => {
+    script([
+      { match: 'LATE', steps: [{ text: 'Heard the late one.' }] },
+      { match: 'FIRST', steps: [{ holdUntil: 'answer', text: 'First answer.' }] },
+    ]);
+    const session = await start();
+    const running = turn(session, 'FIRST: answer');
+    await fake.waitForHold('answer');
+    const steered = session.steer!({
+      turnId: `turn-${turnNo}`,
+      content: [{ type: 'text', text: 'LATE: one more' }],
+      actor,
+    });
+    await expect(steered).resolves.toBe(true);
+    fake.release('answer');
+    await expect(running).resolves.toEqual({ stopReason: 'end_turn' });
+    expect(itemsOf('agent_message').map((m) => m.text)).toEqual(['First answer.', 'Heard the late one.']);
+    const body = lastRequestBody();
+    expect(body.indexOf('First answer.')).toBeLessThan(body.indexOf('LATE: one more'));
+    await expect(
+      session.steer!({ turnId: `turn-${turnNo}`, content: [{ type: 'text', text: 'x' }], actor }),
+    ).resolves.toBe(false);
+  });
+
   it('stops at maxSteps with max_turns', async () => {
     const call = { toolCalls: [{ name: 'list_files', input: {} }] };
     script([{ match: 'LOOP', steps: [call, call, call, call, call, call] }]);

@@ -1,9 +1,9 @@
 import type { Principal, PrincipalSource } from './principal';
 
 /**
- * How long a resolved API token stays cached. The bound on a revoke seen by another replica: a token revoked, a member
- * removed or a role changed on one replica is refused (or takes effect) on the others within this long; on the replica
- * that made the change, at once (docs/security.md, "API tokens").
+ * How long a resolved API token stays cached. A token revoked, a member removed or a role changed on one replica takes
+ * effect there at once and on the others as soon as they hear of it over the cluster (Redis); this is the bound when
+ * they do not (Redis away, a message lost) (docs/security.md, "API tokens").
  */
 export const PRINCIPAL_TTL_MS = 5_000;
 /** Live API tokens remembered at once; past that the least recently used is forgotten. */
@@ -22,6 +22,7 @@ type Entry = { value: CachedPrincipal; expiresAt: number };
 export class PrincipalCache {
   private readonly entries = new Map<string, Entry>();
   private gen = 0;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly ttlMs = PRINCIPAL_TTL_MS,
@@ -53,10 +54,24 @@ export class PrincipalCache {
     while (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value as string);
   }
 
-  /** Forgets every token: call it once a token revoke, member removal or role change has committed. */
+  /**
+   * Forgets every token: call it once a token revoke, member removal or role change has committed. The other replicas
+   * are told to forget theirs too (`onInvalidate`, wired to the cluster in team mode).
+   */
   invalidate(): void {
+    this.forget();
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Forgets every token because another replica made such a change: not told further. */
+  forget(): void {
     this.gen++;
     this.entries.clear();
+  }
+
+  /** Called after every local `invalidate`. */
+  onInvalidate(listener: () => void): void {
+    this.listeners.push(listener);
   }
 }
 

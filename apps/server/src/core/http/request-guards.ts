@@ -80,14 +80,24 @@ export const bodyEncodingErrors: ErrorRequestHandler = (err: unknown, _req, res,
   next(err);
 };
 
+/** The web page that opens a share link: its `token` is the link's, not the local credential. */
+const JOIN_PAGE = /^\/join(\/|$)/;
+
 /**
  * Embedded mode: the URL `yoke start` prints (`/?token=<local secret>`) sets the local user's cookie once and
- * redirects to the same page without the secret. A wrong secret sets nothing.
+ * redirects to the same page without the secret. A wrong secret sets nothing. A share link (`/join/?token=…`) is
+ * left to the join page.
  */
 export function localLink(config: AppConfig): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const secret = config.localSecret;
-    if (!secret || !isSafeMethod(req.method) || req.path.startsWith(API) || typeof req.query.token !== 'string') {
+    if (
+      !secret ||
+      !isSafeMethod(req.method) ||
+      req.path.startsWith(API) ||
+      JOIN_PAGE.test(req.path) ||
+      typeof req.query.token !== 'string'
+    ) {
       return next();
     }
     const url = new URL(req.originalUrl, 'http://local');

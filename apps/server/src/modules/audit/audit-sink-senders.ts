@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { toOcsf } from '@yoke/audit';
 import {
@@ -72,6 +70,18 @@ async function postSigned(url: string, secret: string, body: string, delivery: s
   if (res.status < 200 || res.status > 299) throw new SinkRefused(`HTTP ${res.status} from the sink`);
 }
 
+/*
+ * The OTLP exporter and the OpenTelemetry SDK parts it pulls in (~180 modules) load on the first OTLP delivery: a
+ * server without an OTLP audit sink never needs them, and every start paid for loading them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const otlp = {
+  exporter: () =>
+    require('@opentelemetry/exporter-logs-otlp-http') as typeof import('@opentelemetry/exporter-logs-otlp-http'),
+  resources: () => require('@opentelemetry/resources') as typeof import('@opentelemetry/resources'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** The OTLP export result that acknowledges a batch (ExportResultCode.SUCCESS in @opentelemetry/core). */
 const EXPORT_SUCCESS = 0;
 
@@ -80,7 +90,7 @@ const EXPORT_SUCCESS = 0;
  * resolves when the exporter reports success.
  */
 export function sendOtlpLogs(url: string, batch: SinkBatch): Promise<void> {
-  const resource = resourceFromAttributes({ 'service.name': 'yoke', 'yoke.org_id': batch.orgId });
+  const resource = otlp.resources().resourceFromAttributes({ 'service.name': 'yoke', 'yoke.org_id': batch.orgId });
   const bodies = formatted(batch);
   const observed = hrTime(Date.now());
   const records: ReadableLogRecord[] = batch.events.map((e, i) => {
@@ -117,7 +127,7 @@ export function sendOtlpLogsTest(url: string, orgId: string): Promise<void> {
       severityText: 'INFO',
       body: JSON.stringify({ test: true }),
       eventName: 'yoke.audit.test',
-      resource: resourceFromAttributes({ 'service.name': 'yoke', 'yoke.org_id': orgId }),
+      resource: otlp.resources().resourceFromAttributes({ 'service.name': 'yoke', 'yoke.org_id': orgId }),
       instrumentationScope: SCOPE,
       attributes: { 'yoke.org_id': orgId, 'event.name': 'yoke.audit.test' },
       droppedAttributesCount: 0,
@@ -128,7 +138,7 @@ export function sendOtlpLogsTest(url: string, orgId: string): Promise<void> {
 const SCOPE = { name: 'yoke.audit', version: AUDIT_SCHEMA };
 
 async function exportLogs(url: string, records: ReadableLogRecord[]): Promise<void> {
-  const exporter = new OTLPLogExporter({ url, timeoutMillis: SINK_TIMEOUT_MS, concurrencyLimit: 1 });
+  const exporter = new (otlp.exporter().OTLPLogExporter)({ url, timeoutMillis: SINK_TIMEOUT_MS, concurrencyLimit: 1 });
   try {
     const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(records, resolve));
     if (result.code !== EXPORT_SUCCESS) throw new SinkRefused(result.error?.message ?? 'the OTLP export failed');

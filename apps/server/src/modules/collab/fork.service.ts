@@ -9,7 +9,8 @@ import { CollabRepository } from './collab.repository';
 
 /**
  * Fork: a new session of the forker with the original's items up to a seq (same seqs), optionally on another
- * harness, model or runner. The original is untouched; the fork records where it came from.
+ * harness, model or runner. The original is untouched; the fork records where it came from. On the original's
+ * runner (the default) with no workspace named, the runner copies the original's workspace into the fork's.
  */
 @Injectable()
 export class ForkService {
@@ -28,13 +29,17 @@ export class ForkService {
     if (body.seq > parent.lastSeq) {
       throw new AppError('request.invalid', `the session has no item ${body.seq} (its last is ${parent.lastSeq})`);
     }
-    const runnerId = await this.runners.pick(p.orgId, body.runnerId);
+    // By default the fork runs where the original does, so that runner can copy the original's workspace into it.
+    const onParentRunner =
+      !body.runnerId && parent.runnerId !== null && (await this.runners.isBackOnline(p.orgId, parent.runnerId));
+    const runnerId = await this.runners.pick(p.orgId, onParentRunner ? (parent.runnerId ?? undefined) : body.runnerId);
     const workspace = body.workspace === undefined ? null : requestedWorkspace(body.workspace);
     const { session } = await this.startSession.start({
       orgId: p.orgId,
       ownerId: p.userId,
       runnerId,
-      fork: { sessionId: parent.id, seq: body.seq },
+      // Files are copied only runner-local (the same runner holds both) and only into a fresh workspace of its own.
+      fork: { sessionId: parent.id, seq: body.seq, copyWorkspace: runnerId === parent.runnerId && workspace === null },
       title: body.title ?? `Fork of ${parent.title}`.slice(0, 200),
       agent: parent.agent as AgentSpec,
       harness: body.harness ?? (parent.harness as AgentSpec['harness']),

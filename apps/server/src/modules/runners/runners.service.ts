@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   AppError,
   type AuditActor,
@@ -22,6 +22,9 @@ export type RunnerIdentity = { runnerId: string; orgId: string; name: string };
 
 @Injectable()
 export class RunnersService {
+  private readonly logger = new Logger(RunnersService.name);
+  private readonly revokedListeners: ((runnerId: string) => Promise<void> | void)[] = [];
+
   constructor(
     private readonly repo: RunnersRepository,
     private readonly jobs: JobQueue,
@@ -115,6 +118,17 @@ export class RunnersService {
       });
     });
     this.publisher.disconnectRunner(runnerId);
+    // A connected runner's sessions are republished when its socket closes; an offline one has no socket to close.
+    for (const listener of this.revokedListeners) {
+      await Promise.resolve(listener(runnerId)).catch((err: unknown) =>
+        this.logger.warn({ err, runnerId }, 'could not tell viewers that the runner was revoked'),
+      );
+    }
+  }
+
+  /** Called after a revoke committed: the sessions module republishes the runner's sessions (their runner is gone). */
+  onRevoked(listener: (runnerId: string) => Promise<void> | void): void {
+    this.revokedListeners.push(listener);
   }
 
   /**

@@ -49,7 +49,10 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly hub: RealtimeHub,
     private readonly metrics: MetricsService,
     private readonly auditContext: AuditContext,
-  ) {}
+  ) {
+    // A revoked runner's sessions name it as revoked at once, connected or not (an offline one has no socket to close).
+    runners.onRevoked((runnerId) => this.views.publishRunnerSessions(runnerId));
+  }
 
   afterInit(nsp: Namespace): void {
     // The one place /runner is handed over: everything else reaches runner sockets through the hub.

@@ -18,15 +18,18 @@ import { Transactions } from '../../core/prisma/transactions';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { type AuditEntry, AuditTrail } from '../audit/audit-trail.service';
 import { InboxDispatcher } from './inbox.dispatcher';
-import { type InboxRow, SessionsRepository } from './sessions.repository';
+import { InboxRepository, type InboxRow } from './inbox.repository';
+import { SessionsRepository } from './sessions.repository';
 import { SessionQueriesService } from './session-queries.service';
 import { SessionViewsService } from './session-views.service';
+import { toQueuedPrompt } from './session.mapper';
 
 /** Inputs for a session's runner: a principal's messages and cancels, and any stored input delivered at least once. */
 @Injectable()
 export class SessionInputsService {
   constructor(
     private readonly repo: SessionsRepository,
+    private readonly inbox: InboxRepository,
     private readonly queries: SessionQueriesService,
     private readonly dispatcher: InboxDispatcher,
     private readonly access: SessionAccessService,
@@ -92,7 +95,7 @@ export class SessionInputsService {
    */
   async enqueueInput(
     session: Session,
-    input: Parameters<SessionsRepository['addInbox']>[2],
+    input: InboxInput,
     idempotencyKey: string | undefined,
     ...events: AuditEntry[]
   ): Promise<InputAccepted> {
@@ -105,19 +108,25 @@ export class SessionInputsService {
   }
 
   /** Stores an input for the session's runner, idempotent by key: in the caller's transaction when there is one. */
-  async storeInput(
-    session: Session,
-    input: Parameters<SessionsRepository['addInbox']>[2],
-    idempotencyKey: string | undefined,
-  ): Promise<InboxRow> {
+  async storeInput(session: Session, input: InboxInput, idempotencyKey: string | undefined): Promise<InboxRow> {
     if (!session.runnerId) throw new AppError('runner.not_found', 'the session has no runner');
-    return this.repo.addInbox(session.orgId, session.id, input, idempotencyKey ?? randomUUID());
+    return this.inbox.add(session.orgId, session.id, input, idempotencyKey ?? randomUUID());
   }
 
-  /** Hands a stored input to its runner (once committed): delivered now, or again when the runner reconnects. */
+  /**
+   * Hands a stored input to its runner (once committed): delivered now, or again when the runner reconnects. A prompt
+   * left queued is shown to every viewer of the session, who may withdraw it until it is delivered.
+   */
   async deliver(session: Session, row: InboxRow): Promise<InputAccepted> {
     if (row.deliveredAt) return { inboxId: row.id, delivered: true };
     const delivered = session.runnerId ? await this.dispatcher.dispatch(session.runnerId, row) : false;
+    if (!delivered && row.kind === 'message') {
+      this.publisher.toSession(session.id, 'session.queue_changed', {
+        change: 'queued',
+        sessionId: session.id,
+        prompt: toQueuedPrompt(row),
+      });
+    }
     return { inboxId: row.id, delivered };
   }
 }
@@ -131,6 +140,6 @@ function harnessOf(name: string): HarnessName {
 }
 
 /** Who sends an input, as the session's items will carry it: a link guest is marked so (its id is its grant). */
-function actorOf(p: Principal): Actor {
+export function actorOf(p: Principal): Actor {
   return p.scope ? { id: p.userId, name: p.name, kind: 'guest' } : { id: p.userId, name: p.name };
 }

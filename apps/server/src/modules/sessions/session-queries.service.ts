@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import pLimit from 'p-limit';
 import {
   AppError,
   type Item,
@@ -14,16 +15,25 @@ import { requireFrom, SessionAccessService } from '../access/session-access.serv
 import type { Principal } from '../../core/auth/principal';
 import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { DeltaRelay } from './delta-relay';
-import { toItem } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
 import { SessionReadsRepository } from './session-reads.repository';
 import { SessionViewsService } from './session-views.service';
 
 const JOIN_PAGE = 1000;
+/**
+ * Joins reading the database at once, per process. A burst of joins (every viewer of a team reconnecting after a
+ * restart or a network blip) would otherwise take every pooled connection, and the last of them would wait past the
+ * pool's timeout and fail as a database outage while other requests starve. Past this many they wait their turn here.
+ */
+export const JOIN_CONCURRENCY = 6;
+/** Joins waiting their turn, at most; past it a join is refused (503, `dependency: 'joins'`) and the client retries. */
+export const JOIN_QUEUE_LIMIT = 10_000;
 
 /** Reading sessions as a principal may see them: pages, one session, its items, what it started with, joining it. */
 @Injectable()
 export class SessionQueriesService {
+  private readonly joins = pLimit(JOIN_CONCURRENCY);
+
   constructor(
     private readonly repo: SessionsRepository,
     private readonly reads: SessionReadsRepository,
@@ -73,13 +83,25 @@ export class SessionQueriesService {
 
   /** One statement: the page with the session's owner, last seq and the caller's grant, checked before answering. */
   async items(p: Principal, id: string, afterSeq: number, limit: number): Promise<ItemsPage> {
+    const page = await this.itemsPage(p, id, afterSeq, limit);
+    return { items: JSON.parse(page.itemsJson) as Item[], lastSeq: page.lastSeq, hasMore: page.hasMore };
+  }
+
+  /**
+   * `items` as the JSON text of its `ItemsPage`, for an answer that is sent as it is: the items' JSON comes from
+   * Postgres and is never parsed or re-serialized here.
+   */
+  async itemsJson(p: Principal, id: string, afterSeq: number, limit: number): Promise<string> {
+    const page = await this.itemsPage(p, id, afterSeq, limit);
+    return `{"items":${page.itemsJson},"lastSeq":${page.lastSeq},"hasMore":${page.hasMore}}`;
+  }
+
+  private async itemsPage(p: Principal, id: string, afterSeq: number, limit: number) {
     if (p.scope && p.scope.sessionId !== id) throw new AppError('session.not_found', 'no such session');
     const found = await this.reads.findItemsPage(p.orgId, id, p.userId, afterSeq, limit);
     if (!found) throw new AppError('session.not_found', 'no such session');
     requireFrom(p, found.session, found.grant, 'view');
-    const { session, items: rows } = found;
-    const items: Item[] = rows.slice(0, limit).map(toItem);
-    return { items, lastSeq: session.lastSeq, hasMore: rows.length > limit };
+    return { itemsJson: found.itemsJson, lastSeq: found.session.lastSeq, hasMore: found.hasMore };
   }
 
   /**
@@ -87,17 +109,39 @@ export class SessionQueriesService {
    * published in between is missed (the client drops the overlap by seq). The partial items come from whichever
    * replica relays the session's runner (asking the others also makes them send this replica its deltas).
    */
+  /**
+   * Joins a viewer to a session: its access checked, its room joined (so nothing published from then on is missed),
+   * then its history page and the session as they are now, and the partial text of streams in flight (this
+   * replica's and, in team mode, the other replicas'). The database reads take their turn (`JOIN_CONCURRENCY`).
+   */
   async join(p: Principal, id: string, afterSeq: number, joinRoom: () => Promise<void> | void): Promise<JoinReply> {
-    await this.get(p, id);
-    await joinRoom();
-    const [page, remote] = await Promise.all([this.items(p, id, afterSeq, JOIN_PAGE), this.watchers.watch(id)]);
-    const session = await this.get(p, id);
+    let remote: Promise<PartialItem[]> = Promise.resolve([]);
+    const [page, session] = await this.inTurn(async () => {
+      await this.get(p, id);
+      await joinRoom();
+      // The other replicas' partial text is asked for meanwhile, outside the turn (no database in it).
+      remote = this.watchers.watch(id);
+      const read = await this.items(p, id, afterSeq, JOIN_PAGE);
+      return [read, await this.get(p, id)] as const;
+    });
     return {
       session,
       items: page.items,
-      partials: mergePartials(this.deltas.snapshot(id), remote),
+      partials: mergePartials(this.deltas.snapshot(id), await remote),
       hasMore: page.hasMore,
     };
+  }
+
+  /** Runs a join's database work in its turn; refused (503) when too many already wait. */
+  private inTurn<T>(read: () => Promise<T>): Promise<T> {
+    if (this.joins.pendingCount >= JOIN_QUEUE_LIMIT) {
+      return Promise.reject(
+        new AppError('service.unavailable', 'too many sessions are being opened at once; retry shortly', {
+          dependency: 'joins',
+        }),
+      );
+    }
+    return this.joins(read);
   }
 }
 

@@ -1,4 +1,5 @@
-import { SessionReadsRepository } from './session-reads.repository';
+import { ITEMS_PAGE_BYTES, SessionReadsRepository } from './session-reads.repository';
+import { toItem } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
 import { draft, useRepository } from '../../../../../test/support/factories';
 
@@ -54,7 +55,7 @@ describe('SessionReadsRepository (real Postgres)', () => {
   });
 
   describe('findItemsPage', () => {
-    it('reads the items Prisma reads, after a seq, with one extra row, the owner and last seq; org-scoped', async () => {
+    it('reads the items Prisma reads, after a seq, as toItem writes them, the owner and last seq; org-scoped', async () => {
       const a = await t.f.seeded();
       const b = await t.f.seeded();
       const { lastSeq } = await t.repo.sessions.appendItems(a.session.id, draft.notices(1, 5));
@@ -62,16 +63,142 @@ describe('SessionReadsRepository (real Postgres)', () => {
       expect(page).toEqual({
         session: { id: a.session.id, ownerId: a.owner.id, lastSeq },
         grant: null,
-        items: await t.repo.sessions.items(a.org.id, a.session.id, 1, 2),
+        itemsJson: expect.any(String),
+        hasMore: true,
       });
-      expect(page?.items.map((i) => i.seq)).toEqual([2, 3, 4]);
-      expect(await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 5, 10)).toMatchObject({ items: [] });
+      const prisma = await t.repo.sessions.items(a.org.id, a.session.id, 1, 2);
+      expect(JSON.parse(page!.itemsJson)).toStrictEqual(prisma.slice(0, 2).map(toItem));
+      expect(JSON.parse(page!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual([2, 3]);
+      const rest = await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 3, 2);
+      expect(rest).toMatchObject({ hasMore: false });
+      expect(JSON.parse(rest!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual([4, 5]);
+      expect(await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 5, 10)).toMatchObject({
+        itemsJson: '[]',
+        hasMore: false,
+      });
       expect(await t.repo.reads.findItemsPage(b.org.id, b.session.id, b.owner.id, 0, 10)).toMatchObject({
         session: { lastSeq: 0 },
-        items: [],
+        itemsJson: '[]',
+        hasMore: false,
       });
       expect(await t.repo.reads.findItemsPage(b.org.id, a.session.id, b.owner.id, 0, 10)).toBeNull();
       expect(await t.repo.reads.findItemsPage(a.org.id, b.session.id, a.owner.id, 0, 10)).toBeNull();
+    });
+
+    it("writes each item's JSON exactly as toItem does: turn and actor only when set, erased items, any text", async () => {
+      const { org, owner, session } = await t.f.seeded();
+      const text = "quotes \" and \\ backslash, 'single', newline\n tab\t \u2028 \u0001 é 漢字 🚀 </script>";
+      const actor = { kind: 'user', userId: owner.id, name: 'Zoë "Z" Ωmega' };
+      const rows = [
+        { seq: 1, type: 'turn_started', turnId: 't-1', body: { type: 'turn_started' }, createdAt: at('00.000') },
+        {
+          seq: 2,
+          type: 'user_message',
+          turnId: 't-1',
+          actor,
+          body: { type: 'user_message', text, content: [{ type: 'text', text }] },
+          createdAt: at('01.001'),
+        },
+        {
+          seq: 3,
+          type: 'agent_message',
+          turnId: 't-1',
+          body: { type: 'agent_message', streamId: 's"1', text: '' },
+          createdAt: at('02.999'),
+        },
+        {
+          seq: 4,
+          type: 'notice',
+          turnId: '',
+          body: {
+            type: 'notice',
+            level: 'warn',
+            text,
+            detail: { n: 0.1, big: 9007199254740991, tiny: 1.5e-7, no: null },
+          },
+          createdAt: at('03.500'),
+        },
+        // Past retention: the sweep replaced the content and marked it; reads send what is stored.
+        {
+          seq: 5,
+          type: 'agent_message',
+          turnId: 't-1',
+          body: { type: 'agent_message', streamId: 's2', text: '[erased by retention]' },
+          createdAt: at('04.010'),
+          erasedAt: new Date(),
+        },
+        { seq: 6, type: 'notice', body: {}, createdAt: at('05.000') },
+        // Envelope fields in a body (none is written so today): the envelope's win, as in toItem's spread.
+        {
+          seq: 7,
+          type: 'notice',
+          turnId: 't-2',
+          body: { type: 'notice', level: 'info', text: 'x', seq: 99, turnId: 'body', createdAt: 'then' },
+          createdAt: at('06.000'),
+        },
+      ];
+      for (const r of rows) {
+        await t.db.prisma.sessionItem.create({ data: { ...r, sessionId: session.id, orgId: org.id } });
+      }
+      // An actor stored as JSON null (not SQL NULL) is as unset as a missing one.
+      await t.db.prisma
+        .$executeRaw`UPDATE session_items SET actor = 'null'::jsonb WHERE session_id = ${session.id}::uuid AND seq = 3`;
+      await t.db.prisma.session.update({ where: { id: session.id }, data: { lastSeq: rows.length } });
+      const page = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, 10);
+      const prisma = await t.repo.sessions.items(org.id, session.id, 0, 10);
+      expect(prisma).toHaveLength(rows.length);
+      expect(JSON.parse(page!.itemsJson)).toStrictEqual(prisma.map(toItem));
+      const [started, message, answer, notice, erased, empty, clash] = JSON.parse(page!.itemsJson) as Record<
+        string,
+        unknown
+      >[];
+      expect(started).toMatchObject({ turnId: 't-1', createdAt: '2030-01-01T00:00:00.000Z' });
+      expect(started).not.toHaveProperty('actor');
+      expect(message).toMatchObject({ actor, text, createdAt: '2030-01-01T00:00:01.001Z' });
+      expect(answer).not.toHaveProperty('actor');
+      expect(answer.createdAt).toBe('2030-01-01T00:00:02.999Z');
+      expect(notice).not.toHaveProperty('turnId');
+      expect(erased).toMatchObject({ text: '[erased by retention]', seq: 5, sessionId: session.id });
+      expect(erased).not.toHaveProperty('erasedAt');
+      expect(empty).toStrictEqual({ seq: 6, sessionId: session.id, createdAt: '2030-01-01T00:00:05.000Z' });
+      expect(clash).toMatchObject({ seq: 7, turnId: 't-2', createdAt: '2030-01-01T00:00:06.000Z' });
+    });
+
+    it('pages over many rows in seq order, and ends a page early at its size in bytes', async () => {
+      const { org, owner, session } = await t.f.seeded();
+      await t.repo.sessions.appendItems(session.id, draft.notices(1, 1201));
+      const page = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 50, 1100);
+      expect(page?.hasMore).toBe(true);
+      expect(JSON.parse(page!.itemsJson)).toStrictEqual(
+        (await t.repo.sessions.items(org.id, session.id, 50, 1100)).slice(0, 1100).map(toItem),
+      );
+      const all = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, 10_000);
+      expect(all?.hasMore).toBe(false);
+      expect(JSON.parse(all!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual(
+        Array.from({ length: 1201 }, (_, k) => k + 1),
+      );
+
+      // Three items of just over half ITEMS_PAGE_BYTES each ('é' is two bytes): a page holds one, never two.
+      const big = await t.f.session(org.id, owner.id);
+      const text = 'é'.repeat(ITEMS_PAGE_BYTES / 4);
+      for (const seq of [1, 2, 3]) {
+        await t.db.prisma.sessionItem.create({
+          data: {
+            sessionId: big.id,
+            orgId: org.id,
+            seq,
+            type: 'notice',
+            body: { type: 'notice', level: 'info', text },
+            createdAt: at('00.000'),
+          },
+        });
+      }
+      const seqs = async (after: number) => {
+        const p = await t.repo.reads.findItemsPage(org.id, big.id, owner.id, after, 10);
+        return [JSON.parse(p!.itemsJson).map((i: { seq: number }) => i.seq), p!.hasMore];
+      };
+      expect(await seqs(0)).toEqual([[1], true]);
+      expect(await seqs(2)).toEqual([[3], false]);
     });
 
     it("brings the caller's live grant", async () => {
@@ -155,3 +282,8 @@ describe('SessionReadsRepository (real Postgres)', () => {
     });
   });
 });
+
+/** A fixed instant with the given seconds and milliseconds ("ss.mmm"). */
+function at(secondsAndMs: string): Date {
+  return new Date(`2030-01-01T00:00:${secondsAndMs}Z`);
+}

@@ -3,7 +3,7 @@ import type { SessionRole } from '@yoke/protocol';
 import type { UserGrant } from '../access/session-access.service';
 import { Prisma, type SessionStatus } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
-import type { ItemRow, SessionRow } from './sessions.repository';
+import type { SessionRow } from './sessions.repository';
 
 /** A session (with its runner) and the caller's live grant in it, read together. */
 export type ViewableSession = { session: SessionRow; grant: UserGrant | null };
@@ -23,6 +23,36 @@ const SESSION_WITH_RUNNER = Prisma.sql`s.id, s.org_id AS "orgId", s.owner_id AS 
   s.idempotency_key AS "idempotencyKey", s.created_at AS "createdAt", s.updated_at AS "updatedAt",
   r.online AS "runnerOnline", r.last_seen_at AS "runnerLastSeenAt", r.name AS "runnerName",
   r.revoked_at AS "runnerRevokedAt"`;
+
+/**
+ * A stored item (`session_items i`) as the JSON text of the object `toItem` makes: `seq`, `sessionId`, `turnId` and
+ * `actor` when set (a JSON null, false, 0 or empty actor counts as unset, as there), `createdAt` in ISO form with
+ * milliseconds and `Z` (the column keeps milliseconds), and its body's fields. Written as text around the body's own
+ * (a JSON object), which costs little more than reading the body: building it as `jsonb` tripled the page's time in
+ * Postgres. A body that has a field of those names (none written today) takes the slower exact path, the body first,
+ * so that the envelope's field wins as in `toItem`'s spread. Items past retention are read as they are stored (the
+ * erasure replaced their body), like every other item.
+ */
+const ENVELOPE = Prisma.sql`'{"seq": ' || i.seq || ', "sessionId": "' || i.session_id || '"'
+  || CASE WHEN i.turn_id IS NULL OR i.turn_id = '' THEN '' ELSE ', "turnId": ' || to_json(i.turn_id)::text END
+  || CASE WHEN i.actor IS NULL OR i.actor IN ('null', 'false', '0', '""') THEN ''
+          ELSE ', "actor": ' || i.actor::text END
+  || ', "createdAt": "' || to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'`;
+const ITEM_JSON = Prisma.sql`CASE
+  WHEN i.body = '{}'::jsonb THEN ${ENVELOPE} || '}'
+  WHEN i.body ?| array['seq', 'sessionId', 'turnId', 'actor', 'createdAt']
+    THEN left(i.body::text, -1) || ', ' || substr(${ENVELOPE}, 2) || '}'
+  ELSE ${ENVELOPE} || ', ' || substr(i.body::text, 2)
+END`;
+
+/** Items per row of the page's statement: one value of megabytes is far slower to receive than rows of this size. */
+const CHUNK_ITEMS = 500;
+
+/**
+ * A page of items stops before this many bytes of JSON (always one item at least), whatever its `limit`: a page of
+ * thousands of large tool results must not become one string of gigabytes in the server and the client.
+ */
+export const ITEMS_PAGE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The hot reads of the session pages, each in one statement (Prisma's `include` would add one per relation): a page
@@ -57,9 +87,11 @@ export class SessionReadsRepository {
   }
 
   /**
-   * A page of a session's items after `afterSeq` (one more than `limit` when more follow), with what the access check
-   * and the page need of the session (owner, last seq, `userId`'s live grant), in one statement; null when the org has
-   * no such session.
+   * A page of a session's items after `afterSeq` (at most `limit`), with what the access check and the page need of
+   * the session (owner, last seq, `userId`'s live grant), in one statement; null when the org has no such session.
+   * Postgres writes the page as the JSON array clients receive (`ITEM_JSON`, each item as `toItem` makes it), so a
+   * late joiner's thousands of items are neither converted row by row nor re-serialized on their way out; the caller
+   * answers with it only once the check has passed.
    */
   async findItemsPage(
     orgId: string,
@@ -70,51 +102,48 @@ export class SessionReadsRepository {
   ): Promise<{
     session: { id: string; ownerId: string; lastSeq: number };
     grant: UserGrant | null;
-    items: ItemRow[];
+    /** A JSON array of the page's items, in seq order. */
+    itemsJson: string;
+    hasMore: boolean;
   } | null> {
     const rows = await this.prisma.$queryRaw<(PageSqlRow & GrantSqlColumns)[]>`
-      SELECT a.id, a.owner_id AS "ownerId", a.last_seq AS "lastSeq", a.grant_id AS "grantId",
-             a.grant_role AS "grantRole", a.grant_can_approve AS "grantCanApprove", a.grant_link_id AS "grantLinkId",
-             i.seq, i.org_id AS "itemOrgId", i.type, i.turn_id AS "turnId", i.actor, i.body, i.created_at AS "createdAt",
-             i.erased_at AS "erasedAt"
-      FROM (
-        SELECT s.id, s.owner_id, s.last_seq, g.id AS grant_id, g.role::text AS grant_role,
-               g.can_approve AS grant_can_approve, g.link_id AS grant_link_id
-        FROM sessions s
-        LEFT JOIN LATERAL (
-          SELECT id, role, can_approve, link_id FROM session_grants
-          WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
-          ORDER BY created_at DESC LIMIT 1
-        ) g ON true
-        WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid
-      ) a
+      SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", g.id AS "grantId", g.role::text AS "grantRole",
+             g.can_approve AS "grantCanApprove", g.link_id AS "grantLinkId", p.items AS "itemsJson",
+             p.more AS "hasMore"
+      FROM sessions s
       LEFT JOIN LATERAL (
-        SELECT * FROM session_items
-        WHERE org_id = ${orgId}::uuid AND session_id = a.id AND seq > ${afterSeq}::int
-        ORDER BY seq LIMIT ${limit + 1}::int
-      ) i ON true
-      ORDER BY i.seq`;
+        SELECT id, role, can_approve, link_id FROM session_grants
+        WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
+        ORDER BY created_at DESC LIMIT 1
+      ) g ON true
+      LEFT JOIN LATERAL (
+        SELECT k.chunk, string_agg(k.json, ',' ORDER BY k.seq) FILTER (WHERE k.kept) AS items,
+               bool_or(NOT k.kept) AS more
+        FROM (
+          SELECT j.seq, j.json, (j.n - 1) / ${CHUNK_ITEMS}::int AS chunk,
+                 j.n <= ${limit}::int AND (j.n = 1 OR j.upto <= ${ITEMS_PAGE_BYTES}::bigint) AS kept
+          FROM (
+            SELECT x.seq, x.json, row_number() OVER w AS n, sum(octet_length(x.json)) OVER w AS upto
+            FROM (
+              SELECT i.seq, ${ITEM_JSON} AS json FROM session_items i
+              WHERE i.org_id = s.org_id AND i.session_id = s.id AND i.seq > ${afterSeq}::int
+              ORDER BY i.seq LIMIT ${limit + 1}::int
+            ) x
+            WINDOW w AS (ORDER BY x.seq)
+          ) j
+        ) k
+        GROUP BY k.chunk
+      ) p ON true
+      WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid
+      ORDER BY p.chunk`;
     const [first] = rows;
     if (!first) return null;
-    const items: ItemRow[] = [];
-    for (const r of rows) {
-      if (r.seq === null || r.itemOrgId === null) continue; // the session has no items after afterSeq
-      items.push({
-        sessionId: r.id,
-        seq: r.seq,
-        orgId: r.itemOrgId,
-        type: r.type as string,
-        turnId: r.turnId,
-        actor: r.actor,
-        body: r.body as Prisma.JsonValue,
-        createdAt: r.createdAt as Date,
-        erasedAt: r.erasedAt,
-      });
-    }
+    const chunks = rows.flatMap((r) => (r.itemsJson === null ? [] : [r.itemsJson]));
     return {
       session: { id: first.id, ownerId: first.ownerId, lastSeq: first.lastSeq },
       grant: toGrant(first),
-      items,
+      itemsJson: `[${chunks.join(',')}]`,
+      hasMore: rows.some((r) => r.hasMore === true),
     };
   }
 
@@ -161,20 +190,8 @@ type GrantSqlColumns = {
   grantLinkId: string | null;
 };
 
-/** A row of `findItemsPage`: the session's columns, then one item's (all null when the page is empty). */
-type PageSqlRow = {
-  id: string;
-  ownerId: string;
-  lastSeq: number;
-  seq: number | null;
-  itemOrgId: string | null;
-  type: string | null;
-  turnId: string | null;
-  actor: Prisma.JsonValue | null;
-  body: Prisma.JsonValue | null;
-  createdAt: Date | null;
-  erasedAt: Date | null;
-};
+/** A row of `findItemsPage`: the session's columns, and a chunk of its page (null when the page is empty). */
+type PageSqlRow = { id: string; ownerId: string; lastSeq: number; itemsJson: string | null; hasMore: boolean | null };
 
 function toGrant(g: GrantSqlColumns): UserGrant | null {
   return g.grantId && g.grantRole

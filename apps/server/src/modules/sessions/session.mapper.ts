@@ -1,5 +1,6 @@
-import { AgentSpec, type InboxEntry, InboxInput, type Item, type Session } from '@yoke/protocol';
-import type { InboxRow, ItemRow, SessionRow } from './sessions.repository';
+import { AgentSpec, type InboxEntry, InboxInput, type Item, type QueuedPrompt, type Session } from '@yoke/protocol';
+import type { InboxRow } from './inbox.repository';
+import type { ItemRow, SessionRow } from './sessions.repository';
 
 export function toSessionView(
   row: SessionRow,
@@ -48,5 +49,20 @@ export function toInboxEntry(row: InboxRow): InboxEntry {
     sessionId: row.sessionId,
     input: InboxInput.parse(row.input),
     createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** A stored message not yet handed to the runner, as its session's viewers see it (`erased` by retention or not). */
+export function toQueuedPrompt(row: InboxRow): QueuedPrompt {
+  const input = InboxInput.parse(row.input);
+  if (input.kind !== 'message') throw new Error(`inbox entry ${row.id} is a ${input.kind}, not a message`);
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    text: input.content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n\n'),
+    content: input.content,
+    actor: input.actor,
+    createdAt: row.createdAt.toISOString(),
+    erased: row.erasedAt !== null,
   };
 }

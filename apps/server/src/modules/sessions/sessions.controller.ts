@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   AppError,
   CancelBody,
@@ -14,6 +15,7 @@ import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SessionsService } from './sessions.service';
 import { SessionQueriesService } from './session-queries.service';
 import { SessionInputsService } from './session-inputs.service';
+import { QueuedPromptsService } from './queued-prompts.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({
@@ -26,6 +28,7 @@ export class SessionsController {
     private readonly sessions: SessionsService,
     private readonly queries: SessionQueriesService,
     private readonly inputs: SessionInputsService,
+    private readonly queued: QueuedPromptsService,
   ) {}
 
   @Allow('member')
@@ -55,12 +58,16 @@ export class SessionsController {
   @GuestAllowed()
   @NotAudited('a read of session data the caller may see')
   @Get(':id/items')
-  items(
+  async items(
     @CurrentPrincipal() p: Principal,
     @Param('id', SessionId) id: string,
     @Query(new ZodPipe(ItemsQuery)) q: ItemsQuery,
-  ) {
-    return this.queries.items(p, id, q.afterSeq, q.limit);
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    // The page's JSON is written by Postgres and sent as it is (a late joiner reads thousands of items this way).
+    const page = await this.queries.itemsJson(p, id, q.afterSeq, q.limit);
+    res.type('application/json');
+    return page;
   }
 
   @Allow('member')
@@ -87,5 +94,31 @@ export class SessionsController {
     @Body(new ZodPipe(CancelBody)) body: CancelBody,
   ) {
     return this.inputs.cancel(p, id, body);
+  }
+
+  @Allow('auditor')
+  @GuestAllowed()
+  @NotAudited('a read of session data the caller may see')
+  @Get(':id/queued')
+  listQueued(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
+    return this.queued.list(p, id);
+  }
+
+  @Allow('member')
+  @GuestAllowed()
+  @Audited('session.prompt_withdrawn')
+  @Delete(':id/queued/:inboxId')
+  @HttpCode(204)
+  withdrawQueued(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', SessionId) id: string,
+    // Anything but a uuid names no queued prompt.
+    @Param(
+      'inboxId',
+      new ParseUUIDPipe({ exceptionFactory: () => new AppError('input.not_found', 'no such queued prompt') }),
+    )
+    inboxId: string,
+  ) {
+    return this.queued.withdraw(p, id, inboxId);
   }
 }

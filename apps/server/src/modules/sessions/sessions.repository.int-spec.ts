@@ -142,8 +142,16 @@ describe('SessionsRepository (real Postgres)', () => {
         },
       ]);
       expect(r.changed).toBe(true);
-      expect(r.session).toMatchObject({ status: 'waiting_approval', statusReason: 'runs rm', inputTokens: 100n });
-      expect(Number(r.session?.costUsd)).toBe(0.25);
+      expect(r.session).toEqual({ id: session.id, orgId: org.id, ownerId: session.ownerId });
+      const stored = await t.repo.findById(org.id, session.id);
+      expect(stored).toMatchObject({
+        status: 'waiting_approval',
+        statusReason: 'runs rm',
+        inputTokens: 100n,
+        lastSeq: 3,
+      });
+      expect(Number(stored?.costUsd)).toBe(0.25);
+      expect(stored!.updatedAt.getTime()).toBeGreaterThanOrEqual(session.updatedAt.getTime());
       const approval = await t.db.prisma.approval.findFirst({ where: { sessionId: session.id, approvalId: 'a1' } });
       expect(approval).toMatchObject({ orgId: org.id, status: 'pending' });
     });
@@ -306,21 +314,6 @@ describe('SessionsRepository (real Postgres)', () => {
 
       const other = await t.f.orgWithOwner();
       expect(await t.repo.failActiveSessions(other.org.id, runner.id, 'x')).toEqual([]);
-    });
-
-    it('adds an inbox entry once per key and hands the undelivered ones to the runner in order', async () => {
-      const { org, runner, session } = await t.f.seeded();
-      const first = await t.repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'one' } as never, 'p1');
-      const again = await t.repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'changed' } as never, 'p1');
-      expect(again.id).toBe(first.id);
-      expect(again.input).toEqual({ kind: 'prompt', text: 'one' });
-      const second = await t.repo.addInbox(org.id, session.id, { kind: 'prompt', text: 'two' } as never, 'p2');
-      const elsewhere = await t.f.seeded();
-      await t.repo.addInbox(elsewhere.org.id, elsewhere.session.id, { kind: 'cancel' } as never, 'c1');
-
-      expect((await t.repo.pendingInboxForRunner(runner.id)).map((e) => e.id)).toEqual([first.id, second.id]);
-      await t.repo.markDelivered(first.id);
-      expect((await t.repo.pendingInboxForRunner(runner.id)).map((e) => e.id)).toEqual([second.id]);
     });
   });
 });

@@ -10,12 +10,12 @@ import {
 } from '@yoke/protocol';
 import { Prisma, type SessionStatus } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
+import type { InboxRow } from './inbox.repository';
 import { rollUp } from './session-status';
 
 const withRunner = { runner: { select: { online: true, lastSeenAt: true, name: true, revokedAt: true } } } as const;
 export type SessionRow = Prisma.SessionGetPayload<{ include: typeof withRunner }>;
 export type ItemRow = Prisma.SessionItemGetPayload<object>;
-export type InboxRow = Prisma.InboxEntryGetPayload<object>;
 
 export type NewSession = {
   orgId: string;
@@ -178,18 +178,14 @@ export class SessionsRepository {
         next.statusReason !== current.statusReason ||
         next.costUsd !== Number(current.costUsd) ||
         next.inputTokens !== Number(current.inputTokens);
-      const session = await tx.session.update({
-        where: { id: sessionId },
-        data: {
-          lastSeq: newLast,
-          status: next.status,
-          statusReason: next.statusReason,
-          costUsd: new Prisma.Decimal(next.costUsd.toFixed(6)),
-          inputTokens: BigInt(next.inputTokens),
-          outputTokens: BigInt(next.outputTokens),
-        },
-        include: withRunner,
-      });
+      // One statement, nothing read back: the caller reads the whole row only when it publishes it.
+      await tx.$executeRaw`
+        UPDATE sessions SET last_seq = ${newLast}, status = ${next.status}::session_status,
+               status_reason = ${next.statusReason}, cost_usd = ${next.costUsd.toFixed(6)}::numeric,
+               input_tokens = ${BigInt(next.inputTokens)}, output_tokens = ${BigInt(next.outputTokens)},
+               updated_at = now()
+        WHERE id = ${sessionId}::uuid`;
+      const session = { id: sessionId, orgId: current.orgId, ownerId: current.ownerId };
       return { appended: fresh, session, lastSeq: newLast, changed, approvals, mismatches };
     });
   }
@@ -216,26 +212,6 @@ export class SessionsRepository {
       where: { runnerId, id: { in: sessionIds } },
       select: { id: true, lastSeq: true },
     });
-  }
-
-  addInbox(orgId: string, sessionId: string, input: InboxInput, key: string) {
-    return this.prisma.inboxEntry.upsert({
-      where: { sessionId_idempotencyKey: { sessionId, idempotencyKey: key } },
-      update: {},
-      create: { orgId, sessionId, kind: input.kind, input: input as Prisma.InputJsonValue, idempotencyKey: key },
-    });
-  }
-
-  /** Inputs not yet acknowledged by the runner, for every session it holds, in the order they were sent. */
-  pendingInboxForRunner(runnerId: string) {
-    return this.prisma.inboxEntry.findMany({
-      where: { deliveredAt: null, session: { runnerId } },
-      orderBy: [{ sessionId: 'asc' }, { position: 'asc' }],
-    });
-  }
-
-  markDelivered(id: string) {
-    return this.prisma.inboxEntry.update({ where: { id }, data: { deliveredAt: new Date() } });
   }
 }
 

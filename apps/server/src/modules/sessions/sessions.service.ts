@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { parseAgentYaml } from '@yoke/spec';
-import { compilePolicies, loadErrors, policyEntries } from '@yoke/policy';
 import {
   AgentSpec,
   AppError,
@@ -14,6 +12,8 @@ import type { Principal } from '../../core/auth/principal';
 import { RunnersService } from '../runners/runners.service';
 import { PolicySetsService } from '../policies/policy-sets.service';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { AgentsService } from '../agents/agents.service';
+import { parseAgent } from '../agents/agent-validation';
 import { SessionsRepository } from './sessions.repository';
 import { StartSession } from './start-session.use-case';
 import { requestedWorkspace } from './requested-workspace';
@@ -27,11 +27,14 @@ export class SessionsService {
     private readonly runners: RunnersService,
     private readonly publisher: RealtimePublisher,
     private readonly policySets: PolicySetsService,
+    private readonly library: AgentsService,
   ) {}
 
   async create(p: Principal, body: CreateSessionBody): Promise<Session> {
-    const agent = parseAgentYaml(body.agentYaml, body.agentFile ?? 'agent.yaml');
-    assertAgentPolicies(agent.policies, body.agentFile ?? 'agent.yaml');
+    const agent =
+      body.agentId !== undefined
+        ? (await this.library.resolve(p.orgId, body.agentId, body.agentVersion)).spec
+        : parseAgent(body.agentYaml ?? '', body.agentFile ?? 'agent.yaml');
     const policies = await this.policySets.entriesFor(p.orgId, body.policiesYaml);
     const harness = body.harness ?? agent.harness;
     const model = body.model ?? agent.model ?? null;
@@ -115,13 +118,4 @@ export class SessionsService {
     if (row.parentId !== parentId) throw new AppError('request.invalid', 'that call id is already used');
     return { sessionId: row.id, created: false };
   }
-}
-
-/** An agent's own policies must load: a broken one is refused at creation (at run time it would deny everything). */
-function assertAgentPolicies(policies: Record<string, unknown>[], file: string): void {
-  const errors = loadErrors(compilePolicies(policyEntries('agent', policies, 'policies')));
-  if (errors.length === 0) return;
-  throw new AppError('agent.invalid', errors.map((e) => `${file}: ${e.origin}: ${e.message}`).join('\n'), {
-    issues: errors.map((e) => ({ file, path: e.origin, message: e.message })),
-  });
 }

@@ -58,13 +58,24 @@ describe('StartSession (real Postgres)', () => {
     idempotencyKey: null,
     ...over,
   });
-  const xmin = async (table: 'sessions' | 'inbox_entries' | 'session_items', column: 'id' | 'session_id', id: string) =>
+  const xmin = async (table: 'sessions' | 'session_items', column: 'id' | 'session_id', id: string) =>
     (
       await app.prisma.$queryRawUnsafe<{ xmin: string }[]>(
         `SELECT xmin::text AS xmin FROM ${table} WHERE ${column} = $1::uuid`,
         id,
       )
     ).map((r) => r.xmin);
+  /**
+   * The transaction that inserted each inbox row of a session, kept by a test-only trigger: `xmin` moves when the
+   * dispatcher claims a row for a hand-over to the runner right after the commit.
+   */
+  const inboxWrittenIn = async (sessionId: string) =>
+    (
+      await app.prisma.$queryRawUnsafe<{ tx: string }[]>(
+        'SELECT tx FROM test_inbox_written WHERE session_id = $1::uuid',
+        sessionId,
+      )
+    ).map((r) => r.tx);
   const sessionsTitled = (title: string) => app.prisma.session.count({ where: { title } });
   const inboxCount = () => app.prisma.inboxEntry.count();
   /** A test-only trigger: Postgres refuses an inbox row whose input matches `condition` (a forced error mid-way). */
@@ -97,6 +108,14 @@ describe('StartSession (real Postgres)', () => {
   beforeAll(async () => {
     app = await sessionsContext();
     start = app.ctx.get(StartSession);
+    await app.prisma.$executeRawUnsafe('CREATE TABLE test_inbox_written (session_id uuid, tx text)');
+    await app.prisma.$executeRawUnsafe(
+      `CREATE FUNCTION test_inbox_written() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN INSERT INTO test_inbox_written VALUES (NEW.session_id, (txid_current() % 4294967296)::text); RETURN NEW; END $$`,
+    );
+    await app.prisma.$executeRawUnsafe(
+      'CREATE TRIGGER test_inbox_written AFTER INSERT ON inbox_entries FOR EACH ROW EXECUTE FUNCTION test_inbox_written()',
+    );
     const f = factories(app.prisma);
     ({ org, owner } = await f.orgWithOwner());
     runner = await f.runner(org.id);
@@ -134,7 +153,7 @@ describe('StartSession (real Postgres)', () => {
     expect(inbox[1].input).toEqual({ kind: 'message', content: [{ type: 'text', text: 'hello' }], actor });
 
     const [sessionTx] = await xmin('sessions', 'id', session.id);
-    expect(await xmin('inbox_entries', 'session_id', session.id)).toEqual([sessionTx, sessionTx]);
+    expect(await inboxWrittenIn(session.id)).toEqual([sessionTx, sessionTx]);
   });
 
   it('leaves no session and no input when the prompt cannot be written', async () => {
@@ -183,7 +202,20 @@ describe('StartSession (real Postgres)', () => {
     ]);
     const [sessionTx] = await xmin('sessions', 'id', fork.id);
     expect(await xmin('session_items', 'session_id', fork.id)).toEqual([sessionTx, sessionTx]);
-    expect(await xmin('inbox_entries', 'session_id', fork.id)).toEqual([sessionTx]);
+    expect(await inboxWrittenIn(fork.id)).toEqual([sessionTx]);
+  });
+
+  it("asks the runner to copy the original's workspace only when the fork says so", async () => {
+    const parent = await parentWithItems(2);
+    const { session: copied } = await start.start(
+      request({ fork: { sessionId: parent.id, seq: 1, copyWorkspace: true } }),
+    );
+    const { session: empty } = await start.start(request({ fork: { sessionId: parent.id, seq: 1 } }));
+    const specOf = async (sessionId: string) =>
+      ((await app.prisma.inboxEntry.findFirstOrThrow({ where: { sessionId } })).input as { spec: object }).spec;
+    expect(await specOf(copied.id)).toMatchObject({ baseSeq: 1, forkFrom: parent.id });
+    expect(await specOf(empty.id)).not.toHaveProperty('forkFrom');
+    expect(copied.forkedFrom).toEqual({ sessionId: parent.id, seq: 1 });
   });
 
   it('leaves no fork, no copied item and no input when the fork fails mid-way', async () => {

@@ -24,8 +24,11 @@ export type StartRequest = {
   idempotencyKey: string | null;
   /** A child session: the parent whose `delegate` call started it. */
   parentId?: string;
-  /** A fork: it starts with this session's items 1..seq, under the same seqs. */
-  fork?: { sessionId: string; seq: number };
+  /**
+   * A fork: it starts with this session's items 1..seq, under the same seqs; with `copyWorkspace`, its runner (the
+   * original's) copies the original's workspace into the fork's.
+   */
+  fork?: { sessionId: string; seq: number; copyWorkspace?: boolean };
   /** The first message, sent right after `start`. */
   prompt?: { text: string; actor: Actor };
   /** Who the audit log names as creating it; the request's actor when absent. */
@@ -60,7 +63,7 @@ export class StartSession {
             ownerId: req.ownerId,
             runnerId: req.runnerId,
             parentId: req.parentId ?? null,
-            forkedFrom: req.fork ?? null,
+            forkedFrom: req.fork ? { sessionId: req.fork.sessionId, seq: req.fork.seq } : null,
             title: req.title,
             agent: req.agent,
             harness: req.harness,
@@ -137,6 +140,7 @@ function firstInputs(sessionId: string, req: StartRequest): NewInbox[] {
       workspace: req.workspace,
       policies: req.policies,
       ...(req.fork ? { baseSeq: req.fork.seq } : {}),
+      ...(req.fork?.copyWorkspace ? { forkFrom: req.fork.sessionId } : {}),
       ...(req.parentId ? { parentId: req.parentId } : {}),
       orgId: req.orgId,
     },

@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { AuditPage } from '@/components/audit/audit-page';
-import './audit.css';
 
 export const metadata: Metadata = { title: 'Audit log' };
 

@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { UsagePage } from '@/components/usage/usage-page';
-import './usage.css';
 
 export const metadata: Metadata = { title: 'Usage' };
 

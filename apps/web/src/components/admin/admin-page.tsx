@@ -9,6 +9,7 @@ import { RetentionPanel } from '@/components/admin/retention-panel';
 import { BudgetsPanel } from '@/components/budgets/budgets-panel';
 import { describeError, request } from '@/lib/api';
 import { createEnrolment, listMembers, listRunners, revokeRunner } from '@/lib/collab-api';
+import { TABLE } from '@/components/ui/panel-styles';
 
 const TABS = ['members', 'runners', 'policies', 'retention', 'budgets'] as const;
 type Tab = (typeof TABS)[number];
@@ -24,7 +25,7 @@ export function AdminPage() {
       <div className="page-head">
         <h1>Admin</h1>
       </div>
-      <div className="admin-tabs" role="tablist" aria-label="Admin sections">
+      <div className="mb-3 flex flex-wrap gap-1.5" role="tablist" aria-label="Admin sections">
         {TABS.map((t) => (
           <button
             key={t}
@@ -86,7 +87,7 @@ function Members() {
           {error}
         </p>
       )}
-      <table className="admin-table" data-testid="members-table">
+      <table className={TABLE} data-testid="members-table">
         <thead>
           <tr>
             <th>Name</th>
@@ -179,7 +180,7 @@ function Runners() {
           <input readOnly value={enrolToken} onFocus={(e) => e.target.select()} data-testid="enrol-token" />
         </p>
       )}
-      <table className="admin-table" data-testid="runners-table">
+      <table className={TABLE} data-testid="runners-table">
         <thead>
           <tr>
             <th>Name</th>

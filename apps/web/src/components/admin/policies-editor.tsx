@@ -1,30 +1,38 @@
 'use client';
 
 import type { DryRunReport, PolicyIssue } from '@yoke/protocol';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError, listSessions } from '@/lib/api';
 import { dryRunPolicies, getPolicies, putPolicies, validatePolicies } from '@/lib/collab-api';
+import { useToast } from '@/components/shell/toast';
+import { PolicyCodeEditor } from './policy-code-editor';
+import { PolicyDryRun } from './policy-dry-run';
+import { POLICY_EXAMPLES } from './policy-examples';
 
 const VALIDATE_DELAY_MS = 400;
 
 /**
- * The org's policies as YAML: validated as you type (errors inline with their line and column), saved with
- * optimistic concurrency, and tried against recent recorded sessions with a dry run before saving.
+ * The org's policies as YAML in a code editor: it opens on the current set, validates as you type (errors inline at
+ * their line), offers examples, saves with optimistic concurrency, and tries the set on recent sessions (dry run).
  */
 export function PoliciesEditor() {
   const [yaml, setYaml] = useState('');
+  const [savedYaml, setSavedYaml] = useState('');
   const [version, setVersion] = useState<number | undefined>(undefined);
   const [issues, setIssues] = useState<PolicyIssue[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [report, setReport] = useState<DryRunReport | null>(null);
   const [isLoaded, setIsLoaded] = useState(false);
+  const [isBusy, setIsBusy] = useState(false);
   const seq = useRef(0);
+  const toast = useToast();
 
   useEffect(() => {
     getPolicies()
       .then((p) => {
         setYaml(p.yaml);
+        setSavedYaml(p.yaml);
         setVersion(p.version);
         setIsLoaded(true);
       })
@@ -44,19 +52,32 @@ export function PoliciesEditor() {
     return () => clearTimeout(t);
   }, [yaml, isLoaded]);
 
+  const edit = useCallback((text: string) => {
+    setYaml(text);
+    setSaved(null);
+  }, []);
+
   const save = async () => {
     setError(null);
+    setIsBusy(true);
     try {
       const p = await putPolicies(yaml, version);
       setVersion(p.version);
-      setSaved(`Saved: ${p.count} ${p.count === 1 ? 'policy' : 'policies'}, version ${p.version}.`);
+      setSavedYaml(yaml);
+      const note = `Saved: ${p.count} ${p.count === 1 ? 'policy' : 'policies'}, version ${p.version}.`;
+      setSaved(note);
+      toast({ kind: 'success', text: `Org policies saved (${p.count}, version ${p.version}).` });
     } catch (err) {
       setError(describeError(err));
+      toast({ kind: 'error', text: `The policies were not saved: ${describeError(err)}` });
+    } finally {
+      setIsBusy(false);
     }
   };
 
   const dryRun = async () => {
     setError(null);
+    setIsBusy(true);
     try {
       const page = await listSessions({ limit: 20 });
       const ids = page.sessions.map((s) => s.id);
@@ -67,91 +88,78 @@ export function PoliciesEditor() {
       setReport(await dryRunPolicies(yaml, ids));
     } catch (err) {
       setError(describeError(err));
+    } finally {
+      setIsBusy(false);
     }
   };
 
+  const isDirty = yaml !== savedYaml;
+  const isBlocked = !isLoaded || isBusy || issues.length > 0;
+
   return (
-    <section aria-label="Org policies" data-testid="policies-editor">
+    <section aria-label="Org policies" className="policies-editor" data-testid="policies-editor">
       {error && (
         <p className="banner banner-error" role="alert">
           {error}
         </p>
       )}
-      {saved && (
-        <p className="muted small" role="status">
-          {saved}
-        </p>
+      <div className="my-1.5 flex flex-wrap items-center gap-1.5" role="group" aria-label="Examples">
+        <span className="muted small">Start from an example:</span>
+        {POLICY_EXAMPLES.map((x) => (
+          <button
+            key={x.id}
+            type="button"
+            className="secondary small"
+            title={x.description}
+            disabled={!isLoaded}
+            onClick={() => edit(x.yaml)}
+            data-testid="policy-example"
+            data-example={x.id}
+          >
+            {x.title}
+          </button>
+        ))}
+      </div>
+      {isLoaded ? (
+        <PolicyCodeEditor value={yaml} issues={issues} onChange={edit} describedBy="policy-issues" />
+      ) : (
+        !error && <p className="muted small">Loading the org&apos;s policies…</p>
       )}
-      <label>
-        <span className="sr-only">Org policies (YAML)</span>
-        <textarea
-          className="policy-editor"
-          value={yaml}
-          onChange={(e) => {
-            setYaml(e.target.value);
-            setSaved(null);
-          }}
-          spellCheck={false}
-          disabled={!isLoaded}
-          aria-invalid={issues.length > 0}
-          aria-describedby="policy-issues"
-          data-testid="policy-yaml"
-        />
-      </label>
-      <ul id="policy-issues" className="issues" aria-live="polite" data-testid="policy-issues">
+      <ul id="policy-issues" className="font-mono text-[0.85rem]" aria-live="polite" data-testid="policy-issues">
         {issues.map((i, k) => (
-          <li key={k} className="banner banner-error" data-testid="policy-issue">
+          <li key={k} className="banner banner-error" data-testid="policy-issue" data-line={i.line}>
             line {i.line}, col {i.col}
             {i.path ? ` (${i.path})` : ''}: {i.message}
           </li>
         ))}
       </ul>
       <div className="form-row">
-        <button
-          type="button"
-          onClick={() => void save()}
-          disabled={!isLoaded || issues.length > 0}
-          data-testid="policy-save"
-        >
+        <button type="button" onClick={() => void save()} disabled={isBlocked || !isDirty} data-testid="policy-save">
           Save
         </button>
         <button
           type="button"
           className="secondary"
+          onClick={() => edit(savedYaml)}
+          disabled={!isLoaded || !isDirty}
+          data-testid="policy-revert"
+        >
+          Revert to saved
+        </button>
+        <button
+          type="button"
+          className="secondary"
           onClick={() => void dryRun()}
-          disabled={!isLoaded || issues.length > 0}
+          disabled={isBlocked}
           data-testid="policy-dry-run"
         >
           Dry run on recent sessions
         </button>
+        <span className="muted small" role="status">
+          {saved ?? (isDirty ? 'Unsaved changes.' : version ? `Version ${version}.` : '')}
+        </span>
       </div>
-      {report && (
-        <table className="admin-table" data-testid="dry-run-report">
-          <caption className="muted small">
-            {report.policies} policies over {report.sessions.length} sessions
-          </caption>
-          <thead>
-            <tr>
-              <th>Session</th>
-              <th>Actions</th>
-              <th>Allow</th>
-              <th>Ask</th>
-              <th>Deny</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.sessions.map((s) => (
-              <tr key={s.sessionId} data-testid="dry-run-session">
-                <td>{s.title || s.sessionId}</td>
-                <td>{s.actions}</td>
-                <td>{s.counts.allow}</td>
-                <td>{s.counts.ask}</td>
-                <td>{s.counts.deny}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {report && <PolicyDryRun report={report} />}
     </section>
   );
 }

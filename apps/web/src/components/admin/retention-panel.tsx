@@ -24,7 +24,19 @@ import { describeError, request } from '@/lib/api';
 import { listMembers } from '@/lib/collab-api';
 import { countLines, describeDays, draftOf, parseDays, scopeLabel, type DaysDraft } from '@/lib/retention';
 import { useMyRole } from '@/hooks/use-my-role';
-import './retention.css';
+import {
+  BOXED_ITEM,
+  BOXED_LIST,
+  CARD,
+  CARD_FORM,
+  CARD_HEAD,
+  CARD_SUBTITLE,
+  CARD_TITLE,
+  PANEL,
+  SIDE_SCROLL,
+  TABLE,
+  TIGHT_LIST,
+} from '@/components/ui/panel-styles';
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -41,7 +53,7 @@ export function RetentionPanel() {
   const changed = useCallback(() => setVersion((v) => v + 1), []);
   const fail = useCallback((err: unknown) => setError(describeError(err)), []);
   return (
-    <section aria-label="Retention" className="retention" data-testid="retention-panel">
+    <section aria-label="Retention" className={PANEL} data-testid="retention-panel">
       {error && (
         <p className="banner banner-error" role="alert">
           {error}
@@ -86,14 +98,16 @@ function Durations({ canManage, onSaved, onError }: Props & { onSaved: () => voi
       .finally(() => setIsSaving(false));
   };
   return (
-    <form className="retention-card" onSubmit={submit} aria-labelledby="retention-durations">
-      <h2 id="retention-durations">How long content is kept</h2>
+    <form className={CARD} onSubmit={submit} aria-labelledby="retention-durations">
+      <h2 id="retention-durations" className={CARD_TITLE}>
+        How long content is kept
+      </h2>
       <p className="muted small">
         Session content (prompts, messages, reasoning, tool input and output, command output, file diffs, notices)
         counts from the session&apos;s last activity; audit content from its event. Audit events themselves are always
         kept: erased content shows as <em>redacted</em>, and the log still verifies.
       </p>
-      <div className="retention-durations">
+      <div className="grid grid-cols-[repeat(auto-fit,minmax(220px,1fr))] gap-3">
         <DaysField label="Session content" draft={session} onChange={setSession} disabled={!canManage} />
         <DaysField label="Audit content" draft={audit} onChange={setAudit} disabled={!canManage} />
       </div>
@@ -128,7 +142,7 @@ function DaysField({
   const id = useId();
   const parsed = parseDays(draft);
   return (
-    <fieldset className="retention-days" disabled={disabled}>
+    <fieldset className="m-0 grid min-w-0 gap-1.5 rounded-sm border border-border" disabled={disabled}>
       <legend>{label}</legend>
       <label className="check">
         <input
@@ -154,7 +168,7 @@ function DaysField({
           onChange={(e) => onChange({ ...draft, days: e.target.value })}
         />
       </label>
-      <span id={`${id}-help`} className={parsed.ok ? 'muted small' : 'retention-error small'}>
+      <span id={`${id}-help`} className={parsed.ok ? 'muted small' : 'small text-danger'}>
         {parsed.ok ? describeDays(parsed.days) : parsed.error}
       </span>
     </fieldset>
@@ -186,9 +200,11 @@ function Preview({ version, canManage, onRun, onError }: Props & { version: numb
   };
   const lines = preview ? countLines(preview.counts) : [];
   return (
-    <section className="retention-card" aria-labelledby="retention-preview">
-      <div className="retention-head">
-        <h2 id="retention-preview">What would be erased now</h2>
+    <section className={CARD} aria-labelledby="retention-preview">
+      <div className={CARD_HEAD}>
+        <h2 id="retention-preview" className={CARD_TITLE}>
+          What would be erased now
+        </h2>
         <button type="button" className="secondary" onClick={refresh} disabled={isLoading}>
           {isLoading ? 'Checking…' : 'Refresh'}
         </button>
@@ -200,15 +216,15 @@ function Preview({ version, canManage, onRun, onError }: Props & { version: numb
               Nothing: no content is past its retention, or a hold keeps it.
             </p>
           ) : (
-            <ul className="retention-counts" data-testid="retention-preview-counts">
+            <ul className={TIGHT_LIST} data-testid="retention-preview-counts">
               {lines.map((l) => (
                 <li key={l}>{l}</li>
               ))}
             </ul>
           )}
           {preview.sessions.length > 0 && (
-            <div className="retention-scroll">
-              <table className="admin-table" data-testid="retention-preview-sessions">
+            <div className={`${SIDE_SCROLL} mt-1.5`}>
+              <table className={TABLE} data-testid="retention-preview-sessions">
                 <caption className="sr-only">Sessions whose content would be erased</caption>
                 <thead>
                   <tr>
@@ -238,8 +254,8 @@ function Preview({ version, canManage, onRun, onError }: Props & { version: numb
           )}
           {(preview.held.sessions.length > 0 || preview.held.auditContents > 0) && (
             <div data-testid="retention-preview-held">
-              <h3>Kept by a legal hold</h3>
-              <ul className="retention-held">
+              <h3 className={CARD_SUBTITLE}>Kept by a legal hold</h3>
+              <ul className={TIGHT_LIST}>
                 {preview.held.sessions.map((s) => (
                   <li key={s.id}>
                     <Link href={`/session/?id=${s.id}`}>{s.title || s.id}</Link>{' '}
@@ -312,9 +328,11 @@ function Holds({ version, canManage, onChange, onError }: Props & { version: num
       .finally(() => setBusy(null));
   };
   return (
-    <section className="retention-card" aria-labelledby="retention-holds">
-      <div className="retention-head">
-        <h2 id="retention-holds">Legal holds</h2>
+    <section className={CARD} aria-labelledby="retention-holds">
+      <div className={CARD_HEAD}>
+        <h2 id="retention-holds" className={CARD_TITLE}>
+          Legal holds
+        </h2>
         <label className="check">
           <input type="checkbox" checked={showReleased} onChange={(e) => setShowReleased(e.target.checked)} />
           Show released
@@ -326,9 +344,9 @@ function Holds({ version, canManage, onChange, onError }: Props & { version: num
       </p>
       {holds && holds.length === 0 && <p className="muted">No holds.</p>}
       {holds && holds.length > 0 && (
-        <ul className="retention-hold-list" data-testid="legal-holds">
+        <ul className={BOXED_LIST} data-testid="legal-holds">
           {holds.map((h) => (
-            <li key={h.id} className={h.releasedAt ? 'released' : undefined} data-testid="legal-hold">
+            <li key={h.id} className={h.releasedAt ? `${BOXED_ITEM} opacity-70` : BOXED_ITEM} data-testid="legal-hold">
               <div>
                 <strong>{scopeLabel(h.scope)}</strong>:{' '}
                 {h.scope === 'session' ? (
@@ -410,8 +428,10 @@ function PlaceHold({ onPlaced, onError }: { onPlaced: () => void; onError: (err:
       .finally(() => setIsPlacing(false));
   };
   return (
-    <form className="retention-place" onSubmit={submit} aria-labelledby="retention-place">
-      <h3 id="retention-place">Place a hold</h3>
+    <form className={CARD_FORM} onSubmit={submit} aria-labelledby="retention-place">
+      <h3 id="retention-place" className={CARD_SUBTITLE}>
+        Place a hold
+      </h3>
       <label className="field">
         <span>On</span>
         <select
@@ -457,7 +477,12 @@ function PlaceHold({ onPlaced, onError }: { onPlaced: () => void; onError: (err:
         <span>Reason</span>
         <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} required />
       </label>
-      <button type="submit" disabled={!isValid || isPlacing} data-testid="legal-hold-place">
+      <button
+        type="submit"
+        className="justify-self-start"
+        disabled={!isValid || isPlacing}
+        data-testid="legal-hold-place"
+      >
         {isPlacing ? 'Placing…' : 'Place hold'}
       </button>
     </form>

@@ -11,6 +11,27 @@ import {
   type AuditFilter,
   type AuditRow,
 } from '@/components/audit/audit-log';
+import {
+  EVENT_BOX,
+  EVENT_HEAD,
+  KEY_VALUES,
+  OUTCOME_COLOURS,
+  ROW_META,
+  SEQ,
+  TOGGLE,
+} from '@/components/audit/audit-styles';
+
+/** The actor's kind as a small tag: people in the accent colour, agents in violet, the rest muted. */
+const KIND_TAG =
+  'rounded-[4px] border border-border px-1.5 text-[11px] font-bold tracking-[0.04em] whitespace-nowrap uppercase';
+const KIND_COLOURS: Record<AuditActor['kind'], string> = {
+  user: 'bg-info-bg text-accent',
+  guest: 'bg-info-bg text-accent',
+  token: 'text-muted',
+  runner: 'text-muted',
+  agent: 'text-diff-hunk',
+  system: 'text-muted',
+};
 
 /** Everything below renders event fields as text: actor names, targets and details may come from agents. */
 
@@ -38,7 +59,7 @@ export function AuditTime({ at }: { at: string }) {
 
 export function OutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
   return (
-    <span className={`badge audit-outcome audit-outcome-${outcome}`} data-testid="audit-outcome" data-outcome={outcome}>
+    <span className={`badge ${OUTCOME_COLOURS[outcome]}`} data-testid="audit-outcome" data-outcome={outcome}>
       {outcome}
     </span>
   );
@@ -46,9 +67,12 @@ export function OutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
 
 export function ActorLabel({ actor, names }: { actor: AuditActor; names: ReadonlyMap<string, string> }) {
   return (
-    <span className="audit-actor" title={`${ACTOR_KIND_LABEL[actor.kind]} ${actor.id}`}>
-      <span className={`audit-kind audit-kind-${actor.kind}`}>{ACTOR_KIND_LABEL[actor.kind]}</span>
-      <span className="audit-actor-name">{actorName(actor, names)}</span>
+    <span
+      className="inline-flex min-w-0 items-center gap-1.5 wrap-anywhere max-[600px]:col-span-full max-[600px]:row-2"
+      title={`${ACTOR_KIND_LABEL[actor.kind]} ${actor.id}`}
+    >
+      <span className={`${KIND_TAG} ${KIND_COLOURS[actor.kind]}`}>{ACTOR_KIND_LABEL[actor.kind]}</span>
+      <span>{actorName(actor, names)}</span>
     </span>
   );
 }
@@ -66,21 +90,21 @@ export function AuditEventRow({ row, names, onFilter, onSession }: { row: AuditR
   const e = row.event;
   return (
     <li
-      className="audit-row"
+      className={`${EVENT_BOX} bg-surface`}
       data-testid="audit-event"
       data-seq={e.seq}
       data-action={e.action}
       data-outcome={e.outcome}
     >
-      <div className="audit-event-head">
+      <div className={EVENT_HEAD}>
         <OutcomeBadge outcome={e.outcome} />
-        <code className="audit-action" data-testid="audit-action">
+        <code className="font-bold wrap-anywhere" data-testid="audit-action">
           {e.action}
         </code>
         <ActorLabel actor={e.actor} names={names} />
         <button
           type="button"
-          className="secondary audit-toggle"
+          className={`secondary ${TOGGLE}`}
           aria-expanded={isOpen}
           aria-controls={detailsId}
           onClick={() => setIsOpen((v) => !v)}
@@ -90,16 +114,16 @@ export function AuditEventRow({ row, names, onFilter, onSession }: { row: AuditR
           <span className="sr-only"> of event {e.seq}</span>
         </button>
       </div>
-      <div className="audit-row-meta">
-        <span className="audit-seq">#{e.seq}</span>
+      <div className={ROW_META}>
+        <span className={SEQ}>#{e.seq}</span>
         <AuditTime at={e.at} />
-        <span className="audit-target" title={`${e.target.kind} ${e.target.id}`}>
+        <span className="wrap-anywhere" title={`${e.target.kind} ${e.target.id}`}>
           {targetLabel(e)}
         </span>
         {e.sessionId && (
           <button
             type="button"
-            className="link-button audit-session-link"
+            className="link-button min-h-0 text-sm font-semibold"
             onClick={() => onSession(e.sessionId!)}
             data-testid="audit-session-link"
           >
@@ -109,20 +133,16 @@ export function AuditEventRow({ row, names, onFilter, onSession }: { row: AuditR
         )}
       </div>
       {isOpen && (
-        <div id={detailsId} className="audit-row-details">
+        <div id={detailsId} className="mt-2 border-t border-border pt-2">
           <EventDetails row={row} names={names} />
-          <div className="audit-row-actions">
+          <div className="mt-2 flex flex-wrap items-center gap-2">
             <button type="button" className="secondary" onClick={() => onFilter({ actor: e.actor.id })}>
               Only this actor
             </button>
             <button type="button" className="secondary" onClick={() => onFilter({ action: e.action })}>
               Only this action
             </button>
-            {e.sessionId && (
-              <Link href={`/session/?id=${e.sessionId}`} className="audit-open-session">
-                Open the session
-              </Link>
-            )}
+            {e.sessionId && <Link href={`/session/?id=${e.sessionId}`}>Open the session</Link>}
           </div>
         </div>
       )}
@@ -140,7 +160,10 @@ export function EventDetails({ row, names }: { row: AuditRow; names: ReadonlyMap
   const details = Object.entries(e.details);
   const onBehalfOf = e.actor.onBehalfOf;
   return (
-    <dl className="audit-details" data-testid="audit-event-details">
+    <dl
+      className="m-0 grid grid-cols-[max-content_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm max-[600px]:grid-cols-[minmax(0,1fr)] [&>dd]:m-0 [&>dd]:min-w-0 [&>dd]:wrap-anywhere max-[600px]:[&>dd]:mb-1 [&>dt]:font-semibold [&>dt]:text-muted"
+      data-testid="audit-event-details"
+    >
       <dt>Event</dt>
       <dd>
         seq {e.seq} · <code>{e.id}</code>
@@ -204,7 +227,7 @@ export function EventDetails({ row, names }: { row: AuditRow; names: ReadonlyMap
         {details.length === 0 ? (
           'none'
         ) : (
-          <dl className="audit-kv">
+          <dl className={`${KEY_VALUES} [&_dt]:font-mono`}>
             {details.map(([k, v]) => (
               <div key={k}>
                 <dt>{k}</dt>

@@ -11,6 +11,10 @@ import {
   toLocalInput,
   type AuditFilter,
 } from '@/components/audit/audit-log';
+import { FIELD_CAPTION } from '@/components/audit/audit-styles';
+
+/** Apply and Clear share the row's width equally. */
+const FILTER_BUTTON = 'flex-1';
 
 type Draft = Omit<AuditFilter, 'from' | 'to'> & { from: string; to: string };
 
@@ -68,9 +72,14 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
 
   const suggestions = [...new Set([...KNOWN_ACTIONS, ...actions])].sort();
   return (
-    <form className="audit-filters" role="search" aria-label="Filter the audit log" onSubmit={submit}>
+    <form
+      className="grid grid-cols-[repeat(auto-fill,minmax(200px,1fr))] items-end gap-x-2.5 gap-y-2 max-[600px]:grid-cols-2 min-[900px]:grid-cols-4"
+      role="search"
+      aria-label="Filter the audit log"
+      onSubmit={submit}
+    >
       <label className="field">
-        <span>Action</span>
+        <span className={FIELD_CAPTION}>Action</span>
         <input
           value={draft.action}
           onChange={set('action')}
@@ -87,7 +96,7 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
         </datalist>
       </label>
       <label className="field">
-        <span>Actor id</span>
+        <span className={FIELD_CAPTION}>Actor id</span>
         <input
           value={draft.actor}
           onChange={set('actor')}
@@ -104,7 +113,7 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
         </datalist>
       </label>
       <label className="field">
-        <span>Outcome</span>
+        <span className={FIELD_CAPTION}>Outcome</span>
         <select
           value={draft.outcome}
           onChange={(e) => setDraft((d) => ({ ...d, outcome: e.target.value as Draft['outcome'] }))}
@@ -119,7 +128,7 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
         </select>
       </label>
       <label className="field">
-        <span>Session id</span>
+        <span className={FIELD_CAPTION}>Session id</span>
         <input
           value={draft.sessionId}
           onChange={set('sessionId')}
@@ -129,8 +138,8 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
           data-testid="audit-filter-session"
         />
       </label>
-      <label className="field audit-filter-time">
-        <span>From</span>
+      <label className="field max-[600px]:col-span-full">
+        <span className={FIELD_CAPTION}>From</span>
         <input
           type="datetime-local"
           step={1}
@@ -139,17 +148,17 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
           data-testid="audit-filter-from"
         />
       </label>
-      <label className="field audit-filter-time">
-        <span>To</span>
+      <label className="field max-[600px]:col-span-full">
+        <span className={FIELD_CAPTION}>To</span>
         <input type="datetime-local" step={1} value={draft.to} onChange={set('to')} data-testid="audit-filter-to" />
       </label>
-      <div className="audit-filter-actions">
-        <button type="submit" data-testid="audit-filter-apply">
+      <div className="flex gap-2 max-[600px]:col-span-full min-[900px]:col-span-2">
+        <button type="submit" className={FILTER_BUTTON} data-testid="audit-filter-apply">
           Apply
         </button>
         <button
           type="button"
-          className="secondary"
+          className={`secondary ${FILTER_BUTTON}`}
           disabled={!isFiltered(filter) && !isFiltered({ ...draft, from: toIso(draft.from), to: toIso(draft.to) })}
           onClick={() => {
             setDraft(toDraft(EMPTY_FILTER));
@@ -162,7 +171,7 @@ export function AuditFilters({ filter, onApply, actors, actions }: Props) {
         </button>
       </div>
       {problem && (
-        <p className="banner banner-error audit-filter-problem" role="alert">
+        <p className="banner banner-error col-span-full m-0" role="alert">
           {problem}
         </p>
       )}

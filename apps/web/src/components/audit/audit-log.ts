@@ -164,6 +164,9 @@ export function targetLabel(e: AuditEvent): string {
 
 /** Every action the server records (docs/audit.md), offered as suggestions in the action filter. */
 export const KNOWN_ACTIONS = [
+  'agent.created',
+  'agent.deleted',
+  'agent.updated',
   'api_token.created',
   'api_token.revoked',
   'approval.decided',

@@ -3,7 +3,6 @@
 import Link from 'next/link';
 import { readsAudit } from '@/components/audit/audit-api';
 import { useMyRole } from '@/hooks/use-my-role';
-import './audit-nav.css';
 
 /** "Audit" in the main navigation, for owners, admins and auditors only (members never read the log). */
 export function AuditNavLink() {

@@ -5,6 +5,7 @@ import { useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { fetchMembers, type AuditStatus } from '@/components/audit/audit-api';
 import { AuditEventRow } from '@/components/audit/audit-event-row';
+import { PLAIN_LIST, SECTION, SECTION_HEAD, SECTION_TITLE } from '@/components/audit/audit-styles';
 import { AuditFilters } from '@/components/audit/audit-filters';
 import {
   actorName,
@@ -31,7 +32,7 @@ import { useAuditAppended, useAuditWatch, type AuditWatch } from '@/hooks/use-au
 export function AuditPage() {
   const { access, refresh, isRefreshing } = useAuditStatus();
   return (
-    <div className="page audit-page" data-testid="audit-page" data-access={access.kind}>
+    <div className="page" data-testid="audit-page" data-access={access.kind}>
       {access.kind === 'ok' ? (
         <AuditLogView status={access.status} refresh={refresh} isRefreshing={isRefreshing} />
       ) : (
@@ -41,7 +42,7 @@ export function AuditPage() {
           </div>
           {access.kind === 'loading' && <p className="muted">Loading…</p>}
           {access.kind === 'forbidden' && (
-            <div className="notice audit-refusal" role="alert" data-testid="audit-forbidden">
+            <div className="notice [&_p]:my-1" role="alert" data-testid="audit-forbidden">
               <p>
                 <strong>The audit log is for owners, admins and auditors.</strong>
               </p>
@@ -147,11 +148,11 @@ function AuditLogView({
       <div className="page-head">
         <div>
           <h1>Audit log</h1>
-          <p className="muted small audit-lede">
+          <p className="muted small m-0">
             Every action in this org, in order: who, what, on what, and how it ended. Append-only and signed.
           </p>
         </div>
-        <div className="audit-head-actions">
+        <div className="flex flex-wrap items-center gap-2.5">
           <LiveBadge watch={watch} />
           <ExportDialog filter={filter} />
         </div>
@@ -176,9 +177,11 @@ function AuditLogView({
         />
       )}
 
-      <section className="audit-events" aria-labelledby="audit-events-title">
-        <div className="audit-section-head">
-          <h2 id="audit-events-title">Events</h2>
+      <section className={SECTION} aria-labelledby="audit-events-title">
+        <div className={SECTION_HEAD}>
+          <h2 id="audit-events-title" className={SECTION_TITLE}>
+            Events
+          </h2>
           <span className="muted small">
             Oldest first; the newest is last. <a href="#audit-end">Jump to the newest</a>
           </span>
@@ -204,7 +207,7 @@ function AuditLogView({
             {log.busy === 'earlier' ? 'Loading…' : 'Load earlier events'}
           </button>
         )}
-        <ol className="audit-list" aria-busy={log.busy !== null} data-testid="audit-events">
+        <ol className={`${PLAIN_LIST} grid gap-1.5`} aria-busy={log.busy !== null} data-testid="audit-events">
           {log.rows.map((row) => (
             <AuditEventRow key={row.event.seq} row={row} names={members} onFilter={refine} onSession={openSession} />
           ))}
@@ -226,7 +229,7 @@ function AuditLogView({
             {log.busy === 'more' ? 'Loading…' : 'Load more'}
           </button>
         )}
-        <p id="audit-end" className="muted small audit-end" role="status" data-testid="audit-newer">
+        <p id="audit-end" className="muted small min-h-[1.5em] text-center" role="status" data-testid="audit-newer">
           {log.newer > 0
             ? `${log.newer} newer ${log.newer === 1 ? 'event' : 'events'} arrived past the loaded pages: load more to reach them.`
             : log.isLoaded && !log.hasMore && watch.status === 'watching'

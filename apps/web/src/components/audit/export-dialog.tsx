@@ -1,13 +1,17 @@
 'use client';
 
 import { AuditExportFormat, Uuid, type AuditExportView, type CreateAuditExportBody } from '@yoke/protocol';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Dialog } from 'radix-ui';
+import { useEffect, useState, type FormEvent } from 'react';
 import { createAuditExport, exportDownloadPath, fetchAuditExport, fetchExportFile } from '@/components/audit/audit-api';
 import { toIso, toLocalInput, type AuditFilter } from '@/components/audit/audit-log';
+import { DialogCloseButton, DialogPanel } from '@/components/ui/dialog';
 import { describeError } from '@/lib/api';
 import { readToken } from '@/lib/token';
 
 const POLL_MS = 800;
+/** A field's label above its control. */
+const FIELD = 'grid gap-0.5 [&>span]:text-sm [&>span]:text-muted';
 
 const FORMAT_LABEL: Record<AuditExportFormat, string> = {
   jsonl: 'JSON Lines (events.jsonl)',
@@ -45,10 +49,11 @@ function saveFile(href: string, name?: string) {
 /**
  * The export dialog: format, time range, session and actor (prefilled from the timeline's filters). The server
  * writes one self-contained, verifiable bundle (.tar.gz) as a job; the dialog shows its progress, then a Download
- * button. A native modal dialog: focus stays inside, Esc closes it, focus returns to the button that opened it.
+ * button. A Radix modal dialog: focus stays inside, Esc closes it, focus returns to the button that opened it. The
+ * export keeps running (and its state is kept) while the dialog is closed.
  */
 export function ExportDialog({ filter }: { filter: AuditFilter }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const [isOpen, setIsOpen] = useState(false);
   const [draft, setDraft] = useState<Draft>(() => draftOf(filter));
   const [job, setJob] = useState<AuditExportView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -71,13 +76,13 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
     };
   }, [jobId, isRunning, job]);
 
-  const open = () => {
-    if (!isRunning) {
+  const setOpen = (isNowOpen: boolean) => {
+    if (isNowOpen && !isRunning) {
       setDraft(draftOf(filter));
       setError(null);
       if (job?.status !== 'done') setJob(null);
     }
-    ref.current?.showModal();
+    setIsOpen(isNowOpen);
   };
 
   const set = (k: keyof Draft) => (e: { target: { value: string } }) =>
@@ -142,17 +147,9 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
 
   const percent = job ? Math.round(job.progress * 100) : 0;
   return (
-    <>
-      <button type="button" onClick={open} data-testid="audit-export-open" aria-haspopup="dialog">
-        Export…
-      </button>
-      <dialog ref={ref} className="dialog audit-export" aria-labelledby="audit-export-title" data-testid="audit-export">
-        <div className="dialog-head">
-          <h2 id="audit-export-title">Export the audit log</h2>
-          <button type="button" className="secondary" onClick={() => ref.current?.close()} aria-label="Close">
-            ✕
-          </button>
-        </div>
+    <Dialog.Root open={isOpen} onOpenChange={setOpen}>
+      <Dialog.Trigger data-testid="audit-export-open">Export…</Dialog.Trigger>
+      <DialogPanel title="Export the audit log" headerAction={<DialogCloseButton />} data-testid="audit-export">
         <p className="muted small">
           One self-contained bundle: the events, the signed checkpoints that cover them, inclusion and consistency
           proofs, the public keys and a manifest. Check it offline with <code>yoke audit verify FILE</code>.
@@ -162,8 +159,8 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
             {error}
           </p>
         )}
-        <form className="audit-export-form" onSubmit={start}>
-          <label className="field">
+        <form className="grid grid-cols-[repeat(auto-fill,minmax(220px,1fr))] gap-x-2.5 gap-y-2" onSubmit={start}>
+          <label className={FIELD}>
             <span>Format</span>
             <select
               value={draft.format}
@@ -178,15 +175,15 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
               ))}
             </select>
           </label>
-          <label className="field">
+          <label className={FIELD}>
             <span>From</span>
             <input type="datetime-local" step={1} value={draft.from} onChange={set('from')} disabled={isRunning} />
           </label>
-          <label className="field">
+          <label className={FIELD}>
             <span>To</span>
             <input type="datetime-local" step={1} value={draft.to} onChange={set('to')} disabled={isRunning} />
           </label>
-          <label className="field">
+          <label className={FIELD}>
             <span>Session id</span>
             <input
               value={draft.sessionId}
@@ -197,7 +194,7 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
               disabled={isRunning}
             />
           </label>
-          <label className="field">
+          <label className={FIELD}>
             <span>Actor id</span>
             <input
               value={draft.actor}
@@ -208,15 +205,19 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
               disabled={isRunning}
             />
           </label>
-          <div className="audit-export-actions">
+          <div className="col-span-full flex justify-end max-sm:[&>button]:flex-1">
             <button type="submit" disabled={isStarting || isRunning} data-testid="audit-export-start">
               {job?.status === 'done' || job?.status === 'failed' ? 'Start another export' : 'Start export'}
             </button>
           </div>
         </form>
         {job && (
-          <div className="audit-export-job" data-testid="audit-export-job" data-status={job.status}>
-            <p role="status" aria-live="polite">
+          <div
+            className="mt-3 grid gap-2 border-t border-border pt-2.5"
+            data-testid="audit-export-job"
+            data-status={job.status}
+          >
+            <p className="m-0" role="status" aria-live="polite">
               {job.status === 'queued' && 'Queued…'}
               {job.status === 'running' && `Exporting… ${percent}% (${job.events.toLocaleString()} events)`}
               {job.status === 'done' &&
@@ -224,7 +225,13 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
               {job.status === 'failed' && `The export failed: ${job.error ?? 'no reason given'}.`}
             </p>
             {isRunning && (
-              <progress max={1} value={job.progress} aria-label="Export progress" data-testid="audit-export-progress">
+              <progress
+                className="h-3.5 w-full accent-accent"
+                max={1}
+                value={job.progress}
+                aria-label="Export progress"
+                data-testid="audit-export-progress"
+              >
                 {percent}%
               </progress>
             )}
@@ -235,7 +242,7 @@ export function ExportDialog({ filter }: { filter: AuditFilter }) {
             )}
           </div>
         )}
-      </dialog>
-    </>
+      </DialogPanel>
+    </Dialog.Root>
   );
 }

@@ -4,10 +4,50 @@ import Link from 'next/link';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ActorLabel, AuditTime, EventDetails } from '@/components/audit/audit-event-row';
 import { governanceStep, type GovernanceKind } from '@/components/audit/audit-log';
+import {
+  CARD_SECTION,
+  EVENT_BOX,
+  EVENT_HEAD,
+  PLAIN_LIST,
+  ROW_META,
+  SECTION_HEAD,
+  SECTION_TITLE,
+  SEQ,
+  TOGGLE,
+} from '@/components/audit/audit-styles';
 import { StatusBadge } from '@/components/status-badge';
 import type { AuditWatch } from '@/hooks/use-audit-watch';
 import { useSessionGovernance, type TreeSession } from '@/hooks/use-session-governance';
 import { formatCost, formatTokens } from '@/lib/format';
+
+/** A step's badge colours: refusals red, questions amber, approvals green, tools and prompts blue. */
+const KIND_BADGE: Record<GovernanceKind, string> = {
+  denied: 'bg-danger-bg text-danger',
+  failed: 'bg-danger-bg text-danger',
+  ask: 'bg-warn-bg text-warn',
+  approval: 'bg-ok-bg text-ok',
+  decision: '',
+  tool: 'bg-info-bg text-accent',
+  prompt: 'bg-info-bg text-accent',
+  spend: '',
+  session: '',
+};
+
+/** A step's rule on the left, in the same colours, so refusals and questions stand out down the list. */
+const KIND_RULE: Record<GovernanceKind, string> = {
+  denied: 'border-l-3 border-l-danger',
+  failed: 'border-l-3 border-l-danger',
+  ask: 'border-l-3 border-l-warn',
+  approval: 'border-l-3 border-l-ok',
+  decision: '',
+  tool: '',
+  prompt: '',
+  spend: '',
+  session: '',
+};
+
+/** How far a delegated session is indented under its parent, per level (at most six). */
+const DEPTH_INDENT = ['', 'pl-4', 'pl-8', 'pl-12', 'pl-16', 'pl-20', 'pl-24'];
 
 const KIND_LABEL: Record<GovernanceKind, string> = {
   denied: 'denied',
@@ -70,9 +110,9 @@ export function GovernancePanel({ sessionId, watch, names, onClose, shouldFocus 
   const root = g.sessions[0];
 
   return (
-    <section className="audit-governance" aria-labelledby="audit-gov-title" data-testid="audit-governance">
-      <div className="audit-section-head">
-        <h2 id="audit-gov-title" ref={heading} tabIndex={-1}>
+    <section className={CARD_SECTION} aria-labelledby="audit-gov-title" data-testid="audit-governance">
+      <div className={SECTION_HEAD}>
+        <h2 id="audit-gov-title" className={SECTION_TITLE} ref={heading} tabIndex={-1}>
           Governance of session tree{root ? `: ${root.title}` : ''}
         </h2>
         <button type="button" className="secondary" onClick={onClose} data-testid="audit-governance-close">
@@ -93,7 +133,7 @@ export function GovernancePanel({ sessionId, watch, names, onClose, shouldFocus 
         <p className="muted">Loading the session tree…</p>
       ) : (
         <>
-          <p className="audit-gov-summary" data-testid="audit-governance-summary">
+          <p className="mt-0 mb-2" data-testid="audit-governance-summary">
             {[
               count(g.sessions.length, 'session'),
               `${counts.denied} denied`,
@@ -108,7 +148,7 @@ export function GovernancePanel({ sessionId, watch, names, onClose, shouldFocus 
           {steps.length === 0 ? (
             <p className="empty">No governance events in this tree yet.</p>
           ) : (
-            <ol className="audit-gov-list" data-testid="audit-governance-events">
+            <ol className={`${PLAIN_LIST} grid gap-1.5`} data-testid="audit-governance-events">
               {steps.map(({ row, step }) => {
                 const e = row.event;
                 const session = e.sessionId ? byId.get(e.sessionId) : undefined;
@@ -116,20 +156,20 @@ export function GovernancePanel({ sessionId, watch, names, onClose, shouldFocus 
                 return (
                   <li
                     key={e.seq}
-                    className={`audit-gov-item audit-gov-${step.kind}`}
+                    className={`${EVENT_BOX} bg-page ${KIND_RULE[step.kind]}`}
                     data-testid="audit-governance-event"
                     data-seq={e.seq}
                     data-action={e.action}
                   >
-                    <div className="audit-gov-head">
-                      <span className={`badge audit-gov-badge audit-gov-badge-${step.kind}`}>
-                        {KIND_LABEL[step.kind]}
-                      </span>
+                    <div className={EVENT_HEAD}>
+                      <span className={`badge ${KIND_BADGE[step.kind]}`}>{KIND_LABEL[step.kind]}</span>
                       <strong>{step.label}</strong>
-                      {step.summary && <span className="muted audit-gov-summary-text">{step.summary}</span>}
+                      {step.summary && (
+                        <span className="muted max-[600px]:col-span-full max-[600px]:row-2">{step.summary}</span>
+                      )}
                       <button
                         type="button"
-                        className="secondary audit-toggle"
+                        className={`secondary ${TOGGLE}`}
                         aria-expanded={isOpen}
                         onClick={() => setOpen(isOpen ? null : e.seq)}
                       >
@@ -137,8 +177,8 @@ export function GovernancePanel({ sessionId, watch, names, onClose, shouldFocus 
                         <span className="sr-only"> of event {e.seq}</span>
                       </button>
                     </div>
-                    <div className="audit-row-meta">
-                      <span className="audit-seq">#{e.seq}</span>
+                    <div className={ROW_META}>
+                      <span className={SEQ}>#{e.seq}</span>
                       <AuditTime at={e.at} />
                       <ActorLabel actor={e.actor} names={names} />
                       {g.sessions.length > 1 && session && (
@@ -162,15 +202,23 @@ export function GovernancePanel({ sessionId, watch, names, onClose, shouldFocus 
 function SessionTree({ sessions, focus }: { sessions: TreeSession[]; focus: string }) {
   if (sessions.length === 0) return null;
   return (
-    <ul className="audit-tree" aria-label="Sessions of the tree" data-testid="audit-tree">
+    <ul
+      className="mx-0 mt-0 mb-2.5 grid list-none gap-1 p-0 text-[14px]"
+      aria-label="Sessions of the tree"
+      data-testid="audit-tree"
+    >
       {sessions.map((s) => (
-        <li key={s.id} className={`audit-depth-${Math.min(s.depth, 6)}`} data-session-id={s.id}>
+        <li key={s.id} className={DEPTH_INDENT[Math.min(s.depth, 6)]} data-session-id={s.id}>
           {s.depth > 0 && (
             <span className="muted" aria-hidden="true">
               ↳{' '}
             </span>
           )}
-          <Link href={`/session/?id=${s.id}`} aria-current={s.id === focus ? 'true' : undefined}>
+          <Link
+            href={`/session/?id=${s.id}`}
+            className="aria-[current=true]:font-bold"
+            aria-current={s.id === focus ? 'true' : undefined}
+          >
             {s.title}
           </Link>{' '}
           {s.depth > 0 && <span className="sr-only">(delegated, level {s.depth})</span>}

@@ -16,6 +16,17 @@ import {
   updateAuditSink,
 } from '@/components/audit/audit-api';
 import { AuditTime } from '@/components/audit/audit-event-row';
+import {
+  CARD_SECTION,
+  DISCLOSURE,
+  FIELD_CAPTION,
+  KEY_VALUES,
+  LONG_VALUE,
+  OUTCOME_COLOURS,
+  PLAIN_LIST,
+  SECTION_HEAD,
+  SECTION_TITLE,
+} from '@/components/audit/audit-styles';
 import { describeError } from '@/lib/api';
 
 /** How often the sinks' health is read again while the page is open. */
@@ -26,11 +37,14 @@ const KIND_LABEL: Record<AuditSinkKind, string> = {
   otlp_logs: 'OpenTelemetry logs (OTLP/HTTP)',
 };
 const FORMAT_LABEL: Record<AuditSinkFormat, string> = { yoke: 'Yoke events', ocsf: 'OCSF 1.3' };
+/** A delivery error: red, and broken anywhere so a long message does not widen the page. */
+const LAST_ERROR = 'm-0 text-danger wrap-anywhere';
+
 const HEALTH_CLASS: Record<AuditSinkHealth, string> = {
-  healthy: 'badge audit-outcome-success',
+  healthy: `badge ${OUTCOME_COLOURS.success}`,
   idle: 'badge',
-  paused: 'badge audit-outcome-denied',
-  failing: 'badge audit-outcome-failed',
+  paused: `badge ${OUTCOME_COLOURS.denied}`,
+  failing: `badge ${OUTCOME_COLOURS.failed}`,
 };
 const HEALTH_LABEL: Record<AuditSinkHealth, string> = {
   healthy: 'delivering',
@@ -154,9 +168,11 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
     setDraft((d) => ({ ...d, [k]: e.target.value }));
 
   return (
-    <section className="audit-streaming" aria-labelledby="audit-streaming-title" data-testid="audit-streaming">
-      <div className="audit-section-head">
-        <h2 id="audit-streaming-title">Streaming</h2>
+    <section className={CARD_SECTION} aria-labelledby="audit-streaming-title" data-testid="audit-streaming">
+      <div className={SECTION_HEAD}>
+        <h2 id="audit-streaming-title" className={SECTION_TITLE}>
+          Streaming
+        </h2>
         <span className="muted small">
           Every event is sent to each sink at least once, in order; the event id is the dedupe key.
         </span>
@@ -167,11 +183,11 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
         </p>
       )}
       {created && (
-        <div className="notice notice-warning audit-sink-secret" role="status" data-testid="audit-sink-secret">
+        <div className="notice notice-warning [&_p]:my-1" role="status" data-testid="audit-sink-secret">
           <p>
             <strong>Signing secret of {created.name}</strong>: copy it now, it is not shown again.
           </p>
-          <code className="audit-sink-secret-value">{created.secret}</code>
+          <code className={LONG_VALUE}>{created.secret}</code>
           <p className="muted small">
             Check each delivery: <code>x-yoke-signature</code> is <code>v1=</code> and the hex HMAC-SHA256 of{' '}
             <code>timestamp.body</code> under this secret.
@@ -187,10 +203,15 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
         </p>
       )}
       {!sinks && !error && <p className="muted">Loading sinks…</p>}
-      <ul className="audit-sinks" data-testid="audit-sinks">
+      <ul className={`${PLAIN_LIST} grid gap-2.5`} data-testid="audit-sinks">
         {sinks?.map((s) => (
-          <li key={s.id} className="audit-sink" data-testid="audit-sink" data-health={s.health}>
-            <div className="audit-sink-head">
+          <li
+            key={s.id}
+            className="grid min-w-0 gap-1.5 border-t border-border py-2.5"
+            data-testid="audit-sink"
+            data-health={s.health}
+          >
+            <div className="flex flex-wrap items-baseline gap-x-2.5 gap-y-1">
               <strong>{s.name}</strong>
               <span className={HEALTH_CLASS[s.health]} data-testid="audit-sink-health">
                 {HEALTH_LABEL[s.health]}
@@ -199,8 +220,8 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
                 {KIND_LABEL[s.kind]} · {FORMAT_LABEL[s.format]}
               </span>
             </div>
-            <code className="audit-sink-url">{s.url}</code>
-            <dl className="audit-kv audit-sink-facts">
+            <code className={LONG_VALUE}>{s.url}</code>
+            <dl className={KEY_VALUES}>
               <div>
                 <dt>{s.lastDeliveredAt ? 'Delivered up to' : 'Starts after'}</dt>
                 <dd>seq {s.cursor.toLocaleString()}</dd>
@@ -225,21 +246,17 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
               )}
             </dl>
             {s.lastError && (
-              <p className="audit-sink-last-error small" data-testid="audit-sink-last-error">
+              <p className={`${LAST_ERROR} small`} data-testid="audit-sink-last-error">
                 Last error: {s.lastError}
               </p>
             )}
             {tested?.id === s.id && (
-              <p
-                className={`small ${tested.ok ? '' : 'audit-sink-last-error'}`}
-                role="status"
-                data-testid="audit-sink-test-result"
-              >
+              <p className={`small ${tested.ok ? '' : LAST_ERROR}`} role="status" data-testid="audit-sink-test-result">
                 {tested.ok ? 'The test delivery was acknowledged.' : `The test delivery failed: ${tested.error}`}
               </p>
             )}
             {canManage && (
-              <div className="audit-sink-actions">
+              <div className="flex flex-wrap items-center gap-2">
                 <button
                   type="button"
                   className="secondary"
@@ -290,15 +307,19 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
         ))}
       </ul>
       {canManage && (
-        <details className="audit-disclosure" open={isFormOpen} onToggle={(e) => setIsFormOpen(e.currentTarget.open)}>
+        <details className={DISCLOSURE} open={isFormOpen} onToggle={(e) => setIsFormOpen(e.currentTarget.open)}>
           <summary>Add a sink</summary>
-          <form className="audit-sink-form" onSubmit={add} data-testid="audit-sink-form">
+          <form
+            className="mt-2 grid grid-cols-[repeat(auto-fill,minmax(220px,1fr))] gap-x-2.5 gap-y-2"
+            onSubmit={add}
+            data-testid="audit-sink-form"
+          >
             <label className="field">
-              <span>Name</span>
+              <span className={FIELD_CAPTION}>Name</span>
               <input value={draft.name} onChange={set('name')} required maxLength={100} autoComplete="off" />
             </label>
             <label className="field">
-              <span>Kind</span>
+              <span className={FIELD_CAPTION}>Kind</span>
               <select value={draft.kind} onChange={set('kind')} data-testid="audit-sink-kind">
                 {AuditSinkKind.options.map((k) => (
                   <option key={k} value={k}>
@@ -307,8 +328,8 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
                 ))}
               </select>
             </label>
-            <label className="field audit-sink-url-field">
-              <span>{draft.kind === 'otlp_logs' ? 'OTLP/HTTP logs endpoint' : 'URL'}</span>
+            <label className="field">
+              <span className={FIELD_CAPTION}>{draft.kind === 'otlp_logs' ? 'OTLP/HTTP logs endpoint' : 'URL'}</span>
               <input
                 type="url"
                 value={draft.url}
@@ -323,7 +344,7 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
               />
             </label>
             <label className="field">
-              <span>Format</span>
+              <span className={FIELD_CAPTION}>Format</span>
               <select value={draft.format} onChange={set('format')}>
                 {AuditSinkFormat.options.map((f) => (
                   <option key={f} value={f}>
@@ -332,7 +353,7 @@ export function StreamingPanel({ canManage }: { canManage: boolean }) {
                 ))}
               </select>
             </label>
-            <div className="audit-export-actions">
+            <div>
               <button type="submit" disabled={isAdding} data-testid="audit-sink-add">
                 {isAdding ? 'Adding…' : 'Add sink'}
               </button>

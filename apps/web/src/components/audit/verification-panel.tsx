@@ -4,7 +4,18 @@ import type { AuditCheckpointView, AuditKeyView } from '@yoke/protocol';
 import { useEffect, useState } from 'react';
 import { fetchAuditKeys, fetchCheckpoints, type AuditStatus } from '@/components/audit/audit-api';
 import { AuditTime } from '@/components/audit/audit-event-row';
+import {
+  CARD_SECTION,
+  DISCLOSURE,
+  LONG_VALUE,
+  OUTCOME_COLOURS,
+  SECTION_HEAD,
+  SECTION_TITLE,
+} from '@/components/audit/audit-styles';
 import { describeError } from '@/lib/api';
+
+/** The keys and checkpoints: small print, one under the other. */
+const KEY_LIST = 'mt-1.5 mb-0 grid list-none gap-2 p-0 text-sm';
 
 type Props = {
   status: AuditStatus;
@@ -35,9 +46,15 @@ export function VerificationPanel({ status, size, onRefresh, isRefreshing }: Pro
   const verifiedTo = cp?.size ?? 0;
   const uncovered = Math.max(0, size - verifiedTo);
   return (
-    <section className="audit-verify" aria-labelledby="audit-verify-title" data-testid="audit-verification">
-      <div className="audit-section-head">
-        <h2 id="audit-verify-title">Integrity of the live log</h2>
+    <section
+      className={`${CARD_SECTION} [&_p]:my-1 [&_p]:wrap-anywhere`}
+      aria-labelledby="audit-verify-title"
+      data-testid="audit-verification"
+    >
+      <div className={SECTION_HEAD}>
+        <h2 id="audit-verify-title" className={SECTION_TITLE}>
+          Integrity of the live log
+        </h2>
         <button type="button" className="secondary" onClick={onRefresh} disabled={isRefreshing}>
           {isRefreshing ? 'Refreshing…' : 'Refresh'}
         </button>
@@ -69,10 +86,10 @@ export function VerificationPanel({ status, size, onRefresh, isRefreshing }: Pro
           {error}
         </p>
       )}
-      <details className="audit-disclosure">
+      <details className={DISCLOSURE}>
         <summary>Public keys{keys ? ` (${keys.length})` : ''}</summary>
         {keys && keys.length === 0 && <p className="muted small">No keys published yet.</p>}
-        <ul className="audit-keys" data-testid="audit-keys">
+        <ul className={KEY_LIST} data-testid="audit-keys">
           {keys?.map((k) => (
             <li key={k.id}>
               <div>
@@ -80,10 +97,10 @@ export function VerificationPanel({ status, size, onRefresh, isRefreshing }: Pro
                 {k.retiredAt ? (
                   <span className="badge">retired</span>
                 ) : (
-                  <span className="badge audit-outcome-success">active</span>
+                  <span className={`badge ${OUTCOME_COLOURS.success}`}>active</span>
                 )}
               </div>
-              <code className="audit-vkey">{k.vkey}</code>
+              <code className={LONG_VALUE}>{k.vkey}</code>
               <div className="muted small">
                 created <AuditTime at={k.createdAt} />
                 {k.retiredAt && (
@@ -96,10 +113,12 @@ export function VerificationPanel({ status, size, onRefresh, isRefreshing }: Pro
           ))}
         </ul>
       </details>
-      <details className="audit-disclosure">
+      <details className={DISCLOSURE}>
         <summary>Recent checkpoints</summary>
         {checkpoints && checkpoints.length === 0 && <p className="muted small">None yet.</p>}
-        <ul className="audit-checkpoints">
+        <ul
+          className={`${KEY_LIST} [&_pre]:whitespace-pre-wrap [&_pre]:wrap-anywhere [&_summary]:cursor-pointer [&_summary]:text-sm [&_summary]:text-muted`}
+        >
           {checkpoints?.map((c) => (
             <li key={`${c.size}-${c.at}`}>
               seq {c.size} · <AuditTime at={c.at} /> · key <code>{c.keyId}</code>

@@ -7,9 +7,15 @@ import { useMyRole } from '@/hooks/use-my-role';
 import { describeError } from '@/lib/api';
 import { formatMicros, parseAlerts, parseDollars } from '@/lib/budgets';
 import { listMembers } from '@/lib/collab-api';
-import './budgets.css';
+import { CARD, CARD_FORM, CARD_TITLE, FIELD_ERROR, PANEL } from '@/components/ui/panel-styles';
 
 const SCOPE_LABEL: Record<BudgetScope, string> = { org: 'Whole org', user: 'User', agent: 'Agent' };
+
+/** The spend bar's fill: green under the thresholds, amber once one is crossed, red at the cap. */
+const FILL: Record<'ok' | 'warn' | 'over', string> = { ok: 'bg-ok', warn: 'bg-warn', over: 'bg-danger' };
+
+/** A budget form: its field labels on their own line above the controls. */
+const BUDGET_FORM = `${CARD_FORM} [&_.field>span:first-child]:mb-0.5 [&_.field>span:first-child]:block`;
 
 /**
  * Monthly budgets: a cap on what the org, one user or one agent spends in a calendar month (UTC), with this month's
@@ -30,14 +36,14 @@ export function BudgetsPanel() {
   }, [fail]);
   useEffect(() => refresh(), [refresh]);
   return (
-    <section aria-label="Budgets" className="budgets" data-testid="budgets-panel">
+    <section aria-label="Budgets" className={PANEL} data-testid="budgets-panel">
       {error && (
         <p className="banner banner-error" role="alert">
           {error}
         </p>
       )}
-      <div className="budgets-card">
-        <h2>Monthly budgets</h2>
+      <div className={CARD}>
+        <h2 className={CARD_TITLE}>Monthly budgets</h2>
         <p className="muted small">
           Spend is what the egress proxy metered from the providers&apos; own responses, counted per calendar month
           (UTC). Each threshold is an audit event once a month; at the cap, every session spending on the budget pauses
@@ -45,7 +51,7 @@ export function BudgetsPanel() {
         </p>
         {budgets && budgets.length === 0 && <p className="muted">No budgets.</p>}
         {budgets && budgets.length > 0 && (
-          <ul className="budgets-list" data-testid="budgets-list">
+          <ul className="m-0 grid list-none gap-2.25 p-0" data-testid="budgets-list">
             {budgets.map((b) => (
               <BudgetRow key={b.id} budget={b} canManage={canManage} onChange={refresh} onError={fail} />
             ))}
@@ -84,15 +90,15 @@ function BudgetRow({
       .finally(() => setIsBusy(false));
   };
   return (
-    <li className="budgets-item" data-testid="budget">
-      <div className="budgets-item-head">
-        <strong className="budgets-target">{targetText(b)}</strong>
+    <li className="grid min-w-0 gap-1.5 rounded-sm border border-border p-2.25" data-testid="budget">
+      <div className="flex flex-wrap justify-between gap-x-1.5 gap-y-1">
+        <strong className="wrap-anywhere">{targetText(b)}</strong>
         <span className="small">
           {formatMicros(b.spentMicros)} of {formatMicros(b.capMicros)} · <strong>{b.percent}%</strong>
         </span>
       </div>
       <div
-        className={`budgets-bar ${level}`}
+        className="relative h-2.5 overflow-hidden rounded-full border border-border bg-code-bg"
         role="progressbar"
         aria-label={`${targetText(b)}: spent this month`}
         aria-valuemin={0}
@@ -100,9 +106,14 @@ function BudgetRow({
         aria-valuenow={Math.min(b.percent, 100)}
         aria-valuetext={`${b.percent}% of the cap`}
       >
-        <span style={{ width: `${Math.min(b.percent, 100)}%` }} />
+        <span className={`block h-full ${FILL[level]}`} style={{ width: `${Math.min(b.percent, 100)}%` }} />
         {b.alertAt.map((t) => (
-          <i key={t} className="budgets-tick" style={{ left: `${t}%` }} aria-hidden="true" />
+          <i
+            key={t}
+            className="absolute top-0 bottom-0 -ml-px w-px bg-muted opacity-60"
+            style={{ left: `${t}%` }}
+            aria-hidden="true"
+          />
         ))}
       </div>
       <div className="muted small">
@@ -187,7 +198,7 @@ function AmountFields({
           data-testid="budget-cap"
         />
         {!parsedCap.ok && cap !== '' && (
-          <span id={`${id}-cap-help`} className="budgets-error small">
+          <span id={`${id}-cap-help`} className={`${FIELD_ERROR} small`}>
             {parsedCap.error}
           </span>
         )}
@@ -203,7 +214,7 @@ function AmountFields({
           data-testid="budget-alerts"
         />
         {!parsedAlerts.ok && (
-          <span id={`${id}-alerts-help`} className="budgets-error small">
+          <span id={`${id}-alerts-help`} className={`${FIELD_ERROR} small`}>
             {parsedAlerts.error}
           </span>
         )}
@@ -237,7 +248,7 @@ function EditBudget({
       .finally(() => setIsSaving(false));
   };
   return (
-    <form className="budgets-form" onSubmit={submit} aria-label="Edit budget">
+    <form className={BUDGET_FORM} onSubmit={submit} aria-label="Edit budget">
       <AmountFields cap={cap} alerts={alerts} onCap={setCap} onAlerts={setAlerts} />
       <div className="form-row">
         <button type="submit" disabled={isSaving || !parsedCap.ok || !parsedAlerts.ok} data-testid="budget-save">
@@ -280,8 +291,10 @@ function NewBudget({ onCreated, onError }: { onCreated: () => void; onError: (er
       .finally(() => setIsSaving(false));
   };
   return (
-    <form className="budgets-card budgets-form" onSubmit={submit} aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>New budget</h2>
+    <form className={`${CARD} ${BUDGET_FORM}`} onSubmit={submit} aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`} className={CARD_TITLE}>
+        New budget
+      </h2>
       <label className="field" htmlFor={`${id}-scope`}>
         <span>Applies to</span>
         <select

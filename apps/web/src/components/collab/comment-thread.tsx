@@ -3,10 +3,14 @@
 import type { Comment } from '@yoke/protocol';
 import { useState, type FormEvent } from 'react';
 import { Avatar } from '@/components/collab/avatar';
+import { Markdown } from '@/components/session/markdown';
 import { describeError } from '@/lib/api';
 import { addComment, setResolved } from '@/lib/collab-api';
 
-/** One thread: its first comment, the replies, a reply box and resolve/reopen (commenters and up). */
+/**
+ * One thread: its first comment, the replies (each rendered as markdown, never as raw HTML), a reply box and
+ * resolve/reopen (commenters and up).
+ */
 export function CommentThread({
   sessionId,
   root,
@@ -48,7 +52,7 @@ export function CommentThread({
     root.anchor?.kind === 'file'
       ? `${root.anchor.path}:${root.anchor.lineStart}${root.anchor.lineEnd !== root.anchor.lineStart ? `-${root.anchor.lineEnd}` : ''}`
       : root.anchor?.kind === 'item'
-        ? `item #${root.anchor.seq}`
+        ? `#${root.anchor.seq}`
         : '';
 
   return (
@@ -76,9 +80,9 @@ export function CommentThread({
                 {new Date(c.createdAt).toLocaleTimeString()}
               </time>
             </div>
-            <p className="comment-body" data-testid="comment-body">
-              {c.body}
-            </p>
+            <div className="comment-body comment-md" data-testid="comment-body">
+              <Markdown text={c.body} />
+            </div>
           </div>
         </div>
       ))}

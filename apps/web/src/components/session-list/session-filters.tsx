@@ -6,8 +6,12 @@ type Props = { filter: SessionFilter; onChange: (next: SessionFilter) => void };
 
 export function SessionFilters({ filter, onChange }: Props) {
   return (
-    <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-      <label className="field grow">
+    <form
+      className="my-3 flex flex-wrap items-center gap-2 [&_select]:w-auto"
+      role="search"
+      onSubmit={(e) => e.preventDefault()}
+    >
+      <label className="field grow max-[600px]:basis-full">
         <span className="sr-only">Search sessions</span>
         <input
           type="search"

@@ -1,6 +1,7 @@
 'use client';
 
 import { useState } from 'react';
+import { NewSessionButton } from '@/components/new-session/new-session-button';
 import { SessionFilters } from '@/components/session-list/session-filters';
 import { SessionRow } from '@/components/session-list/session-row';
 import { TokenField } from '@/components/session-list/token-field';
@@ -25,17 +26,22 @@ export function SessionListPage() {
           {error}
         </p>
       )}
-      <ul className="session-list" aria-busy={isLoading} data-testid="session-list">
+      <ul className="m-0 grid list-none gap-2 p-0" aria-busy={isLoading} data-testid="session-list">
         {sessions.map((s) => (
           <SessionRow key={s.id} session={s} now={now} />
         ))}
       </ul>
       {!isLoading && sessions.length === 0 && !error && (
-        <p className="empty" data-testid="session-list-empty">
-          {total === 0
-            ? 'No sessions yet. Sessions started from the CLI or the API show up here live.'
-            : 'No sessions match these filters.'}
-        </p>
+        <div className="empty" data-testid="session-list-empty">
+          {total === 0 ? (
+            <div className="flex flex-wrap items-center gap-3">
+              <span>No sessions yet. Start one here; sessions started anywhere else show up live too.</span>
+              <NewSessionButton testId="new-session-empty" />
+            </div>
+          ) : (
+            'No sessions match these filters.'
+          )}
+        </div>
       )}
       {isLoading && sessions.length === 0 && <p className="muted">Loading…</p>}
       {hasMore && (

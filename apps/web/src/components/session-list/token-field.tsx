@@ -14,12 +14,12 @@ export function TokenField() {
   if (who?.me.mode === 'embedded') return null;
 
   return (
-    <details className="token-field">
-      <summary>
+    <details>
+      <summary className="cursor-pointer text-sm text-muted">
         API token {token ? <span className="chip">set</span> : <span className="muted">(not set)</span>}
       </summary>
       <form
-        className="token-form"
+        className="mt-2 flex flex-wrap gap-2"
         onSubmit={(e) => {
           e.preventDefault();
           writeToken(draft);

@@ -1,24 +1,30 @@
 'use client';
 
-import type { SessionAccess, SessionStatus } from '@yoke/protocol';
+import type { Session, SessionAccess, SessionStatus } from '@yoke/protocol';
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { cancelSession, describeError, sendMessage } from '@/lib/api';
-import { getSession } from '@/lib/collab-api';
-import { undeliveredNote } from '@/lib/delivery';
+import { revokedRunnerNote } from '@/lib/delivery';
 import { newIdempotencyKey } from '@/lib/ids';
 
 const CANCELLABLE: ReadonlySet<SessionStatus> = new Set(['running', 'waiting_approval']);
 
-/** Message box: Send posts a message (one idempotency key per message, reused on retry); Cancel stops a turn. */
+/**
+ * Message box: Send posts a message (one idempotency key per message, reused on retry); Cancel stops a turn. A prompt
+ * the runner cannot take now shows in the timeline as queued (QueuedPrompts). When the session's runner was revoked,
+ * Send is off and the box says why before anything is typed: such a prompt could never be delivered.
+ */
 export function Composer({
   sessionId,
   status,
+  runner = null,
   access,
   onTyping,
   onSend,
 }: {
   sessionId: string;
   status: SessionStatus | null;
+  /** The session's runner as the session reports it (null while it loads). */
+  runner?: Pick<Session, 'runnerName' | 'runnerRevoked'> | null;
   /** The caller's role; null while it loads (sending stays possible: the server decides). */
   access?: SessionAccess | null;
   onTyping?: () => void;
@@ -29,11 +35,12 @@ export function Composer({
   const [isSending, setIsSending] = useState(false);
   const [isCancelling, setIsCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
   const keyRef = useRef<string | null>(null);
   const isArchived = status === 'archived';
   const isReadOnly = access ? !access.canDrive : false;
-  const canSend = status !== null && !isArchived && !isReadOnly && !isSending && text.trim().length > 0;
+  const revokedNote = revokedRunnerNote(runner);
+  const canSend =
+    status !== null && !isArchived && !isReadOnly && revokedNote === null && !isSending && text.trim().length > 0;
 
   const send = async () => {
     if (!canSend) return;
@@ -42,11 +49,9 @@ export function Composer({
     setError(null);
     onSend?.();
     try {
-      const accepted = await sendMessage(sessionId, text, keyRef.current);
+      await sendMessage(sessionId, text, keyRef.current);
       keyRef.current = null;
       setText('');
-      // Not handed to the runner now: say whether it ever will be (a revoked runner never comes back).
-      setNote(accepted?.delivered === false ? undeliveredNote(await getSession(sessionId).catch(() => null)) : null);
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -90,9 +95,9 @@ export function Composer({
           {error}
         </p>
       )}
-      {note && (
-        <p className="muted small" role="status" data-testid="composer-note">
-          {note}
+      {revokedNote && !isReadOnly && !isArchived && (
+        <p className="banner banner-error" id="composer-runner-revoked" data-testid="composer-runner-revoked">
+          {revokedNote}
         </p>
       )}
       <div className="composer-row">
@@ -114,13 +119,20 @@ export function Composer({
                   : 'Message the agent (Ctrl+Enter to send)'
             }
             disabled={isArchived || isReadOnly}
-            aria-describedby={isReadOnly ? 'composer-read-only' : undefined}
+            aria-describedby={
+              isReadOnly ? 'composer-read-only' : revokedNote && !isArchived ? 'composer-runner-revoked' : undefined
+            }
             rows={3}
             data-testid="composer-input"
           />
         </label>
         <div className="composer-actions">
-          <button type="submit" disabled={!canSend} data-testid="composer-send">
+          <button
+            type="submit"
+            disabled={!canSend}
+            aria-describedby={revokedNote && !isReadOnly && !isArchived ? 'composer-runner-revoked' : undefined}
+            data-testid="composer-send"
+          >
             {isSending ? 'Sending…' : 'Send'}
           </button>
           {status !== null && CANCELLABLE.has(status) && !isReadOnly && (

@@ -14,7 +14,7 @@ function lineClass(line: string): string {
 export const DiffBlock = memo(function DiffBlock({ diff }: { diff: string }) {
   const lines = diff.replace(/\n$/, '').split('\n');
   return (
-    <pre className="diff" data-testid="diff">
+    <pre className="diff" data-testid="diff" data-view="plain">
       {lines.map((line, i) => (
         <span key={i} className={lineClass(line)}>
           {line}

@@ -14,6 +14,7 @@ import {
 } from '@/components/session/items/event-items';
 import type { ItemOf } from '@/components/session/items/item-types';
 import { AgentMessage, Reasoning, UserMessage } from '@/components/session/items/message-items';
+import { PartialAgentMessage } from '@/components/session/items/turn-failed';
 import { FileChange, ToolActionRow } from '@/components/session/items/tool-items';
 import type { Row } from '@/lib/conversation';
 
@@ -22,7 +23,7 @@ function body(item: Item, call: ItemOf<'tool_call'> | null): ReactNode {
     case 'user_message':
       return <UserMessage item={item} />;
     case 'agent_message':
-      return <AgentMessage item={item} />;
+      return item.partial ? <PartialAgentMessage item={item} /> : <AgentMessage item={item} />;
     case 'reasoning':
       return <Reasoning item={item} />;
     case 'tool_call':
@@ -59,10 +60,30 @@ function body(item: Item, call: ItemOf<'tool_call'> | null): ReactNode {
  * One row of the conversation: an item, or a tool action folded from several. `data-seq` is its first item,
  * `data-seqs` all of them; `#n` is the number fork and comments refer to.
  */
-export const RowView = memo(function RowView({ row, liveOutput }: { row: Row; liveOutput?: string }) {
+export const RowView = memo(function RowView({
+  row,
+  liveOutput,
+  index,
+  measureRef,
+  offset,
+}: {
+  row: Row;
+  liveOutput?: string;
+  /** In a virtual list (VirtualRows): the row's index, measured by `measureRef`, placed `offset` px down. */
+  index?: number;
+  measureRef?: (el: HTMLLIElement | null) => void;
+  offset?: number;
+}) {
   const type = row.kind === 'tool' ? 'tool_action' : row.item.type;
   return (
     <li
+      ref={measureRef}
+      data-index={index}
+      style={
+        offset === undefined
+          ? undefined
+          : { position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${offset}px)` }
+      }
       className={`item item-${type}`}
       data-testid="item"
       data-seq={row.seqs[0]}

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import Link from 'next/link';
 import { RunnerBadge, StatusBadge } from '@/components/status-badge';
 import { formatCost, formatTokens } from '@/lib/format';
+import { describeTurnFailure } from '@/lib/turn-failure';
 
 export function SessionHeader({ session, children }: { session: Session | null; children?: ReactNode }) {
   return (
@@ -40,7 +41,15 @@ export function SessionHeader({ session, children }: { session: Session | null; 
         </p>
       )}
       {children}
-      {session?.statusReason && <p className="muted small status-reason">{session.statusReason}</p>}
+      {session?.statusReason &&
+        (session.status === 'failed' ? (
+          // A failed turn's raw error is its detail (in the conversation); the header says it in a sentence.
+          <p className="muted small status-reason" title={session.statusReason}>
+            {describeTurnFailure(session.statusReason).sentence}
+          </p>
+        ) : (
+          <p className="muted small status-reason">{session.statusReason}</p>
+        ))}
     </header>
   );
 }

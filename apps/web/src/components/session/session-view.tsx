@@ -1,21 +1,28 @@
 'use client';
 
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { CollabContext, type CollabContextValue } from '@/components/collab/collab-context';
 import { FilesPanel } from '@/components/collab/files-panel';
 import { PresenceBar } from '@/components/collab/presence-bar';
 import { ShareDialog } from '@/components/collab/share-dialog';
+import { ForkDialog } from '@/components/files/fork-dialog';
 import { Composer } from '@/components/session/composer';
+import { QueuedPrompts } from '@/components/session/queued-prompts';
 import { SessionHeader } from '@/components/session/session-header';
 import { Timeline } from '@/components/session/timeline';
 import { useCollab } from '@/hooks/use-collab';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useSessionStream } from '@/hooks/use-session-stream';
 import { describeError } from '@/lib/api';
-import { addComment, forkSession } from '@/lib/collab-api';
+import { addComment } from '@/lib/collab-api';
 import type { FeedPhase } from '@yoke/client';
+
+// The resizable split (react-resizable-panels, about 27 kB compressed, which the bundler cannot trim to the parts used)
+// comes in its own file: the page's own scripts start without it, and it downloads while the session joins.
+const SessionLayout = lazy(() =>
+  import('@/components/session/session-layout').then((m) => ({ default: m.SessionLayout })),
+);
 
 function PhaseBanner({ phase }: { phase: FeedPhase }) {
   switch (phase.phase) {
@@ -41,18 +48,13 @@ function PhaseBanner({ phase }: { phase: FeedPhase }) {
   }
 }
 
-const FORK_HARNESSES = ['yoke', 'claude-code', 'codex', 'pi', 'claude-sdk', 'openai-agents'] as const;
-
 /** The live view of one session. Mount with `key={sessionId}`. */
 export function SessionView({ sessionId }: { sessionId: string }) {
   const { session, timeline, phase, historyError, feed } = useSessionStream(sessionId);
   const collab = useCollab(sessionId, () => feed.rejoin());
-  const router = useRouter();
   const forkRef = useRef<HTMLDialogElement>(null);
   const itemCommentRef = useRef<HTMLDialogElement>(null);
   const [forkSeq, setForkSeq] = useState<number | null>(null);
-  const [forkModel, setForkModel] = useState('');
-  const [forkHarness, setForkHarness] = useState('');
   const [itemSeq, setItemSeq] = useState<number | null>(null);
   const [itemText, setItemText] = useState('');
   const [dialogError, setDialogError] = useState<string | null>(null);
@@ -89,21 +91,6 @@ export function SessionView({ sessionId }: { sessionId: string }) {
     }),
     [sessionId, access, collab.approvals, collab.comments, collab.approvalSettled],
   );
-
-  const submitFork = async (e: FormEvent) => {
-    e.preventDefault();
-    if (forkSeq === null) return;
-    try {
-      const fork = await forkSession(sessionId, {
-        seq: forkSeq,
-        ...(forkModel.trim() ? { model: forkModel.trim() } : {}),
-      });
-      forkRef.current?.close();
-      router.push(`/session/?id=${fork.id}`);
-    } catch (err) {
-      setDialogError(describeError(err));
-    }
-  };
 
   const submitItemComment = async (e: FormEvent) => {
     e.preventDefault();
@@ -149,69 +136,39 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           </div>
         )}
         {!isRefused && (
-          <div className="session-layout">
-            <div className="session-main">
-              <Timeline timeline={timeline} isLoading={phase.phase === 'joining' && !session} sentKey={sentKey} />
-              <Composer
-                sessionId={sessionId}
-                onSend={() => setSentKey((k) => k + 1)}
-                status={session?.status ?? null}
-                access={access}
-                onTyping={access?.canDrive ? collab.notifyTyping : undefined}
-              />
-            </div>
-            <details className="collab-side" open>
-              <summary>Files and comments</summary>
-              <FilesPanel
-                sessionId={sessionId}
-                access={access}
-                comments={collab.comments}
-                lastSeq={feed.lastSeq}
-                changeKey={changeKey}
-                onCommentChange={collab.commentChanged}
-              />
-            </details>
-          </div>
+          <Suspense fallback={null}>
+            <SessionLayout
+              conversation={
+                <div className="session-main">
+                  <Timeline timeline={timeline} isLoading={phase.phase === 'joining' && !session} sentKey={sentKey} />
+                  <QueuedPrompts sessionId={sessionId} session={session} canDrive={access?.canDrive ?? false} />
+                  <Composer
+                    sessionId={sessionId}
+                    onSend={() => setSentKey((k) => k + 1)}
+                    status={session?.status ?? null}
+                    runner={session}
+                    access={access}
+                    onTyping={access?.canDrive ? collab.notifyTyping : undefined}
+                  />
+                </div>
+              }
+              files={
+                <details className="collab-side" open>
+                  <summary>Files and comments</summary>
+                  <FilesPanel
+                    sessionId={sessionId}
+                    access={access}
+                    comments={collab.comments}
+                    lastSeq={feed.lastSeq}
+                    changeKey={changeKey}
+                    onCommentChange={collab.commentChanged}
+                  />
+                </details>
+              }
+            />
+          </Suspense>
         )}
-        <dialog ref={forkRef} className="dialog" aria-labelledby="fork-title" data-testid="fork-dialog">
-          <form onSubmit={(e) => void submitFork(e)}>
-            <h2 id="fork-title">Fork at item #{forkSeq}</h2>
-            <p className="muted small">
-              A new session of yours with this history up to here, on your runner. The original stays as it is.
-            </p>
-            <label className="field">
-              <span>Harness</span>
-              <select value={forkHarness} onChange={(e) => setForkHarness(e.target.value)} data-testid="fork-harness">
-                <option value="">Same as the original ({session?.harness ?? '…'})</option>
-                {FORK_HARNESSES.map((h) => (
-                  <option key={h}>{h}</option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              <span>Model (optional)</span>
-              <input
-                value={forkModel}
-                onChange={(e) => setForkModel(e.target.value)}
-                placeholder={session?.model ?? 'same model'}
-                data-testid="fork-model"
-              />
-            </label>
-            {dialogError && (
-              <p className="banner banner-error" role="alert">
-                {dialogError}
-              </p>
-            )}
-            <div className="form-row">
-              <button type="submit" data-testid="fork-submit">
-                Fork
-              </button>
-              <button type="button" className="secondary" onClick={() => forkRef.current?.close()}>
-                Cancel
-              </button>
-            </div>
-          </form>
-        </dialog>
+        <ForkDialog dialogRef={forkRef} sessionId={sessionId} session={session} seq={forkSeq} />
         <dialog ref={itemCommentRef} className="dialog" aria-labelledby="item-comment-title">
           <form onSubmit={(e) => void submitItemComment(e)}>
             <h2 id="item-comment-title">Comment on item #{itemSeq}</h2>

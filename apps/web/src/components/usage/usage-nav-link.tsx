@@ -1,5 +1,4 @@
 import Link from 'next/link';
-import './usage-nav.css';
 
 /** "Usage" in the main navigation: every member of the org has one (a member's shows their own calls). */
 export function UsageNavLink() {

@@ -32,6 +32,22 @@ type Load =
  * per day and a table broken down by user, model, harness, agent or session, with its total. Owners, admins and
  * auditors see the org; a member sees their own calls. The view lives in the address bar (`?by=&month=`).
  */
+/** A control's label, small and muted above it. */
+const CONTROL_LABEL = 'mb-1 block text-sm text-muted';
+
+/** The chart and the table each sit in a card on the surface colour. */
+const SECTION = 'my-4 rounded-lg border border-border bg-surface px-3.5 py-3';
+const SECTION_TITLE = 'mt-0 mb-2 text-[17px]';
+
+/** A figure in the table: right-aligned on one line, so the columns of digits line up. */
+const CELL = 'border-b border-border px-2 py-1.5 text-right whitespace-nowrap';
+/** The row's name (a session, user, agent or model): cut short with an ellipsis past 22em. */
+const NAME_CELL =
+  'max-w-[22em] overflow-hidden border-b border-border px-2 py-1.5 text-left font-medium text-ellipsis whitespace-nowrap';
+const HEAD_CELL = `${CELL} text-sm font-semibold text-muted`;
+/** The totals row, set off by a heavier rule above it. */
+const TOTAL_CELL = 'border-t-2 border-border px-2 py-1.5 whitespace-nowrap';
+
 export function UsagePage() {
   const params = useSearchParams();
   const router = useRouter();
@@ -59,11 +75,11 @@ export function UsagePage() {
     router.push(`/usage/?${viewSearch({ ...view, ...next })}`, { scroll: false });
 
   return (
-    <div className="page usage-page" data-testid="usage-page" data-state={load.kind}>
+    <div className="page" data-testid="usage-page" data-state={load.kind}>
       <div className="page-head">
         <div>
           <h1>Usage</h1>
-          <p className="muted small usage-lede">
+          <p className="muted small m-0">
             Model calls and their cost, metered at the sandbox&apos;s egress proxy. Days are UTC.
             {load.kind === 'ok' && (
               <span data-testid="usage-scope">
@@ -74,10 +90,15 @@ export function UsagePage() {
         </div>
       </div>
 
-      <form className="usage-controls" aria-label="Usage report" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="my-3 flex flex-wrap items-end gap-3"
+        aria-label="Usage report"
+        onSubmit={(e) => e.preventDefault()}
+      >
         <label className="field">
-          <span>Group by</span>
+          <span className={CONTROL_LABEL}>Group by</span>
           <select
+            className="min-w-[160px]"
             value={view.by}
             onChange={(e) => show({ by: e.target.value as TableGrouping })}
             data-testid="usage-by"
@@ -89,12 +110,14 @@ export function UsagePage() {
             ))}
           </select>
         </label>
-        <div className="field usage-month">
-          <label htmlFor="usage-month">Month (UTC)</label>
-          <div className="usage-month-row">
+        <div className="field">
+          <label htmlFor="usage-month" className={CONTROL_LABEL}>
+            Month (UTC)
+          </label>
+          <div className="flex gap-1.5">
             <button
               type="button"
-              className="secondary"
+              className="secondary px-3 py-1.5"
               aria-label="Previous month"
               onClick={() => show({ month: shiftMonth(view.month, -1) })}
             >
@@ -102,6 +125,7 @@ export function UsagePage() {
             </button>
             <input
               id="usage-month"
+              className="w-[11em]"
               type="month"
               value={view.month}
               max={utcMonth(now)}
@@ -110,7 +134,7 @@ export function UsagePage() {
             />
             <button
               type="button"
-              className="secondary"
+              className="secondary px-3 py-1.5"
               aria-label="Next month"
               disabled={view.month >= utcMonth(now)}
               onClick={() => show({ month: shiftMonth(view.month, 1) })}
@@ -147,49 +171,72 @@ export function UsagePage() {
 function UsageReportView({ report, by }: { report: UsageReport; by: TableGrouping }) {
   return (
     <>
-      <section className="usage-section" aria-labelledby="usage-chart-title">
-        <div className="usage-section-head">
-          <h2 id="usage-chart-title">Cost per day</h2>
-          <span className="usage-total-cost" data-testid="usage-chart-total">
+      <section className={SECTION} aria-labelledby="usage-chart-title">
+        <div className="flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1">
+          <h2 id="usage-chart-title" className={SECTION_TITLE}>
+            Cost per day
+          </h2>
+          <span className="font-semibold tabular-nums" data-testid="usage-chart-total">
             {formatMicrosUsd(report.total.costMicros)}
           </span>
         </div>
         <UsageChart daily={report.daily} />
       </section>
-      <section className="usage-section" aria-labelledby="usage-table-title">
-        <h2 id="usage-table-title">By {GROUPING_LABEL[by].toLowerCase()}</h2>
+      <section className={SECTION} aria-labelledby="usage-table-title">
+        <h2 id="usage-table-title" className={SECTION_TITLE}>
+          By {GROUPING_LABEL[by].toLowerCase()}
+        </h2>
         {report.rows.length === 0 ? (
           <p className="empty" data-testid="usage-empty">
             No metered calls this month.
           </p>
         ) : (
-          <div className="usage-table-wrap">
-            <table className="usage-table" data-testid="usage-table">
+          <div className="overflow-x-auto">
+            <table className="w-full border-collapse tabular-nums" data-testid="usage-table">
               <thead>
                 <tr>
-                  <th scope="col">{GROUPING_LABEL[by]}</th>
-                  <th scope="col">Calls</th>
-                  <th scope="col">Input</th>
-                  <th scope="col">Output</th>
-                  <th scope="col">Cache read</th>
-                  <th scope="col">Cache write</th>
-                  <th scope="col">Cost</th>
+                  <th scope="col" className={`${NAME_CELL} text-sm text-muted`}>
+                    {GROUPING_LABEL[by]}
+                  </th>
+                  <th scope="col" className={HEAD_CELL}>
+                    Calls
+                  </th>
+                  <th scope="col" className={HEAD_CELL}>
+                    Input
+                  </th>
+                  <th scope="col" className={HEAD_CELL}>
+                    Output
+                  </th>
+                  <th scope="col" className={HEAD_CELL}>
+                    Cache read
+                  </th>
+                  <th scope="col" className={HEAD_CELL}>
+                    Cache write
+                  </th>
+                  <th scope="col" className={HEAD_CELL}>
+                    Cost
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {report.rows.map((r) => (
                   <tr key={r.key} data-testid="usage-row" data-key={r.key}>
-                    <th scope="row">
+                    <th scope="row" className={NAME_CELL}>
                       <RowName row={r} by={by} />
                     </th>
-                    <Figures f={r} />
+                    <Figures f={r} cell={CELL} />
                   </tr>
                 ))}
               </tbody>
               <tfoot>
                 <tr data-testid="usage-total">
-                  <th scope="row">Total</th>
-                  <Figures f={report.total} />
+                  <th
+                    scope="row"
+                    className={`${TOTAL_CELL} max-w-[22em] overflow-hidden text-left font-medium text-ellipsis`}
+                  >
+                    Total
+                  </th>
+                  <Figures f={report.total} cell={`${TOTAL_CELL} text-right font-bold`} />
                 </tr>
               </tfoot>
             </table>
@@ -213,15 +260,17 @@ function RowName({ row, by }: { row: UsageRow; by: TableGrouping }) {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-function Figures({ f }: { f: UsageFigures }) {
+function Figures({ f, cell }: { f: UsageFigures; cell: string }) {
   return (
     <>
-      <td>{count(f.calls)}</td>
-      <td>{count(f.inputTokens)}</td>
-      <td>{count(f.outputTokens)}</td>
-      <td>{count(f.cacheReadTokens)}</td>
-      <td>{count(f.cacheWriteTokens)}</td>
-      <td data-testid="usage-cost">{formatMicrosUsd(f.costMicros)}</td>
+      <td className={cell}>{count(f.calls)}</td>
+      <td className={cell}>{count(f.inputTokens)}</td>
+      <td className={cell}>{count(f.outputTokens)}</td>
+      <td className={cell}>{count(f.cacheReadTokens)}</td>
+      <td className={cell}>{count(f.cacheWriteTokens)}</td>
+      <td className={cell} data-testid="usage-cost">
+        {formatMicrosUsd(f.costMicros)}
+      </td>
     </>
   );
 }

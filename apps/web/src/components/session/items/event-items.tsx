@@ -52,13 +52,8 @@ export function TurnCompleted({ item }: { item: ItemOf<'turn_completed'> }) {
   );
 }
 
-export function TurnFailed({ item }: { item: ItemOf<'turn_failed'> }) {
-  return (
-    <div className="banner banner-error" role="alert" data-testid="turn-failed">
-      <strong>Turn failed:</strong> {item.error}
-    </div>
-  );
-}
+// A failed turn says what went wrong in a sentence and offers Retry: it holds state, so it has a file of its own.
+export { TurnFailed } from '@/components/session/items/turn-failed';
 
 export function Notice({ item }: { item: ItemOf<'notice'> }) {
   return (
@@ -119,7 +114,12 @@ export function ApprovalRequest({
         {item.reason ? `: ${item.reason}` : ''}
       </div>
       {item.options.length > 0 && <div className="muted small">Options: {item.options.join(', ')}</div>}
-      <ApprovalActions sessionId={item.sessionId} approvalId={item.approvalId} options={item.options} />
+      <ApprovalActions
+        sessionId={item.sessionId}
+        approvalId={item.approvalId}
+        options={item.options}
+        askedAt={item.createdAt}
+      />
     </div>
   );
 }

@@ -1,7 +1,12 @@
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { DiffBlock } from '@/components/session/diff-block';
+import { describeDiffStats, diffStats } from '@/components/session/diff-stats';
 import type { ItemOf } from '@/components/session/items/item-types';
 import { formatDuration, summarizeAction, type ToolAction } from '@/lib/conversation';
 import { formatJson } from '@/lib/format';
+
+// The diff viewer is fetched when someone first opens a file change, so the session page's first load doesn't carry it.
+const DiffView = lazy(() => import('@/components/session/diff-view'));
 
 const STATE_LABEL = { running: 'running', ok: 'done', failed: 'failed', denied: 'denied' } as const;
 
@@ -76,15 +81,34 @@ export function ToolActionRow({ action, liveOutput }: { action: ToolAction; live
   );
 }
 
+/** "Edited src/a.ts +12 −3", opening onto the diff: as plain text until the viewer has loaded, then as a table. */
 export function FileChange({ item }: { item: ItemOf<'file_change'> }) {
+  const stats = useMemo(() => diffStats(item.diff), [item.diff]);
+  const [opened, setOpened] = useState(false);
+  const plain = <DiffBlock diff={item.diff} />;
   return (
     <div className="action action-ok" data-testid="file-change">
-      <details>
+      <details onToggle={(e) => e.currentTarget.open && setOpened(true)}>
         <summary>
           <span className="action-verb">Edited</span> <code className="action-target">{item.path}</code>
+          {stats && (
+            <span className="action-meta diff-stats" data-testid="diff-stats">
+              <span aria-hidden="true">
+                <span className="diff-stats-add">+{stats.added}</span>{' '}
+                <span className="diff-stats-del">−{stats.removed}</span>
+              </span>
+              <span className="sr-only">{describeDiffStats(stats)}</span>
+            </span>
+          )}
         </summary>
         <div className="action-body">
-          <DiffBlock diff={item.diff} />
+          {opened ? (
+            <Suspense fallback={plain}>
+              <DiffView diff={item.diff} path={item.path} />
+            </Suspense>
+          ) : (
+            plain
+          )}
         </div>
       </details>
     </div>
