@@ -58,6 +58,17 @@ describe('collaboration API (team mode)', () => {
     );
   }
 
+  /** Idle with `turns` turns completed: a prompt just accepted (202) may not have started yet, so idle alone is not it. */
+  async function turnsDone(id: string, turns: number): Promise<void> {
+    await expectEventually(
+      async () =>
+        (await api<Session>('GET', `/sessions/${id}`)).body.status === 'idle' &&
+        (await itemsOf(id)).filter((i) => i.type === 'turn_completed').length === turns,
+      60_000,
+      200,
+    );
+  }
+
   beforeAll(async () => {
     c = await startCollabStack();
     bob = await c.addMember('Bob');
@@ -177,7 +188,7 @@ describe('collaboration API (team mode)', () => {
         prompt: 'OWNER',
       })
     ).body;
-    await idle(other.id);
+    await turnsDone(other.id, 1);
     const about = (l: { updates: Session[] }) => l.updates.filter((u) => u.id === other.id);
     expect(about(carolList)).toEqual([]); // not hers to see yet
 
@@ -188,7 +199,7 @@ describe('collaboration API (team mode)', () => {
     await expectEventually(() => about(carolList).some((u) => u.title === 'Shared later'));
     const carolLater = await listening(carol.token);
     expect((await api('POST', `/sessions/${other.id}/messages`, { text: 'OWNER again' })).status).toBe(202);
-    await idle(other.id);
+    await turnsDone(other.id, 2);
     // Both follow the turn to its end: the last copy each gets is the idle session with every item of the turn.
     const after = (await api<Session>('GET', `/sessions/${other.id}`)).body;
     for (const l of [carolList, carolLater]) {
@@ -205,7 +216,7 @@ describe('collaboration API (team mode)', () => {
     await new Promise((r) => setTimeout(r, 300));
     const seen = [about(carolList).length, about(carolLater).length];
     expect((await api('POST', `/sessions/${other.id}/messages`, { text: 'OWNER once more' })).status).toBe(202);
-    await idle(other.id);
+    await turnsDone(other.id, 3);
     await new Promise((r) => setTimeout(r, 300));
     expect([about(carolList).length, about(carolLater).length]).toEqual(seen);
     carolList.socket.close();

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   AppError,
   DeltaEvent,
@@ -19,7 +19,8 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import type { RunnerIdentity } from '../runners/runners.service';
 import { InboxDispatcher } from './inbox.dispatcher';
 import { DeltaRelay } from './delta-relay';
-import { type InboxRow, SessionsRepository } from './sessions.repository';
+import { InboxRepository, type InboxRow } from './inbox.repository';
+import { SessionsRepository } from './sessions.repository';
 import { SessionViewsService } from './session-views.service';
 
 /**
@@ -27,16 +28,20 @@ import { SessionViewsService } from './session-views.service';
  * deltas (validated, authorized, fanned out), and its hello after each (re)connect.
  */
 @Injectable()
-export class RunnerEventsService {
+export class RunnerEventsService implements OnModuleDestroy {
+  private readonly logger = new Logger(RunnerEventsService.name);
   /** sessionId -> runnerId, for sessions already checked on this replica (deltas are the hot path). */
   private readonly owners = new Map<string, string>();
   /** sessionId -> when its session.updated last went out from this replica. */
   private readonly lastUpdated = new Map<string, number>();
+  /** sessionId -> the pending trailing session.updated of a session whose last batches were not published. */
+  private readonly trailing = new Map<string, NodeJS.Timeout>();
   /** sessionId -> the end of its batches being stored on this replica: the next batch starts after it. */
   private readonly ingesting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly repo: SessionsRepository,
+    private readonly inbox: InboxRepository,
     private readonly views: SessionViewsService,
     private readonly dispatcher: InboxDispatcher,
     private readonly deltas: DeltaRelay,
@@ -108,7 +113,7 @@ export class RunnerEventsService {
         );
         // Monthly budgets (modules/budgets): the fresh metered calls count; a cap reached holds the session.
         for (const hold of await this.budgets.settle(r.session, r.appended)) {
-          holds.push(await this.repo.addInbox(orgId, batch.sessionId, hold.input, hold.key));
+          holds.push(await this.inbox.add(orgId, batch.sessionId, hold.input, hold.key));
         }
       }
       return r;
@@ -122,9 +127,12 @@ export class RunnerEventsService {
       );
       // Viewers of the session get the items themselves; the session row (status, cost, activity) goes out when
       // it changed, and otherwise at most once a second per session, so lists stay fresh without a write per batch.
+      // A batch that is not published is covered by a trailing update at the end of the interval, so the last copy
+      // every list holds is the session as stored (its last seq included), however the batches fell.
       if (session && (changed || this.dueForUpdate(batch.sessionId))) {
-        this.lastUpdated.set(batch.sessionId, Date.now());
-        this.publisher.sessionUpdated(this.views.view(session));
+        await this.publishSession(session.orgId, batch.sessionId);
+      } else if (session) {
+        this.publishLater(session.orgId, batch.sessionId);
       }
       this.metrics.itemsIngested.inc(appended.length);
     }
@@ -151,6 +159,32 @@ export class RunnerEventsService {
       this.owners.delete(sessionId);
       this.lastUpdated.delete(sessionId);
     }
+  }
+
+  onModuleDestroy(): void {
+    for (const timer of this.trailing.values()) clearTimeout(timer);
+    this.trailing.clear();
+  }
+
+  private async publishSession(orgId: string, sessionId: string): Promise<void> {
+    clearTimeout(this.trailing.get(sessionId));
+    this.trailing.delete(sessionId);
+    this.lastUpdated.set(sessionId, Date.now());
+    const row = await this.repo.findById(orgId, sessionId);
+    if (row) this.publisher.sessionUpdated(this.views.view(row));
+  }
+
+  private publishLater(orgId: string, sessionId: string): void {
+    if (this.trailing.has(sessionId)) return;
+    const wait = Math.max(0, SESSION_UPDATE_INTERVAL_MS - (Date.now() - (this.lastUpdated.get(sessionId) ?? 0)));
+    const timer = setTimeout(() => {
+      if (this.trailing.get(sessionId) !== timer) return;
+      this.publishSession(orgId, sessionId).catch((err: unknown) =>
+        this.logger.warn(`session.updated for ${sessionId} not sent: ${String(err)}`),
+      );
+    }, wait);
+    timer.unref();
+    this.trailing.set(sessionId, timer);
   }
 
   private dueForUpdate(sessionId: string): boolean {
