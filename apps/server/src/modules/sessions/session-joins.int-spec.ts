@@ -9,7 +9,7 @@ import { CoreModule } from '../../core/core.module';
 import { PrismaService } from '../../core/prisma/prisma.service';
 import { QueueModule } from '../../core/queue/queue.module';
 import { AuditModule } from '../audit/audit.module';
-import { JOIN_CONCURRENCY, SessionQueriesService } from './session-queries.service';
+import { JOIN_CONCURRENCY, JOIN_QUEUE_LIMIT, SessionQueriesService } from './session-queries.service';
 import { SessionsModule } from './sessions.module';
 
 /**
@@ -75,5 +75,40 @@ describe('session joins in a burst (real Postgres)', () => {
       Array.from({ length: JOIN_CONCURRENCY + 2 }, () => queries.join(owner, sessionId, 0, () => undefined)),
     );
     expect(replies).toHaveLength(JOIN_CONCURRENCY + 2);
+  });
+
+  it('past JOIN_QUEUE_LIMIT waiting joins, one more is refused at once (503, retry) and the queue then drains', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let inTurn = 0;
+    const holding = Array.from({ length: JOIN_CONCURRENCY }, () =>
+      queries.join(owner, sessionId, 0, () => {
+        inTurn++;
+        return released;
+      }),
+    );
+    for (let i = 0; i < 200 && inTurn < JOIN_CONCURRENCY; i++) await new Promise((r) => setTimeout(r, 10));
+    // The waiting joins are for a session their token is not scoped to: refused in their turn without a statement.
+    const elsewhere: Principal = {
+      ...owner,
+      scope: { sessionId: '00000000-0000-4000-8000-000000000001', grantId: 'g', linkId: null, role: 'viewer' },
+    };
+    const waiting = Array.from({ length: JOIN_QUEUE_LIMIT }, () =>
+      queries
+        .join(elsewhere, sessionId, 0, () => undefined)
+        .then(
+          () => 'joined',
+          (err: unknown) => (err as AppError).code,
+        ),
+    );
+    const refused = await queries.join(owner, sessionId, 0, () => undefined).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).code).toBe('service.unavailable');
+    expect((refused as AppError).details).toMatchObject({ dependency: 'joins' });
+    release();
+    expect((await Promise.all(holding)).map((r) => r.session.id)).toEqual(Array(JOIN_CONCURRENCY).fill(sessionId));
+    expect(new Set(await Promise.all(waiting))).toEqual(new Set(['session.not_found']));
+    // Drained: the next join goes through.
+    expect((await queries.join(owner, sessionId, 0, () => undefined)).session.id).toBe(sessionId);
   });
 });
