@@ -126,6 +126,28 @@ describe('web UI: a long session', () => {
     expect(await page.locator(`[data-testid="item"][data-seqs~="${ITEMS}"]`).count()).toBe(0);
   });
 
+  it('a reader scrolled up stays where they are while items arrive; back at the bottom, the view follows again', async () => {
+    const first = `#item-${promptSeq(1)}`;
+    expect(await isOnScreen(first)).toBe(true);
+    const height = () => page.evaluate<number>('document.documentElement.scrollHeight');
+    const before = await height();
+    await report([{ type: 'agent_message', text: 'Arrived while the reader was reading the top.' }]);
+    await expectEventually(async () => (await height()) > before);
+    expect(await page.evaluate<number>('window.scrollY')).toBe(0);
+    expect(await isOnScreen(first)).toBe(true);
+
+    // The reader scrolls down to the end: the view is pinned again and the next item comes onto the screen.
+    const arrived = `[data-testid="item"][data-seqs~="${seq}"]`;
+    await expectEventually(async () => {
+      await page.mouse.wheel(0, 100_000);
+      return isOnScreen(arrived);
+    });
+    await report([{ type: 'agent_message', text: 'Followed to the bottom.' }]);
+    const next = `[data-testid="item"][data-seqs~="${seq}"]`;
+    await page.locator(next).getByText('Followed to the bottom.').waitFor();
+    await expectEventually(() => isOnScreen(next));
+  });
+
   it('an #item-N link scrolls its row, not drawn before, into view: in the page and on opening the address', async () => {
     const middle = `#item-${promptSeq(30)}`;
     expect(await page.locator(middle).count()).toBe(0);
