@@ -9,7 +9,8 @@ import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import type { ServerReadyMessage } from '@yoke/protocol';
 import { AppModule } from './app.module';
-import { setupApp } from './app.setup';
+import { GLOBAL_PREFIX, setupApp, UNPREFIXED } from './app.setup';
+import { webExport } from './core/http/web-export';
 import { type AppConfig, loadConfig, REDACT_PATHS } from './core/config/config';
 import { ensureLocalSecret } from './core/config/local-secret';
 import type { EmbeddedPostgres } from './core/database/embedded-postgres';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   setupApp(app, config, redis);
   const webDir = config.webDir ?? resolve(__dirname, '../../web/out');
-  if (existsSync(webDir)) app.useStaticAssets(webDir, { extensions: ['html'], index: 'index.html' });
+  if (existsSync(webDir)) app.use(webExport(webDir, { apiPrefix: GLOBAL_PREFIX, unprefixed: UNPREFIXED }));
   app.enableShutdownHooks();
   await app.init();
   // Embedded mode runs background jobs in this process: each needs its processor.
