@@ -118,6 +118,8 @@ describe('outages are a prompt 503 service.unavailable naming the dependency (te
   const sessions = () => timed(`${stack.url}/api/v1/sessions`, stack.token);
   const tokens = () => timed(`${stack.url}/api/v1/tokens`, stack.token);
   const ready = () => timed(`${stack.url}/ready`);
+  /** A history page: read through `pg` directly, not Prisma, so its outage is mapped on its own path. */
+  const history = () => timed(`${stack.url}/api/v1/sessions/${randomUUID()}/items`, stack.token);
 
   it('starts ready', async () => {
     expect((await ready()).status).toBe(200);
@@ -167,6 +169,9 @@ describe('outages are a prompt 503 service.unavailable naming the dependency (te
       },
     });
     expect(r.ms).toBeLessThan(2_000);
+    const h = await history();
+    expect(h).toMatchObject({ status: 503, retryAfter: '5', body: { details: { dependency: 'postgres' } } });
+    expect(h.ms).toBeLessThan(2_000);
     const rr = await ready();
     expect(rr.ms).toBeLessThan(2_000);
     expect(rr).toMatchObject({
@@ -185,6 +190,7 @@ describe('outages are a prompt 503 service.unavailable naming the dependency (te
 
     await pg.restore();
     await expectEventually(async () => (await sessions()).status === 200);
+    expect((await history()).status).toBe(404);
     expect((await ready()).status).toBe(200);
     expect(
       await web.timeout(2_000).emitWithAck('session.join', { sessionId: randomUUID(), afterSeq: 0 }),
@@ -198,7 +204,7 @@ describe('outages are a prompt 503 service.unavailable naming the dependency (te
     const web = stack.webSocket();
     await expectEventually(() => web.connected);
     await pg.blackHole();
-    for (const call of [sessions, tokens]) {
+    for (const call of [sessions, tokens, history]) {
       const r = await call();
       expect(r.ms).toBeLessThan(7_000);
       expect(r).toMatchObject({

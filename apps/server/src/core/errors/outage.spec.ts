@@ -3,8 +3,10 @@ import { AppError } from '@yoke/protocol';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { BASE_DATABASE_URL } from '../../../../../test/support/env';
 import { PrismaClient } from '../../generated/prisma/client';
-import { awaitDependency, outageOf, serviceUnavailable, toOutageError } from './outage';
+import { Pool } from 'pg';
+import { awaitDependency, outageOf, postgresOutage, serviceUnavailable, toOutageError } from './outage';
 
 /** A loopback port that refuses connections: listened on once, then closed. */
 async function closedPort(): Promise<number> {
@@ -136,6 +138,51 @@ describe('outageOf: Postgres, through Prisma and its pg adapter', () => {
     const err = await rejectionOf(() => prisma.session.findMany({ where: { nope: 1 } as never }));
     expect((err as Error).name).toBe('PrismaClientValidationError');
     expect(outageOf(err)).toBeNull();
+  });
+});
+
+describe("postgresOutage: the process's own pg pool (hot reads that skip Prisma)", () => {
+  const pools: Pool[] = [];
+  const servers: Awaited<ReturnType<typeof listen>>[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(pools.map((p) => p.end()));
+  });
+  const poolAt = (port: number, options: PgOptions = {}) => {
+    const pool = new Pool({ connectionString: `postgresql://postgres@127.0.0.1:${port}/yoke`, max: 1, ...options });
+    pools.push(pool);
+    return pool;
+  };
+  const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+  it('is a 503 naming postgres for a refused, dropped, unanswered or silent connection', async () => {
+    const dropping = await listen((socket) => socket.destroy());
+    const silent = await listen(silentPostgres);
+    const unanswered = await listen(() => undefined);
+    servers.push(dropping, silent, unanswered);
+    const errors = await Promise.all(
+      [
+        poolAt(await closedPort()),
+        poolAt(portOf(dropping)),
+        poolAt(portOf(silent), { query_timeout: 200 }),
+        poolAt(portOf(unanswered), { connectionTimeoutMillis: 200 }),
+      ].map((pool) => rejectionOf(() => pool.query('SELECT 1'))),
+    );
+    expect(errors.map(outageOf)).toContain(null); // a bare ECONNREFUSED says nothing by itself
+    for (const err of errors) {
+      const outage = postgresOutage(err);
+      expect(outage).toBeInstanceOf(AppError);
+      expect(outage?.toBody()).toMatchObject({ code: 'service.unavailable', details: { dependency: 'postgres' } });
+    }
+  });
+
+  it('leaves an error Postgres reported about the statement itself', async () => {
+    const pool = new Pool({ connectionString: BASE_DATABASE_URL, max: 1 });
+    pools.push(pool);
+    const err = await rejectionOf(() => pool.query('SELECT nope FROM nowhere'));
+    expect((err as { code?: string }).code).toBe('42P01');
+    expect(postgresOutage(err)).toBeNull();
+    expect(postgresOutage(new TypeError('a bug'))).toBeNull();
   });
 });
 

@@ -46,6 +46,28 @@ export function toOutageError(err: unknown): AppError | null {
   return dependency ? serviceUnavailable(dependency) : null;
 }
 
+/** Socket errors: from a client this process knows talks to Postgres (its own `pg` pool), an outage of it. */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * `err`, thrown by the process's own `pg` pool (where a bare socket error can only be Postgres'), as a
+ * `service.unavailable` naming postgres when it reports a lost, refused or silent connection; otherwise null.
+ */
+export function postgresOutage(err: unknown): AppError | null {
+  if (outageOf(err) === 'postgres') return serviceUnavailable('postgres');
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SOCKET_CODES.has(code) ? serviceUnavailable('postgres') : null;
+}
+
 /**
  * Prisma codes for a database that cannot be reached or stopped answering: can't reach (P1001), timed out connecting
  * (P1002) or in an operation (P1008), closed the connection (P1017), no pooled connection in time (P2024).

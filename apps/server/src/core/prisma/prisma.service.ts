@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from '../../generated/prisma/client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DATABASE_URL } from '../database/database-url';
@@ -17,24 +18,29 @@ export const DB_CONNECT_TIMEOUT_MS = 5_000;
  */
 export const DB_QUERY_TIMEOUT_MS = 15_000;
 
-/** The one Prisma client of the process. Only repositories inject it. */
+/**
+ * The one Prisma client of the process, and the `pg` pool under it. Only repositories inject it; `pool` is for the few
+ * hot reads whose rows Prisma's runtime would convert one by one (`Transactions.rows`), on the same connections.
+ */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  readonly pool: Pool;
+
   constructor(@Inject(DATABASE_URL) url: string, @Inject(APP_CONFIG) config: AppConfig) {
-    super({
-      adapter: new PrismaPg(
-        config.databaseUrl
-          ? {
-              connectionString: url,
-              max: 10,
-              connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
-              query_timeout: DB_QUERY_TIMEOUT_MS,
-            }
-          : // Embedded PGlite lives in this process and serves one connection at a time: a long wait for it is a
-            // queue, not an outage.
-            { connectionString: url, max: 1 },
-      ),
-    });
+    const pool = new Pool(
+      config.databaseUrl
+        ? {
+            connectionString: url,
+            max: 10,
+            connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+            query_timeout: DB_QUERY_TIMEOUT_MS,
+          }
+        : // Embedded PGlite lives in this process and serves one connection at a time: a long wait for it is a
+          // queue, not an outage.
+          { connectionString: url, max: 1 },
+    );
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    this.pool = pool;
   }
 
   async onModuleDestroy(): Promise<void> {

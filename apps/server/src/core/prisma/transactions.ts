@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '../../generated/prisma/client';
+import { postgresOutage } from '../errors/outage';
 import { DB_CONNECT_TIMEOUT_MS, PrismaService } from './prisma.service';
 
 type Scope = { tx: Prisma.TransactionClient; open: boolean; afterCommit: (() => void)[] };
@@ -21,6 +22,21 @@ export class Transactions {
     const scope = this.scope.getStore();
     // A timer or listener started inside a transaction outlives it: once closed, it gets the plain client.
     return scope?.open ? scope.tx : this.prisma;
+  }
+
+  /**
+   * The rows of one read statement: straight from `pg` outside a transaction (Prisma's runtime would convert every row,
+   * which a page of thousands of rows pays for), through the transaction's client inside one. Only for statements whose
+   * columns are text, `int4` and booleans, which both paths return alike (not `int8`, `numeric`, `json` or dates).
+   */
+  async rows<T>(query: Prisma.Sql): Promise<T[]> {
+    const scope = this.scope.getStore();
+    if (scope?.open) return scope.tx.$queryRaw<T[]>(query);
+    try {
+      return (await this.prisma.pool.query(query.text, query.values)).rows as T[];
+    } catch (err) {
+      throw postgresOutage(err) ?? err;
+    }
   }
 
   /** Whether the caller runs inside a transaction (the audit trail refuses to append outside one). */

@@ -69,6 +69,10 @@ describe('SessionReadsRepository (real Postgres)', () => {
       const prisma = await t.repo.sessions.items(a.org.id, a.session.id, 1, 2);
       expect(JSON.parse(page!.itemsJson)).toStrictEqual(prisma.slice(0, 2).map(toItem));
       expect(JSON.parse(page!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual([2, 3]);
+      // Inside a transaction the same statement goes through its client (Prisma), with the same answer.
+      expect(
+        await t.db.transactions.run(() => t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 1, 2)),
+      ).toEqual(page);
       const rest = await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 3, 2);
       expect(rest).toMatchObject({ hasMore: false });
       expect(JSON.parse(rest!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual([4, 5]);
