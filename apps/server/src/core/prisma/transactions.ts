@@ -26,8 +26,8 @@ export class Transactions {
 
   /**
    * The rows of one read statement: straight from `pg` outside a transaction (Prisma's runtime would convert every row,
-   * which a page of thousands of rows pays for), through the transaction's client inside one. Only for statements whose
-   * columns are text, `int4` and booleans, which both paths return alike (not `int8`, `numeric`, `json` or dates).
+   * which the hot reads pay for on every request), through the transaction's client inside one. Both return text,
+   * `int4`, booleans, JSON and dates alike; cast `int8` and `numeric` columns to text (pg and Prisma differ there).
    */
   async rows<T>(query: Prisma.Sql): Promise<T[]> {
     const scope = this.scope.getStore();

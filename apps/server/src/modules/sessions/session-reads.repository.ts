@@ -8,7 +8,11 @@ import type { SessionRow } from './sessions.repository';
 /** A session (with its runner) and the caller's live grant in it, read together. */
 export type ViewableSession = { session: SessionRow; grant: UserGrant | null };
 
-type SessionSqlRow = Omit<SessionRow, 'runner'> & {
+/** As read: `numeric` and `int8` columns come as text (the same through `pg` and through Prisma), made types after. */
+type SessionSqlRow = Omit<SessionRow, 'runner' | 'costUsd' | 'inputTokens' | 'outputTokens'> & {
+  costUsd: string;
+  inputTokens: string;
+  outputTokens: string;
   runnerOnline: boolean | null;
   runnerLastSeenAt: Date | null;
   runnerName: string | null;
@@ -19,7 +23,8 @@ type SessionSqlRow = Omit<SessionRow, 'runner'> & {
 const SESSION_WITH_RUNNER = Prisma.sql`s.id, s.org_id AS "orgId", s.owner_id AS "ownerId", s.runner_id AS "runnerId",
   s.parent_id AS "parentId", s.forked_from_id AS "forkedFromId", s.forked_from_seq AS "forkedFromSeq", s.title, s.agent,
   s.harness, s.model, s.workspace, s.policies, s.status::text AS status, s.status_reason AS "statusReason",
-  s.last_seq AS "lastSeq", s.cost_usd AS "costUsd", s.input_tokens AS "inputTokens", s.output_tokens AS "outputTokens",
+  s.last_seq AS "lastSeq", s.cost_usd::text AS "costUsd", s.input_tokens::text AS "inputTokens",
+  s.output_tokens::text AS "outputTokens",
   s.idempotency_key AS "idempotencyKey", s.created_at AS "createdAt", s.updated_at AS "updatedAt",
   r.online AS "runnerOnline", r.last_seen_at AS "runnerLastSeenAt", r.name AS "runnerName",
   r.revoked_at AS "runnerRevokedAt"`;
@@ -52,22 +57,17 @@ END`;
 export const ITEMS_PAGE_BYTES = 8 * 1024 * 1024;
 
 /**
- * The hot reads of the session pages, each in one statement (Prisma's `include` would add one per relation): a page
- * of sessions with their runners, and one session with its runner and the caller's grant for the access check. Every
- * method takes the org and filters by it.
+ * The hot reads of the session pages, each in one statement (Prisma's `include` would add one per relation), read
+ * through `pg` (`Transactions.rows`): a page of sessions with their runners, one session with its runner and the
+ * caller's grant for the access check, and a page of items. Every method takes the org and filters by it.
  */
 @Injectable()
 export class SessionReadsRepository {
   constructor(private readonly db: Transactions) {}
 
-  /** The client of the caller's transaction, if any (Transactions.run), else the plain client. */
-  private get prisma() {
-    return this.db.client;
-  }
-
   /** A session of the org with its runner, and `userId`'s live grant in it (the most recent); null if none. */
   async findViewable(orgId: string, id: string, userId: string): Promise<ViewableSession | null> {
-    const [row] = await this.prisma.$queryRaw<(SessionSqlRow & GrantSqlColumns)[]>`
+    const [row] = await this.db.rows<SessionSqlRow & GrantSqlColumns>(Prisma.sql`
       SELECT ${SESSION_WITH_RUNNER}, g.id AS "grantId", g.role::text AS "grantRole", g.can_approve AS "grantCanApprove",
              g.link_id AS "grantLinkId"
       FROM sessions s
@@ -77,7 +77,7 @@ export class SessionReadsRepository {
         WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
         ORDER BY created_at DESC LIMIT 1
       ) g ON true
-      WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid`;
+      WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid`);
     if (!row) return null;
     const { grantId, grantRole, grantCanApprove, grantLinkId, ...session } = row;
     return { session: toSessionRow(session), grant: toGrant({ grantId, grantRole, grantCanApprove, grantLinkId }) };
@@ -180,12 +180,12 @@ export class SessionReadsRepository {
     if (opts.cursor) {
       where.push(Prisma.sql`(s.updated_at, s.id) < (${opts.cursor.updatedAt}::timestamptz, ${opts.cursor.id}::uuid)`);
     }
-    const rows = await this.prisma.$queryRaw<SessionSqlRow[]>`
+    const rows = await this.db.rows<SessionSqlRow>(Prisma.sql`
       SELECT ${SESSION_WITH_RUNNER}
       FROM sessions s LEFT JOIN runners r ON r.id = s.runner_id
       WHERE ${Prisma.join(where, ' AND ')}
       ORDER BY s.updated_at DESC, s.id DESC
-      LIMIT ${opts.limit + 1}`;
+      LIMIT ${opts.limit + 1}::int`);
     return rows.map(toSessionRow);
   }
 }
@@ -217,9 +217,21 @@ function toGrant(g: GrantSqlColumns): UserGrant | null {
 }
 
 function toSessionRow(row: SessionSqlRow): SessionRow {
-  const { runnerOnline, runnerLastSeenAt, runnerName, runnerRevokedAt, ...session } = row;
+  const {
+    runnerOnline,
+    runnerLastSeenAt,
+    runnerName,
+    runnerRevokedAt,
+    costUsd,
+    inputTokens,
+    outputTokens,
+    ...session
+  } = row;
   return {
     ...session,
+    costUsd: new Prisma.Decimal(costUsd),
+    inputTokens: BigInt(inputTokens),
+    outputTokens: BigInt(outputTokens),
     runner:
       runnerName === null
         ? null
