@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../../apps/cli/src/local-servers';
 import { expectEventually } from '../support/env';
 import { CLI_MAIN, freePort, Proc, runCli, tempDir } from '../support/processes';
 
@@ -26,14 +27,8 @@ describe('yoke start: no orphans, one server per home', () => {
     started.push(proc);
     return proc;
   };
-  const isRunning = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
+  // A server orphaned by the SIGKILL exits as a zombie under a parent that may never reap it: that is not running.
+  const isRunning = isAlive;
   const serverPid = (home: string): number =>
     (JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as { pid: number }).pid;
 

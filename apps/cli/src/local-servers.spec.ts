@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   findLocalServer,
+  isAlive,
   localCredential,
   localServersDir,
   registerLocalServer,
@@ -90,5 +91,23 @@ describe('local servers index', () => {
     expect(localCredential(home)).toBe('ykl_secret');
     chmodSync(join(home, 'local-token'), 0o640);
     expect(localCredential(home)).toBeNull();
+  });
+});
+
+describe('isAlive', () => {
+  it('counts a running process, not a dead one, and not a zombie that waits to be reaped', async () => {
+    expect(isAlive(process.pid)).toBe(true);
+    expect(isAlive(deadPid())).toBe(false);
+    // A background `sleep 0.3` of a shell that has become `sleep 3`, which never reaps it: once it ends, a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d))));
+    try {
+      expect(isAlive(child)).toBe(true);
+      for (let i = 0; i < 100 && isAlive(child); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(isAlive(child)).toBe(false);
+      expect(() => process.kill(child, 0)).not.toThrow(); // its pid still answers: it has exited, not been reaped
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

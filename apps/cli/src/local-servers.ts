@@ -78,13 +78,26 @@ export function unregisterLocalServer(url: string): void {
   rmSync(entryFile(localServersDir(), url), { force: true });
 }
 
-/** Whether a process runs (one of another user's counts: it answers EPERM). */
+/**
+ * Whether a process runs (one of another user's counts: it answers EPERM). A zombie does not: it has exited and only
+ * waits to be reaped, which an orphan's new parent may never do (where /proc tells).
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state …": the command may hold spaces and parentheses, the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 
