@@ -1,4 +1,4 @@
-import { ITEMS_PAGE_BYTES, SessionReadsRepository } from './session-reads.repository';
+import { ITEMS_PAGE_BYTES, SessionReadsRepository, SMALL_PAGE_ITEMS } from './session-reads.repository';
 import { toItem } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
 import { draft, useRepository } from '../../../../../test/support/factories';
@@ -152,6 +152,10 @@ describe('SessionReadsRepository (real Postgres)', () => {
       const prisma = await t.repo.sessions.items(org.id, session.id, 0, 10);
       expect(prisma).toHaveLength(rows.length);
       expect(JSON.parse(page!.itemsJson)).toStrictEqual(prisma.map(toItem));
+      // A page past SMALL_PAGE_ITEMS is written by Postgres: the same items.
+      const large = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, SMALL_PAGE_ITEMS + 1);
+      expect(JSON.parse(large!.itemsJson)).toStrictEqual(prisma.map(toItem));
+      expect(large!.hasMore).toBe(false);
       const [started, message, answer, notice, erased, empty, clash] = JSON.parse(page!.itemsJson) as Record<
         string,
         unknown
@@ -197,12 +201,15 @@ describe('SessionReadsRepository (real Postgres)', () => {
           },
         });
       }
-      const seqs = async (after: number) => {
-        const p = await t.repo.reads.findItemsPage(org.id, big.id, owner.id, after, 10);
-        return [JSON.parse(p!.itemsJson).map((i: { seq: number }) => i.seq), p!.hasMore];
-      };
-      expect(await seqs(0)).toEqual([[1], true]);
-      expect(await seqs(2)).toEqual([[3], false]);
+      // The same bound whether the page is small (its JSON written here) or large (written by Postgres).
+      for (const limit of [10, SMALL_PAGE_ITEMS + 1]) {
+        const seqs = async (after: number) => {
+          const p = await t.repo.reads.findItemsPage(org.id, big.id, owner.id, after, limit);
+          return [JSON.parse(p!.itemsJson).map((i: { seq: number }) => i.seq), p!.hasMore];
+        };
+        expect(await seqs(0)).toEqual([[1], true]);
+        expect(await seqs(2)).toEqual([[3], false]);
+      }
     });
 
     it("brings the caller's live grant", async () => {
