@@ -2,6 +2,31 @@ import { AgentSpec, type InboxEntry, InboxInput, type Item, type QueuedPrompt, t
 import type { InboxRow } from './inbox.repository';
 import type { ItemRow, SessionRow } from './sessions.repository';
 
+/** Parsed agent specs by session id, at most AGENT_CACHE (oldest first out). */
+const agents = new Map<string, AgentSpec>();
+const AGENT_CACHE = 2_000;
+
+/**
+ * A session's agent spec as clients get it (parsed, defaults filled). It is written once, when the session is created,
+ * and never changes: parsed once per session here, not on every read of every listed session. Frozen, as it is shared.
+ */
+function agentOf(row: { id: string; agent: unknown }): AgentSpec {
+  const known = agents.get(row.id);
+  if (known) return known;
+  const spec = deepFreeze(AgentSpec.parse(row.agent));
+  if (agents.size >= AGENT_CACHE) agents.delete(agents.keys().next().value as string);
+  agents.set(row.id, spec);
+  return spec;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export function toSessionView(
   row: SessionRow,
   isOnline: (r: { online: boolean; lastSeenAt: Date | null }) => boolean,
@@ -11,7 +36,7 @@ export function toSessionView(
     orgId: row.orgId,
     ownerId: row.ownerId,
     title: row.title,
-    agent: AgentSpec.parse(row.agent),
+    agent: agentOf(row),
     harness: row.harness,
     model: row.model,
     runnerId: row.runnerId,
