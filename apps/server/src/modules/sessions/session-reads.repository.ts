@@ -51,6 +51,9 @@ const ITEM_JSON = Prisma.sql`CASE
   ELSE ${ENVELOPE} || ', ' || substr(i.body::text, 2)
 END`;
 
+/** Items per row of a large page's statement: one value of megabytes is far slower to receive than rows of this size. */
+const CHUNK_ITEMS = 500;
+
 /**
  * Pages of at most this many items are read as rows and written as JSON here (as the floor of a request would): for a
  * few items that is cheaper than Postgres writing them, which pays off from a few hundred items on.
@@ -93,11 +96,10 @@ export class SessionReadsRepository {
   /**
    * A page of a session's items after `afterSeq` (at most `limit`), with what the access check and the page need of
    * the session (owner, last seq, `userId`'s live grant), in one statement; null when the org has no such session.
-   * Postgres writes each item as the JSON clients receive (`ITEM_JSON`, as `toItem` makes it), one row per item after
-   * a first row with the session's columns, read through `pg` (`Transactions.rows`): a late joiner's thousands of items
-   * are neither converted row by row nor re-serialized on their way out, and the caller answers with them only once
-   * the check has passed. The page ends early at ITEMS_PAGE_BYTES; the first item past the page comes back without
-   * its JSON, as the sign that more follow.
+   * Past SMALL_PAGE_ITEMS, Postgres writes the page as the JSON clients receive (`ITEM_JSON`, each item as `toItem`
+   * makes it), in rows of CHUNK_ITEMS items read through `pg` (`Transactions.rows`): a late joiner's thousands of items
+   * are neither converted row by row nor re-serialized on their way out. The caller answers with the page only once
+   * the check has passed. The page ends early at ITEMS_PAGE_BYTES (one item at least).
    */
   async findItemsPage(
     orgId: string,
@@ -113,52 +115,44 @@ export class SessionReadsRepository {
     hasMore: boolean;
   } | null> {
     if (limit <= SMALL_PAGE_ITEMS) return this.findSmallItemsPage(orgId, id, userId, afterSeq, limit);
-    const rows = await this.db.rows<PageSqlRow>(Prisma.sql`
-      WITH s AS (
-        SELECT s.id, s.org_id, s.owner_id, s.last_seq, g.id AS grant_id, g.role::text AS grant_role,
-               g.can_approve AS grant_can_approve, g.link_id AS grant_link_id
-        FROM sessions s
-        LEFT JOIN LATERAL (
-          SELECT id, role, can_approve, link_id FROM session_grants
-          WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
-          ORDER BY created_at DESC LIMIT 1
-        ) g ON true
-        WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid
-      )
-      SELECT 0 AS seq, s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", s.grant_id AS "grantId",
-             s.grant_role AS "grantRole", s.grant_can_approve AS "grantCanApprove", s.grant_link_id AS "grantLinkId",
-             NULL::text AS "itemJson", NULL::boolean AS kept
-      FROM s
-      UNION ALL
-      SELECT p.seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CASE WHEN p.kept THEN p.json END, p.kept
-      FROM s CROSS JOIN LATERAL (
-        SELECT x.seq, x.json, x.n <= ${limit}::int AND (x.n = 1 OR x.upto <= ${ITEMS_PAGE_BYTES}::bigint) AS kept
+    const rows = await this.db.rows<ChunkSqlRow & GrantSqlColumns>(Prisma.sql`
+      SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", g.id AS "grantId", g.role::text AS "grantRole",
+             g.can_approve AS "grantCanApprove", g.link_id AS "grantLinkId", p.items AS "itemsJson",
+             p.more AS "hasMore"
+      FROM sessions s
+      LEFT JOIN LATERAL (
+        SELECT id, role, can_approve, link_id FROM session_grants
+        WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
+        ORDER BY created_at DESC LIMIT 1
+      ) g ON true
+      LEFT JOIN LATERAL (
+        SELECT k.chunk, string_agg(k.json, ',' ORDER BY k.seq) FILTER (WHERE k.kept) AS items,
+               bool_or(NOT k.kept) AS more
         FROM (
-          SELECT y.seq, y.json, row_number() OVER w AS n, sum(octet_length(y.json)) OVER w AS upto
+          SELECT j.seq, j.json, (j.n - 1) / ${CHUNK_ITEMS}::int AS chunk,
+                 j.n <= ${limit}::int AND (j.n = 1 OR j.upto <= ${ITEMS_PAGE_BYTES}::bigint) AS kept
           FROM (
-            SELECT i.seq, ${ITEM_JSON} AS json FROM session_items i
-            WHERE i.org_id = s.org_id AND i.session_id = s.id AND i.seq > ${afterSeq}::int
-            ORDER BY i.seq LIMIT ${limit + 1}::int
-          ) y
-          WINDOW w AS (ORDER BY y.seq)
-        ) x
-        WHERE x.n = 1 OR x.upto - octet_length(x.json) <= ${ITEMS_PAGE_BYTES}::bigint
-      ) p
-      ORDER BY seq`);
+            SELECT x.seq, x.json, row_number() OVER w AS n, sum(octet_length(x.json)) OVER w AS upto
+            FROM (
+              SELECT i.seq, ${ITEM_JSON} AS json FROM session_items i
+              WHERE i.org_id = s.org_id AND i.session_id = s.id AND i.seq > ${afterSeq}::int
+              ORDER BY i.seq LIMIT ${limit + 1}::int
+            ) x
+            WINDOW w AS (ORDER BY x.seq)
+          ) j
+        ) k
+        GROUP BY k.chunk
+      ) p ON true
+      WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid
+      ORDER BY p.chunk`);
     const [first] = rows;
-    if (!first || first.id === null || first.ownerId === null || first.lastSeq === null) return null;
-    const items: string[] = [];
-    let hasMore = false;
-    for (let k = 1; k < rows.length; k++) {
-      const r = rows[k];
-      if (r.kept === true && r.itemJson !== null) items.push(r.itemJson);
-      else hasMore = true;
-    }
+    if (!first) return null;
+    const chunks = rows.flatMap((r) => (r.itemsJson === null ? [] : [r.itemsJson]));
     return {
       session: { id: first.id, ownerId: first.ownerId, lastSeq: first.lastSeq },
       grant: toGrant(first),
-      itemsJson: `[${items.join(',')}]`,
-      hasMore,
+      itemsJson: `[${chunks.join(',')}]`,
+      hasMore: rows.some((r) => r.hasMore === true),
     };
   }
 
@@ -251,19 +245,6 @@ type GrantSqlColumns = {
   grantLinkId: string | null;
 };
 
-/**
- * A row of `findItemsPage`: the first (seq 0) holds the session's columns; each other one an item of the page, its JSON
- * when it is in the page (`kept`), or none for the first item past the page.
- */
-type PageSqlRow = GrantSqlColumns & {
-  seq: number;
-  id: string | null;
-  ownerId: string | null;
-  lastSeq: number | null;
-  itemJson: string | null;
-  kept: boolean | null;
-};
-
 /** A row of a small `findItemsPage`: the session's columns, and an item of the page (nulls when there is none). */
 type SmallPageSqlRow = GrantSqlColumns & {
   id: string;
@@ -277,6 +258,9 @@ type SmallPageSqlRow = GrantSqlColumns & {
   createdAt: Date | null;
   erasedAt: Date | null;
 };
+
+/** A row of a large `findItemsPage`: the session's columns, and a chunk of its page (null when the page is empty). */
+type ChunkSqlRow = { id: string; ownerId: string; lastSeq: number; itemsJson: string | null; hasMore: boolean | null };
 
 function toGrant(g: GrantSqlColumns): UserGrant | null {
   return g.grantId && g.grantRole
