@@ -19,7 +19,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1440, height: 900 });
 }
 
-/** The test id of the focused element (the dialog's Cancel, or the button that opened it). */
+/** The test id of the focused element (the dialog's Cancel, or the button that opened it): focus moves a frame or two after the dialog opens or closes, so it is waited for. */
 function focusedTestId(page: Page): Promise<string | null> {
   return page.evaluate<string | null>("document.activeElement?.getAttribute('data-testid') ?? null");
 }
@@ -90,11 +90,11 @@ describe('web UI: safe destructive actions and mode-aware chrome', () => {
       const dialog = owner.getByRole('alertdialog');
       await dialog.waitFor();
       expect(await dialog.textContent()).toContain('Remove member');
-      expect(await focusedTestId(owner)).toBe('confirm-cancel');
+      await expectEventually(async () => (await focusedTestId(owner)) === 'confirm-cancel', 5_000);
       await shoot(owner, 'confirm-remove-member');
       await owner.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
-      expect(await focusedTestId(owner)).toBe('member-remove');
+      await expectEventually(async () => (await focusedTestId(owner)) === 'member-remove', 5_000);
       expect((await members()).map((m) => m.userId)).toContain(bob.userId);
 
       await remove.click();
@@ -128,7 +128,7 @@ describe('web UI: safe destructive actions and mode-aware chrome', () => {
       await owner.getByTestId('link-revoke').click();
       const dialog = owner.getByRole('alertdialog');
       await dialog.waitFor();
-      expect(await focusedTestId(owner)).toBe('confirm-cancel');
+      await expectEventually(async () => (await focusedTestId(owner)) === 'confirm-cancel', 5_000);
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       await dialog.waitFor({ state: 'hidden' });
       // Only the confirmation closed: the share dialog is still open.

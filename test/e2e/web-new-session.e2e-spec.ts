@@ -108,7 +108,7 @@ describe('web UI: New session', () => {
     expect(await isFocusInDialog(page)).toBe(true);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await focusedTestId(page)).toBe('new-session-button');
+    await expectEventually(async () => (await focusedTestId(page)) === 'new-session-button', 5_000);
 
     // Anything can open it with a window event (the command palette does).
     await page.evaluate("window.dispatchEvent(new CustomEvent('yoke:new-session'))");
