@@ -86,6 +86,36 @@ describe('runner credentials', () => {
     expect(refused.status).toBe(403);
   });
 
+  it("a runner's hello is answered only once it is recorded online, so a session can start as soon as it is", async () => {
+    const { body } = await enrol(await stack.enrolmentToken());
+    // The runner's row is held by another transaction: recording the connection waits for it.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM runners WHERE id = $1 FOR UPDATE', [body.runnerId]);
+      const raw = runnerSocket(body.credential);
+      expect(await raw.ready).toBe('connected');
+      let answered = false;
+      const hello = raw.socket
+        .timeout(30_000)
+        .emitWithAck('runner.hello', { sessions: [] })
+        .then((r: { ok: boolean }) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Not answered while the runner is not yet online: a runner that reports itself connected can take work.
+      expect(answered).toBe(false);
+      await holder.query('COMMIT');
+      expect((await hello).ok).toBe(true);
+      const created = await stack.api<{ id: string }>('POST', '/sessions', {
+        agentYaml: 'name: a\nprompt: p\nharness: yoke\nmodel: claude-sonnet-4-5\n',
+      });
+      expect(created.status).toBe(201);
+      raw.socket.close();
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('revoking a runner disconnects its socket within a second, and it cannot come back', async () => {
     const { body } = await enrol(await stack.enrolmentToken());
     const raw = runnerSocket(body.credential);

@@ -154,6 +154,12 @@ describe('web UI: a long session', () => {
     await page.evaluate(`window.location.hash = '${middle}'`);
     await expectEventually(() => isOnScreen(middle));
     expect(await page.locator(middle).textContent()).toContain('Fix test number 30, please.');
+    // The reader followed a link from the bottom: an item arriving now does not pull the view back down.
+    const height = () => page.evaluate<number>('document.documentElement.scrollHeight');
+    const before = await height();
+    await report([{ type: 'agent_message', text: 'Arrived while the reader followed a link.' }]);
+    await expectEventually(async () => (await height()) > before);
+    expect(await isOnScreen(middle)).toBe(true);
     // The row it led to is marked (`:target` cannot mark a row drawn after the hash changed), for a few seconds.
     const marked = page.locator(`${middle}[data-highlighted="true"]`);
     await marked.waitFor();

@@ -241,6 +241,10 @@ export async function startStack(mode: Mode, extraEnv: NodeJS.ProcessEnv = {}): 
       if (opts.onInput) socket.on('session.input', opts.onInput);
       await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
       await socket.emitWithAck('runner.hello', { sessions: [] });
+      // As a runner does: heartbeats keep it online past YOKE_RUNNER_STALE_SECONDS, for tests that outlast it.
+      const beat = setInterval(() => socket.emit('runner.heartbeat', { activeSessions: 0 }, () => undefined), 10_000);
+      beat.unref();
+      socket.on('disconnect', () => clearInterval(beat));
       await expectEventually(
         async () => (await api<RunnerView[]>('GET', '/runners')).body.find((r) => r.id === runnerId)?.online,
       );

@@ -3,6 +3,8 @@
 import { useEffect, useLayoutEffect, useRef } from 'react';
 
 const SLACK_PX = 120;
+/** An address naming one row (`#item-42`): the reader asked to read there, not at the bottom. */
+const ROW_LINK = /^#item-\d+$/;
 
 /**
  * Keeps the page scrolled to the bottom while new content arrives, unless the reader has scrolled up.
@@ -12,6 +14,17 @@ const SLACK_PX = 120;
 export function useStickToBottom(growth: string | number, follow: number = 0): void {
   const isPinned = useRef(true);
   const lastY = useRef(0);
+
+  // Following a link to a row lets go of the bottom at once, on opening such an address too. Waiting for the scroll
+  // event its jump fires is too late: a row measured or an item arriving in between would pull the view back down.
+  useLayoutEffect(() => {
+    const onHash = () => {
+      if (ROW_LINK.test(window.location.hash)) isPinned.current = false;
+    };
+    onHash();
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   useEffect(() => {
     const onScroll = () => {

@@ -34,7 +34,10 @@ import { RunnerEventsService } from './runner-events.service';
 import { SessionsService } from './sessions.service';
 import { SessionViewsService } from './session-views.service';
 
-type RunnerSocket = Socket & { data: { runner: RunnerIdentity } };
+type RunnerSocket = Socket & {
+  /** `recorded`: whether the connection was recorded (online, audited); hello is answered only once it settles. */
+  data: { runner: RunnerIdentity; recorded?: Promise<boolean> };
+};
 
 /** The /runner namespace: runners authenticate at the handshake with their credential. */
 @WebSocketGateway({ namespace: NS_RUNNER })
@@ -84,19 +87,27 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   async handleConnection(socket: RunnerSocket): Promise<void> {
     const { runner } = socket.data;
     if (!runner) return;
+    // Set before the first await: Nest binds the message handlers right after this returns its promise, and a hello
+    // must not be answered (the runner then reports itself connected) before the runner is recorded as online.
+    socket.data.recorded = this.recordConnected(socket, runner);
+    if (!(await socket.data.recorded)) return;
+    this.logger.log({ runnerId: runner.runnerId, name: runner.name }, 'runner connected');
+    await this.views.publishRunnerSessions(runner.runnerId);
+  }
+
+  private async recordConnected(socket: RunnerSocket, runner: RunnerIdentity): Promise<boolean> {
     socket.on('session.delta', (body: unknown) => this.onDelta(socket, body));
     await socket.join(rooms.runner(runner.runnerId));
     this.metrics.runnersConnected.inc();
     try {
       await this.auditContext.run(originOf(socket), () => this.runners.connected(runner));
+      return true;
     } catch (err) {
       // No runner link the audit log does not know of: the runner reconnects after a server-side close, until it can.
       this.logger.error({ err, runnerId: runner.runnerId }, 'could not record the runner as connected; closing it');
       socket.disconnect(true);
-      return;
+      return false;
     }
-    this.logger.log({ runnerId: runner.runnerId, name: runner.name }, 'runner connected');
-    await this.views.publishRunnerSessions(runner.runnerId);
   }
 
   async handleDisconnect(socket: RunnerSocket): Promise<void> {
@@ -124,7 +135,11 @@ export class RunnerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   @NotAudited('reconnect bookkeeping: the runner reports what it persisted and gets its undelivered inputs again')
   @SubscribeMessage('runner.hello')
   hello(@ConnectedSocket() socket: RunnerSocket, @MessageBody() body: unknown): Promise<HelloAck> {
-    return answer(undefined, () => this.events.hello(socket.data.runner, body));
+    return answer(undefined, async () => {
+      if (!(await socket.data.recorded))
+        throw new AppError('runner.not_connected', 'this connection could not be recorded; reconnect');
+      return this.events.hello(socket.data.runner, body);
+    });
   }
 
   @Allow('runner')
