@@ -194,7 +194,7 @@ export class Recorder {
 // ---------------------------------------------------------------------------------------------------------------
 // the child process
 
-export type ViewerEvent = 'session.delta' | 'session.item';
+export type ViewerEvent = 'session.delta' | 'session.items';
 
 export interface ViewerGroup {
   url: string;
@@ -219,11 +219,15 @@ export type FromViewers =
   | { op: 'figures'; figures: WireFigures }
   | { op: 'error'; message: string };
 
-/** The text a viewer records from a `session.delta` or a `notice` `session.item`. */
+/**
+ * The text a viewer records from a `session.delta`, or from the `notice` items of a `session.items` batch (their
+ * texts concatenated: each carries its own record, and each counts as its own delivery).
+ */
 export function textOf(event: ViewerEvent, payload: unknown): string | undefined {
   if (event === 'session.delta') return (payload as { delta?: { text?: string } } | undefined)?.delta?.text;
-  const item = payload as { type?: string; text?: string } | undefined;
-  return item?.type === 'notice' ? item.text : undefined;
+  if (!Array.isArray(payload)) return undefined;
+  const texts = (payload as { type?: string; text?: string }[]).flatMap((i) => (i?.type === 'notice' ? [i.text] : []));
+  return texts.length > 0 ? texts.join('') : undefined;
 }
 
 const PROGRESS_MS = 10;

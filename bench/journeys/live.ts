@@ -76,7 +76,7 @@ class Watch {
   private waiters: { match: (ev: string, x: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
   constructor(socket: Socket) {
     socket.on('session.delta', (d: Record<string, unknown>) => this.fire('delta', d));
-    socket.on('session.item', (i: Record<string, unknown>) => this.fire('item', i));
+    socket.on('session.items', (items: Record<string, unknown>[]) => items.forEach((i) => this.fire('item', i)));
   }
   private fire(ev: string, x: Record<string, unknown>): void {
     this.waiters = this.waiters.filter((w) => (w.match(ev, x) ? (w.resolve(), false) : true));

@@ -444,7 +444,7 @@ describe('collaboration API (team mode)', () => {
     const refused = await socket.timeout(5_000).emitWithAck('session.join', { sessionId: other.id, afterSeq: 0 });
     expect(refused).toMatchObject({ ok: false, error: { code: 'session.not_found' } });
     const live: Item[] = [];
-    socket.on('session.item', (i: Item) => live.push(i));
+    socket.on('session.items', (items: Item[]) => live.push(...items));
     expect((await api('POST', `/sessions/${session.id}/messages`, { text: 'DRIVER as a guest' }, gail)).status).toBe(
       202,
     );

@@ -19,7 +19,7 @@ function delayingItems(socket: FeedSocket): FeedSocket {
     get(target, prop, receiver) {
       if (prop === 'on') {
         return (event: string, fn: (...args: unknown[]) => void) => {
-          if (event !== 'session.item') return target.on(event as never, fn as never);
+          if (event !== 'session.items') return target.on(event as never, fn as never);
           const late = (...args: unknown[]) => setTimeout(() => fn(...args), ITEM_DELAY_MS);
           wrapped.set(fn, late);
           return target.on(event as never, late as never);

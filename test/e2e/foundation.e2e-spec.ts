@@ -19,10 +19,12 @@ function viewer(stack: Stack, sessionId: string) {
   const delivered: Item[] = [];
   const rawLive: number[] = [];
   const seq = new ItemSequencer((i) => delivered.push(i));
-  socket.on('session.item', (item: Item) => {
-    if (item.sessionId !== sessionId) return;
-    rawLive.push(item.seq);
-    seq.push(item);
+  socket.on('session.items', (items: Item[]) => {
+    for (const item of items) {
+      if (item.sessionId !== sessionId) continue;
+      rawLive.push(item.seq);
+      seq.push(item);
+    }
   });
   const joined = new Promise<void>((resolve, reject) => {
     socket.on('connect', () => {

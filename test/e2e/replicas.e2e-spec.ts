@@ -54,7 +54,7 @@ describe('two server replicas behind one Redis (team mode)', () => {
     const delivered: Item[] = [];
     const deltas: DeltaEvent[] = [];
     const seq = new ItemSequencer((i) => delivered.push(i));
-    socket.on('session.item', (i: Item) => seq.push(i));
+    socket.on('session.items', (items: Item[]) => seq.pushAll(items));
     socket.on('session.delta', (d: DeltaEvent) => deltas.push(d));
     await new Promise<void>((resolve, reject) =>
       socket.on('connect', () =>
@@ -198,7 +198,7 @@ async function joined(socket: Socket, sessionId: string) {
   const chunks: string[] = [];
   const items: Item[] = [];
   socket.on('session.delta', (d: DeltaEvent) => chunks.push(d.delta.text));
-  socket.on('session.item', (i: Item) => items.push(i));
+  socket.on('session.items', (batch: Item[]) => items.push(...batch));
   await connected(socket);
   const ack = JoinAck.parse(await socket.timeout(10_000).emitWithAck('session.join', { sessionId, afterSeq: 0 }));
   if (!ack.ok) throw new Error(ack.error.message);

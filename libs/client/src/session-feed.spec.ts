@@ -73,16 +73,28 @@ describe('SessionFeed', () => {
     const r = recorder();
     new SessionFeed(SESSION_ID, r.sink, noHistory).attach(socket as unknown as FeedSocket);
     expect(socket.joins[0].payload).toEqual({ sessionId: SESSION_ID, afterSeq: 0 });
-    socket.fire('session.item', makeNotice(3));
-    socket.fire('session.item', makeNotice(2));
+    socket.fire('session.items', [makeNotice(3)]);
+    socket.fire('session.items', [makeNotice(2)]);
     socket.joins[0].reply(ok([1, 2, 3].map((n) => makeNotice(n))));
     await flush();
-    socket.fire('session.item', makeNotice(3));
-    socket.fire('session.item', makeNotice(4));
-    socket.fire('session.item', makeNotice(5, '00000000-0000-4000-8000-0000000000ff'));
+    socket.fire('session.items', [makeNotice(3)]);
+    socket.fire('session.items', [makeNotice(4)]);
+    socket.fire('session.items', [makeNotice(5, '00000000-0000-4000-8000-0000000000ff')]);
     expect(r.seqs).toEqual([1, 2, 3, 4]);
     expect(r.session()?.id).toBe(SESSION_ID);
     expect(r.phases.at(-1)).toBe('live');
+  });
+
+  it("delivers a stored batch's items from one event in order; another session's item and a non-array are ignored", async () => {
+    const socket = new FakeSocket();
+    const r = recorder();
+    new SessionFeed(SESSION_ID, r.sink, noHistory).attach(socket as unknown as FeedSocket);
+    socket.joins[0].reply(ok([makeNotice(1)]));
+    await flush();
+    socket.fire('session.items', [makeNotice(2), makeNotice(3, '00000000-0000-4000-8000-0000000000ff'), makeNotice(3)]);
+    socket.fire('session.items', makeNotice(4));
+    socket.fire('session.items', [makeNotice(4), makeNotice(5)]);
+    expect(r.seqs).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('pages in history when the join has more, then rejoins from last after a reconnect', async () => {
@@ -133,7 +145,7 @@ describe('SessionFeed', () => {
     new SessionFeed(SESSION_ID, r.sink, load).attach(socket as unknown as FeedSocket);
     socket.joins[0].reply(ok([makeNotice(1)]));
     await flush();
-    socket.fire('session.item', makeNotice(3));
+    socket.fire('session.items', [makeNotice(3)]);
     await flush();
     expect(load).toHaveBeenCalledWith(SESSION_ID, 1, expect.anything());
     expect(r.seqs).toEqual([1, 2, 3]);
@@ -183,7 +195,7 @@ describe('SessionFeed', () => {
       socket.joins[0].reply(ok([makeNotice(1)]));
       await jest.advanceTimersByTimeAsync(0);
       socket.fire('session.delta', { sessionId: SESSION_ID, afterSeq: 2, delta: d('x') });
-      socket.fire('session.item', makeNotice(2));
+      socket.fire('session.items', [makeNotice(2)]);
       expect(r.deltas).toEqual([d('x')]);
       await jest.advanceTimersByTimeAsync(2_000);
       expect(load).not.toHaveBeenCalled();

@@ -88,7 +88,7 @@ export class SessionFeed {
     this.abort = new AbortController();
     socket.on('connect', this.onConnect);
     socket.on('disconnect', this.onDisconnect);
-    socket.on('session.item', this.onItem);
+    socket.on('session.items', this.onItems);
     socket.on('session.delta', this.onDelta);
     socket.on('session.updated', this.onSessionUpdated);
     socket.on('presence.updated', this.onPresence);
@@ -101,7 +101,7 @@ export class SessionFeed {
   private detach(socket: FeedSocket): void {
     socket.off('connect', this.onConnect);
     socket.off('disconnect', this.onDisconnect);
-    socket.off('session.item', this.onItem);
+    socket.off('session.items', this.onItems);
     socket.off('session.delta', this.onDelta);
     socket.off('session.updated', this.onSessionUpdated);
     socket.off('presence.updated', this.onPresence);
@@ -126,10 +126,11 @@ export class SessionFeed {
     this.sink.phase({ phase: 'offline' });
   };
 
-  private readonly onItem = (raw: unknown): void => {
-    const item = parseItemOrPlaceholder(raw, this.sessionId);
-    if (!item) return;
-    this.deliver([item]);
+  private readonly onItems = (raw: unknown): void => {
+    if (!Array.isArray(raw)) return;
+    const items = raw.flatMap((r: unknown) => parseItemOrPlaceholder(r, this.sessionId) ?? []);
+    if (items.length === 0) return;
+    this.deliver(items);
     if (this.sequencer.hasGap && this.buffered === null) void this.catchUp();
   };
 

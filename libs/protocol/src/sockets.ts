@@ -175,7 +175,8 @@ export interface WebToServerEvents {
 }
 
 export interface ServerToWebEvents {
-  'session.item': (item: Item) => void;
+  /** Items just stored, in seq order: one event per stored batch (a runner's batch, a prompt, a fork's notice). */
+  'session.items': (items: Item[]) => void;
   'session.delta': (payload: DeltaEvent) => void;
   'session.updated': (session: Session) => void;
   /** An approval was settled (by a human or a timeout): every open view updates at once. */

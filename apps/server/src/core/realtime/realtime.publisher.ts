@@ -42,9 +42,10 @@ export class RealtimePublisher {
     this.hub.disconnect('web', room);
   }
 
+  /** A stored batch to the session's viewers: one event (one Redis publish in team mode) for all of its items. */
   items(sessionId: string, items: Item[]): void {
-    const room = rooms.session(sessionId);
-    for (const item of items) this.hub.emit(room, 'session.item', item);
+    if (items.length === 0) return;
+    this.hub.emit(rooms.session(sessionId), 'session.items', items);
   }
 
   /**
