@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import pLimit from 'p-limit';
 import {
@@ -26,6 +27,24 @@ const JOIN_PAGE = 1000;
  * pool's timeout and fail as a database outage while other requests starve. Past this many they wait their turn here.
  */
 export const JOIN_CONCURRENCY = 6;
+
+/** An `ItemsPage` as JSON text: its items' JSON in pieces (`chunks.join(',')`, `bytes` long in UTF-8). */
+export type ItemsPageJson = { chunks: string[]; bytes: number; lastSeq: number; hasMore: boolean };
+
+/**
+ * Writes an `ItemsPage` to a response piece by piece: a late joiner's page of megabytes is neither joined into one
+ * string nor converted to one buffer (each piece goes to the socket as it is), and its length is known up front.
+ */
+export function writeItemsPage(res: ServerResponse, page: ItemsPageJson): void {
+  const head = '{"items":[';
+  const tail = `],"lastSeq":${page.lastSeq},"hasMore":${page.hasMore}}`;
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', head.length + page.bytes + tail.length);
+  res.write(head);
+  page.chunks.forEach((chunk, i) => res.write(i === 0 ? chunk : `,${chunk}`));
+  res.end(tail);
+}
 /** Joins waiting their turn, at most; past it a join is refused (503, `dependency: 'joins'`) and the client retries. */
 export const JOIN_QUEUE_LIMIT = 10_000;
 
@@ -83,25 +102,20 @@ export class SessionQueriesService {
 
   /** One statement: the page with the session's owner, last seq and the caller's grant, checked before answering. */
   async items(p: Principal, id: string, afterSeq: number, limit: number): Promise<ItemsPage> {
-    const page = await this.itemsPage(p, id, afterSeq, limit);
-    return { items: JSON.parse(page.itemsJson) as Item[], lastSeq: page.lastSeq, hasMore: page.hasMore };
+    const page = await this.itemsJson(p, id, afterSeq, limit);
+    return { items: JSON.parse(`[${page.chunks.join(',')}]`) as Item[], lastSeq: page.lastSeq, hasMore: page.hasMore };
   }
 
   /**
-   * `items` as the JSON text of its `ItemsPage`, for an answer that is sent as it is: the items' JSON comes from
-   * Postgres and is never parsed or re-serialized here.
+   * `items` as JSON text, for an answer that is written as it is (`writeItemsPage`): the items' JSON comes from
+   * Postgres (or `toItem`, for a small page) and is never parsed or re-serialized here.
    */
-  async itemsJson(p: Principal, id: string, afterSeq: number, limit: number): Promise<string> {
-    const page = await this.itemsPage(p, id, afterSeq, limit);
-    return `{"items":${page.itemsJson},"lastSeq":${page.lastSeq},"hasMore":${page.hasMore}}`;
-  }
-
-  private async itemsPage(p: Principal, id: string, afterSeq: number, limit: number) {
+  async itemsJson(p: Principal, id: string, afterSeq: number, limit: number): Promise<ItemsPageJson> {
     if (p.scope && p.scope.sessionId !== id) throw new AppError('session.not_found', 'no such session');
     const found = await this.reads.findItemsPage(p.orgId, id, p.userId, afterSeq, limit);
     if (!found) throw new AppError('session.not_found', 'no such session');
     requireFrom(p, found.session, found.grant, 'view');
-    return { itemsJson: found.itemsJson, lastSeq: found.session.lastSeq, hasMore: found.hasMore };
+    return { chunks: found.chunks, bytes: found.bytes, lastSeq: found.session.lastSeq, hasMore: found.hasMore };
   }
 
   /**

@@ -1,4 +1,7 @@
 import { ITEMS_PAGE_BYTES, SessionReadsRepository, SMALL_PAGE_ITEMS } from './session-reads.repository';
+
+/** A page's items as the JSON array clients receive. */
+const arrayOf = (page: { chunks: string[] }) => `[${page.chunks.join(',')}]`;
 import { toItem } from './session.mapper';
 import { SessionsRepository } from './sessions.repository';
 import { draft, useRepository } from '../../../../../test/support/factories';
@@ -63,26 +66,30 @@ describe('SessionReadsRepository (real Postgres)', () => {
       expect(page).toEqual({
         session: { id: a.session.id, ownerId: a.owner.id, lastSeq },
         grant: null,
-        itemsJson: expect.any(String),
+        chunks: expect.any(Array),
+        bytes: expect.any(Number),
         hasMore: true,
       });
+      expect(page!.bytes).toBe(Buffer.byteLength(page!.chunks.join(',')));
       const prisma = await t.repo.sessions.items(a.org.id, a.session.id, 1, 2);
-      expect(JSON.parse(page!.itemsJson)).toStrictEqual(prisma.slice(0, 2).map(toItem));
-      expect(JSON.parse(page!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual([2, 3]);
+      expect(JSON.parse(arrayOf(page!))).toStrictEqual(prisma.slice(0, 2).map(toItem));
+      expect(JSON.parse(arrayOf(page!)).map((i: { seq: number }) => i.seq)).toEqual([2, 3]);
       // Inside a transaction the same statement goes through its client (Prisma), with the same answer.
       expect(
         await t.db.transactions.run(() => t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 1, 2)),
       ).toEqual(page);
       const rest = await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 3, 2);
       expect(rest).toMatchObject({ hasMore: false });
-      expect(JSON.parse(rest!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual([4, 5]);
+      expect(JSON.parse(arrayOf(rest!)).map((i: { seq: number }) => i.seq)).toEqual([4, 5]);
       expect(await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, 5, 10)).toMatchObject({
-        itemsJson: '[]',
+        chunks: [],
+        bytes: 0,
         hasMore: false,
       });
       expect(await t.repo.reads.findItemsPage(b.org.id, b.session.id, b.owner.id, 0, 10)).toMatchObject({
         session: { lastSeq: 0 },
-        itemsJson: '[]',
+        chunks: [],
+        bytes: 0,
         hasMore: false,
       });
       expect(await t.repo.reads.findItemsPage(b.org.id, a.session.id, b.owner.id, 0, 10)).toBeNull();
@@ -151,12 +158,12 @@ describe('SessionReadsRepository (real Postgres)', () => {
       const page = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, 10);
       const prisma = await t.repo.sessions.items(org.id, session.id, 0, 10);
       expect(prisma).toHaveLength(rows.length);
-      expect(JSON.parse(page!.itemsJson)).toStrictEqual(prisma.map(toItem));
+      expect(JSON.parse(arrayOf(page!))).toStrictEqual(prisma.map(toItem));
       // A page past SMALL_PAGE_ITEMS is written by Postgres: the same items.
       const large = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, SMALL_PAGE_ITEMS + 1);
-      expect(JSON.parse(large!.itemsJson)).toStrictEqual(prisma.map(toItem));
+      expect(JSON.parse(arrayOf(large!))).toStrictEqual(prisma.map(toItem));
       expect(large!.hasMore).toBe(false);
-      const [started, message, answer, notice, erased, empty, clash] = JSON.parse(page!.itemsJson) as Record<
+      const [started, message, answer, notice, erased, empty, clash] = JSON.parse(arrayOf(page!)) as Record<
         string,
         unknown
       >[];
@@ -177,12 +184,12 @@ describe('SessionReadsRepository (real Postgres)', () => {
       await t.repo.sessions.appendItems(session.id, draft.notices(1, 1201));
       const page = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 50, 1100);
       expect(page?.hasMore).toBe(true);
-      expect(JSON.parse(page!.itemsJson)).toStrictEqual(
+      expect(JSON.parse(arrayOf(page!))).toStrictEqual(
         (await t.repo.sessions.items(org.id, session.id, 50, 1100)).slice(0, 1100).map(toItem),
       );
       const all = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, 10_000);
       expect(all?.hasMore).toBe(false);
-      expect(JSON.parse(all!.itemsJson).map((i: { seq: number }) => i.seq)).toEqual(
+      expect(JSON.parse(arrayOf(all!)).map((i: { seq: number }) => i.seq)).toEqual(
         Array.from({ length: 1201 }, (_, k) => k + 1),
       );
 
@@ -205,11 +212,39 @@ describe('SessionReadsRepository (real Postgres)', () => {
       for (const limit of [10, SMALL_PAGE_ITEMS + 1]) {
         const seqs = async (after: number) => {
           const p = await t.repo.reads.findItemsPage(org.id, big.id, owner.id, after, limit);
-          return [JSON.parse(p!.itemsJson).map((i: { seq: number }) => i.seq), p!.hasMore];
+          expect(p!.bytes).toBe(Buffer.byteLength(p!.chunks.join(',')));
+          return [JSON.parse(arrayOf(p!)).map((i: { seq: number }) => i.seq), p!.hasMore];
         };
         expect(await seqs(0)).toEqual([[1], true]);
         expect(await seqs(2)).toEqual([[3], false]);
       }
+    });
+
+    it('ends a large page at the last whole chunk within its size in bytes, and pages on from there', async () => {
+      const { org, owner, session } = await t.f.seeded();
+      // 1,200 items of ~10 KB: a chunk of 500 is ~5 MB, so a page holds one chunk, never two (8 MB).
+      const text = 'x'.repeat(10_000);
+      const items = draft.notices(1, 1200).map((d) => ({ ...d, text }));
+      for (let i = 0; i < items.length; i += 300) await t.repo.sessions.appendItems(session.id, items.slice(i, i + 300));
+      const seen: number[] = [];
+      let after = 0;
+      for (let more = true; more; ) {
+        const page = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, after, 10_000);
+        expect(page!.bytes).toBe(Buffer.byteLength(page!.chunks.join(',')));
+        expect(Buffer.byteLength(arrayOf(page!))).toBeLessThanOrEqual(ITEMS_PAGE_BYTES);
+        const seqs = (JSON.parse(arrayOf(page!)) as { seq: number; text: string }[]).map((i) => {
+          expect(i.text).toBe(text);
+          return i.seq;
+        });
+        expect(seqs.length).toBeGreaterThan(0);
+        seen.push(...seqs);
+        after = seqs.at(-1)!;
+        more = page!.hasMore;
+      }
+      expect(seen).toEqual(Array.from({ length: 1200 }, (_, k) => k + 1));
+      // One chunk per page: 500, 500, then the last 200.
+      const first = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, 0, 10_000);
+      expect(JSON.parse(arrayOf(first!))).toHaveLength(500);
     });
 
     it("brings the caller's live grant", async () => {
@@ -218,12 +253,19 @@ describe('SessionReadsRepository (real Postgres)', () => {
       const g = await t.db.prisma.sessionGrant.create({
         data: { orgId: org.id, sessionId: session.id, userId: viewer.id, role: 'commenter', canApprove: true },
       });
-      expect((await t.repo.reads.findItemsPage(org.id, session.id, viewer.id, 0, 10))?.grant).toEqual({
-        id: g.id,
-        role: 'commenter',
-        canApprove: true,
-        linkId: null,
-      });
+      // A small page and a large one (Postgres' JSON) alike.
+      for (const limit of [10, SMALL_PAGE_ITEMS + 1]) {
+        expect((await t.repo.reads.findItemsPage(org.id, session.id, viewer.id, 0, limit))?.grant).toEqual({
+          id: g.id,
+          role: 'commenter',
+          canApprove: true,
+          linkId: null,
+        });
+      }
+      const stranger = await t.f.member(org.id);
+      expect((await t.repo.reads.findItemsPage(org.id, session.id, stranger.id, 0, SMALL_PAGE_ITEMS + 1))?.grant).toBe(
+        null,
+      );
     });
   });
 

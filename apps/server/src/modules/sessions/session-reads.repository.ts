@@ -51,6 +51,16 @@ const ITEM_JSON = Prisma.sql`CASE
   ELSE ${ENVELOPE} || ', ' || substr(i.body::text, 2)
 END`;
 
+/** `userId`'s live grant in the session `s` (the most recent), as `g`: one row or none. */
+const liveGrant = (userId: string) => Prisma.sql`
+  LEFT JOIN LATERAL (
+    SELECT id, role, can_approve, link_id FROM session_grants
+    WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
+    ORDER BY created_at DESC LIMIT 1
+  ) g ON true`;
+const GRANT_COLUMNS = Prisma.sql`g.id AS "grantId", g.role::text AS "grantRole", g.can_approve AS "grantCanApprove",
+  g.link_id AS "grantLinkId"`;
+
 /** Items per row of a large page's statement: one value of megabytes is far slower to receive than rows of this size. */
 const CHUNK_ITEMS = 500;
 
@@ -79,15 +89,10 @@ export class SessionReadsRepository {
   /** A session of the org with its runner, and `userId`'s live grant in it (the most recent); null if none. */
   async findViewable(orgId: string, id: string, userId: string): Promise<ViewableSession | null> {
     const [row] = await this.db.rows<SessionSqlRow & GrantSqlColumns>(Prisma.sql`
-      SELECT ${SESSION_WITH_RUNNER}, g.id AS "grantId", g.role::text AS "grantRole", g.can_approve AS "grantCanApprove",
-             g.link_id AS "grantLinkId"
+      SELECT ${SESSION_WITH_RUNNER}, ${GRANT_COLUMNS}
       FROM sessions s
       LEFT JOIN runners r ON r.id = s.runner_id
-      LEFT JOIN LATERAL (
-        SELECT id, role, can_approve, link_id FROM session_grants
-        WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
-        ORDER BY created_at DESC LIMIT 1
-      ) g ON true
+      ${liveGrant(userId)}
       WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid`);
     if (!row) return null;
     const { grantId, grantRole, grantCanApprove, grantLinkId, ...session } = row;
@@ -100,7 +105,8 @@ export class SessionReadsRepository {
    * Past SMALL_PAGE_ITEMS, Postgres writes the page as the JSON clients receive (`ITEM_JSON`, each item as `toItem`
    * makes it), in rows of CHUNK_ITEMS items read through `pg` (`Transactions.rows`): a late joiner's thousands of items
    * are neither converted row by row nor re-serialized on their way out. The caller answers with the page only once
-   * the check has passed. The page ends early at ITEMS_PAGE_BYTES (one item at least).
+   * the check has passed. The page ends early, at the end of a chunk, rather than pass ITEMS_PAGE_BYTES (one item at
+   * least).
    */
   async findItemsPage(
     orgId: string,
@@ -111,64 +117,66 @@ export class SessionReadsRepository {
   ): Promise<{
     session: { id: string; ownerId: string; lastSeq: number };
     grant: UserGrant | null;
-    /** A JSON array of the page's items, in seq order. */
-    itemsJson: string;
+    /** The page's items as JSON, in seq order: `chunks.join(',')` between brackets is the array. */
+    chunks: string[];
+    /** The UTF-8 length of `chunks.join(',')`. */
+    bytes: number;
     hasMore: boolean;
   } | null> {
     if (limit <= SMALL_PAGE_ITEMS) return this.findSmallItemsPage(orgId, id, userId, afterSeq, limit);
+    // The items after `afterSeq` up to `afterSeq + limit`, in chunks of CHUNK_ITEMS consecutive seqs (a log has no
+    // gaps; were there one, a chunk would only be shorter): no window over the page's JSON, a chunk's size is its length.
     const rows = await this.db.rows<ChunkSqlRow & GrantSqlColumns>(Prisma.sql`
-      SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", g.id AS "grantId", g.role::text AS "grantRole",
-             g.can_approve AS "grantCanApprove", g.link_id AS "grantLinkId", p.items AS "itemsJson",
-             p.more AS "hasMore"
+      SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", ${GRANT_COLUMNS}, p.items AS "itemsJson",
+             octet_length(p.items) AS "bytes",
+             EXISTS (SELECT 1 FROM session_items b WHERE b.session_id = s.id AND b.seq > ${afterSeq + limit}::int)
+               AS "beyond"
       FROM sessions s
+      ${liveGrant(userId)}
       LEFT JOIN LATERAL (
-        SELECT id, role, can_approve, link_id FROM session_grants
-        WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
-        ORDER BY created_at DESC LIMIT 1
-      ) g ON true
-      LEFT JOIN LATERAL (
-        SELECT k.chunk, string_agg(k.json, ',' ORDER BY k.seq) FILTER (WHERE k.kept) AS items,
-               bool_or(NOT k.kept) AS more
-        FROM (
-          SELECT j.seq, j.json, (j.n - 1) / ${CHUNK_ITEMS}::int AS chunk,
-                 j.n <= ${limit}::int AND (j.n = 1 OR j.upto <= ${ITEMS_PAGE_BYTES}::bigint) AS kept
-          FROM (
-            SELECT x.seq, x.json, row_number() OVER w AS n, sum(octet_length(x.json)) OVER w AS upto
-            FROM (
-              SELECT i.seq, ${ITEM_JSON} AS json FROM session_items i
-              WHERE i.org_id = s.org_id AND i.session_id = s.id AND i.seq > ${afterSeq}::int
-              ORDER BY i.seq LIMIT ${limit + 1}::int
-            ) x
-            WINDOW w AS (ORDER BY x.seq)
-          ) j
-        ) k
-        GROUP BY k.chunk
+        SELECT (i.seq - ${afterSeq + 1}::int) / ${CHUNK_ITEMS}::int AS chunk,
+               string_agg(${ITEM_JSON}, ',' ORDER BY i.seq) AS items
+        FROM session_items i
+        WHERE i.org_id = s.org_id AND i.session_id = s.id AND i.seq > ${afterSeq}::int
+          AND i.seq <= ${afterSeq + limit}::int
+        GROUP BY 1
       ) p ON true
       WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid
       ORDER BY p.chunk`);
     const [first] = rows;
     if (!first) return null;
-    const chunks = rows.flatMap((r) => (r.itemsJson === null ? [] : [r.itemsJson]));
+    // Whole chunks while the page stays within ITEMS_PAGE_BYTES (with its commas and brackets).
+    const chunks: string[] = [];
+    let bytes = 0;
+    let cut = false;
+    for (const r of rows) {
+      if (r.itemsJson === null) continue;
+      const next = bytes + (chunks.length > 0 ? 1 : 0) + r.bytes;
+      if (next + 2 > ITEMS_PAGE_BYTES) {
+        cut = true;
+        break;
+      }
+      chunks.push(r.itemsJson);
+      bytes = next;
+    }
+    // A first chunk over the bound alone (items of megabytes): item by item, so the page still holds one at least.
+    if (cut && chunks.length === 0) return this.findSmallItemsPage(orgId, id, userId, afterSeq, CHUNK_ITEMS);
     return {
       session: { id: first.id, ownerId: first.ownerId, lastSeq: first.lastSeq },
       grant: toGrant(first),
-      itemsJson: `[${chunks.join(',')}]`,
-      hasMore: rows.some((r) => r.hasMore === true),
+      chunks,
+      bytes,
+      hasMore: cut || first.beyond,
     };
   }
 
   /** `findItemsPage` for a page of up to SMALL_PAGE_ITEMS: the session's columns on every row, the items as rows. */
   private async findSmallItemsPage(orgId: string, id: string, userId: string, afterSeq: number, limit: number) {
     const rows = await this.db.rows<SmallPageSqlRow>(Prisma.sql`
-      SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", g.id AS "grantId", g.role::text AS "grantRole",
-             g.can_approve AS "grantCanApprove", g.link_id AS "grantLinkId", i.seq, i.type, i.turn_id AS "turnId",
-             i.actor, i.body, i.created_at AS "createdAt", i.erased_at AS "erasedAt"
+      SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", ${GRANT_COLUMNS}, i.seq, i.type,
+             i.turn_id AS "turnId", i.actor, i.body, i.created_at AS "createdAt", i.erased_at AS "erasedAt"
       FROM sessions s
-      LEFT JOIN LATERAL (
-        SELECT id, role, can_approve, link_id FROM session_grants
-        WHERE org_id = s.org_id AND session_id = s.id AND user_id = ${userId}::uuid AND revoked_at IS NULL
-        ORDER BY created_at DESC LIMIT 1
-      ) g ON true
+      ${liveGrant(userId)}
       LEFT JOIN LATERAL (
         SELECT seq, type, turn_id, actor, body, created_at, erased_at FROM session_items
         WHERE org_id = s.org_id AND session_id = s.id AND seq > ${afterSeq}::int
@@ -188,17 +196,19 @@ export class SessionReadsRepository {
         items.length < limit
           ? JSON.stringify(toItem({ sessionId: id, orgId, seq, type, turnId, actor, body, createdAt, erasedAt }))
           : '';
-      bytes += Buffer.byteLength(json);
-      if (items.length >= limit || (items.length > 0 && bytes > ITEMS_PAGE_BYTES)) {
+      const next = bytes + (items.length > 0 ? 1 : 0) + Buffer.byteLength(json);
+      if (items.length >= limit || (items.length > 0 && next + 2 > ITEMS_PAGE_BYTES)) {
         hasMore = true;
         break;
       }
       items.push(json);
+      bytes = next;
     }
     return {
       session: { id: first.id, ownerId: first.ownerId, lastSeq: first.lastSeq },
       grant: toGrant(first),
-      itemsJson: `[${items.join(',')}]`,
+      chunks: items,
+      bytes,
       hasMore,
     };
   }
@@ -260,8 +270,18 @@ type SmallPageSqlRow = GrantSqlColumns & {
   erasedAt: Date | null;
 };
 
-/** A row of a large `findItemsPage`: the session's columns, and a chunk of its page (null when the page is empty). */
-type ChunkSqlRow = { id: string; ownerId: string; lastSeq: number; itemsJson: string | null; hasMore: boolean | null };
+/**
+ * A row of a large `findItemsPage`: the session's columns, a chunk of its page (null when the page is empty) with its
+ * size in bytes, and whether items follow the page's seq range.
+ */
+type ChunkSqlRow = {
+  id: string;
+  ownerId: string;
+  lastSeq: number;
+  itemsJson: string | null;
+  bytes: number;
+  beyond: boolean;
+};
 
 function toGrant(g: GrantSqlColumns): UserGrant | null {
   return g.grantId && g.grantRole

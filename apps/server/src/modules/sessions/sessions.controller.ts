@@ -13,7 +13,7 @@ import { Allow } from '../../core/auth/access';
 import { Audited, NotAudited } from '../audit/audited';
 import { CurrentPrincipal, type Principal } from '../../core/auth/principal';
 import { SessionsService } from './sessions.service';
-import { SessionQueriesService } from './session-queries.service';
+import { SessionQueriesService, writeItemsPage } from './session-queries.service';
 import { SessionInputsService } from './session-inputs.service';
 import { QueuedPromptsService } from './queued-prompts.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
@@ -62,12 +62,10 @@ export class SessionsController {
     @CurrentPrincipal() p: Principal,
     @Param('id', SessionId) id: string,
     @Query(new ZodPipe(ItemsQuery)) q: ItemsQuery,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<string> {
+    @Res() res: Response,
+  ): Promise<void> {
     // The page's JSON is written by Postgres and sent as it is (a late joiner reads thousands of items this way).
-    const page = await this.queries.itemsJson(p, id, q.afterSeq, q.limit);
-    res.type('application/json');
-    return page;
+    writeItemsPage(res, await this.queries.itemsJson(p, id, q.afterSeq, q.limit));
   }
 
   @Allow('member')
