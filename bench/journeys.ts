@@ -6,7 +6,7 @@
  *
  *   npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR]
  *     [--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30]
- *     [--db NAME --drop-db]
+ *     [--db NAME --drop-db] [--no-sql-count]
  *
  * 1. Reads (team mode): list sessions, get session, a history page, a whole history, against the direct SQL (the same
  *    rows fetched with one hand-written query through `pg`) and the floor for an HTTP journey (a minimal `node:http`
@@ -60,6 +60,11 @@ const { values: flags } = parseArgs({
     turns: { type: 'string', default: '30' },
     /** A directory for a CPU profile of the server (node --cpu-prof), written when it stops. */
     'cpu-prof': { type: 'string' },
+    /**
+     * Team mode's live journeys without the statement-counting relay between the server and Postgres (SQL/op then
+     * n/a): what the relay, a hop in this process beside the clients, adds to each journey's time.
+     */
+    'no-sql-count': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -221,7 +226,7 @@ async function commits(pg: Client, db: string): Promise<number> {
 }
 
 const USAGE =
-  'npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR] ' +
+  'npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR] [--no-sql-count] ' +
   '[--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] ' +
   '[--db NAME --drop-db]';
 
@@ -261,6 +266,7 @@ async function main(): Promise<void> {
         joins: smoke ? 2 : 20,
         only,
         cpuProf: flags['cpu-prof'],
+        countStatements: !flags['no-sql-count'],
       }),
     );
   }

@@ -36,6 +36,8 @@ export interface LiveOptions {
   only?: ReadonlySet<LiveJourney>;
   /** A directory for a CPU profile of the server (written when it stops). */
   cpuProf?: string;
+  /** Team mode: count SQL statements through a relay between the server and Postgres (default true). */
+  countStatements?: boolean;
 }
 
 /** The live journeys by the name `--only` takes. */
@@ -127,11 +129,15 @@ export async function liveJourneys(o: LiveOptions): Promise<JourneyRow[]> {
     model.script([{ match: MATCH, steps: [{ text: REPLY, chunks: 6 }] }]);
     let counter: StatementCounter | null = null;
     let pg: Client | null = null;
+    let dbUrl: string | null = null;
     if (o.mode === 'team') {
       const db = await createTestDatabase();
+      dbUrl = db.url;
       cleanups.push(() => db.drop());
-      counter = await startStatementCounter(db.url);
-      cleanups.push(() => counter!.close());
+      if (o.countStatements !== false) {
+        counter = await startStatementCounter(db.url);
+        cleanups.push(() => counter!.close());
+      }
       pg = new Client({ connectionString: db.url });
       await pg.connect();
       cleanups.push(() => pg!.end());
@@ -141,7 +147,7 @@ export async function liveJourneys(o: LiveOptions): Promise<JourneyRow[]> {
       ? { NODE_OPTIONS: `-r ${join(__dirname, 'cpu-profile.js')}`, YOKE_BENCH_CPU_PROF: o.cpuProf }
       : {};
     const stack: Stack = await startStack(o.mode, {
-      ...(counter ? { DATABASE_URL: counter.url } : {}),
+      ...(dbUrl ? { DATABASE_URL: counter?.url ?? dbUrl } : {}),
       ...profiling,
     }).catch((err: Error) => {
       throw new Error(`the ${o.mode} server did not start: ${err.message}`);
