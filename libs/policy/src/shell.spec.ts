@@ -1,5 +1,8 @@
+import fc from 'fast-check';
+import { parse as shellParse } from 'shell-quote';
 import { analyzeShell, compilePolicies, decide, initialState, loadErrors } from './index';
 import type { DecideContext, PolicyAction } from './index';
+import { plainTokens } from './shell';
 
 const ctx: DecideContext = { actor: null, session: { id: 's1', workspace: '/work/ws' } };
 
@@ -56,6 +59,13 @@ describe('analyzeShell', () => {
     expect(commands('timeout -s KILL 10 nice -n 5 git push')).toContain('git push');
     expect(commands("env -S 'git push'")).toContain('git push');
     expect(commands("eval 'git push'")).toContain('git push');
+  });
+
+  it('takes a command named like a property of every object (constructor, toString) for a command, not a wrapper', () => {
+    expect(analyzeShell('constructor -x').error).toBeNull();
+    expect(commands('constructor -x')).toEqual(['constructor -x']);
+    expect(commands('toString a')).toEqual(['toString a']);
+    expect(commands('hasOwnProperty -v && git push')).toEqual(['hasOwnProperty -v', 'git push']);
   });
 
   it('reports what it cannot analyze', () => {
@@ -229,5 +239,70 @@ describe('deny_commands', () => {
     const errors = loadErrors(bad);
     expect(errors[0].message).toMatch(/must be plain words/);
     expect(errors[1].message).toMatch(/invalid regular expression/);
+  });
+});
+
+describe('plainTokens (the fast path before shell-quote)', () => {
+  // What splitSimpleCommands passes to shell-quote; plainTokens must give exactly its tokens, or null.
+  const reference = (line: string) => shellParse(line, (key) => `$${key}`);
+
+  it('gives exactly what shell-quote gives for plain lines, and leaves the rest to it', () => {
+    const lines = [
+      'grep -rn "case-12" src/ test/ | head -n 20',
+      'git add -A && git commit -m "fix: handle empty input" && git push origin feature/x',
+      "cat package.json | jq -r '.dependencies | keys[]'",
+      'find . -name "*.ts" -not -path "./node_modules/*" | xargs wc -l | sort -n | tail',
+      'a||b|&c&&d&>e&>>f;;g;;&h;&i<(j)<<<k<<-l<<m<<(n)<&o<>p>>q>&r>|s>(t)(u)',
+      'echo a"b c"\'d e\'f "" \'\' x*y z? "*" \'?\'',
+      'ls\t-l\u00a0-a\u2028b é',
+      '  ',
+      '',
+    ];
+    for (const line of lines) expect(plainTokens(line)).toEqual(reference(line));
+    for (const line of [
+      'echo $HOME',
+      'echo "$x"',
+      'a\\ b',
+      'echo "a\\"b"',
+      'ls # c',
+      'echo a#b',
+      'echo "open',
+      "it's",
+    ]) {
+      expect(plainTokens(line)).toBeNull();
+    }
+  });
+
+  it('agrees with shell-quote on random lines over words, quotes, operators and spaces', () => {
+    const parts = ['a', 'git', '-x', ' ', ' ', '\t', '\n', '|', '&', ';', '(', ')', '<', '>', "'", '"', '*', '?', '$'];
+    parts.push('\\', '#', '=', '.', '/', '`', '{', '}', '!', '~', '\u00a0', 'é', '\u3000', '\x01', '[', ']', '%', ',');
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...parts), { minLength: 1, maxLength: 16 }), (chosen) => {
+        const line = chosen.join('');
+        const tokens = plainTokens(line);
+        if (tokens === null) return;
+        fast++;
+        expect([line, tokens]).toEqual([line, reference(line)]);
+      }),
+      { numRuns: 20_000, seed: 42 },
+    );
+    // Most random lines take the fast path, so the agreement above is about it, not about the fallback.
+    expect(fast).toBeGreaterThan(5000);
+  });
+});
+
+describe('the analysis cache', () => {
+  it('keeps a line used again and again while many new lines come and go, and forgets one left unused', () => {
+    const kept = analyzeShell('git status --short');
+    const left = analyzeShell('git log -1');
+    for (let i = 0; i < 3000; i++) {
+      analyzeShell(`grep -n "cache-${i}" src`);
+      if (i % 100 === 0) expect(analyzeShell('git status --short')).toBe(kept);
+    }
+    expect(analyzeShell('git status --short')).toBe(kept);
+    const again = analyzeShell('git log -1');
+    expect(again).not.toBe(left);
+    expect(again).toEqual(left);
   });
 });

@@ -45,7 +45,9 @@ export function displayCommand(argv: string[]): string {
 const CACHE_ENTRIES = 512;
 /** Longer lines are analyzed each time, so the cache holds at most CACHE_ENTRIES × 4 KiB of text. */
 const CACHE_MAX_CHARS = 4096;
-const cache = new Map<string, ShellAnalysis>();
+/** Each line's analysis, and when it was last put at the young end of the map (in insertions, see `inserted`). */
+const cache = new Map<string, { analysis: ShellAnalysis; at: number }>();
+let inserted = 0;
 
 /**
  * The analysis of a command line. The result is shared between calls with the same line (least recently used lines
@@ -55,15 +57,20 @@ export function analyzeShell(script: string): ShellAnalysis {
   if (script.length > CACHE_MAX_CHARS) return analyzeUncached(script);
   const hit = cache.get(script);
   if (hit) {
-    cache.delete(script);
-    cache.set(script, hit);
-    return hit;
+    // A line used again moves to the young end, unless it is in the young half already (it is then at least
+    // CACHE_ENTRIES / 2 insertions away from being forgotten): a repeated line costs one lookup, not a map rewrite.
+    if (inserted - hit.at > CACHE_ENTRIES / 2) {
+      cache.delete(script);
+      cache.set(script, hit);
+      hit.at = ++inserted;
+    }
+    return hit.analysis;
   }
   const result = analyzeUncached(script);
   for (const argv of result.commands) Object.freeze(argv);
   Object.freeze(result.commands);
   Object.freeze(result);
-  cache.set(script, result);
+  cache.set(script, { analysis: result, at: ++inserted });
   if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
   return result;
 }
@@ -136,7 +143,8 @@ function addCommand(raw: string[], depth: number, out: ShellAnalysis): void {
     for (const argv of findExecs(normalized)) addCommand(argv, depth + 1, out);
     return;
   }
-  const wrapper = WRAPPERS[name];
+  // Own keys only: a command named `constructor` or `toString` is no wrapper.
+  const wrapper = Object.hasOwn(WRAPPERS, name) ? WRAPPERS[name] : undefined;
   if (!wrapper) return;
   const inner = unwrap(normalized.slice(1), wrapper);
   if (inner.split !== null) analyzeInto(inner.split, depth + 1, out);
@@ -302,7 +310,7 @@ type Token = ParseEntry;
 
 /** Splits a line (substitutions already taken out) into the argv of each simple command. */
 function splitSimpleCommands(line: string): string[][] {
-  const tokens = shellParse(line, (key) => `$${key}`) as Token[];
+  const tokens = plainTokens(line) ?? (shellParse(line, (key) => `$${key}`) as Token[]);
   const commands: string[][] = [];
   let current: string[] = [];
   let skipNext = false;
@@ -332,10 +340,114 @@ function splitSimpleCommands(line: string): string[][] {
 }
 
 /**
+ * The tokens `shell-quote` gives for a line made of plain words, operators, single-quoted strings and double-quoted
+ * strings without `$` or `\` (most command lines agents run), without its cost (it builds its tokenizer regex for
+ * every line, ~15 µs for a short one). Null when the line has anything else (a `$`, a `\`, an unquoted `#`, a quote
+ * that is not closed): `shell-quote` tokenizes those. The specs check it gives exactly what `shell-quote` gives.
+ */
+export function plainTokens(line: string): Token[] | null {
+  const tokens: Token[] = [];
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const op = operatorLength(line, i);
+    if (op > 0) {
+      tokens.push({ op: line.slice(i, i + op) } as Token);
+      i += op;
+      continue;
+    }
+    // A word: plain characters and quoted strings up to a space or an operator (`a'b c'"d"` is one word).
+    let word = '';
+    let glob = false;
+    let plain = i;
+    while (i < n) {
+      const ch = line.charCodeAt(i);
+      if (ch === 0x27 /* ' */ || ch === 0x22 /* " */) {
+        const end = line.indexOf(ch === 0x27 ? "'" : '"', i + 1);
+        if (end < 0) return null;
+        const body = line.slice(i + 1, end);
+        if (ch === 0x22 && (body.includes('$') || body.includes('\\'))) return null;
+        word += line.slice(plain, i) + body;
+        i = plain = end + 1;
+        continue;
+      }
+      if (isSpace(ch) || isOperatorChar(ch)) break;
+      if (ch === 0x24 /* $ */ || ch === 0x5c /* backslash */ || ch === 0x23 /* # */) return null;
+      if (ch === 0x2a /* * */ || ch === 0x3f /* ? */) glob = true;
+      i++;
+    }
+    word += line.slice(plain, i);
+    tokens.push(glob ? ({ op: 'glob', pattern: word } as Token) : word);
+  }
+  return tokens;
+}
+
+/** What separates words: whitespace as `\s` has it in a regex (also the Unicode spaces). */
+function isSpace(c: number): boolean {
+  if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+  return c > 0x7e && SPACE.test(String.fromCharCode(c));
+}
+const SPACE = /\s/;
+
+/** `|`, `&`, `;`, `(`, `)`, `<`, `>`. */
+function isOperatorChar(c: number): boolean {
+  return c === 0x7c || c === 0x26 || c === 0x3b || c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e;
+}
+
+/**
+ * The length of the operator at `i` (0 if none), the longest of `||`, `|&`, `&&`, `&>`, `&>>`, `;;`, `;;&`, `;&`, `<(`,
+ * `<<<`, `<<-`, `<<` (but `<<(` is `<` then `<(`), `<&`, `<>`, `>>`, `>&`, `>|`, `>(` and the single characters.
+ */
+function operatorLength(line: string, i: number): number {
+  const c = line[i];
+  const next = line[i + 1];
+  switch (c) {
+    case '|':
+      return next === '|' || next === '&' ? 2 : 1;
+    case '&':
+      if (next === '&') return 2;
+      if (next === '>') return line[i + 2] === '>' ? 3 : 2;
+      return 1;
+    case ';':
+      if (next === ';') return line[i + 2] === '&' ? 3 : 2;
+      return next === '&' ? 2 : 1;
+    case '<':
+      if (next === '(') return 2;
+      if (next === '<') return line[i + 2] === '<' || line[i + 2] === '-' ? 3 : line[i + 2] === '(' ? 1 : 2;
+      return next === '&' || next === '>' ? 2 : 1;
+    case '>':
+      return next === '>' || next === '&' || next === '|' || next === '(' ? 2 : 1;
+    case '(':
+    case ')':
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+const TO_EXTRACT = /[\\`$<>#\n]/;
+
+/**
  * Replaces command and process substitutions in `src` by a placeholder word, collecting their scripts in `subs`.
  * Also drops comments, joins continued lines and turns unquoted newlines into `;`.
  */
 function extractSubstitutions(src: string, subs: string[]): string {
+  // Without `\`, backticks, `$`, `<`, `>`, `#` or a newline there is nothing to take out: the line stays as it is,
+  // once its quotes are known to close.
+  if (!TO_EXTRACT.test(src)) {
+    for (let i = 0; i < src.length; i++) {
+      const c = src[i];
+      if (c !== "'" && c !== '"') continue;
+      i = src.indexOf(c, i + 1);
+      if (i < 0) throw new Error('unbalanced quotes');
+    }
+    return src;
+  }
   let out = '';
   let mode: 'plain' | 'single' | 'double' = 'plain';
   let i = 0;

@@ -11,6 +11,8 @@ export class ActionView {
   private shellAnalysis: ShellAnalysis | undefined;
   private subjectList: string[] | undefined;
   private pathList: string[] | undefined;
+  private lineList: string[] | undefined;
+  private summaryText: string | undefined;
 
   constructor(readonly action: PolicyAction) {}
 
@@ -42,9 +44,10 @@ export class ActionView {
     return this.shellAnalysis;
   }
 
-  /** Each simple command of a shell call, its argv joined by spaces. */
+  /** Each simple command of a shell call, its argv joined by spaces (index for index with `shell.commands`). */
   get commandLines(): string[] {
-    return this.shell.commands.map((argv) => argv.join(' '));
+    this.lineList ??= linesOf(this.shell).lines;
+    return this.lineList;
   }
 
   /** File paths a tool call names (`path`, `file_path`, `paths[]`, `changes[].path`…). */
@@ -63,7 +66,12 @@ export class ActionView {
     if (a.type !== 'tool_call') this.subjectList = [a.type === 'prompt' ? a.text : a.model];
     else if (this.isShell) {
       const text = this.command;
-      this.subjectList = text === null ? [] : [text, ...this.commandLines];
+      if (text === null) this.subjectList = [];
+      else {
+        // An analysis belongs to one command line (`analyzeShell` keeps them by line), so its subjects can be kept too.
+        const entry = linesOf(this.shell);
+        this.subjectList = entry.subjects ??= Object.freeze([text, ...entry.lines]) as string[];
+      }
     } else if (this.paths.length > 0) this.subjectList = this.paths;
     else this.subjectList = [safeJson(a.input)];
     return this.subjectList;
@@ -71,6 +79,11 @@ export class ActionView {
 
   /** A short, redacted description of the action, for reasons and labels. */
   get summary(): string {
+    this.summaryText ??= this.describe();
+    return this.summaryText;
+  }
+
+  private describe(): string {
     const a = this.action;
     if (a.type === 'prompt') return 'prompt';
     if (a.type === 'usage') return `usage of ${redactText(a.model, 80)}`;
@@ -78,6 +91,27 @@ export class ActionView {
     if (this.paths.length > 0) return `${a.tool} ${redactText(this.paths.join(', '), 160)}`;
     return a.tool;
   }
+}
+
+interface Lines {
+  lines: string[];
+  /** The command line, then `lines`. */
+  subjects: string[] | null;
+}
+
+/**
+ * The joined commands of an analysis, kept with it and frozen like it: a line's analysis is shared by every call with
+ * that line (see `analyzeShell`), so a repeated command line is not joined again.
+ */
+const joined = new WeakMap<ShellAnalysis, Lines>();
+
+function linesOf(analysis: ShellAnalysis): Lines {
+  let entry = joined.get(analysis);
+  if (!entry) {
+    entry = { lines: Object.freeze(analysis.commands.map((argv) => argv.join(' '))) as string[], subjects: null };
+    joined.set(analysis, entry);
+  }
+  return entry;
 }
 
 const PATH_KEYS = ['path', 'file_path', 'filePath', 'notebook_path', 'directory', 'dir'];
