@@ -119,11 +119,6 @@ export class SessionQueriesService {
   }
 
   /**
-   * A viewer joins a session: authorize, join the room first, then read history after `afterSeq`, so nothing
-   * published in between is missed (the client drops the overlap by seq). The partial items come from whichever
-   * replica relays the session's runner (asking the others also makes them send this replica its deltas).
-   */
-  /**
    * Joins a viewer to a session: its access checked, its room joined (so nothing published from then on is missed),
    * then its history page and the session as they are now, and the partial text of streams in flight (this
    * replica's and, in team mode, the other replicas'). The database reads take their turn (`JOIN_CONCURRENCY`).

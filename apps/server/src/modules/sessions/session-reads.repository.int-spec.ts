@@ -225,10 +225,11 @@ describe('SessionReadsRepository (real Postgres)', () => {
       // 1,200 items of ~10 KB: a chunk of 500 is ~5 MB, so a page holds one chunk, never two (8 MB).
       const text = 'x'.repeat(10_000);
       const items = draft.notices(1, 1200).map((d) => ({ ...d, text }));
-      for (let i = 0; i < items.length; i += 300) await t.repo.sessions.appendItems(session.id, items.slice(i, i + 300));
+      for (let i = 0; i < items.length; i += 300)
+        await t.repo.sessions.appendItems(session.id, items.slice(i, i + 300));
       const seen: number[] = [];
       let after = 0;
-      for (let more = true; more; ) {
+      for (let more = true; more;) {
         const page = await t.repo.reads.findItemsPage(org.id, session.id, owner.id, after, 10_000);
         expect(page!.bytes).toBe(Buffer.byteLength(page!.chunks.join(',')));
         expect(Buffer.byteLength(arrayOf(page!))).toBeLessThanOrEqual(ITEMS_PAGE_BYTES);
