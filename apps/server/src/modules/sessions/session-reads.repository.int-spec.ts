@@ -1,3 +1,4 @@
+import { MAX_SEQ } from '@yoke/protocol';
 import { ITEMS_PAGE_BYTES, SessionReadsRepository, SMALL_PAGE_ITEMS } from './session-reads.repository';
 
 /** A page's items as the JSON array clients receive. */
@@ -92,6 +93,14 @@ describe('SessionReadsRepository (real Postgres)', () => {
         bytes: 0,
         hasMore: false,
       });
+      // After the largest seq there is: an empty page, on both paths (the large one's bounds pass int's range).
+      for (const limit of [10, 10_000]) {
+        expect(await t.repo.reads.findItemsPage(a.org.id, a.session.id, a.owner.id, MAX_SEQ, limit)).toMatchObject({
+          chunks: [],
+          bytes: 0,
+          hasMore: false,
+        });
+      }
       expect(await t.repo.reads.findItemsPage(b.org.id, a.session.id, b.owner.id, 0, 10)).toBeNull();
       expect(await t.repo.reads.findItemsPage(a.org.id, b.session.id, a.owner.id, 0, 10)).toBeNull();
     });

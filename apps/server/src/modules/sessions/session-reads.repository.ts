@@ -126,19 +126,20 @@ export class SessionReadsRepository {
     if (limit <= SMALL_PAGE_ITEMS) return this.findSmallItemsPage(orgId, id, userId, afterSeq, limit);
     // The items after `afterSeq` up to `afterSeq + limit`, in chunks of CHUNK_ITEMS consecutive seqs (a log has no
     // gaps; were there one, a chunk would only be shorter): no window over the page's JSON, a chunk's size is its length.
+    // The bounds are bigint: `afterSeq + limit` passes int's range when `afterSeq` is near MAX_SEQ.
     const rows = await this.db.rows<ChunkSqlRow & GrantSqlColumns>(Prisma.sql`
       SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", ${GRANT_COLUMNS}, p.items AS "itemsJson",
              octet_length(p.items) AS "bytes",
-             EXISTS (SELECT 1 FROM session_items b WHERE b.session_id = s.id AND b.seq > ${afterSeq + limit}::int)
+             EXISTS (SELECT 1 FROM session_items b WHERE b.session_id = s.id AND b.seq > ${afterSeq + limit}::bigint)
                AS "beyond"
       FROM sessions s
       ${liveGrant(userId)}
       LEFT JOIN LATERAL (
-        SELECT (i.seq - ${afterSeq + 1}::int) / ${CHUNK_ITEMS}::int AS chunk,
+        SELECT (i.seq - ${afterSeq + 1}::bigint) / ${CHUNK_ITEMS}::int AS chunk,
                string_agg(${ITEM_JSON}, ',' ORDER BY i.seq) AS items
         FROM session_items i
         WHERE i.org_id = s.org_id AND i.session_id = s.id AND i.seq > ${afterSeq}::int
-          AND i.seq <= ${afterSeq + limit}::int
+          AND i.seq <= ${afterSeq + limit}::bigint
         GROUP BY 1
       ) p ON true
       WHERE s.org_id = ${orgId}::uuid AND s.id = ${id}::uuid
