@@ -125,11 +125,10 @@ export class SessionReadsRepository {
   } | null> {
     if (limit <= SMALL_PAGE_ITEMS) return this.findSmallItemsPage(orgId, id, userId, afterSeq, limit);
     // The items after `afterSeq` up to `afterSeq + limit`, in chunks of CHUNK_ITEMS consecutive seqs (a log has no
-    // gaps; were there one, a chunk would only be shorter): no window over the page's JSON, a chunk's size is its length.
+    // gaps; were there one, a chunk would only be shorter): no window over the page's JSON.
     // The bounds are bigint: `afterSeq + limit` passes int's range when `afterSeq` is near MAX_SEQ.
     const rows = await this.db.rows<ChunkSqlRow & GrantSqlColumns>(Prisma.sql`
       SELECT s.id, s.owner_id AS "ownerId", s.last_seq AS "lastSeq", ${GRANT_COLUMNS}, p.items AS "itemsJson",
-             octet_length(p.items) AS "bytes",
              EXISTS (SELECT 1 FROM session_items b WHERE b.session_id = s.id AND b.seq > ${afterSeq + limit}::bigint)
                AS "beyond"
       FROM sessions s
@@ -152,7 +151,8 @@ export class SessionReadsRepository {
     let cut = false;
     for (const r of rows) {
       if (r.itemsJson === null) continue;
-      const next = bytes + (chunks.length > 0 ? 1 : 0) + r.bytes;
+      // Measured here, as the response will be written (UTF-8), whatever the database's own encoding.
+      const next = bytes + (chunks.length > 0 ? 1 : 0) + Buffer.byteLength(r.itemsJson);
       if (next + 2 > ITEMS_PAGE_BYTES) {
         cut = true;
         break;
@@ -272,15 +272,14 @@ type SmallPageSqlRow = GrantSqlColumns & {
 };
 
 /**
- * A row of a large `findItemsPage`: the session's columns, a chunk of its page (null when the page is empty) with its
- * size in bytes, and whether items follow the page's seq range.
+ * A row of a large `findItemsPage`: the session's columns, a chunk of its page (null when the page is empty), and
+ * whether items follow the page's seq range.
  */
 type ChunkSqlRow = {
   id: string;
   ownerId: string;
   lastSeq: number;
   itemsJson: string | null;
-  bytes: number;
   beyond: boolean;
 };
 
