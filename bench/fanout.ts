@@ -43,7 +43,7 @@ import {
 import { io, type Socket } from 'socket.io-client';
 import { type Mode, REDIS_URL } from '../test/support/env';
 import { freePort, Proc, ROOT, SERVER_MAIN } from '../test/support/processes';
-import { type Stack, startStack } from '../test/support/stack';
+import { connected, type Stack, startStack } from '../test/support/stack';
 import {
   type Figures,
   type FromViewers,
@@ -157,14 +157,6 @@ process.once('SIGTERM', () => abort('terminated'));
 // small helpers
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function connected(socket: Socket): Promise<void> {
-  if (socket.connected) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err) => reject(err));
-  });
-}
 
 async function ackOk<T extends { ok: boolean }>(what: string, p: Promise<T>): Promise<T> {
   const reply = await p;

@@ -6,20 +6,13 @@ import type { Socket } from 'socket.io-client';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually, MODES } from '../support/env';
 import { runCli, tempDir } from '../support/processes';
-import { type RunnerProc, type Stack, startStack } from '../support/stack';
+import { connected, type RunnerProc, type Stack, startStack } from '../support/stack';
 
 const AGENT = `name: helper
 prompt: You help.
 harness: yoke
 model: claude-sonnet-4-5
 `;
-
-function connected(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err) => reject(err));
-  });
-}
 
 const item = (seq: number, extra: Record<string, unknown> = {}) => ({
   seq,

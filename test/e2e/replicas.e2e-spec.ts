@@ -13,7 +13,7 @@ import type { Socket } from 'socket.io-client';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
-import { type Stack, startStack } from '../support/stack';
+import { connected, type Stack, startStack } from '../support/stack';
 
 const AGENT = 'name: helper\nprompt: You help.\nmodel: claude-sonnet-4-5\n';
 
@@ -184,14 +184,6 @@ describe('two server replicas behind one Redis (team mode)', () => {
     expect((await b.api('GET', '/sessions')).status).toBe(200);
   });
 });
-
-function connected(socket: Socket): Promise<void> {
-  if (socket.connected) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-}
 
 /** A /web socket joined to a session: the join's partial items, the chunks and items it received since. */
 async function joined(socket: Socket, sessionId: string) {

@@ -1,16 +1,9 @@
 import type { Item, ItemsAck, Session } from '@yoke/protocol';
-import type { Socket } from 'socket.io-client';
 import { startFakeModel, type FakeModel } from '../fixtures/fake-model';
 import { expectEventually, MODES } from '../support/env';
-import { type RunnerProc, type Stack, startStack } from '../support/stack';
+import { connected, type RunnerProc, type Stack, startStack } from '../support/stack';
 
 const AGENT = 'name: helper\nprompt: You help.\nharness: yoke\nmodel: claude-sonnet-4-5\n';
-
-const connected = (socket: Socket) =>
-  new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
 
 /**
  * Session lists get `session.updated` when a batch changes the session, and otherwise at most once a second per

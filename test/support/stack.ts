@@ -278,3 +278,12 @@ export async function waitHealthy(url: string, t0: number, proc: Proc, timeoutMs
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Resolves once a socket.io client is connected (at once if it is); rejects with its connection error. */
+export function connected(socket: Socket): Promise<void> {
+  if (socket.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+}
