@@ -57,7 +57,14 @@ describe('streamed chunks never overtake the items before them', () => {
         match: 'ORDER',
         steps: [
           { text: 'First I look at the files.', toolCalls: [{ name: 'shell', input: { command: 'echo step-one' } }] },
-          { text: 'Then I answer, after the command and its output, in one long streamed reply.' },
+          // Streamed over ~2 s: the items before it reach the slow viewer (400 ms late) while it still streams. A
+          // stream that ended first would come in the same batch as the item completing it, whose text replaces
+          // its chunks (they are then never shown, which is right, and would leave nothing here to check).
+          {
+            text: 'Then I answer, after the command and its output, in one long streamed reply.',
+            chunks: 20,
+            chunkIntervalMs: 100,
+          },
         ],
       },
     ]);
