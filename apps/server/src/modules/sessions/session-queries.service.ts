@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import pLimit from 'p-limit';
 import {
@@ -16,6 +15,7 @@ import { requireFrom, SessionAccessService } from '../access/session-access.serv
 import type { Principal } from '../../core/auth/principal';
 import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { DeltaRelay } from './delta-relay';
+import type { ItemsPageJson } from './items-page';
 import { SessionsRepository } from './sessions.repository';
 import { SessionReadsRepository } from './session-reads.repository';
 import { SessionViewsService } from './session-views.service';
@@ -28,23 +28,6 @@ const JOIN_PAGE = 1000;
  */
 export const JOIN_CONCURRENCY = 6;
 
-/** An `ItemsPage` as JSON text: its items' JSON in pieces (`chunks.join(',')`, `bytes` long in UTF-8). */
-export type ItemsPageJson = { chunks: string[]; bytes: number; lastSeq: number; hasMore: boolean };
-
-/**
- * Writes an `ItemsPage` to a response piece by piece: a late joiner's page of megabytes is neither joined into one
- * string nor converted to one buffer (each piece goes to the socket as it is), and its length is known up front.
- */
-export function writeItemsPage(res: ServerResponse, page: ItemsPageJson): void {
-  const head = '{"items":[';
-  const tail = `],"lastSeq":${page.lastSeq},"hasMore":${page.hasMore}}`;
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', head.length + page.bytes + tail.length);
-  res.write(head);
-  page.chunks.forEach((chunk, i) => res.write(i === 0 ? chunk : `,${chunk}`));
-  res.end(tail);
-}
 /** Joins waiting their turn, at most; past it a join is refused (503, `dependency: 'joins'`) and the client retries. */
 export const JOIN_QUEUE_LIMIT = 10_000;
 
