@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { parse as shellParse } from 'shell-quote';
 import { analyzeShell, compilePolicies, decide, initialState, loadErrors } from './index';
 import type { DecideContext, PolicyAction } from './index';
-import { plainTokens } from './shell';
+import { plainTokens } from './shell-tokens';
 
 const ctx: DecideContext = { actor: null, session: { id: 's1', workspace: '/work/ws' } };
 
