@@ -19,6 +19,15 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
 /** As `writeFileAtomic`, off the event loop. */
 export async function writeFileAtomicAsync(path: string, data: string, mode = 0o600): Promise<void> {
   const tmp = `${path}.${process.pid}.async.tmp`;
+  await writeSyncedAsync(tmp, data, mode);
+  await rename(tmp, path);
+}
+
+/**
+ * The first half of an atomic write, off the event loop: `data` written to `tmp` and synced to disk. The caller then
+ * renames `tmp` into place (or removes it, when what it holds is no longer the newest).
+ */
+export async function writeSyncedAsync(tmp: string, data: string, mode = 0o600): Promise<void> {
   const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
@@ -26,7 +35,6 @@ export async function writeFileAtomicAsync(path: string, data: string, mode = 0o
   } finally {
     await handle.close();
   }
-  await rename(tmp, path);
 }
 
 export function readJson<T>(path: string): T | null {

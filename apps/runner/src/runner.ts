@@ -89,8 +89,9 @@ export class Runner {
     const { socket } = this.connection;
     serveWorkspaceFiles(socket, (id) => this.sessions.get(id)?.workspace ?? null);
     socket.on('session.input', (raw, ack) => {
-      const reply = this.onInput(raw);
-      if (typeof ack === 'function') ack(reply);
+      void this.onInput(raw).then((reply) => {
+        if (typeof ack === 'function') ack(reply);
+      });
     });
   }
 
@@ -126,7 +127,7 @@ export class Runner {
   }
 
   /** An input from the server's inbox: a `start` makes the session (placing its workspace), the rest apply to it. */
-  private onInput(raw: unknown): InboxAck {
+  private async onInput(raw: unknown): Promise<InboxAck> {
     const parsed = InboxEntrySchema.safeParse(raw);
     if (!parsed.success) return { ok: false, error: { code: 'event.invalid', message: 'malformed input' } };
     const entry: InboxEntry = parsed.data;
@@ -157,7 +158,10 @@ export class Runner {
           this.log.warn({ sessionId: entry.sessionId, refusal: placed.refusal }, 'workspace refused');
         }
       }
-      return { ok: true, applied: sup.apply(entry) };
+      const applied = sup.apply(entry);
+      // Acknowledged once durable: an input the server counts as delivered survives a crash of this process.
+      await sup.durable();
+      return { ok: true, applied };
     } catch (err) {
       this.log.error({ err, sessionId: entry.sessionId }, 'could not apply input');
       return { ok: false, error: { code: 'internal', message: 'the runner could not apply the input' } };

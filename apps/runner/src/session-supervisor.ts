@@ -234,10 +234,14 @@ export class SessionSupervisor {
   private foldPolicy(item: ItemDraft): void {
     if (item.type !== 'policy_decision' || item.stateUpdate === undefined) return;
     const next = foldItem(this.store.state.policyState ?? initialState(), item);
-    this.store.update((s) => {
-      s.policyState = next;
-      s.policySeq = item.seq;
-    });
+    // Off the event loop (a decision sits between a tool call and its run): a fold lost to a crash is caught up
+    // from the outbox on restart (`catchUpPolicyState`).
+    void this.store
+      .stage((s) => {
+        s.policyState = next;
+        s.policySeq = item.seq;
+      })
+      .catch((err: unknown) => this.deps.log.warn({ err, sessionId: this.sessionId }, 'policy state not written'));
   }
 
   get state(): Readonly<SessionState> {
@@ -258,6 +262,11 @@ export class SessionSupervisor {
     this.emit({ type: 'notice', level, text }, undefined, undefined);
   }
 
+  /** Resolves once what `apply` changed is on disk (the runner acknowledges an input only then). */
+  durable(): Promise<void> {
+    return this.store.durable();
+  }
+
   /** Applies an input once. Returns false when this id was applied before (a redelivery). */
   apply(entry: InboxEntry): boolean {
     if (this.store.hasApplied(entry.id)) return false;
@@ -267,10 +276,14 @@ export class SessionSupervisor {
         this.store.update((s) => s.applied.push(entry.id));
         break;
       case 'message':
-        this.store.update((s) => {
-          s.applied.push(entry.id);
-          s.queued.push(entry);
-        });
+        // Written off the event loop, with the turn it may start (one write): the runner acknowledges the input
+        // once it is durable (`durable`), and the turn's first item waits for it too.
+        void this.store
+          .stage((s) => {
+            s.applied.push(entry.id);
+            s.queued.push(entry);
+          })
+          .catch(() => undefined);
         if (!this.steering.offer(entry)) this.drain();
         break;
       case 'cancel':
@@ -349,6 +362,7 @@ export class SessionSupervisor {
     this.trace.close();
     for (const id of [...this.waiting.keys()]) this.settleApproval(id, 'timeout', undefined);
     await this.harness.close();
+    await this.store.durable().catch(() => undefined); // a reopened session reads what this one staged
   }
 
   /** Runs queued messages one turn at a time. */
@@ -374,8 +388,9 @@ export class SessionSupervisor {
     const turnId = randomUUID().slice(0, 8);
     const switched = change ? await this.harness.switch(change) : null;
     this.trace.turnStarted(turnId, actor, traceparent);
-    // The user's message is durable (and the input leaves the queue) before the harness sees it.
-    this.store.update((s) => {
+    // The user's message is durable (and the input leaves the queue) before the harness sees it, and before the turn's
+    // first item: a restart finds the turn open (and ends it as failed), never the message queued for a second turn.
+    await this.store.stage((s) => {
       s.queued = s.queued.filter((q) => q.id !== inboxId);
       s.openTurn = { turnId, actor };
     });
