@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, type QueuedPromptList } from '@yoke/protocol';
-import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { Transactions } from '../../core/prisma/transactions';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
@@ -19,7 +18,6 @@ export class QueuedPromptsService {
   constructor(
     private readonly inbox: InboxRepository,
     private readonly queries: SessionQueriesService,
-    private readonly access: SessionAccessService,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
     private readonly publisher: RealtimePublisher,
@@ -37,8 +35,7 @@ export class QueuedPromptsService {
    * this session's (or is gone) is 404 `input.not_found`.
    */
   async withdraw(p: Principal, id: string, inboxId: string): Promise<void> {
-    const session = await this.queries.get(p, id);
-    await this.access.require(p, id, 'drive');
+    const session = await this.queries.get(p, id, 'drive');
     const actor = actorOf(p);
     await this.tx.run(async () => {
       if (!(await this.inbox.withdrawMessage(session.orgId, session.id, inboxId))) {

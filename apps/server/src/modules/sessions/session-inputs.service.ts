@@ -11,7 +11,6 @@ import {
   type Session,
 } from '@yoke/protocol';
 import { randomUUID } from 'node:crypto';
-import { SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { traceField } from '../../core/telemetry/trace-context';
 import { Transactions } from '../../core/prisma/transactions';
@@ -32,7 +31,6 @@ export class SessionInputsService {
     private readonly inbox: InboxRepository,
     private readonly queries: SessionQueriesService,
     private readonly dispatcher: InboxDispatcher,
-    private readonly access: SessionAccessService,
     private readonly tx: Transactions,
     private readonly audit: AuditTrail,
     private readonly views: SessionViewsService,
@@ -52,8 +50,7 @@ export class SessionInputsService {
     const content: ContentPart[] = body.content ?? (body.text ? [{ type: 'text', text: body.text }] : []);
     if (content.length === 0) throw new AppError('request.invalid', 'a message needs `text` or `content`');
     const idempotencyKey = body.idempotencyKey;
-    const session = await this.queries.get(p, id);
-    await this.access.require(p, id, 'drive');
+    const session = await this.queries.get(p, id, 'drive');
     if (session.status === 'archived') throw new AppError('session.archived', 'the session is archived');
     const harness = body.harness === undefined ? undefined : harnessOf(body.harness);
     const input: InboxInput = {
@@ -78,8 +75,7 @@ export class SessionInputsService {
   }
 
   async cancel(p: Principal, id: string, body: CancelBody): Promise<InputAccepted> {
-    const session = await this.queries.get(p, id);
-    await this.access.require(p, id, 'drive');
+    const session = await this.queries.get(p, id, 'drive');
     return this.enqueueInput(session, { kind: 'cancel', actor: actorOf(p) }, body.idempotencyKey, {
       orgId: session.orgId,
       action: 'session.cancelled',
@@ -99,11 +95,15 @@ export class SessionInputsService {
     idempotencyKey: string | undefined,
     ...events: AuditEntry[]
   ): Promise<InputAccepted> {
-    const row = await this.tx.run(async () => {
-      const stored = await this.storeInput(session, input, idempotencyKey);
-      await this.audit.record(...events);
-      return stored;
-    });
+    // With nothing to audit alongside (a prompt is audited when its runner records it), the input is one statement.
+    const row =
+      events.length === 0
+        ? await this.storeInput(session, input, idempotencyKey)
+        : await this.tx.run(async () => {
+            const stored = await this.storeInput(session, input, idempotencyKey);
+            await this.audit.record(...events);
+            return stored;
+          });
     return this.deliver(session, row);
   }
 

@@ -11,7 +11,7 @@ import {
   type Session,
   type SessionPage,
 } from '@yoke/protocol';
-import { requireFrom, SessionAccessService } from '../access/session-access.service';
+import { type Capability, requireFrom, SessionAccessService } from '../access/session-access.service';
 import type { Principal } from '../../core/auth/principal';
 import { SessionWatchers } from '../../core/realtime/session-watchers';
 import { DeltaRelay } from './delta-relay';
@@ -74,12 +74,16 @@ export class SessionQueriesService {
     };
   }
 
-  /** One statement: the session with its runner and the caller's grant, checked as `SessionAccessService` would. */
-  async get(p: Principal, id: string): Promise<Session> {
+  /**
+   * One statement: the session with its runner and the caller's grant, checked as `SessionAccessService` would, for
+   * `capability` (a session the caller may not see is `session.not_found`; one they may see but not, say, drive is
+   * `auth.forbidden`).
+   */
+  async get(p: Principal, id: string, capability: Capability = 'view'): Promise<Session> {
     if (p.scope && p.scope.sessionId !== id) throw new AppError('session.not_found', 'no such session');
     const found = await this.reads.findViewable(p.orgId, id, p.userId);
     if (!found) throw new AppError('session.not_found', 'no such session');
-    requireFrom(p, found.session, found.grant, 'view');
+    requireFrom(p, found.session, found.grant, capability);
     return this.views.view(found.session);
   }
 
