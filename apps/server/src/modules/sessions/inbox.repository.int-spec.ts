@@ -16,7 +16,12 @@ describe('InboxRepository (real Postgres)', () => {
       const elsewhere = await t.f.seeded();
       await t.repo.add(elsewhere.org.id, elsewhere.session.id, { kind: 'cancel' } as never, 'c1');
 
-      expect((await t.repo.pendingForRunner(runner.id)).map((e) => e.id)).toEqual([first.id, second.id]);
+      const pending = await t.repo.pendingForRunner(runner.id);
+      expect(pending.map((e) => e.id)).toEqual([first.id, second.id]);
+      // The row `add` returns (its own statement) is the row as Prisma reads it, field for field and type for type.
+      expect([first, again, second]).toEqual([pending[0], pending[0], pending[1]]);
+      expect(typeof first.position).toBe('bigint');
+      expect(first.createdAt).toBeInstanceOf(Date);
       await t.repo.markDelivered(first.id);
       expect((await t.repo.pendingForRunner(runner.id)).map((e) => e.id)).toEqual([second.id]);
     });

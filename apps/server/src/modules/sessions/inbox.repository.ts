@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { InboxInput } from '@yoke/protocol';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import { Transactions } from '../../core/prisma/transactions';
 
 export type InboxRow = Prisma.InboxEntryGetPayload<object>;
+
+/** An inbox row's columns under the names `InboxRow` gives them. */
+const ROW = Prisma.sql`id, org_id AS "orgId", session_id AS "sessionId", kind, input, idempotency_key AS "idempotencyKey",
+  position, delivered_at AS "deliveredAt", created_at AS "createdAt", erased_at AS "erasedAt", claimed_at AS "claimedAt"`;
 
 /**
  * A session's inbox: the inputs (prompts, messages, cancels, decisions) waiting for its runner, each handed over at
@@ -18,13 +23,22 @@ export class InboxRepository {
     return this.db.client;
   }
 
-  /** Adds an input once per key within its session: a repeated key returns the entry the first call made. */
-  add(orgId: string, sessionId: string, input: InboxInput, key: string) {
-    return this.prisma.inboxEntry.upsert({
-      where: { sessionId_idempotencyKey: { sessionId, idempotencyKey: key } },
-      update: {},
-      create: { orgId, sessionId, kind: input.kind, input: input as Prisma.InputJsonValue, idempotencyKey: key },
-    });
+  /**
+   * Adds an input once per key within its session: a repeated key returns the entry the first call made. One statement
+   * when the key is new (the upsert it replaces was five round trips: a transaction, a read, the insert, a re-read).
+   */
+  async add(orgId: string, sessionId: string, input: InboxInput, key: string): Promise<InboxRow> {
+    const [added] = await this.prisma.$queryRaw<InboxRow[]>`
+      INSERT INTO inbox_entries (id, org_id, session_id, kind, input, idempotency_key)
+      VALUES (${randomUUID()}::uuid, ${orgId}::uuid, ${sessionId}::uuid, ${input.kind}, ${JSON.stringify(input)}::jsonb,
+              ${key})
+      ON CONFLICT (session_id, idempotency_key) DO NOTHING
+      RETURNING ${ROW}`;
+    if (added) return added;
+    const [existing] = await this.prisma.$queryRaw<InboxRow[]>`
+      SELECT ${ROW} FROM inbox_entries WHERE session_id = ${sessionId}::uuid AND idempotency_key = ${key}`;
+    if (!existing) throw new Error(`inbox entry ${key} of session ${sessionId} neither added nor found`);
+    return existing;
   }
 
   /** Inputs not yet acknowledged by the runner, for every session it holds, in the order they were sent. */
