@@ -5,7 +5,7 @@
  * fails, a journey does not complete).
  *
  *   npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR]
- *     [--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30]
+ *     [--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] [--chunk-ms 0]
  *     [--db NAME --drop-db] [--no-sql-count]
  *
  * 1. Reads (team mode): list sessions, get session, a history page, a whole history, against the direct SQL (the same
@@ -58,6 +58,8 @@ const { values: flags } = parseArgs({
     /** Drop that database at the end (a test's own corpus). */
     'drop-db': { type: 'boolean', default: false },
     turns: { type: 'string', default: '30' },
+    /** The fake model's pause between streamed chunks, ms (default 0). */
+    'chunk-ms': { type: 'string', default: '0' },
     /** A directory for a CPU profile of the server (node --cpu-prof), written when it stops. */
     'cpu-prof': { type: 'string' },
     /**
@@ -227,7 +229,7 @@ async function commits(pg: Client, db: string): Promise<number> {
 
 const USAGE =
   'npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR] [--no-sql-count] ' +
-  '[--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] ' +
+  '[--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] [--chunk-ms 0] ' +
   '[--db NAME --drop-db]';
 
 async function main(): Promise<void> {
@@ -261,6 +263,7 @@ async function main(): Promise<void> {
         smoke,
         runs: smoke ? 3 : Math.min(100, Number(flags.runs)),
         turns: smoke ? 2 : Number(flags.turns),
+        chunkIntervalMs: Number(flags['chunk-ms']),
         newSessions: smoke ? 1 : 8,
         joinItems: smoke ? 1500 : Number(flags['join-items']),
         joins: smoke ? 2 : 20,

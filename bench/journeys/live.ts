@@ -38,6 +38,11 @@ export interface LiveOptions {
   cpuProf?: string;
   /** Team mode: count SQL statements through a relay between the server and Postgres (default true). */
   countStatements?: boolean;
+  /**
+   * The pause between the fake model's streamed chunks (default 0: each one event-loop turn after the last, so the
+   * whole answer, and the end of the model call, is out before the harness relays its first chunk).
+   */
+  chunkIntervalMs?: number;
 }
 
 /** The live journeys by the name `--only` takes. */
@@ -126,7 +131,8 @@ export async function liveJourneys(o: LiveOptions): Promise<JourneyRow[]> {
   try {
     const model = await startFakeModel();
     cleanups.push(() => model.close());
-    model.script([{ match: MATCH, steps: [{ text: REPLY, chunks: 6 }] }]);
+    const paced = o.chunkIntervalMs ? { chunkIntervalMs: o.chunkIntervalMs } : {};
+    model.script([{ match: MATCH, steps: [{ text: REPLY, chunks: 6, ...paced }] }]);
     let counter: StatementCounter | null = null;
     let pg: Client | null = null;
     let dbUrl: string | null = null;
