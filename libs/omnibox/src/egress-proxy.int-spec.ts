@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { type AddressInfo, connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
@@ -276,4 +277,30 @@ describe('EgressProxy (local servers only)', () => {
     expect(refused).toContain('secret_not_allowed_for_host');
     expect(seen).toEqual([]);
   });
+
+  it("turns Nagle's algorithm off on a connection the sandbox bridge hands over, so a stream's small writes leave at once", async () => {
+    await start();
+    // A TCP connection accepted the way the bridge accepts one inside the sandbox (a plain net server: Nagle on).
+    const acceptor = createNetServer();
+    const accepted = new Promise<Socket>((resolve) => acceptor.once('connection', resolve));
+    const port = await new Promise<number>((resolve) =>
+      acceptor.listen(0, '127.0.0.1', () => resolve((acceptor.address() as AddressInfo).port)),
+    );
+    const client = netConnect(port, '127.0.0.1');
+    const handed = await accepted;
+    // TCP_NODELAY of the very socket, read by another process that gets its descriptor as fd 3 (node has no getter).
+    const fd = (handed as unknown as { _handle: { fd: number } })._handle.fd;
+    const noDelay = () =>
+      execFileSync('python3', ['-c', NODELAY_OF_FD3], { stdio: ['ignore', 'pipe', 'inherit', fd] })
+        .toString()
+        .trim();
+    expect(noDelay()).toBe('0');
+    proxy.handleConnection(handed);
+    expect(noDelay()).toBe('1');
+    client.destroy();
+    acceptor.close();
+  });
 });
+
+const NODELAY_OF_FD3 =
+  'import socket; s = socket.socket(fileno=3); print(1 if s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) else 0)';

@@ -32,7 +32,7 @@ const fail = (message) => {
 if (!process.send) fail('no channel to the runner');
 if (!command) fail('no command');
 
-const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
   process.send({ type: 'connection' }, socket, { keepOpen: false }, (err) => {
     if (err) socket.destroy();
   });
