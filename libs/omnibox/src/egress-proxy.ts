@@ -359,18 +359,24 @@ export class EgressProxy {
 
   /**
    * Reads a model call's usage from its response: each chunk reaches the meter after `pipe` wrote it to the client
-   * (the pipe's listener was added first), so the client never waits on the parsing.
+   * (the pipe's listener was added first), so the client never waits on the parsing. A stream is metered at its last
+   * event, in the same turn of the event loop that forwarded it: the harness cannot act on the answer (a tool call
+   * the model asked for) before its cost has reached the policies, even when the response's end comes later.
    */
   private observe(meter: UsageMeter, up: IncomingMessage): void {
     if (!meter.response(up.statusCode ?? 0, up.headers)) return;
-    up.on('data', meter.write);
     let finished = false;
+    const read = (chunk: Buffer): void => {
+      meter.write(chunk);
+      if (meter.complete) done();
+    };
     const done = (): void => {
       if (finished) return;
       finished = true;
-      up.off('data', meter.write);
+      up.off('data', read);
       void meter.end().then((call) => call && this.metered(call));
     };
+    up.on('data', read);
     // `close` alone when the response was cut short: what it reported so far still counts.
     up.once('end', done);
     up.once('close', done);

@@ -103,7 +103,7 @@ describe('EgressProxy metering (fake model upstream)', () => {
   /** An upstream answering fixed bytes (a non-streamed or compressed body the fake model does not send). */
   let fixed: Server;
   let fixedPort: number;
-  let fixedReply: { status: number; headers: Record<string, string>; chunks: Buffer[] };
+  let fixedReply: { status: number; headers: Record<string, string>; chunks: Buffer[]; endAfter?: Promise<void> };
   let proxies: EgressProxy[] = [];
   let metered: MeteredCall[];
   let count = 0;
@@ -119,7 +119,7 @@ describe('EgressProxy metering (fake model upstream)', () => {
         const chunks = [...fixedReply.chunks];
         const next = (): void => {
           const c = chunks.shift();
-          if (!c) return void res.end();
+          if (!c) return void (fixedReply.endAfter ?? Promise.resolve()).then(() => res.end());
           res.write(c);
           setImmediate(next);
         };
@@ -184,6 +184,49 @@ describe('EgressProxy metering (fake model upstream)', () => {
       reasoningTokens: 0,
     });
     expect(r.body.toString()).toContain(`"id":"${metered[0].requestId}"`);
+  });
+
+  it('a stream is metered at its last event, before the response ends (a harness acts on the answer at once)', async () => {
+    let release = (): void => undefined;
+    const event = (type: string, body: object) =>
+      Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...body })}\n\n`);
+    fixedReply = {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      chunks: [
+        event('message_start', {
+          message: { id: 'msg_held', model: 'claude-sonnet-4-5', usage: { input_tokens: 10 } },
+        }),
+        event('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 7 } }),
+        event('message_stop', {}),
+      ],
+      endAfter: new Promise<void>((r) => (release = r)),
+    };
+    const socket = await start(true);
+    const body = Buffer.from(JSON.stringify(anthropicRequest('held', true)));
+    const received: Buffer[] = [];
+    let ended = false;
+    const req = request(
+      {
+        socketPath: socket,
+        method: 'POST',
+        path: 'http://fixed.test/v1/messages',
+        headers: { host: 'fixed.test', 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.on('data', (c: Buffer) => received.push(c));
+        res.on('end', () => (ended = true));
+      },
+    );
+    req.end(body);
+    await expectEventually(() => Buffer.concat(received).toString().includes('message_stop'));
+    // The client has the whole answer; the upstream has not ended its response: the call is already metered.
+    const call = await expectEventually(() => metered[0], 5_000);
+    expect(ended).toBe(false);
+    expect(call).toMatchObject({ host: 'fixed.test', requestId: 'msg_held', inputTokens: 10, outputTokens: 7 });
+    release();
+    await expectEventually(() => ended);
+    expect(metered).toHaveLength(1);
   });
 
   it('OpenAI Responses, streamed', async () => {

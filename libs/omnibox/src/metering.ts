@@ -195,14 +195,14 @@ const CHAT_NAMES = {
 
 /** The only events worth parsing, by SSE event name, per API (Chat Completions names none). */
 const USAGE_EVENTS: Record<MeteredApi, ReadonlySet<string> | null> = {
-  messages: new Set(['message_start', 'message_delta']),
+  messages: new Set(['message_start', 'message_delta', 'message_stop']),
   responses: new Set(['response.completed', 'response.incomplete', 'response.failed']),
   chat_completions: null,
   generate_content: null,
 };
 /** For events without a name: a cheap look at the data before parsing it (a false positive only costs a parse). */
 const USAGE_DATA: Record<MeteredApi, RegExp> = {
-  messages: /"type"\s*:\s*"message_(?:start|delta)"/,
+  messages: /"type"\s*:\s*"message_(?:start|delta|stop)"/,
   responses: /"type"\s*:\s*"response\.(?:completed|incomplete|failed)"/,
   chat_completions: /"usage"\s*:\s*\{/,
   generate_content: /"usageMetadata"\s*:\s*\{/,
@@ -213,6 +213,8 @@ class UsageReading {
   model?: string;
   id?: string;
   tokens: Tokens | null = null;
+  /** The stream's last event was seen (Anthropic's `message_stop`, a final Responses event, Chat's `[DONE]`). */
+  complete = false;
   private chunks = 0;
 
   constructor(private readonly api: MeteredApi) {}
@@ -225,7 +227,10 @@ class UsageReading {
 
   /** Whether an event is worth parsing: by name when it has one, else by a look at its data. */
   wants(name: string | null, data: string): boolean {
-    if (data === '[DONE]') return false;
+    if (data === '[DONE]') {
+      this.complete = true;
+      return false;
+    }
     const names = USAGE_EVENTS[this.api];
     if (names && name !== null && name !== 'message') return names.has(name);
     // Chat Completions: the first chunk names the model and id, any later one may carry the usage.
@@ -243,10 +248,13 @@ class UsageReading {
           this.tokens = anthropicTokens(body.message.usage, this.tokens);
         } else if (body.type === 'message_delta') {
           this.tokens = anthropicTokens(body.usage, this.tokens);
+        } else if (body.type === 'message_stop') {
+          this.complete = true;
         }
         return;
       case 'responses':
         if (isRecord(body.response)) this.body(body.response);
+        this.complete = true; // only the final events (completed, incomplete, failed) are parsed
         return;
       case 'chat_completions':
         this.name(body);
@@ -545,6 +553,14 @@ export class UsageMeter {
       this.active = false;
     }
   };
+
+  /**
+   * Whether the stream's last event went by, so the call can be metered before the response ends (its final chunk may
+   * come later): a plain (not compressed) event stream only, where each chunk is read as it is written.
+   */
+  get complete(): boolean {
+    return this.decoder === null && this.streamed && this.reading.complete;
+  }
 
   /** The end of the response, or its early close: the call as the provider reported it, or null. Never rejects. */
   end(): Promise<MeteredCall | null> {
