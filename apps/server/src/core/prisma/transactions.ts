@@ -1,10 +1,26 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '../../generated/prisma/client';
 import { postgresOutage } from '../errors/outage';
 import { DB_CONNECT_TIMEOUT_MS, PrismaService } from './prisma.service';
 
 type Scope = { tx: Prisma.TransactionClient; open: boolean; afterCommit: (() => void)[] };
+
+/** Prepared statements' names by text: the hot reads have a few shapes each (their filters), never one per request. */
+const statementNames = new Map<string, string>();
+/** Past this many shapes a new one runs unprepared: a bound on what each connection keeps in Postgres. */
+const MAX_PREPARED = 256;
+
+/** The name a statement's text is prepared under (the same on every connection), or undefined past MAX_PREPARED. */
+export function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    name = `yoke_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
 
 /**
  * One unit of work across repositories. Inside `run`, every repository call of this async context goes to the same
@@ -28,12 +44,18 @@ export class Transactions {
    * The rows of one read statement: straight from `pg` outside a transaction (Prisma's runtime would convert every row,
    * which the hot reads pay for on every request), through the transaction's client inside one. Both return text,
    * `int4`, booleans, JSON and dates alike; cast `int8` and `numeric` columns to text (pg and Prisma differ there).
+   *
+   * Outside a transaction the statement is prepared on each connection under a name of its text (`statementName`), so
+   * Postgres parses it once per connection and, after a few runs, reuses its plan: planning a session's read took
+   * longer than running it (bench:journeys). Select named columns only: a prepared statement whose result columns a
+   * migration changes fails on its next run, until the connection is replaced.
    */
   async rows<T>(query: Prisma.Sql): Promise<T[]> {
     const scope = this.scope.getStore();
     if (scope?.open) return scope.tx.$queryRaw<T[]>(query);
     try {
-      return (await this.prisma.pool.query(query.text, query.values)).rows as T[];
+      const name = statementName(query.text);
+      return (await this.prisma.pool.query({ name, text: query.text, values: query.values })).rows as T[];
     } catch (err) {
       throw postgresOutage(err) ?? err;
     }

@@ -56,6 +56,34 @@ describe('SessionReadsRepository (real Postgres)', () => {
       await t.db.prisma.sessionGrant.updateMany({ where: { userId: viewer.id }, data: { revokedAt: new Date() } });
       expect((await t.repo.reads.findViewable(org.id, session.id, viewer.id))?.grant).toBeNull();
     });
+
+    it('is prepared once per connection, and its reused plan keeps each org to its own rows', async () => {
+      const a = await t.f.seeded();
+      const b = await t.f.seeded();
+      // Past Postgres' five custom plans a prepared statement may run on its generic plan: the reads must not change.
+      for (let i = 0; i < 8; i++) {
+        expect((await t.repo.reads.findViewable(a.org.id, a.session.id, a.owner.id))?.session.id).toBe(a.session.id);
+        expect(await t.repo.reads.findViewable(b.org.id, a.session.id, b.owner.id)).toBeNull();
+        expect((await t.repo.reads.findViewable(b.org.id, b.session.id, b.owner.id))?.session.orgId).toBe(b.org.id);
+      }
+      // Every connection of the pool that ran it holds the statement once, under its name.
+      const pool = t.db.prisma.pool;
+      const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+      try {
+        const held = await Promise.all(
+          clients.map(async (c) => {
+            const r = await c.query<{ n: string }>(
+              `SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'yoke\\_%' AND statement LIKE '%LEFT JOIN runners r%LATERAL%'`,
+            );
+            return Number(r.rows[0].n);
+          }),
+        );
+        expect(held.every((n) => n <= 1)).toBe(true);
+        expect(held.some((n) => n === 1)).toBe(true);
+      } finally {
+        for (const c of clients) c.release();
+      }
+    });
   });
 
   describe('findItemsPage', () => {
