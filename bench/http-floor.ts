@@ -14,6 +14,7 @@ import { Agent, createServer, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/support/stack';
+import { pct, sorted } from './journeys/report';
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,8 +44,6 @@ function get(url: string, token?: string): Promise<number> {
   });
 }
 
-const pct = (a: number[], p: number) =>
-  [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -85,10 +84,10 @@ async function main() {
     bare.close();
     for (const a of agents.values()) a.destroy();
   }
-  const base = pct(times.get('bare node:http')!, 50);
+  const base = pct(sorted(times.get('bare node:http')!), 50);
   console.log(`\n${'answer'.padEnd(18)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}  added p50`);
   for (const c of cases) {
-    const a = times.get(c.name)!;
+    const a = sorted(times.get(c.name)!);
     const added =
       c.name === 'bare node:http' ? '–' : `+${(pct(a, 50) - base).toFixed(3)} ms (${(pct(a, 50) / base).toFixed(1)}x)`;
     console.log(

@@ -11,6 +11,7 @@
  *                           slowest run)
  *     --produce 20          items appended to the outbox per event-loop turn (a harness emitting in bursts)
  *     --max-seconds 900
+ *     --cpu-prof DIR        a CPU profile of the server process, written into DIR when it stops
  *
  * The runner side is the runner's own code: its Outbox (each item flushed to disk before it is sent), its
  * RunnerConnection (hello, persistedSeq) and its OutboxSender, in this process, against the real server in team mode
@@ -47,6 +48,7 @@ const { values: flags } = parseArgs({
     windows: { type: 'string', default: '1,8' },
     produce: { type: 'string', default: '20' },
     'max-seconds': { type: 'string', default: '900' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -120,6 +122,31 @@ function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** The server's own histogram of a batch's handling (validate, store, publish; `yoke_item_batch_ingest_seconds`). */
+async function ingestBuckets(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map<string, number>();
+  for (const m of text.matchAll(/^yoke_item_batch_ingest_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    buckets.set(m[1], Number(m[2]));
+  }
+  return buckets;
+}
+
+/**
+ * The share of a window's batches the server handled within each bound, from two scrapes of its histogram: what of
+ * an ack's time is the server's (the rest is the socket both ways and the runner's event loop).
+ */
+function serverShare(before: Map<string, number>, after: Map<string, number>): string {
+  const total = (after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0);
+  if (total === 0) return 'no batch counted';
+  return ['0.0025', '0.005', '0.01', '0.025']
+    .map((le) => {
+      const within = (after.get(le) ?? 0) - (before.get(le) ?? 0);
+      return `${((within / total) * 100).toFixed(1)}% ≤ ${Number(le) * 1000} ms`;
+    })
+    .join(', ');
+}
+
 const textOf = (seq: number) => `ingest item ${seq}`;
 
 /** An outbox that tells the bench when an ack moved it. */
@@ -144,6 +171,8 @@ interface Row {
   resends: number;
   /** CPU the server process used per 1,000 items, in ms (the share of the machine its ingest path needs). */
   serverCpuPerK: number;
+  /** How much of the window's batches the server itself handled within 2.5, 5, 10 and 25 ms. */
+  serverShare: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -196,6 +225,7 @@ async function runWindow(stack: Stack, identity: Identity, window: number): Prom
   while (!connection.isReady) await new Promise((r) => setTimeout(r, 10));
 
   const createdAt = new Date().toISOString();
+  const bucketsBefore = await ingestBuckets(stack.url);
   const cpuBefore = procCpuSeconds(stack.server.child.pid);
   const started = performance.now();
   for (let seq = 1; seq <= ITEMS;) {
@@ -208,6 +238,7 @@ async function runWindow(stack: Stack, identity: Identity, window: number): Prom
   await allAcked;
   const seconds = (performance.now() - started) / 1000;
   const serverCpu = procCpuSeconds(stack.server.child.pid) - cpuBefore;
+  const share = serverShare(bucketsBefore, await ingestBuckets(stack.url));
   connection.stop();
   const sorted = Float64Array.from(acks).sort();
   return {
@@ -221,6 +252,7 @@ async function runWindow(stack: Stack, identity: Identity, window: number): Prom
     seconds,
     resends,
     serverCpuPerK: (serverCpu * 1000 * 1000) / ITEMS,
+    serverShare: share,
   };
 }
 
@@ -256,7 +288,11 @@ async function main(): Promise<number> {
   // The server's database made here, so this process can read it back at the end.
   const database = await createTestDatabase();
   cleanups.push(() => database.drop());
-  const stack = await startStack('team', { DATABASE_URL: database.url });
+  const prof = flags['cpu-prof'];
+  const stack = await startStack('team', {
+    DATABASE_URL: database.url,
+    ...(prof ? { NODE_OPTIONS: `-r ${__dirname}/journeys/cpu-profile.js`, YOKE_BENCH_CPU_PROF: prof } : {}),
+  });
   cleanups.push(() => stack.stop());
   const db = new Client({ connectionString: database.url });
   await db.connect();
@@ -306,6 +342,8 @@ async function main(): Promise<number> {
       ].join(''),
     );
   }
+  console.log('');
+  for (const r of rows) console.log(`window ${r.window}, batches the server handled: ${r.serverShare}`);
   console.log(
     `load ${os
       .loadavg()

@@ -1,6 +1,9 @@
 /**
  * bench/journeys' corpus for the read journeys: sessions over 2 orgs, each with turns of the item types a runner
- * stores, bulk-inserted in SQL as `SessionsRepository.create` / `appendItems` write them, in a database of its own.
+ * stores, bulk-inserted in SQL as `SessionsRepository.create` / `appendItems` write them, in a database of its own;
+ * and around every session what collaboration leaves (`CollabRepository` writes these rows): a reviewer of the org
+ * invited to it, every fourth one shared by a link a guest redeemed, and comment threads (one on an item with a
+ * reply, one on a file, resolved in every other session).
  */
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
@@ -72,11 +75,19 @@ const ITEM_BODY = `CASE (k - 1) % 10
   ELSE jsonb_build_object('type', 'turn_completed', 'stopReason', 'end_turn')
 END`;
 
-export async function orgs(pg: Client): Promise<[Org, Org]> {
+/**
+ * The corpus' two orgs: the first is the bootstrap token's (team mode), or `local`, the local user's (embedded); the
+ * second is made here. Each gets a reviewer and a runner.
+ */
+export async function orgs(pg: Client, local?: Org): Promise<[Org, Org]> {
   const hash = createHash('sha256').update(TOKEN).digest('hex');
-  const [first] = (
-    await pg.query<Org>(`SELECT org_id AS "orgId", user_id AS "ownerId" FROM api_tokens WHERE token_hash = $1`, [hash])
-  ).rows;
+  const [first] = local
+    ? [local]
+    : (
+        await pg.query<Org>(`SELECT org_id AS "orgId", user_id AS "ownerId" FROM api_tokens WHERE token_hash = $1`, [
+          hash,
+        ])
+      ).rows;
   if (!first) throw new Error('the bootstrap token is not in api_tokens');
   const second: Org = {
     orgId: createHash('md5').update('bench-journeys-org-2').digest('hex'),
@@ -98,6 +109,17 @@ export async function orgs(pg: Client): Promise<[Org, Org]> {
     second.ownerId,
   ]);
   for (const [n, org] of [first, second].entries()) {
+    // Each org's reviewer: a member the org's sessions are shared with.
+    await pg.query(
+      `INSERT INTO users (id, email, name) VALUES (md5('bench-journeys-reviewer-' || $1::int)::uuid,
+         'reviewer' || $1::int || '@bench.example', 'Reviewer ' || $1::int) ON CONFLICT DO NOTHING`,
+      [n + 1],
+    );
+    await pg.query(
+      `INSERT INTO memberships (org_id, user_id, role) VALUES ($1, md5('bench-journeys-reviewer-' || $2::int)::uuid,
+         'member') ON CONFLICT DO NOTHING`,
+      [org.orgId, n + 1],
+    );
     await pg.query(
       `INSERT INTO runners (id, org_id, name, platform, credential_hash, last_seen_at)
        VALUES (md5('bench-journeys-runner-' || $2::int)::uuid, $1, 'build-box-' || $2::int, 'linux-x64',
@@ -111,12 +133,19 @@ export async function orgs(pg: Client): Promise<[Org, Org]> {
 
 export async function seed(pg: Client, [a, b]: [Org, Org], sessions: number, items: number): Promise<void> {
   const [count] = (
-    await pg.query<{ s: string; i: string; ours: boolean }>(
+    await pg.query<{ s: string; i: string; c: string; ours: boolean }>(
       `SELECT (SELECT count(*) FROM sessions) AS s, (SELECT count(*) FROM session_items) AS i,
+         (SELECT count(*) FROM comments) AS c,
          EXISTS (SELECT 1 FROM sessions WHERE id = ${SESSION_ID.replace('|| i', '|| 1')}) AS ours`,
     )
   ).rows;
-  if (count.ours && Number(count.s) === sessions && Number(count.i) === sessions * items) {
+  const comments = COMMENTS_PER_SESSION * sessions;
+  if (
+    count.ours &&
+    Number(count.s) === sessions &&
+    Number(count.i) === sessions * items &&
+    Number(count.c) === comments
+  ) {
     console.log(`corpus: ${sessions.toLocaleString()} sessions × ${items} items already there (reused)`);
     return;
   }
@@ -152,6 +181,7 @@ export async function seed(pg: Client, [a, b]: [Org, Org], sessions: number, ite
     );
     process.stdout.write(`\rcorpus: ${hi.toLocaleString()} / ${sessions.toLocaleString()} sessions`);
   }
+  await seedCollaboration(pg, sessions, Math.min(items, 8));
   // The totals `appendItems` rolls up from the usage items.
   await pg.query(
     `UPDATE sessions s SET cost_usd = u.cost, input_tokens = u.input, output_tokens = u.output
@@ -160,7 +190,70 @@ export async function seed(pg: Client, [a, b]: [Org, Org], sessions: number, ite
            FROM session_items WHERE type = 'usage' GROUP BY session_id) u
      WHERE u.session_id = s.id`,
   );
-  await pg.query('ANALYZE sessions');
-  await pg.query('ANALYZE session_items');
+  for (const table of ['sessions', 'session_items', 'session_grants', 'session_links', 'comments']) {
+    await pg.query(`ANALYZE ${table}`);
+  }
   console.log(` (seeded in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+/** Comments per session: a thread on an item with its reply, and a thread on a file. */
+const COMMENTS_PER_SESSION = 3;
+
+/**
+ * Shares and comments, as `CollabRepository` writes them: the org's reviewer invited to every session (a viewer or a
+ * commenter, by the owner), every fourth session shared by a link (commenter role) that a guest redeemed (a grant
+ * with its hashed credential, no user), and `COMMENTS_PER_SESSION` comments: the reviewer's thread on item
+ * `anchorSeq` answered by the owner, and the owner's thread on lines of a file, resolved by the reviewer in every
+ * other session.
+ */
+async function seedCollaboration(pg: Client, sessions: number, anchorSeq: number): Promise<void> {
+  const reviewer = `md5('bench-journeys-reviewer-' || (CASE WHEN i % 2 = 0 THEN 1 ELSE 2 END))::uuid`;
+  const actor = (id: string, name: string) => `jsonb_build_object('id', (${id})::text, 'name', ${name})`;
+  const from = `FROM generate_series(1, $1::int) i JOIN sessions s ON s.id = ${SESSION_ID}`;
+  await pg.query(
+    `INSERT INTO session_grants (id, org_id, session_id, user_id, role, can_approve, created_by_id, created_at)
+     SELECT md5('bench-journeys-grant-' || i)::uuid, s.org_id, s.id, ${reviewer},
+       (CASE WHEN i % 3 = 0 THEN 'commenter' ELSE 'viewer' END)::share_role, false, s.owner_id,
+       s.created_at + interval '1 minute'
+     ${from}`,
+    [sessions],
+  );
+  await pg.query(
+    `INSERT INTO session_links (id, org_id, session_id, role, token_hash, uses, created_by_id, created_at)
+     SELECT md5('bench-journeys-link-' || i)::uuid, s.org_id, s.id, 'commenter', md5('bench-journeys-link-token-' || i),
+       1, s.owner_id, s.created_at + interval '2 minutes'
+     ${from} WHERE i % 4 = 0`,
+    [sessions],
+  );
+  await pg.query(
+    `INSERT INTO session_grants (id, org_id, session_id, guest_name, credential_hash, role, link_id, created_at)
+     SELECT md5('bench-journeys-guest-' || i)::uuid, s.org_id, s.id, 'Guest ' || i,
+       md5('bench-journeys-guest-credential-' || i), 'commenter', md5('bench-journeys-link-' || i)::uuid,
+       s.created_at + interval '3 minutes'
+     ${from} WHERE i % 4 = 0`,
+    [sessions],
+  );
+  await pg.query(
+    `INSERT INTO comments (id, org_id, session_id, thread_id, anchor, path, author, body, resolved_by, resolved_at,
+       created_at)
+     SELECT md5('bench-journeys-comment-' || i || '-' || c.n)::uuid, s.org_id, s.id,
+       CASE WHEN c.n = 2 THEN md5('bench-journeys-comment-' || i || '-1')::uuid END,
+       CASE c.n
+         WHEN 1 THEN jsonb_build_object('kind', 'item', 'seq', $2::int)
+         WHEN 3 THEN jsonb_build_object('kind', 'file', 'path', 'src/exports/invoices-' || (i % 17) || '.ts',
+           'lineStart', 12, 'lineEnd', 18, 'seq', s.last_seq)
+       END,
+       CASE WHEN c.n = 3 THEN 'src/exports/invoices-' || (i % 17) || '.ts' END,
+       CASE WHEN c.n = 1 THEN ${actor(reviewer, "'Reviewer'")} ELSE ${actor('s.owner_id', "'Owner'")} END,
+       CASE c.n
+         WHEN 1 THEN 'Does paging by id keep the CSV in invoice order when ids are not monotonic?'
+         WHEN 2 THEN 'Yes: ids come from a sequence, and the page query orders by id.'
+         ELSE 'Stream this with a cursor instead of OFFSET; it degrades past page 100.'
+       END,
+       CASE WHEN c.n = 3 AND i % 2 = 0 THEN ${actor(reviewer, "'Reviewer'")} END,
+       CASE WHEN c.n = 3 AND i % 2 = 0 THEN s.updated_at + interval '1 hour' END,
+       s.updated_at + c.n * interval '5 minutes'
+     ${from} CROSS JOIN generate_series(1, ${COMMENTS_PER_SESSION}) c(n)`,
+    [sessions, anchorSeq],
+  );
 }

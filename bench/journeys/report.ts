@@ -1,4 +1,5 @@
 /** What every journey of bench/journeys reports, and the table it is printed in. */
+import os from 'node:os';
 
 export type Verdict = 'PASS' | 'FAIL' | 'not asserted (smoke)' | 'no target';
 
@@ -16,6 +17,14 @@ export interface JourneyRow {
   /** e.g. "p50 ≤ 2x direct SQL"; empty when the issue sets none. */
   target: string;
   verdict: Verdict;
+}
+
+/** The machine's load averages (1, 5, 15 minutes), as printed beside every figure. */
+export function load(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 
 export function pct(sorted: number[], p: number): number {

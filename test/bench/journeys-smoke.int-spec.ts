@@ -6,8 +6,9 @@ import { ROOT } from '../support/processes';
 /**
  * `bench:journeys --smoke` still runs end to end, so that the benchmark cannot rot: the read journeys (on a corpus in
  * a database of this test's own, dropped after) and the live journeys in team mode, each printing its row with a
- * number of SQL statements per operation. Times are never asserted. Embedded mode and the cold start (tens of seconds
- * on a fresh home) are left to `npm run bench:journeys -- --smoke`.
+ * number of SQL statements per operation; and the read journeys in embedded mode (a fresh home seeded with the same
+ * corpus, the baselines on a copy of its database). Times are never asserted. Embedded mode's live journeys and the
+ * cold start (tens of seconds on a fresh home) are left to `npm run bench:journeys -- --smoke`.
  */
 const JOURNEYS = [
   'list sessions (first page)',
@@ -64,5 +65,22 @@ describe('bench:journeys --smoke', () => {
     }
     // A write runs SQL: a count of zero would mean the counter no longer sees the server's statements.
     expect(rows.find((r) => r.journey === 'create session')!.sqlPerOp).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+
+  it("runs the read journeys in embedded mode, the baselines on a copy of the server's database", async () => {
+    const { code, out } = await runBench(['--smoke', '--mode', 'embedded', '--skip', 'live,cold']);
+    if (code !== 0) throw new Error(`the bench exited ${code}:\n${out.slice(-4000)}`);
+    // The minimal handler reads the copy and answers the same JSON as the API: the copy holds the server's rows.
+    expect(out).toContain("minimal handler's JSON equal to the API for every journey");
+    const json = out.split('\n').find((l) => l.startsWith('journeys-json: '));
+    const rows = JSON.parse(json!.slice('journeys-json: '.length)) as Row[];
+    expect(rows.map((r) => r.journey)).toEqual(JOURNEYS.slice(0, 4));
+    for (const r of rows) {
+      expect(r.mode).toBe('embedded');
+      expect(r.verdict).toBe('not asserted (smoke)');
+      expect(Number.isFinite(r.p50) && r.p50 > 0).toBe(true);
+      // PGlite is the server process's: its statements are not counted, and the row says so.
+      expect(r.sqlPerOp).toBeNull();
+    }
   }, 300_000);
 });
