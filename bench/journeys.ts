@@ -6,7 +6,7 @@
  *
  *   npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR]
  *     [--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] [--chunk-ms 0]
- *     [--db NAME --drop-db] [--no-sql-count] [--floor-prepared]
+ *     [--db NAME --drop-db] [--no-sql-count] [--floor-prepared] [--server-node-flags="…"]
  *
  * 1. Reads, in each `--mode`: list sessions, get session, a history page, a whole history, against the direct SQL (the
  *    same rows fetched with one hand-written query through `pg`) and the floor for an HTTP journey (a minimal
@@ -59,6 +59,8 @@ const { values: flags } = parseArgs({
     'no-sql-count': { type: 'boolean', default: false },
     /** The minimal handler prepares its read queries too (by default it runs them unprepared). */
     'floor-prepared': { type: 'boolean', default: false },
+    /** Node's flags for the read journeys' server, space-separated: `--server-node-flags=--max-semi-space-size=4`. */
+    'server-node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -66,7 +68,7 @@ const { values: flags } = parseArgs({
 const USAGE =
   'npm run bench:journeys -- [--sessions 2000] [--items 200] [--runs 300] [--smoke] [--cpu-prof DIR] [--no-sql-count] ' +
   '[--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] [--chunk-ms 0] ' +
-  '[--db NAME --drop-db] [--floor-prepared]';
+  '[--db NAME --drop-db] [--floor-prepared] [--server-node-flags="…"]';
 
 async function main(): Promise<void> {
   if (flags.help) return console.log(USAGE);
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
         dropDb: flags['drop-db'],
         cpuProf: flags['cpu-prof'],
         floorPrepared: flags['floor-prepared'],
+        serverNodeFlags: flags['server-node-flags'].split(' ').filter(Boolean),
       }),
     );
   }

@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Client, Pool } from 'pg';
 import { parseItem } from '@yoke/protocol';
 import { type Mode, REDIS_URL } from '../../test/support/env';
-import { freePort, Proc, SERVER_MAIN, spawnNode, tempDir } from '../../test/support/processes';
+import { freePort, Proc, SERVER_MAIN, tempDir } from '../../test/support/processes';
 import { dropDatabase, ensureDatabase, type Org, orgs, seed, TOKEN } from './corpus';
 import { embeddedCorpus, embeddedEnv } from './embedded-corpus';
 import { GET_SQL, ITEMS_SQL, LIST_LIMIT, LIST_SQL, minimalHandler } from './minimal-handler';
@@ -35,6 +35,8 @@ export type ReadOptions = {
   dropDb: boolean;
   /** A directory for a CPU profile of the server. */
   cpuProf?: string;
+  /** Node's flags for the server (as shipped: `--max-semi-space-size=4`, apps/cli start.ts and the image). */
+  serverNodeFlags: string[];
   /** The minimal handler prepares its queries too. */
   floorPrepared: boolean;
 };
@@ -73,16 +75,15 @@ type ReadSetup = {
   close: () => Promise<void>;
 };
 
-/** The server for the read journeys, profiled into `profile` (a directory) when given. */
-function readServer(env: NodeJS.ProcessEnv, profile: string | undefined): Proc {
-  return profile
-    ? new Proc(
-        spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profile}`, SERVER_MAIN], {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      )
-    : spawnNode(SERVER_MAIN, [], env);
+/** The server for the read journeys: node's flags from `--server-node-flags`, profiled with `--cpu-prof`. */
+function readServer(env: NodeJS.ProcessEnv, opts: ReadOptions): Proc {
+  const profile = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [];
+  return new Proc(
+    spawn(process.execPath, [...opts.serverNodeFlags, ...profile, SERVER_MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 /** Team mode: the corpus in its own Postgres database (reused), the server on Postgres and Redis. */
@@ -103,7 +104,7 @@ async function teamReads(opts: ReadOptions, sessions: number, items: number): Pr
       YOKE_EMBEDDED: '0',
       YOKE_BOOTSTRAP_TOKEN: TOKEN,
     },
-    opts.cpuProf,
+    opts,
   );
   const pg = new Client({ connectionString: url });
   const pool = new Pool({ connectionString: url, max: 4 });
@@ -149,7 +150,7 @@ async function teamReads(opts: ReadOptions, sessions: number, items: number): Pr
 async function embeddedReads(opts: ReadOptions, sessions: number, items: number): Promise<ReadSetup> {
   const corpus = await embeddedCorpus(sessions, items);
   const port = await freePort();
-  const server = readServer(embeddedEnv(corpus.home, port), opts.cpuProf);
+  const server = readServer(embeddedEnv(corpus.home, port), opts);
   const pool = new Pool({ connectionString: corpus.floorUrl, max: 1 });
   const close = async () => {
     await pool.end().catch(() => undefined);
