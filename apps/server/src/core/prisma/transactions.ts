@@ -47,8 +47,9 @@ export class Transactions {
    *
    * Outside a transaction the statement is prepared on each connection under a name of its text (`statementName`), so
    * Postgres parses it once per connection and, after a few runs, reuses its plan: planning a session's read took
-   * longer than running it (bench:journeys). Select named columns only: a prepared statement whose result columns a
-   * migration changes fails on its next run, until the connection is replaced.
+   * longer than running it (bench:journeys). Select named columns only (a column added later changes nothing): once a
+   * migration changes the type of a column a prepared statement returns, Postgres refuses that statement on every
+   * connection that prepared it, so such a migration needs the servers restarted.
    */
   async rows<T>(query: Prisma.Sql): Promise<T[]> {
     const scope = this.scope.getStore();
