@@ -17,6 +17,8 @@ export type CollabStack = {
   owner: { userId: string; name: string };
   /** Another person of the org (role `member`: sees only what is shared with them), with an API token. */
   addMember(name: string): Promise<Member>;
+  /** The API token of the owner of a second org (who must meet 404 for everything of this one). */
+  addStranger(): Promise<string>;
   /** A statement against the stack's database (to age a link past its expiry without waiting). */
   sql(text: string, params: unknown[]): Promise<void>;
   stop(): Promise<void>;
@@ -37,6 +39,20 @@ export async function startCollabStack(extraEnv: NodeJS.ProcessEnv = {}): Promis
   await pg.connect();
   const me = (await stack.api<{ userId: string; orgId: string; name: string }>('GET', '/me')).body;
   const orgId = me.orgId;
+  /** A user with a role in an org and an API token (returned). */
+  const addUser = async (org: string, userId: string, email: string, name: string, role: string) => {
+    await pg.query('INSERT INTO users (id, email, name) VALUES ($1, $2, $3)', [userId, email, name]);
+    await pg.query('INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)', [org, userId, role]);
+    const token = newSecret('ykt');
+    await pg.query('INSERT INTO api_tokens (id, org_id, user_id, name, token_hash) VALUES ($1, $2, $3, $4, $5)', [
+      randomUUID(),
+      org,
+      userId,
+      'test',
+      hashSecret(token),
+    ]);
+    return token;
+  };
   return {
     stack,
     model,
@@ -46,17 +62,18 @@ export async function startCollabStack(extraEnv: NodeJS.ProcessEnv = {}): Promis
     async addMember(name) {
       const userId = randomUUID();
       const email = `${name.toLowerCase()}-${userId.slice(0, 8)}@example.test`;
-      await pg.query('INSERT INTO users (id, email, name) VALUES ($1, $2, $3)', [userId, email, name]);
-      await pg.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgId, userId]);
-      const token = newSecret('ykt');
-      await pg.query('INSERT INTO api_tokens (id, org_id, user_id, name, token_hash) VALUES ($1, $2, $3, $4, $5)', [
-        randomUUID(),
-        orgId,
-        userId,
-        'test',
-        hashSecret(token),
-      ]);
+      const token = await addUser(orgId, userId, email, name, 'member');
       return { userId, name, email, token };
+    },
+    async addStranger() {
+      const otherOrg = randomUUID();
+      const userId = randomUUID();
+      await pg.query('INSERT INTO orgs (id, slug, name) VALUES ($1, $2, $3)', [
+        otherOrg,
+        `other-${otherOrg.slice(0, 8)}`,
+        'Other',
+      ]);
+      return addUser(otherOrg, userId, `o-${userId}@example.test`, 'O', 'owner');
     },
     async sql(text, params) {
       await pg.query(text, params);

@@ -8,7 +8,6 @@ import type {
   Session,
 } from '@yoke/protocol';
 import type { Socket } from 'socket.io-client';
-import { hashSecret, newSecret } from '../../apps/server/src/core/tokens';
 import { expectEventually } from '../support/env';
 import { tempDir } from '../support/processes';
 import { AGENT, type CollabStack, type Member, startCollabStack } from './collab-support';
@@ -36,28 +35,6 @@ describe('queued prompts (team mode)', () => {
     return c.model.requests.map((r) => JSON.stringify(r.body)).join('\n');
   }
 
-  /** An owner of a second org, with an API token. */
-  async function strangerToken(): Promise<string> {
-    const orgId = randomUUID();
-    const userId = randomUUID();
-    await c.sql('INSERT INTO orgs (id, slug, name) VALUES ($1, $2, $3)', [
-      orgId,
-      `other-${orgId.slice(0, 8)}`,
-      'Other',
-    ]);
-    await c.sql('INSERT INTO users (id, email, name) VALUES ($1, $2, $3)', [userId, `o-${userId}@example.test`, 'O']);
-    await c.sql(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')`, [orgId, userId]);
-    const token = newSecret('ykt');
-    await c.sql('INSERT INTO api_tokens (id, org_id, user_id, name, token_hash) VALUES ($1, $2, $3, $4, $5)', [
-      randomUUID(),
-      orgId,
-      userId,
-      'test',
-      hashSecret(token),
-    ]);
-    return token;
-  }
-
   beforeAll(async () => {
     c = await startCollabStack();
     c.model.script([
@@ -72,7 +49,7 @@ describe('queued prompts (team mode)', () => {
     expect(
       (await api('POST', `/sessions/${session.id}/shares/invites`, { userId: viewer.userId, role: 'viewer' })).status,
     ).toBe(201);
-    stranger = await strangerToken();
+    stranger = await c.addStranger();
     watcher = c.stack.webSocket();
     watcher.on('session.queue_changed', (e: QueueChangedEvent) => changes.push(e));
     await new Promise<void>((resolve, reject) => {

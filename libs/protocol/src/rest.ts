@@ -63,6 +63,15 @@ export const ListSessionsQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
   /** Only the children (delegations) of this session. */
   parentId: Uuid.optional(),
+  /**
+   * Only sessions whose title, agent name, harness, model or id contains this text (case-insensitive; `%` and `_`
+   * match themselves). Blank is no filter.
+   */
+  q: z
+    .string()
+    .max(200)
+    .transform((s) => s.trim() || undefined)
+    .optional(),
 });
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuery>;
 

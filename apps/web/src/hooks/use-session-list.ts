@@ -18,12 +18,16 @@ export type SessionListState = {
   loadMore: () => void;
 };
 
+/** How long the search box rests before the server is asked for the sessions that match. */
+const SEARCH_SETTLE_MS = 250;
+
 /**
  * The session list: one REST page, then live `session.updated` events from `sessions.watch` (no polling).
  * After every (re)connect the watch is renewed and the first page fetched again, so nothing missed while
  * disconnected is lost; copies merge by `updatedAt`, newest wins.
  */
 export function useSessionList(filter: SessionFilter): SessionListState {
+  const search = useSettled(filter.search.trim(), SEARCH_SETTLE_MS);
   const { socket } = useSocket();
   const token = useToken();
   const [sessions, setSessions] = useState<Session[]>([]);
@@ -35,8 +39,13 @@ export function useSessionList(filter: SessionFilter): SessionListState {
 
   const status = filter.status === 'all' ? undefined : filter.status;
   const includeArchived = filter.showArchived || filter.status === 'archived';
-  const query = useMemo<SessionQuery>(() => ({ status, includeArchived }), [status, includeArchived]);
-  const key = `${status ?? 'all'}|${includeArchived}|${token ?? ''}`;
+  // A search asks the server (every session of the org, not only the pages loaded); the loaded list is also filtered
+  // at once as the user types, and live updates are filtered the same way.
+  const query = useMemo<SessionQuery>(
+    () => ({ status, includeArchived, ...(search ? { q: search } : {}) }),
+    [status, includeArchived, search],
+  );
+  const key = `${status ?? 'all'}|${includeArchived}|${search}|${token ?? ''}`;
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -105,4 +114,14 @@ export function useSessionList(filter: SessionFilter): SessionListState {
 
   const visible = useMemo(() => filterSessions(sessions, filter), [sessions, filter]);
   return { sessions: visible, total: sessions.length, isLoading, error, hasMore: cursor !== null, loadMore };
+}
+
+/** `value`, once it has stayed the same for `ms`. */
+function useSettled(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }

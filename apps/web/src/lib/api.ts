@@ -6,6 +6,7 @@ import {
   type InputAccepted,
   type ItemsPage,
   QueuedPromptList,
+  Session,
   type SessionPage,
   type SessionStatus,
 } from '@yoke/protocol';
@@ -63,12 +64,20 @@ function readCookie(name: string): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-export type SessionQuery = { status?: SessionStatus; includeArchived?: boolean; cursor?: string; limit?: number };
+export type SessionQuery = {
+  status?: SessionStatus;
+  includeArchived?: boolean;
+  /** The server's search: title, agent, harness, model or id containing this text. */
+  q?: string;
+  cursor?: string;
+  limit?: number;
+};
 
 export async function listSessions(q: SessionQuery, signal?: AbortSignal): Promise<SessionPage> {
   const params = new URLSearchParams();
   if (q.status) params.set('status', q.status);
   if (q.includeArchived) params.set('includeArchived', 'true');
+  if (q.q) params.set('q', q.q);
   if (q.cursor) params.set('cursor', q.cursor);
   params.set('limit', String(q.limit ?? 50));
   return parseSessionPage(await request(`/sessions?${params.toString()}`, { signal }));
@@ -98,6 +107,15 @@ export async function cancelSession(sessionId: string): Promise<InputAccepted | 
   return parseInputAccepted(
     await request(`/sessions/${encodeURIComponent(sessionId)}/cancel`, { method: 'POST', body: {} }),
   );
+}
+
+/**
+ * Archives a session (its owner, while it rests) or restores it to idle. Fails with `session.busy` while a turn runs or
+ * a prompt waits for the runner.
+ */
+export async function setArchived(sessionId: string, archived: boolean): Promise<Session> {
+  const path = `/sessions/${encodeURIComponent(sessionId)}/${archived ? 'archive' : 'restore'}`;
+  return parseWire(Session, 'the session', await request(path, { method: 'POST' }));
 }
 
 /** The session's prompts stored for its runner but not handed over yet, oldest first. */

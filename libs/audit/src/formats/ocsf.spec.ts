@@ -47,6 +47,7 @@ const CLASS_OF: Record<(typeof AUDIT_CATALOGUE)[number], 3002 | 4001 | 6003> = {
   'session.forked': 6003,
   'session.cancelled': 6003,
   'session.archived': 6003,
+  'session.restored': 6003,
   'session.prompt': 6003,
   'share.created': 6003,
   'share.redeemed': 6003,

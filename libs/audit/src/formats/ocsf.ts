@@ -103,6 +103,7 @@ const CATALOGUE: ReadonlyMap<string, Mapping> = new Map([
   ['session.forked', api('Create')],
   ['session.cancelled', api('Update')],
   ['session.archived', api('Update')],
+  ['session.restored', api('Update')],
   // A prompt adds a turn to the session.
   ['session.prompt', api('Create')],
   ['share.created', api('Create')],

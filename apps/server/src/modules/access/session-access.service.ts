@@ -3,7 +3,7 @@ import { AppError, hasSessionRole, type SessionAccess, type SessionRole } from '
 import type { Principal } from '../../core/auth/principal';
 import { AccessRepository } from './access.repository';
 
-export type Capability = 'view' | 'comment' | 'drive' | 'approve' | 'share';
+export type Capability = 'view' | 'comment' | 'drive' | 'approve' | 'share' | 'archive';
 
 /** A member's live grant in a session, as the access rules read it. */
 export type UserGrant = { id: string; role: SessionRole; canApprove: boolean; linkId: string | null };
@@ -19,6 +19,7 @@ const NEEDS: Record<Exclude<Capability, 'approve'>, SessionRole> = {
   comment: 'commenter',
   drive: 'driver',
   share: 'owner',
+  archive: 'owner',
 };
 
 const REFUSAL: Record<Capability, string> = {
@@ -27,6 +28,7 @@ const REFUSAL: Record<Capability, string> = {
   drive: 'viewers and commenters cannot send prompts or cancel; ask the owner for driver access',
   approve: 'only the session owner (or someone they delegated to) can answer approvals',
   share: 'only the session owner can share it',
+  archive: 'only the session owner can archive or restore it',
 };
 
 /**

@@ -65,6 +65,7 @@ export class SessionQueriesService {
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
       visibleTo: await this.access.visibleSessions(p),
       parentId: q.parentId,
+      search: q.q,
     });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];

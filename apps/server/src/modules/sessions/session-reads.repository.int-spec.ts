@@ -371,6 +371,32 @@ describe('SessionReadsRepository (real Postgres)', () => {
       );
       expect(await ids({ includeArchived: true, limit: 10, parentId: idle.id })).toEqual([running.id]);
     });
+
+    it('searches title, agent name, harness, model and id, case-insensitively, with % and _ as themselves', async () => {
+      const { org, owner } = await t.f.orgWithOwner();
+      const stranger = await t.f.orgWithOwner();
+      const fix = await t.f.session(org.id, owner.id, { title: 'Fix the Login flow', harness: 'codex' });
+      const percent = await t.f.session(org.id, owner.id, { title: 'raise coverage to 100% now', model: 'gpt-5' });
+      const reviewer = await t.f.session(org.id, owner.id, { title: 'weekly', agent: { name: 'Code_Reviewer' } });
+      const archived = await t.f.session(org.id, owner.id, { title: 'old login work', status: 'archived' });
+      // Another org's session with a matching title is never found.
+      await t.f.session(stranger.org.id, stranger.owner.id, { title: 'login everywhere' });
+      const ids = async (search: string, includeArchived = false) =>
+        (await t.repo.reads.list(org.id, { includeArchived, limit: 10, search })).map((s) => s.id).sort();
+
+      expect(await ids('LOGIN')).toEqual([fix.id]);
+      expect(await ids('login', true)).toEqual([fix.id, archived.id].sort());
+      expect(await ids('CODEX')).toEqual([fix.id]);
+      expect(await ids('gpt-5')).toEqual([percent.id]);
+      expect(await ids('code_rev')).toEqual([reviewer.id]);
+      expect(await ids(reviewer.id.slice(0, 13))).toEqual([reviewer.id]);
+      // `%` and `_` are literal: as patterns, "%" would match every session and "o_e" the "ode" of "Code_Reviewer".
+      expect(await ids('100%')).toEqual([percent.id]);
+      expect(await ids('%')).toEqual([percent.id]);
+      expect(await ids('e_r')).toEqual([reviewer.id]);
+      expect(await ids('o_e')).toEqual([]);
+      expect(await ids('\\')).toEqual([]);
+    });
   });
 });
 

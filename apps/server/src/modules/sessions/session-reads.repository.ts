@@ -225,6 +225,8 @@ export class SessionReadsRepository {
       visibleTo?: { ownerId: string; grantedIds: string[] } | null;
       /** Only the children of this session. */
       parentId?: string;
+      /** Only sessions whose title, agent name, harness, model or id contains this text, case-insensitively. */
+      search?: string;
     },
   ): Promise<SessionRow[]> {
     const where = [Prisma.sql`s.org_id = ${orgId}::uuid`];
@@ -236,6 +238,14 @@ export class SessionReadsRepository {
     }
     if (opts.status) where.push(Prisma.sql`s.status = ${opts.status}::session_status`);
     else if (!opts.includeArchived) where.push(Prisma.sql`s.status <> 'archived'`);
+    if (opts.search) {
+      // Read among the org's rows that the other conditions leave (its `(org_id, updated_at)` index, newest first):
+      // a page of matches stops the scan.
+      const pattern = `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(
+        Prisma.sql`(s.title ILIKE ${pattern} OR s.agent->>'name' ILIKE ${pattern} OR s.harness ILIKE ${pattern} OR s.model ILIKE ${pattern} OR s.id::text ILIKE ${pattern})`,
+      );
+    }
     if (opts.cursor) {
       where.push(Prisma.sql`(s.updated_at, s.id) < (${opts.cursor.updatedAt}::timestamptz, ${opts.cursor.id}::uuid)`);
     }

@@ -17,6 +17,7 @@ import { writeItemsPage } from './items-page';
 import { SessionQueriesService } from './session-queries.service';
 import { SessionInputsService } from './session-inputs.service';
 import { QueuedPromptsService } from './queued-prompts.service';
+import { SessionArchiveService } from './session-archive.service';
 import { GuestAllowed } from '../../core/auth/guest-allowed';
 
 const SessionId = new ParseUUIDPipe({
@@ -30,6 +31,7 @@ export class SessionsController {
     private readonly queries: SessionQueriesService,
     private readonly inputs: SessionInputsService,
     private readonly queued: QueuedPromptsService,
+    private readonly archives: SessionArchiveService,
   ) {}
 
   @Allow('member')
@@ -93,6 +95,22 @@ export class SessionsController {
     @Body(new ZodPipe(CancelBody)) body: CancelBody,
   ) {
     return this.inputs.cancel(p, id, body);
+  }
+
+  @Allow('member')
+  @Audited('session.archived')
+  @Post(':id/archive')
+  @HttpCode(200)
+  archive(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
+    return this.archives.archive(p, id);
+  }
+
+  @Allow('member')
+  @Audited('session.restored')
+  @Post(':id/restore')
+  @HttpCode(200)
+  restore(@CurrentPrincipal() p: Principal, @Param('id', SessionId) id: string) {
+    return this.archives.restore(p, id);
   }
 
   @Allow('auditor')

@@ -16,6 +16,7 @@ import { SessionsController } from './sessions.controller';
 import { InboxRepository } from './inbox.repository';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { SessionArchiveService } from './session-archive.service';
 import { SessionInputsService } from './session-inputs.service';
 import { SessionQueriesService } from './session-queries.service';
 import { SessionReadsRepository } from './session-reads.repository';
@@ -33,6 +34,7 @@ import { WebGateway } from './web.gateway';
     SessionsService,
     SessionQueriesService,
     SessionInputsService,
+    SessionArchiveService,
     QueuedPromptsService,
     SessionViewsService,
     StartSession,

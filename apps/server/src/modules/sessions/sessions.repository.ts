@@ -110,6 +110,25 @@ export class SessionsRepository {
     return this.prisma.session.update({ where: { id, orgId }, data: runtime, include: withRunner });
   }
 
+  /**
+   * Archives a session in one statement, only from a status where no turn runs or waits (idle, failed) and while no
+   * prompt waits for its runner; or restores an archived one to idle. False when nothing changed (the caller reads
+   * why).
+   */
+  async setArchived(orgId: string, id: string, archived: boolean): Promise<boolean> {
+    const changed = archived
+      ? await this.prisma.$executeRaw`
+          UPDATE sessions SET status = 'archived', updated_at = now()
+          WHERE org_id = ${orgId}::uuid AND id = ${id}::uuid AND status IN ('idle', 'failed')
+            AND NOT EXISTS (
+              SELECT 1 FROM inbox_entries
+              WHERE session_id = ${id}::uuid AND kind = 'message' AND delivered_at IS NULL)`
+      : await this.prisma.$executeRaw`
+          UPDATE sessions SET status = 'idle', updated_at = now()
+          WHERE org_id = ${orgId}::uuid AND id = ${id}::uuid AND status = 'archived'`;
+    return changed === 1;
+  }
+
   /** Runner-side lookup: a session by id, with the runner it is assigned to. */
   findForRunner(id: string) {
     return this.prisma.session.findUnique({ where: { id }, select: { id: true, orgId: true, runnerId: true } });

@@ -210,10 +210,12 @@ export const KNOWN_ACTIONS = [
   'runner.enrolment_created',
   'runner.revoked',
   'runner.rotated',
+  'session.archived',
   'session.cancelled',
   'session.created',
   'session.forked',
   'session.prompt',
+  'session.restored',
   'session.turn_failed',
   'share.created',
   'share.grant_changed',
@@ -304,6 +306,10 @@ export function governanceStep(e: AuditEvent, names: ReadonlyMap<string, string>
       return { kind: 'session', label: 'Forked', summary: str(d.forkId) ? `into ${short(str(d.forkId)!)}` : '' };
     case 'session.cancelled':
       return { kind: 'session', label: 'Cancelled', summary: `by ${who}` };
+    case 'session.archived':
+      return { kind: 'session', label: 'Archived', summary: `by ${who}` };
+    case 'session.restored':
+      return { kind: 'session', label: 'Restored', summary: `by ${who}` };
     case 'session.turn_failed':
       return { kind: 'failed', label: 'Turn failed', summary: '' };
     default:

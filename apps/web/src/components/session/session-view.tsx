@@ -7,6 +7,7 @@ import { FilesPanel } from '@/components/collab/files-panel';
 import { PresenceBar } from '@/components/collab/presence-bar';
 import { ShareDialog } from '@/components/collab/share-dialog';
 import { ForkDialog } from '@/components/files/fork-dialog';
+import { ArchiveButton } from '@/components/session/archive-button';
 import { Composer } from '@/components/session/composer';
 import { QueuedPrompts } from '@/components/session/queued-prompts';
 import { SessionHeader } from '@/components/session/session-header';
@@ -121,6 +122,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
               </span>
             )}
             {access?.canShare && session && <ShareDialog sessionId={sessionId} ownerId={session.ownerId} />}
+            {access?.role === 'owner' && session && <ArchiveButton session={session} />}
           </div>
         </SessionHeader>
         {ended ? (
