@@ -8,16 +8,17 @@
  *     [--mode team,embedded] [--skip reads,live,cold] [--only join,turn,…] [--join-items 10000] [--turns 30] [--chunk-ms 0]
  *     [--db NAME --drop-db] [--no-sql-count] [--floor-prepared] [--server-node-flags="…"]
  *
- * 1. Reads, in each `--mode`: list sessions, get session, a history page, a whole history, against the direct SQL (the
- *    same rows fetched with one hand-written query through `pg`) and the floor for an HTTP journey (a minimal
- *    `node:http` handler in this process: the bearer token checked with one indexed lookup, that same query, the same
- *    JSON). The corpus (bench/journeys/corpus.ts: sessions, items, shares, comments) lives, in team mode, in its own
- *    database (`yoke_bench_journeys`, `yoke_bench_journeys_smoke` for --smoke, or --db) and is reused when it already
- *    holds `--sessions` × `--items`; in embedded mode it is seeded into a fresh home's database and the baselines read a
- *    copy of it (bench/journeys/embedded-corpus.ts). Target: each journey's p50 ≤ 1.5x the minimal handler's.
- * 2. Live journeys (bench/journeys/live.ts), in each `--mode`: list filtered, late join, create, fork, comment, warm
- *    turn, time to first token, new session → first delta (`--only join,turn` runs just those; `--cpu-prof DIR`
- *    profiles the stack's server too).
+ * 1. Reads, in each `--mode`: list sessions (first page, and searched for one session's title), get session, a history
+ *    page, a whole history, against the direct SQL (the same rows fetched with one hand-written query through `pg`)
+ *    and the floor for an HTTP journey (a minimal `node:http` handler in this process: the bearer token checked with
+ *    one indexed lookup, that same query, the same JSON). The corpus (bench/journeys/corpus.ts: sessions, items,
+ *    shares, comments) lives, in team mode, in its own database (`yoke_bench_journeys`, `yoke_bench_journeys_smoke` for
+ *    --smoke, or --db) and is reused when it already holds `--sessions` × `--items`; in embedded mode it is seeded into
+ *    a fresh home's database and the baselines read a copy of it (bench/journeys/embedded-corpus.ts). Target: each
+ *    journey's p50 ≤ 1.5x the minimal handler's.
+ * 2. Live journeys (bench/journeys/live.ts), in each `--mode`: list filtered, late join, create, create + archive,
+ *    fork, comment, warm turn, time to first token, new session → first delta (`--only join,turn` runs just those;
+ *    `--cpu-prof DIR` profiles the stack's server too).
  * 3. Cold start (bench/journeys/cold-start.ts): `yoke start` → /health on a warm install.
  *
  * Needs Postgres, Redis, `npm run build` (and `npm run build:web` for the cold start).
@@ -40,7 +41,7 @@ const { values: flags } = parseArgs({
     mode: { type: 'string', default: 'team,embedded' },
     /** Parts to leave out: reads, live, cold. */
     skip: { type: 'string', default: '' },
-    /** Only these live journeys: create, list, comment, fork, join, turn, new (all when absent). */
+    /** Only these live journeys: create, list, archive, comment, fork, join, turn, new (all when absent). */
     only: { type: 'string' },
     'join-items': { type: 'string', default: '10000' },
     /** The read journeys' corpus database (default yoke_bench_journeys, or yoke_bench_journeys_smoke). */
@@ -137,10 +138,6 @@ async function main(): Promise<void> {
   console.log('\nall journeys:');
   printRows(rows);
   printJson(rows);
-  console.log(
-    'list sessions searched: the API has no search (the web filters the loaded page); archive: no API archives a ' +
-      'session. Neither is measured.',
-  );
   console.log(`load at end: ${load()} · ${os.cpus().length} cores`);
   if (failures.length) throw new Error(`the run broke in: ${failures.join(', ')}`);
 }

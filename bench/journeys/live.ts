@@ -46,7 +46,7 @@ export interface LiveOptions {
 }
 
 /** The live journeys by the name `--only` takes. */
-export const LIVE_JOURNEYS = ['create', 'list', 'comment', 'fork', 'join', 'turn', 'new'] as const;
+export const LIVE_JOURNEYS = ['create', 'list', 'archive', 'comment', 'fork', 'join', 'turn', 'new'] as const;
 export type LiveJourney = (typeof LIVE_JOURNEYS)[number];
 
 const MATCH = 'BENCH';
@@ -228,6 +228,12 @@ export async function liveJourneys(o: LiveOptions): Promise<JourneyRow[]> {
         ),
       );
     }
+    // create + archive: a session made and archived by its owner (at rest: nothing ran in it).
+    const createAndArchive = async (i: number) => {
+      const s = await create(i);
+      return ok<Session>('archive', stack.api('POST', `/sessions/${s.id}/archive`));
+    };
+    if (wants('archive')) rows.push(row('create + archive', await counted(o.runs, createAndArchive), 2));
 
     // The large session: written by the raw runner in batches of 500, as a runner's outbox sends them.
     const big = await ok<Session>(

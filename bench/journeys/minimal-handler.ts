@@ -16,6 +16,13 @@ const SESSION_COLUMNS = `s.id, s.org_id, s.owner_id, s.title, s.agent, s.harness
   r.revoked_at AS runner_revoked_at`;
 export const LIST_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions s LEFT JOIN runners r ON r.id = s.runner_id
   WHERE s.org_id = $1 AND s.status <> 'archived' ORDER BY s.updated_at DESC, s.id DESC LIMIT $2`;
+/** The list searched: the API's match (title, agent name, harness, model or id containing the text). */
+export const SEARCH_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions s LEFT JOIN runners r ON r.id = s.runner_id
+  WHERE s.org_id = $1 AND s.status <> 'archived'
+    AND (s.title ILIKE $3 OR s.agent->>'name' ILIKE $3 OR s.harness ILIKE $3 OR s.model ILIKE $3 OR s.id::text ILIKE $3)
+  ORDER BY s.updated_at DESC, s.id DESC LIMIT $2`;
+/** `SEARCH_SQL`'s pattern for a search text (`%` and `_` match themselves, as in the API). */
+export const searchPattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 export const GET_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions s LEFT JOIN runners r ON r.id = s.runner_id
   WHERE s.org_id = $1 AND s.id = $2`;
 export const ITEMS_SQL = `SELECT i.seq, i.turn_id, i.actor, i.body, i.created_at,
@@ -113,8 +120,11 @@ export function minimalHandler(
     const url = new URL(req.url ?? '/', 'http://localhost');
     const [, , , , id, sub] = url.pathname.split('/'); // /api/v1/sessions/:id/items
     if (!id) {
-      const rows = (await pool.query<SessionSqlRow>(floorQuery(prepared, 'list', LIST_SQL, [orgId, LIST_LIMIT + 1])))
-        .rows;
+      const q = url.searchParams.get('q');
+      const query = q
+        ? floorQuery(prepared, 'search', SEARCH_SQL, [orgId, LIST_LIMIT + 1, searchPattern(q)])
+        : floorQuery(prepared, 'list', LIST_SQL, [orgId, LIST_LIMIT + 1]);
+      const rows = (await pool.query<SessionSqlRow>(query)).rows;
       const page = rows.slice(0, LIST_LIMIT);
       return send(res, 200, { sessions: page.map(sessionJson), nextCursor: rows.length > LIST_LIMIT ? 'next' : null });
     }

@@ -17,7 +17,7 @@ import { type Mode, REDIS_URL } from '../../test/support/env';
 import { freePort, Proc, SERVER_MAIN, tempDir } from '../../test/support/processes';
 import { dropDatabase, ensureDatabase, type Org, orgs, seed, TOKEN } from './corpus';
 import { embeddedCorpus, embeddedEnv } from './embedded-corpus';
-import { GET_SQL, ITEMS_SQL, LIST_LIMIT, LIST_SQL, minimalHandler } from './minimal-handler';
+import { GET_SQL, ITEMS_SQL, LIST_LIMIT, LIST_SQL, minimalHandler, SEARCH_SQL, searchPattern } from './minimal-handler';
 import { type JourneyRow, load, pct } from './report';
 
 const TARGET_RATIO = 1.5;
@@ -206,6 +206,9 @@ export async function readJourneys(mode: Mode, opts: ReadOptions): Promise<Journ
       }[]
     ).map((r) => r.id);
     const idOf = (i: number) => ids[(i * 7) % ids.length];
+    // One session of the org by its title (corpus.ts: "Session <n>: …", the org's sessions are the even n): every
+    // session of the org is read to find it, the list's worst case.
+    const searched = (i: number) => `Session ${2 * ((i * 7) % Math.floor(sessions / 2)) + 2}:`;
     const midPage = Math.max(0, Math.floor(items / 2) - PAGE);
 
     const get = async (base: string, path: string): Promise<unknown> => {
@@ -231,6 +234,11 @@ export async function readJourneys(mode: Mode, opts: ReadOptions): Promise<Journ
         direct: () => direct(LIST_SQL, [org.orgId, LIST_LIMIT + 1]),
       },
       {
+        name: 'list sessions (searched)',
+        path: (i) => `/sessions?q=${encodeURIComponent(searched(i))}`,
+        direct: (i) => direct(SEARCH_SQL, [org.orgId, LIST_LIMIT + 1, searchPattern(searched(i))]),
+      },
+      {
         name: 'get session',
         path: (i) => `/sessions/${idOf(i)}`,
         direct: (i) => direct(GET_SQL, [org.orgId, idOf(i)]),
@@ -246,6 +254,10 @@ export async function readJourneys(mode: Mode, opts: ReadOptions): Promise<Journ
         direct: (i) => direct(ITEMS_SQL, [org.orgId, idOf(i), 0, items + 1]),
       },
     ];
+    const found = (await get(yoke, `/sessions?q=${encodeURIComponent(searched(1))}`)) as { sessions: unknown[] };
+    if (found.sessions.length !== 1) {
+      throw new Error(`searching "${searched(1)}" found ${found.sessions.length} sessions, not the one it names`);
+    }
     const differs: string[] = [];
     for (const j of journeys) {
       const [a, b] = await Promise.all([get(yoke, j.path(1)), get(minimal, j.path(1))]);

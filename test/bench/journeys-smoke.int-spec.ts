@@ -12,11 +12,13 @@ import { ROOT } from '../support/processes';
  */
 const JOURNEYS = [
   'list sessions (first page)',
+  'list sessions (searched)',
   'get session',
   'history page (20 items)',
   'history (20 items)',
   'create session',
   'list sessions (filtered: status)',
+  'create + archive',
   'add a comment',
   'fork at an item (100 items)',
   'late join (1,500 items)',
@@ -74,7 +76,7 @@ describe('bench:journeys --smoke', () => {
     expect(out).toContain("minimal handler's JSON equal to the API for every journey");
     const json = out.split('\n').find((l) => l.startsWith('journeys-json: '));
     const rows = JSON.parse(json!.slice('journeys-json: '.length)) as Row[];
-    expect(rows.map((r) => r.journey)).toEqual(JOURNEYS.slice(0, 4));
+    expect(rows.map((r) => r.journey)).toEqual(JOURNEYS.slice(0, 5));
     for (const r of rows) {
       expect(r.mode).toBe('embedded');
       expect(r.verdict).toBe('not asserted (smoke)');
