@@ -118,8 +118,9 @@ export class SessionQueriesService {
       await joinRoom();
       // The other replicas' partial text is asked for meanwhile, outside the turn (no database in it).
       remote = this.watchers.watch(id);
-      const read = await this.items(p, id, afterSeq, JOIN_PAGE);
-      return [read, await this.get(p, id)] as const;
+      // The page and the session at once, both read after the room was joined: whatever changes after either read
+      // reaches the viewer as an event.
+      return Promise.all([this.items(p, id, afterSeq, JOIN_PAGE), this.get(p, id)]);
     });
     return {
       session,
