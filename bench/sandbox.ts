@@ -14,6 +14,8 @@
  * - `bwrap, minimal`: bwrap with every namespace unshared and nothing but `/` bound read-only, `/dev` and `/proc`:
  *   the kernel's floor for a new set of namespaces on this machine.
  * - `node -e 0`: a bare Node start, which the network bridge (a Node process) pays before the command.
+ * - `node, network` and `node, network hosted`: `node -e 0` networked, under the bridge process and hosting the
+ *   bridge's listener itself (`SandboxNetwork.hostBridge`, Yoke's own agent processes), against a bare `node -e 0`.
  * The rest of `omnibox` over those is bwrap's mounts (one per bind, overlay and hidden path) and the seccomp load.
  */
 import { spawn } from 'node:child_process';
@@ -79,7 +81,27 @@ async function main(): Promise<void> {
           { stdio: 'ignore' },
         ),
       ),
-    'node -e 0': () => exited(spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' })),
+    // With the sandbox's kind of environment: one that names NODE_EXTRA_CA_CERTS (as this machine's does) would have
+    // node read a CA bundle first, ~35 ms, and no sandbox here does.
+    'node -e 0': () =>
+      exited(spawn(process.execPath, ['-e', '0'], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } })),
+    // A node command (what every harness is), networked: under the bridge process, and hosting the bridge itself.
+    'node, network': () =>
+      exited(
+        spawnSandboxed(process.execPath, ['-e', '0'], {
+          workspace,
+          stdio: 'ignore',
+          network: { proxy: proxy.handleConnection },
+        }),
+      ),
+    'node, network hosted': () =>
+      exited(
+        spawnSandboxed(process.execPath, ['-e', '0'], {
+          workspace,
+          stdio: 'ignore',
+          network: { proxy: proxy.handleConnection, hostBridge: true },
+        }),
+      ),
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let i = 0; i < WARMUP; i++) for (const run of Object.values(cases)) await time(run);
@@ -96,10 +118,12 @@ async function main(): Promise<void> {
   );
   for (const [name, xs] of Object.entries(samples)) {
     const s = stats(xs);
-    const added = s.median - bare.median;
+    // A node command is measured against a bare node start.
+    const base = name.startsWith('node,') ? stats(samples['node -e 0']) : bare;
+    const added = s.median - base.median;
     process.stdout.write(
       `  ${name.padEnd(20)} median ${s.median.toFixed(1).padStart(6)} ms  p95 ${s.p95.toFixed(1).padStart(6)} ms` +
-        (name === 'bare' ? '' : `  added ${added.toFixed(1)} ms  ratio ${(s.median / bare.median).toFixed(1)}x`) +
+        (name === 'bare' ? '' : `  added ${added.toFixed(1)} ms  ratio ${(s.median / base.median).toFixed(1)}x`) +
         '\n',
     );
   }
@@ -113,7 +137,16 @@ async function main(): Promise<void> {
       `adds ${(addedNetwork - added).toFixed(1)} ms more, a bare Node start being ${median('node -e 0').toFixed(1)} ms\n`,
   );
   process.stdout.write(`target: ≤ 5 ms added (omnibox, no network) — ${added <= 5 ? 'PASS' : 'FAIL'}\n`);
-  process.stdout.write(`target: ≤ 15 ms added (omnibox + network) — ${addedNetwork <= 15 ? 'PASS' : 'FAIL'}\n`);
+  process.stdout.write(
+    `target: ≤ 15 ms added (omnibox + network), \`true\` under the bridge process — ${addedNetwork <= 15 ? 'PASS' : 'FAIL'}\n`,
+  );
+  const node = stats(samples['node -e 0']).median;
+  const hosted = stats(samples['node, network hosted']).median - node;
+  const bridged = stats(samples['node, network']).median - node;
+  process.stdout.write(
+    `target: ≤ 15 ms added (omnibox + network), a node command hosting the bridge (Yoke's agent processes; ` +
+      `${bridged.toFixed(1)} ms under the bridge process) — ${hosted.toFixed(1)} ms: ${hosted <= 15 ? 'PASS' : 'FAIL'}\n`,
+  );
 }
 
 void main();

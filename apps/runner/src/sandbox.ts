@@ -244,7 +244,7 @@ export async function createSessionSandbox(input: SessionSandboxInput): Promise<
       stdio: ['pipe', 'pipe', 'pipe'],
       home: home ? { path: home.path, binds: [{ source: home.source, dest: home.path, readOnly: false }] } : undefined,
       binds: [{ source: root }, ...[...codePaths].map((source) => ({ source }))],
-      network: { proxy: proxy.handleConnection, caCertPem: input.ca.certPem },
+      network: { proxy: proxy.handleConnection, caCertPem: input.ca.certPem, hostBridge: opts.hostsBridge === true },
     });
     return child as unknown as ChildProcessWithoutNullStreams;
   };

@@ -10,6 +10,11 @@ export interface LaunchOptions {
   codePaths?: string[];
   /** The harness's private home/config directory on the host; `$HOME` inside. */
   home?: string;
+  /**
+   * The program is node and never waits synchronously on a child that uses the network (Yoke's own agent processes):
+   * a sandbox may host its network bridge in the program's process instead of starting another.
+   */
+  hostsBridge?: boolean;
 }
 
 /** Starts `command args` as the leader of its own process group, stdio piped, so the whole tree can be signalled. */

@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
 import type { SystemLayout } from './bwrap';
-import { FORWARDER_SOURCE } from './forwarder';
+import { BRIDGE_PRELOAD_SOURCE, FORWARDER_SOURCE } from './forwarder';
 import { netPreloadSource } from './net-preload';
 
 /** What the host side of the sandbox reads from the machine: the root's layout, node's install, bwrap's path. */
@@ -93,6 +93,8 @@ export interface SupportFiles {
   group: string;
   hosts: string;
   forwarder: string;
+  /** The bridge's listener, preloaded into a node command (see `forwarder.ts`). */
+  bridgePreload: string;
   /** Makes node's fetch use the proxy (see `net-preload.ts`). */
   netPreload: string;
 }
@@ -126,6 +128,7 @@ export function supportFiles(user: { name: string; uid: number; gid: number; hom
     group: join(dir, 'group'),
     hosts: join(dir, 'hosts'),
     forwarder: join(dir, 'bridge.js'),
+    bridgePreload: join(dir, 'bridge-preload.js'),
     netPreload: join(dir, 'net-preload.js'),
   };
   writeFileSync(
@@ -136,6 +139,7 @@ export function supportFiles(user: { name: string; uid: number; gid: number; hom
   writeFileSync(files.group, `root:x:0:\n${user.name}:x:${user.gid}:\nnogroup:x:65534:\n`);
   writeFileSync(files.hosts, '127.0.0.1\tlocalhost omnibox\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   writeFileSync(files.forwarder, FORWARDER_SOURCE);
+  writeFileSync(files.bridgePreload, BRIDGE_PRELOAD_SOURCE);
   writeFileSync(files.netPreload, netPreloadSource(undiciDir()));
   supportCache.set(key, files);
   return files;

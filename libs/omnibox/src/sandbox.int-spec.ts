@@ -156,6 +156,82 @@ describe('spawnSandboxed (real bwrap)', () => {
     }
   });
 
+  it('a node command may host the bridge itself: no second node process, its node children reach the proxy too', async () => {
+    const upstream = createServer((req, res) => res.end(`proxied ${req.url}`));
+    const upstreamPort = await listen(upstream);
+    const proxy = (socket: Socket): void => {
+      socket.pipe(connect(upstreamPort, '127.0.0.1')).pipe(socket);
+    };
+    // The command reports what runs in the sandbox's PID namespace, what it sees of the channel, and what a node
+    // child of its own gets through the proxy (and of the bridge's settings).
+    const child =
+      "require('http').get(process.env.HTTP_PROXY + '/child', (r) => { let d = ''; r.on('data', (c) => (d += c));" +
+      " r.on('end', () => console.log(JSON.stringify({ d, port: process.env.YOKE_BRIDGE_PORT ?? null," +
+      ' options: process.env.NODE_OPTIONS }))); })';
+    const script = `
+      const fs = require('fs');
+      const cmdlines = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p))
+        .map((p) => { try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0').join(' '); } catch { return ''; } })
+        .filter(Boolean);
+      require('child_process').execFile(process.execPath, ['-e', ${JSON.stringify(child)}], (err, out) => {
+        if (err) throw err;
+        console.log(JSON.stringify({ send: typeof process.send, bridges: cmdlines.filter((c) => c.startsWith(process.execPath + ' ' + '/') && c.includes(['bridge', 'js'].join('.'))).length,
+          nodes: cmdlines.filter((c) => c.startsWith(process.execPath)).length, child: JSON.parse(out) }));
+      });`;
+    try {
+      const r = await runSandboxed(process.execPath, ['-e', script], {
+        workspace: ws,
+        network: { proxy, hostBridge: true },
+      });
+      expect(r.err).toBe('');
+      const seen = JSON.parse(r.out.trim()) as {
+        send: string;
+        bridges: number;
+        nodes: number;
+        child: { d: string; port: string | null; options: string };
+      };
+      expect(seen).toEqual({
+        send: 'undefined',
+        bridges: 0,
+        nodes: 1, // the command alone (its child starts after the count)
+        child: { d: 'proxied /child', port: null, options: expect.stringContaining('net-preload.js') as string },
+      });
+      expect(seen.child.options).not.toContain('bridge-preload');
+      expect(r.code).toBe(0);
+      // Without `hostBridge` the same command runs under the bridge process, as any other command does.
+      const bridged = await runSandboxed(process.execPath, ['-e', script], { workspace: ws, network: { proxy } });
+      expect(JSON.parse(bridged.out.trim())).toMatchObject({
+        bridges: 1,
+        nodes: 2,
+        child: { d: 'proxied /child', port: null },
+      });
+    } finally {
+      upstream.close();
+    }
+  });
+
+  it("loads undici for node's fetch only when fetch is first used, and fetch then goes through the proxy", async () => {
+    // The proxy records what it was asked and refuses it (the egress proxy's own rules are tested with it).
+    const asked: string[] = [];
+    const proxy = (socket: Socket): void => {
+      socket.once('data', (d: Buffer) => {
+        asked.push(d.toString().split('\r\n')[0]);
+        socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+      });
+    };
+    const script = `
+      const loaded = () => Object.keys(require.cache).some((k) => k.includes('/undici/'));
+      const before = loaded();
+      fetch('http://example.test/x').catch(() => console.log(JSON.stringify({ before, after: loaded() })));`;
+    for (const hostBridge of [false, true]) {
+      asked.length = 0;
+      const r = await runSandboxed(process.execPath, ['-e', script], { workspace: ws, network: { proxy, hostBridge } });
+      expect(r.err).toBe('');
+      expect([hostBridge, JSON.parse(r.out.trim())]).toEqual([hostBridge, { before: false, after: true }]);
+      expect(asked).toEqual(['CONNECT example.test:80 HTTP/1.1']);
+    }
+  });
+
   it('routes bridge connections to a Unix socket path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'yoke-sock-'));
     const server = createServer((req, res) => res.end(`unix ${req.url}`));

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn, type StdioNull, type StdioPipe } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -44,6 +53,12 @@ export interface SandboxNetwork {
   port?: number;
   /** The runner CA (PEM) the proxy signs intercepted TLS with: trusted inside via NODE_EXTRA_CA_CERTS/SSL_CERT_FILE. */
   caCertPem?: string;
+  /**
+   * The command is this node and never waits synchronously (`spawnSync`, `execSync`) on a child that uses the network:
+   * it hosts the bridge's listener itself, preloaded, and no second node process starts (~25–90 ms and ~40 MB a
+   * sandbox). Not for a program that might wait so: its child's connections would wait on it for ever.
+   */
+  hostBridge?: boolean;
 }
 
 export interface SpawnSandboxedOptions {
@@ -184,6 +199,17 @@ function stdioTriple(stdio: SpawnSandboxedOptions['stdio']): [SandboxStdio, Sand
   return [stdio, stdio, stdio];
 }
 
+/** Whether `command` is this node (what every harness runs), by its path or the file it resolves to. */
+function isNode(command: string): boolean {
+  if (command === process.execPath) return true;
+  if (!posix.isAbsolute(command)) return false;
+  try {
+    return realpathSync(command) === realpathSync(process.execPath);
+  } catch {
+    return false;
+  }
+}
+
 /** Hands a connection from inside the sandbox to the egress proxy. */
 function route(socket: Socket, proxy: SandboxNetwork['proxy']): void {
   if (typeof proxy === 'function') {
@@ -253,12 +279,18 @@ export function spawnSandboxed(command: string, args: string[], opts: SpawnSandb
     env.NODE_CHANNEL_FD = String(IPC_FD);
     env.NODE_CHANNEL_SERIALIZATION_MODE = 'json';
     env.YOKE_BRIDGE_PORT = String(opts.network.port ?? DEFAULT_BRIDGE_PORT);
-    // The bridge itself needs no fetch preload (it would pay for loading undici): the command gets it back.
-    if (env.NODE_OPTIONS !== undefined) {
-      env.YOKE_CHILD_NODE_OPTIONS = env.NODE_OPTIONS;
-      delete env.NODE_OPTIONS;
+    if (opts.network.hostBridge && isNode(command)) {
+      // A node command hosts the bridge's listener itself (preloaded first): no second node process starts.
+      const preload = `--require ${SANDBOX_SUPPORT_DIR}/bridge-preload.js`;
+      env.NODE_OPTIONS = env.NODE_OPTIONS === undefined ? preload : `${preload} ${env.NODE_OPTIONS}`;
+    } else {
+      // The bridge itself needs no fetch preload (it would pay for loading undici): the command gets it back.
+      if (env.NODE_OPTIONS !== undefined) {
+        env.YOKE_CHILD_NODE_OPTIONS = env.NODE_OPTIONS;
+        delete env.NODE_OPTIONS;
+      }
+      inner = { command: process.execPath, args: [`${SANDBOX_SUPPORT_DIR}/bridge.js`, command, ...args] };
     }
-    inner = { command: process.execPath, args: [`${SANDBOX_SUPPORT_DIR}/bridge.js`, command, ...args] };
   }
   const deny = mandatoryDenyList(opts.workspace, binds);
   const bwrapArgs = buildBwrapArgs({

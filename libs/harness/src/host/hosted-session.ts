@@ -66,6 +66,8 @@ export async function startHostedSession(
     env: { ...host.env, HOME: host.home },
     codePaths: [...hostCodePaths(), ...(host.codePaths ?? [])],
     home: host.home,
+    // An SDK host runs its children (the SDK's own CLI, tools) asynchronously: it may host the network bridge.
+    hostsBridge: true,
   });
   return HostedSession.start(child, options, host);
 }

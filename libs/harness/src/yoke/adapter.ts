@@ -59,6 +59,8 @@ export class YokeHarnessAdapter implements HarnessAdapter {
           env: launchEnv(),
           codePaths: [dirname(dirname(process.execPath)), join(__dirname, '..', '..')],
           home: options.stateDir,
+          // Its shell tool runs commands asynchronously (shell.ts): it may host the sandbox's network bridge.
+          hostsBridge: true,
         })
       : spawn(process.execPath, agentProcessCommand(entry), {
           cwd: options.workspace,
