@@ -67,18 +67,19 @@ export interface HiddenPath {
 export const DEFAULT_SANDBOX_HOME = '/home/yoke';
 export const DEFAULT_SANDBOX_UID = 1000;
 
+/** Each shell's own start-up files (`.profile`, which every POSIX login shell reads, is in `SHELL_RC_FILES`). */
+export const SHELL_RC_FILES_OF = {
+  bash: ['.bashrc', '.bash_profile', '.bash_login', '.bash_logout'],
+  zsh: ['.zshrc', '.zshenv', '.zprofile', '.zlogin'],
+  fish: ['.config/fish/config.fish'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** Shell start-up files: writing one would plant code that runs in the next shell. Always an empty read-only file. */
-export const SHELL_RC_FILES = [
-  '.bashrc',
-  '.bash_profile',
-  '.bash_login',
-  '.bash_logout',
+export const SHELL_RC_FILES: string[] = [
+  ...SHELL_RC_FILES_OF.bash,
   '.profile',
-  '.zshrc',
-  '.zshenv',
-  '.zprofile',
-  '.zlogin',
-  '.config/fish/config.fish',
+  ...SHELL_RC_FILES_OF.zsh,
+  ...SHELL_RC_FILES_OF.fish,
 ];
 
 /**

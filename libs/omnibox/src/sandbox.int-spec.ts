@@ -4,6 +4,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSandbox } from './check';
+import { SHELL_RC_FILES_OF } from './bwrap';
 import { spawnSandboxed, type SpawnSandboxedOptions } from './sandbox';
 
 /** Runs a command in the sandbox to completion, collecting its output. */
@@ -376,5 +377,16 @@ describe('spawnSandboxed (real bwrap)', () => {
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
+  });
+
+  it('covers the start-up files of every shell the host has, read-only, and none of a shell it has not', async () => {
+    const script =
+      'cd ~; for f in "$@"; do if [ -e "$f" ]; then if [ -w "$f" ]; then echo "$f writable"; else echo "$f"; fi; fi; done';
+    const files = Object.values(SHELL_RC_FILES_OF).flat();
+    const seen = await runSandboxed('/bin/sh', ['-c', script, 'sh', ...files], { workspace: ws });
+    const has = (shell: string) => ['/usr/bin', '/bin', '/usr/local/bin'].some((d) => existsSync(join(d, shell)));
+    const expected = Object.entries(SHELL_RC_FILES_OF).flatMap(([shell, rc]) => (has(shell) ? [...rc] : []));
+    expect(has('bash')).toBe(true); // this machine runs every harness's shell tool through bash
+    expect(seen.out.trim().split('\n').filter(Boolean)).toEqual(expected);
   });
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, type StdioNull, type StdioPipe } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -19,6 +20,7 @@ import {
   DEFAULT_SANDBOX_HOME,
   DEFAULT_SANDBOX_UID,
   denyListFor,
+  SHELL_RC_FILES_OF,
   type HiddenPath,
   type PathKind,
 } from './bwrap';
@@ -199,6 +201,20 @@ function stdioTriple(stdio: SpawnSandboxedOptions['stdio']): [SandboxStdio, Sand
   return [stdio, stdio, stdio];
 }
 
+/**
+ * The private home's shell start-up files to cover: `.profile`, and those of each shell the sandbox has (its system
+ * dirs are the host's). A shell that is not there reads no file: covering its files would only cost a mount each.
+ */
+function homeRcFiles(): string[] {
+  const files = ['.profile'];
+  for (const [shell, rc] of Object.entries(SHELL_RC_FILES_OF)) {
+    if (['/usr/bin', '/bin', '/usr/local/bin'].some((dir) => existsSync(posix.join(dir, shell)))) {
+      files.push(...rc);
+    }
+  }
+  return files;
+}
+
 /** Whether `command` is this node (what every harness runs), by its path or the file it resolves to. */
 function isNode(command: string): boolean {
   if (command === process.execPath) return true;
@@ -307,6 +323,7 @@ export function spawnSandboxed(command: string, args: string[], opts: SpawnSandb
       ...new Set([...protectedWorkspacePaths(opts.workspace), ...deny.readOnly, ...(opts.readOnly ?? [])]),
     ],
     hidden: deny.hidden,
+    denyHomeFiles: homeRcFiles(),
     empty: emptyPlaceholders(),
     seccompFd: SECCOMP_FD,
     uid,
