@@ -36,8 +36,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
             query_timeout: DB_QUERY_TIMEOUT_MS,
           }
         : // Embedded PGlite lives in this process and serves one connection at a time: a long wait for it is a
-          // queue, not an outage.
-          { connectionString: url, max: 1 },
+          // queue, not an outage. It is one Postgres session whatever connection reaches it, and it outlives them: a
+          // connection the pool opens again (after its idle timeout) would find the statements `Transactions.rows`
+          // prepared on the one before, and preparing them again fails ("already exists"). Each new connection
+          // starts from none.
+          { connectionString: url, max: 1, onConnect: (client) => client.query('DEALLOCATE ALL') },
     );
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     this.pool = pool;
