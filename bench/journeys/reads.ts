@@ -4,7 +4,6 @@
  * of bench/journeys/corpus.ts (team: its own Postgres database; embedded: a fresh home and a copy of its database for
  * the baselines, bench/journeys/embedded-corpus.ts). See bench/journeys.ts for the flags and bench/README.md.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Client, Pool } from 'pg';
 import { parseItem } from '@yoke/protocol';
 import { type Mode, REDIS_URL } from '../../test/support/env';
-import { freePort, Proc, SERVER_MAIN, tempDir } from '../../test/support/processes';
+import { freePort, type Proc, SERVER_MAIN, spawnNode, tempDir } from '../../test/support/processes';
 import { dropDatabase, ensureDatabase, type Org, orgs, seed, TOKEN } from './corpus';
 import { embeddedCorpus, embeddedEnv } from './embedded-corpus';
 import { GET_SQL, ITEMS_SQL, LIST_LIMIT, LIST_SQL, minimalHandler, SEARCH_SQL, searchPattern } from './minimal-handler';
@@ -78,12 +77,7 @@ type ReadSetup = {
 /** The server for the read journeys: node's flags from `--server-node-flags`, profiled with `--cpu-prof`. */
 function readServer(env: NodeJS.ProcessEnv, opts: ReadOptions): Proc {
   const profile = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [];
-  return new Proc(
-    spawn(process.execPath, [...opts.serverNodeFlags, ...profile, SERVER_MAIN], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
+  return spawnNode(SERVER_MAIN, [], env, [...opts.serverNodeFlags, ...profile]);
 }
 
 /** Team mode: the corpus in its own Postgres database (reused), the server on Postgres and Redis. */

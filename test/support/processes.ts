@@ -72,9 +72,12 @@ export class Proc {
   }
 }
 
-export function spawnNode(entry: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+export function spawnNode(entry: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
   return new Proc(
-    spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [...nodeArgs, entry, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
 }
 
