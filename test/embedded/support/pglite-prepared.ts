@@ -37,8 +37,17 @@ async function main() {
     // The pool's one connection closed and a new one opened: PGlite's session, and what was prepared on it, stays.
     const client = await prisma.pool.connect();
     client.release(true);
-    // The socket server serves one connection at a time: it takes the next once the closed one is gone.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The socket server serves one connection at a time: it takes the next once the closed one is gone. An unnamed
+    // statement waits for that (the pool's new connection), so that the read below runs on it.
+    for (let tries = 0; ; tries++) {
+      try {
+        await prisma.pool.query('SELECT 1');
+        break;
+      } catch (err) {
+        if (tries >= 50) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
     const afterNewConnection = await read();
     console.log(JSON.stringify({ first, again, afterNewConnection }));
   } finally {
